@@ -1,0 +1,58 @@
+# patrond — see README.md. `make run` and `make test` do all set-up.
+CC ?= cc
+PKGS := libmicrohttpd libpq libcrypto jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS_COMMON = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
+                -Iinclude $(PKG_CFLAGS) -pthread
+CFLAGS ?= -O2 -g
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+SRCS := $(shell find api -name '*.c' | sort)
+MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+# the pure-logic modules the unit tests link against
+UNIT_DEPS := api/core/money.c api/core/encode.c api/core/validate.c api/config.c api/http/router.c
+
+.PHONY: all asan run test unit blackbox deps test-deps format clean bench
+
+all: deps build/patrond
+
+deps:
+	@scripts/deps.sh
+
+test-deps:
+	@scripts/deps.sh --test
+
+build/migrations.c: $(MIGRATIONS) tools/embed_migrations.c
+	@mkdir -p build
+	$(CC) -std=c11 -O1 -o build/embed_migrations tools/embed_migrations.c
+	build/embed_migrations $@ $(MIGRATIONS)
+
+build/patrond: $(SRCS) build/migrations.c $(wildcard include/*.h)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $(SRCS) build/migrations.c $(PKG_LIBS)
+
+asan: deps build/asan/patrond
+
+build/asan/patrond: $(SRCS) build/migrations.c $(wildcard include/*.h)
+	@mkdir -p build/asan
+	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $(SRCS) build/migrations.c $(PKG_LIBS)
+
+build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(wildcard include/*.h) tests/unit/check.h
+	@mkdir -p build/unit
+	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $< $(UNIT_DEPS) $(PKG_LIBS)
+
+run: all
+	@scripts/run.sh
+
+unit: deps $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
+
+test: test-deps all asan unit
+	@tests/run.sh
+
+format:
+	clang-format -i $(SRCS) $(wildcard include/*.h) $(UNIT_SRCS) tools/*.c
+
+clean:
+	rm -rf build

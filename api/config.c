@@ -1,0 +1,383 @@
+/* SPEC §7: configuration from the environment. Every problem is reported
+ * with the variable's name so an operator can fix it without reading code. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "money.h"
+#include "validate.h"
+
+struct config cfg;
+
+#define DEFAULT_LISTEN "127.0.0.1:8080"
+#define DEFAULT_PUBLIC_URL "http://127.0.0.1:8080"
+#define DEFAULT_CURRENCIES "UAH,USD,EUR,GBP,PLN"
+#define DEFAULT_MAX_AMOUNT 100000000
+#define MAX_SAFE_INTEGER 9007199254740991 /* the largest integer JSON clients keep exactly */
+#define DEFAULT_BODY_LIMIT 1048576
+#define MAX_THREADS 256
+#define SECRET_FILE_MAX (1024 * 1024)
+
+/* State shared by the steps of one config_load call. */
+struct loader {
+    struct config *c;
+    getenv_fn env;
+    char *err;
+    size_t err_len;
+};
+
+static bool fail(struct loader *l, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (l->err && l->err_len) vsnprintf(l->err, l->err_len, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Empty counts as unset, so `X= cmd` can clear a variable. */
+static const char *env_value(struct loader *l, const char *name)
+{
+    const char *v = l->env(name);
+    return v && *v ? v : NULL;
+}
+
+/* A value quoted for an error message: cut short and with control
+ * characters replaced, so a hostile value cannot forge log lines. */
+static const char *quoted(const char *value, char *buf, size_t len)
+{
+    size_t i = 0;
+    for (; value[i] && i + 4 < len; i++) {
+        unsigned char ch = (unsigned char)value[i];
+        buf[i] = ch < 0x20 || ch == 0x7f || ch == '"' ? '?' : (char)ch;
+    }
+    if (value[i]) memcpy(buf + i - 3, "...", 3);
+    buf[i] = '\0';
+    return buf;
+}
+
+static bool bad_value(struct loader *l, const char *name, const char *what, const char *value)
+{
+    char q[80];
+    return fail(l, "%s: %s (got \"%s\")", name, what, quoted(value, q, sizeof q));
+}
+
+static bool set_string(struct loader *l, char **dst, const char *value)
+{
+    if (!value) return true;
+    *dst = strdup(value);
+    return *dst ? true : fail(l, "out of memory");
+}
+
+static void strip_trailing_space(char *s)
+{
+    size_t n = strlen(s);
+    while (n && strchr(" \t\r\n", s[n - 1])) s[--n] = '\0';
+}
+
+/* Reads a secret from `path` into *dst; errors name the _FILE variable. */
+static bool read_secret_file(struct loader *l, const char *file_var, const char *path, char **dst)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail(l, "%s: cannot read %s: %s", file_var, path, strerror(errno));
+    char *buf = malloc(SECRET_FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, SECRET_FILE_MAX + 1, f) : 0;
+    bool read_error = ferror(f);
+    fclose(f);
+    const char *problem = !buf                   ? "out of memory"
+                          : read_error           ? "read error"
+                          : n > SECRET_FILE_MAX  ? "file is larger than 1 MiB"
+                          : memchr(buf, '\0', n) ? "file contains a NUL byte"
+                                                 : NULL;
+    if (!problem) {
+        buf[n] = '\0';
+        strip_trailing_space(buf);
+        if (!*buf) problem = "file is empty";
+    }
+    if (problem) {
+        if (buf) OPENSSL_cleanse(buf, SECRET_FILE_MAX + 1);
+        free(buf);
+        return fail(l, "%s: cannot read %s: %s", file_var, path, problem);
+    }
+    *dst = buf;
+    return true;
+}
+
+/* A secret comes from X or from the file named by X_FILE, never both. */
+static bool load_secret(struct loader *l, const char *name, char **dst)
+{
+    char file_var[128];
+    snprintf(file_var, sizeof file_var, "%s_FILE", name);
+    const char *value = env_value(l, name), *path = env_value(l, file_var);
+    if (value && path) return fail(l, "%s and %s are both set; use only one", name, file_var);
+    if (path) return read_secret_file(l, file_var, path, dst);
+    return set_string(l, dst, value);
+}
+
+static bool load_int(struct loader *l, const char *name, int64_t min, int64_t max, int64_t def,
+                     int64_t *out)
+{
+    const char *v = env_value(l, name);
+    if (!v) {
+        *out = def;
+        return true;
+    }
+    if (parse_int_in(v, min, max, out)) return true;
+    char what[96];
+    snprintf(what, sizeof what, "must be an integer between %lld and %lld", (long long)min,
+             (long long)max);
+    return bad_value(l, name, what, v);
+}
+
+/* Quotes a value for libpq's conninfo syntax when it needs quoting. */
+static char *conninfo_value(const char *v)
+{
+    size_t n = strlen(v);
+    char *out = malloc(2 * n + 3);
+    if (!out) return NULL;
+    if (n && !strpbrk(v, " \t\r\n'\\")) return memcpy(out, v, n + 1);
+    size_t o = 0;
+    out[o++] = '\'';
+    for (const char *p = v; *p; p++) {
+        if (*p == '\'' || *p == '\\') out[o++] = '\\';
+        out[o++] = *p;
+    }
+    out[o++] = '\'';
+    out[o] = '\0';
+    return out;
+}
+
+static bool embedded_database_url(struct loader *l, const char *cwd, char **dst)
+{
+    char here[4096];
+    if (!cwd && !(cwd = getcwd(here, sizeof here)))
+        return fail(l, "DATABASE_URL: unset, and the working directory is unknown: %s",
+                    strerror(errno));
+    char socket_dir[4096 + 16];
+    if ((size_t)snprintf(socket_dir, sizeof socket_dir, "%s/var/pg/run", cwd) >= sizeof socket_dir)
+        return fail(l, "DATABASE_URL: unset, and the working directory path is too long");
+    char *host = conninfo_value(socket_dir);
+    if (!host) return fail(l, "out of memory");
+    size_t len = strlen(host) + 64;
+    *dst = malloc(len);
+    if (*dst) snprintf(*dst, len, "host=%s user=patrond dbname=patrond", host);
+    free(host);
+    return *dst ? true : fail(l, "out of memory");
+}
+
+static bool load_database(struct loader *l, const char *cwd)
+{
+    struct config *c = l->c;
+    if (!load_secret(l, "DATABASE_URL", &c->database_url)) return false;
+    if (!c->database_url && !embedded_database_url(l, cwd, &c->database_url)) return false;
+    if (!load_secret(l, "PATROND_DATABASE_READ_URL", &c->database_read_url)) return false;
+    return c->database_read_url || set_string(l, &c->database_read_url, c->database_url);
+}
+
+static bool valid_ipv4(const char *s)
+{
+    struct in_addr a;
+    return inet_pton(AF_INET, s, &a) == 1;
+}
+
+static bool valid_ipv6(const char *s)
+{
+    struct in6_addr a;
+    return inet_pton(AF_INET6, s, &a) == 1;
+}
+
+/* "host:port" or "[ipv6]:port"; host is copied into *host. */
+static bool split_listen(const char *v, char **host, unsigned *port)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon) return false;
+    int64_t p;
+    if (!parse_int_in(colon + 1, 1, 65535, &p)) return false;
+    bool bracketed = v[0] == '[' && colon > v + 1 && colon[-1] == ']';
+    const char *start = bracketed ? v + 1 : v;
+    size_t len = (size_t)(colon - start) - (bracketed ? 1 : 0);
+    char *h = strndup(start, len);
+    if (!h) return false;
+    bool ok = bracketed ? valid_ipv6(h) : !strcmp(h, "localhost") || valid_ipv4(h);
+    if (!ok) {
+        free(h);
+        return false;
+    }
+    *host = h;
+    *port = (unsigned)p;
+    return true;
+}
+
+static bool load_listen(struct loader *l)
+{
+    const char *v = env_value(l, "PATROND_LISTEN");
+    if (!v) v = DEFAULT_LISTEN;
+    if (split_listen(v, &l->c->listen_host, &l->c->listen_port)) return true;
+    return bad_value(l, "PATROND_LISTEN",
+                     "must be host:port with an IPv4 address, localhost or [IPv6 address], and "
+                     "a port between 1 and 65535",
+                     v);
+}
+
+static bool load_threads(struct loader *l)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int64_t def = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : cpus, n;
+    if (!load_int(l, "PATROND_THREADS", 1, MAX_THREADS, def, &n)) return false;
+    l->c->threads = (unsigned)n;
+    return true;
+}
+
+/* An http(s) URL; query and fragment are refused because patrond appends
+ * its own paths and query strings to it. */
+static bool load_url(struct loader *l, const char *name, const char *def, bool base, char **dst)
+{
+    const char *v = env_value(l, name);
+    if (!v) v = def;
+    if (!v) return true;
+    if (!valid_http_url(v)) return bad_value(l, name, "must be an http:// or https:// URL", v);
+    if (base && strpbrk(v, "?#"))
+        return bad_value(l, name, "must not have a query string or fragment", v);
+    if (!set_string(l, dst, v)) return false;
+    if (base) {
+        size_t n = strlen(*dst);
+        while (n && (*dst)[n - 1] == '/') (*dst)[--n] = '\0';
+    }
+    return true;
+}
+
+/* Origins are compared with the Origin header byte for byte, so each entry
+ * must look like one: scheme://host[:port], nothing after. */
+static bool valid_origin(const char *s, size_t len)
+{
+    char buf[512];
+    if (len == 0 || len >= sizeof buf) return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (!strcmp(buf, "*")) return true;
+    const char *host = strstr(buf, "://");
+    return valid_http_url(buf) && host && !strpbrk(host + 3, "/?#@");
+}
+
+static bool load_cors(struct loader *l)
+{
+    const char *v = env_value(l, "PATROND_CORS_ORIGINS");
+    if (!v) return true;
+    char *out = malloc(strlen(v) + 1);
+    if (!out) return fail(l, "out of memory");
+    size_t o = 0;
+    /* Stored trimmed and comma-joined, so the CORS check can split on ','. */
+    for (const char *p = v;; p++) {
+        size_t len = strcspn(p, ",");
+        const char *s = p, *e = p + len;
+        while (s < e && (*s == ' ' || *s == '\t')) s++;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
+        if (!valid_origin(s, (size_t)(e - s))) {
+            free(out);
+            return bad_value(l, "PATROND_CORS_ORIGINS",
+                             "must be a comma-separated list of origins like https://example.org",
+                             v);
+        }
+        o += (size_t)snprintf(out + o, strlen(v) + 1 - o, "%s%.*s", o ? "," : "", (int)(e - s), s);
+        p += len;
+        if (!*p) break;
+    }
+    l->c->cors_origins = out;
+    return true;
+}
+
+static bool load_currencies(struct loader *l)
+{
+    const char *v = env_value(l, "PATROND_CURRENCIES");
+    if (!v) v = DEFAULT_CURRENCIES;
+    char *bad = NULL;
+    if (!currency_allowlist_set(v, &bad)) {
+        if (!bad) return fail(l, "out of memory");
+        char q[80];
+        fail(l, "PATROND_CURRENCIES: \"%s\" is not an upper-case ISO 4217 currency code (got \"%s\")",
+             quoted(bad, q, sizeof q), v);
+        free(bad);
+        return false;
+    }
+    if (!set_string(l, &l->c->currencies, v)) return false;
+    const char *pc = env_value(l, "PATROND_PATREON_CURRENCY");
+    if (!pc) pc = "USD";
+    if (currency_exponent(pc) < 0)
+        return bad_value(l, "PATROND_PATREON_CURRENCY", "must be an ISO 4217 currency code", pc);
+    return set_string(l, &l->c->patreon_currency, pc);
+}
+
+static bool load_limits(struct loader *l)
+{
+    int64_t body;
+    if (!load_int(l, "PATROND_MAX_AMOUNT_MINOR", 1, MAX_SAFE_INTEGER, DEFAULT_MAX_AMOUNT,
+                  &l->c->max_amount_minor) ||
+        !load_int(l, "PATROND_BODY_LIMIT", 1024, 64 * 1024 * 1024, DEFAULT_BODY_LIMIT, &body))
+        return false;
+    l->c->body_limit = (size_t)body;
+    return true;
+}
+
+static bool load_providers(struct loader *l)
+{
+    struct config *c = l->c;
+    const char *value;
+    return load_secret(l, "PATROND_STRIPE_WEBHOOK_SECRET", &c->stripe_webhook_secret) &&
+           load_url(l, "PATROND_STRIPE_PAYMENT_LINK", NULL, false, &c->stripe_payment_link) &&
+           load_secret(l, "PATROND_PATREON_WEBHOOK_SECRET", &c->patreon_webhook_secret) &&
+           load_url(l, "PATROND_PATREON_CAMPAIGN_URL", NULL, false, &c->patreon_campaign_url) &&
+           load_secret(l, "PATROND_PAYPAL_WEBHOOK_ID", &c->paypal_webhook_id) &&
+           (value = env_value(l, "PATROND_PAYPAL_CERT_FILE"), true) &&
+           set_string(l, &c->paypal_cert_file, value) &&
+           load_secret(l, "PATROND_LIQPAY_PUBLIC_KEY", &c->liqpay_public_key) &&
+           load_secret(l, "PATROND_LIQPAY_PRIVATE_KEY", &c->liqpay_private_key) &&
+           load_secret(l, "PATROND_MONOBANK_PUBKEY", &c->monobank_pubkey) &&
+           load_secret(l, "PATROND_WAYFORPAY_MERCHANT", &c->wayforpay_merchant) &&
+           load_secret(l, "PATROND_WAYFORPAY_SECRET", &c->wayforpay_secret) &&
+           load_secret(l, "PATROND_PADDLE_WEBHOOK_SECRET", &c->paddle_webhook_secret) &&
+           load_secret(l, "PATROND_STANDARD_WEBHOOK_SECRET", &c->standard_webhook_secret);
+}
+
+bool config_load(struct config *c, getenv_fn env, const char *cwd, char *err, size_t err_len)
+{
+    struct loader l = {c, env ? env : getenv, err, err_len};
+    memset(c, 0, sizeof *c);
+    if (err && err_len) err[0] = '\0';
+    bool ok = load_database(&l, cwd) && load_listen(&l) && load_threads(&l) &&
+              load_url(&l, "PATROND_PUBLIC_URL", DEFAULT_PUBLIC_URL, true, &c->public_url) &&
+              load_cors(&l) && set_string(&l, &c->mail_command, env_value(&l, "PATROND_MAIL_COMMAND")) &&
+              load_currencies(&l) && load_limits(&l) && load_providers(&l);
+    if (!ok) config_free(c);
+    return ok;
+}
+
+static void free_secret(char **s)
+{
+    if (*s) OPENSSL_cleanse(*s, strlen(*s));
+    free(*s);
+    *s = NULL;
+}
+
+void config_free(struct config *c)
+{
+    char **secrets[] = {
+        &c->database_url,          &c->database_read_url,     &c->stripe_webhook_secret,
+        &c->patreon_webhook_secret, &c->paypal_webhook_id,     &c->liqpay_public_key,
+        &c->liqpay_private_key,    &c->monobank_pubkey,       &c->wayforpay_merchant,
+        &c->wayforpay_secret,      &c->paddle_webhook_secret, &c->standard_webhook_secret,
+    };
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) free_secret(secrets[i]);
+    char *plain[] = {c->listen_host,         c->public_url,           c->cors_origins,
+                     c->mail_command,        c->currencies,           c->stripe_payment_link,
+                     c->patreon_campaign_url, c->patreon_currency,     c->paypal_cert_file};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) free(plain[i]);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,60 @@
+/* Encodings, hashing and randomness for tokens, keys and ids (SPEC §3). */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+
+#include "encode.h"
+
+void base64url_encode(const uint8_t *in, size_t len, char *out)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < len) v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < len) v |= in[i + 2];
+        size_t chars = len - i >= 3 ? 4 : len - i + 1;
+        for (size_t k = 0; k < chars; k++) out[o++] = alphabet[(v >> (18 - 6 * k)) & 63];
+    }
+    out[o] = '\0';
+}
+
+void hex_encode(const uint8_t *in, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+bool sha256(const void *data, size_t len, uint8_t out[32])
+{
+    unsigned int n = 0;
+    return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32;
+}
+
+bool random_token(char out[44])
+{
+    uint8_t bytes[32];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) return false;
+    base64url_encode(bytes, sizeof bytes, out);
+    /* The bytes are the secret itself; leave no copy on the stack. */
+    OPENSSL_cleanse(bytes, sizeof bytes);
+    return true;
+}
+
+bool random_uuid(char out[37])
+{
+    uint8_t b[16];
+    if (RAND_bytes(b, sizeof b) != 1) return false;
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    char hex[33];
+    hex_encode(b, sizeof b, hex);
+    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+    return true;
+}

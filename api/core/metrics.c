@@ -1,0 +1,131 @@
+/* Prometheus counters kept in fixed arrays of atomics, so observing a
+ * request takes no lock. */
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "metrics.h"
+#include "router.h"
+
+#define MAX_ROUTES 128
+static const unsigned statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
+                                    413, 415, 422, 429, 499, 500, 503, 0};
+#define NSTATUS (sizeof statuses / sizeof statuses[0])
+static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+#define NBUCKETS (sizeof buckets / sizeof buckets[0])
+
+static atomic_ulong requests[MAX_ROUTES + 1][NSTATUS];
+static atomic_ulong latency[NBUCKETS + 1];
+static atomic_ulong latency_count;
+static atomic_ullong latency_sum_us;
+
+static size_t status_slot(unsigned status)
+{
+    for (size_t i = 0; i + 1 < NSTATUS; i++)
+        if (statuses[i] == status) return i;
+    return NSTATUS - 1; /* any other status */
+}
+
+void metrics_observe(size_t route, unsigned status, double seconds)
+{
+    if (route > MAX_ROUTES) route = MAX_ROUTES;
+    atomic_fetch_add(&requests[route][status_slot(status)], 1);
+    size_t b = 0;
+    while (b < NBUCKETS && seconds > buckets[b]) b++;
+    atomic_fetch_add(&latency[b], 1);
+    atomic_fetch_add(&latency_count, 1);
+    atomic_fetch_add(&latency_sum_us, (unsigned long long)(seconds * 1e6));
+}
+
+struct buf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct buf *b, const char *fmt, ...)
+{
+    if (b->failed) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = true;
+            return;
+        }
+        if ((size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        char *grown = realloc(b->p, b->cap * 2 + (size_t)n);
+        if (!grown) {
+            b->failed = true;
+            return;
+        }
+        b->p = grown;
+        b->cap = b->cap * 2 + (size_t)n;
+    }
+}
+
+static void render_requests(struct buf *b)
+{
+    put(b, "# HELP patrond_http_requests_total HTTP requests by route, method and status.\n"
+           "# TYPE patrond_http_requests_total counter\n");
+    for (size_t r = 0; r <= MAX_ROUTES && r <= routes_count; r++) {
+        const char *label = r < routes_count ? routes[r].pattern : "unmatched";
+        const char *method = r < routes_count ? routes[r].method : "";
+        for (size_t s = 0; s < NSTATUS; s++) {
+            unsigned long n = atomic_load(&requests[r][s]);
+            if (!n) continue;
+            char st[8];
+            if (statuses[s]) snprintf(st, sizeof st, "%u", statuses[s]);
+            else snprintf(st, sizeof st, "other");
+            put(b, "patrond_http_requests_total{route=\"%s\",method=\"%s\",status=\"%s\"} %lu\n",
+                label, method, st, n);
+        }
+    }
+}
+
+static void render_latency(struct buf *b)
+{
+    put(b, "# HELP patrond_http_request_duration_seconds Request latency.\n"
+           "# TYPE patrond_http_request_duration_seconds histogram\n");
+    unsigned long cumulative = 0;
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        cumulative += atomic_load(&latency[i]);
+        put(b, "patrond_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n", buckets[i],
+            cumulative);
+    }
+    cumulative += atomic_load(&latency[NBUCKETS]);
+    put(b, "patrond_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cumulative);
+    put(b, "patrond_http_request_duration_seconds_sum %.6f\n",
+        (double)atomic_load(&latency_sum_us) / 1e6);
+    put(b, "patrond_http_request_duration_seconds_count %lu\n", atomic_load(&latency_count));
+}
+
+char *metrics_render(size_t *len)
+{
+    struct buf b = {malloc(8192), 0, 8192, false};
+    if (!b.p) return NULL;
+    render_requests(&b);
+    render_latency(&b);
+    put(&b,
+        "# HELP patrond_db_connections_in_use Database connections executing a statement.\n"
+        "# TYPE patrond_db_connections_in_use gauge\npatrond_db_connections_in_use %d\n"
+        "# HELP patrond_db_errors_total Database errors and lost connections.\n"
+        "# TYPE patrond_db_errors_total counter\npatrond_db_errors_total %lu\n",
+        db_in_use(), db_error_count());
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    *len = b.len;
+    return b.p;
+}

@@ -1,0 +1,343 @@
+/* Per-thread PostgreSQL connections, prepared-statement cache, error
+ * classification and the transaction runner. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+
+#define STMT_SLOTS 512
+#define TXN_MAX_ATTEMPTS 10
+
+struct stmt_slot {
+    const char *sql;
+    unsigned long gen;
+};
+
+struct db {
+    PGconn *pg;
+    unsigned long gen; /* bumped on every (re)connect: prepared statements are per session */
+    bool in_txn;
+    struct stmt_slot stmts[STMT_SLOTS];
+    char constraint[128];
+    char message[512];
+    char detail[256]; /* message of a PTnnn exception: meant for the client */
+    struct db *next;
+};
+
+static char *conninfo;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct db *registry;
+static _Thread_local struct db *thread_db;
+static atomic_int in_use;
+static atomic_ulong errors;
+
+void db_global_init(const char *info)
+{
+    free(conninfo);
+    conninfo = strdup(info);
+}
+
+void db_global_shutdown(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    while (registry) {
+        struct db *d = registry;
+        registry = d->next;
+        if (d->pg) PQfinish(d->pg);
+        free(d);
+    }
+    pthread_mutex_unlock(&registry_lock);
+    thread_db = NULL;
+    free(conninfo);
+    conninfo = NULL;
+}
+
+struct db *db_thread(void)
+{
+    if (thread_db) return thread_db;
+    struct db *d = calloc(1, sizeof *d);
+    if (!d) abort(); /* out of memory at thread start: nothing sensible left to do */
+    pthread_mutex_lock(&registry_lock);
+    d->next = registry;
+    registry = d;
+    pthread_mutex_unlock(&registry_lock);
+    thread_db = d;
+    return d;
+}
+
+static void notice_ignore(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* A bounded connect: a dead server must cost a request milliseconds, not
+ * a worker thread, and a runaway statement must not hold one forever. */
+static bool db_connect(struct db *d)
+{
+    if (d->pg && PQstatus(d->pg) == CONNECTION_OK) return true;
+    if (d->pg) PQfinish(d->pg);
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
+    const char *vals[] = {conninfo ? conninfo : "", "3", "patrond",
+                          "-c statement_timeout=15000 -c idle_in_transaction_session_timeout=30000 "
+                          "-c TimeZone=UTC",
+                          NULL};
+    d->pg = PQconnectdbParams(keys, vals, 1);
+    d->gen++;
+    if (d->pg && PQstatus(d->pg) == CONNECTION_OK) {
+        PQsetNoticeProcessor(d->pg, notice_ignore, NULL);
+        return true;
+    }
+    if (d->pg) {
+        log_warn("database connect failed: %s", PQerrorMessage(d->pg));
+        PQfinish(d->pg);
+        d->pg = NULL;
+    } else {
+        log_warn("database connect failed: out of memory");
+    }
+    return false;
+}
+
+static void db_drop(struct db *d)
+{
+    if (d->pg) PQfinish(d->pg);
+    d->pg = NULL;
+}
+
+static struct stmt_slot *stmt_slot(struct db *d, const char *sql)
+{
+    uintptr_t h = ((uintptr_t)sql >> 3) * 2654435761u;
+    for (unsigned i = 0; i < STMT_SLOTS; i++) {
+        struct stmt_slot *s = &d->stmts[(h + i) % STMT_SLOTS];
+        if (s->sql == sql || s->sql == NULL) return s;
+    }
+    return NULL;
+}
+
+static enum db_rc classify(struct db *d, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    snprintf(d->constraint, sizeof d->constraint, "%s", cons ? cons : "");
+    snprintf(d->message, sizeof d->message, "%s",
+             res ? PQresultErrorMessage(res) : PQerrorMessage(d->pg));
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    snprintf(d->detail, sizeof d->detail, "%s",
+             state && primary && !strncmp(state, "PT", 2) ? primary : "");
+    if (!state) return DB_UNAVAILABLE;
+    if (!strcmp(state, "40001") || !strcmp(state, "40P01")) return DB_RETRY;
+    if (!strcmp(state, "23505") || !strcmp(state, "PT409")) return DB_CONFLICT;
+    if (!strcmp(state, "PT404")) return DB_NOT_FOUND;
+    if (!strncmp(state, "23", 2) || !strncmp(state, "22", 2) || !strcmp(state, "PT422"))
+        return DB_INVALID;
+    if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strcmp(state, "53300"))
+        return DB_UNAVAILABLE;
+    return DB_ERROR;
+}
+
+static PGresult *exec_once(struct db *d, const char *sql, int n, const char *const *params)
+{
+    struct stmt_slot *slot = stmt_slot(d, sql);
+    if (!slot) return PQexecParams(d->pg, sql, n, NULL, params, NULL, NULL, 0);
+    char name[32];
+    snprintf(name, sizeof name, "s%lx", (unsigned long)(uintptr_t)sql);
+    if (slot->sql != sql || slot->gen != d->gen) {
+        PGresult *prep = PQprepare(d->pg, name, sql, n, NULL);
+        bool ok = prep && PQresultStatus(prep) == PGRES_COMMAND_OK;
+        if (!ok) return prep;
+        PQclear(prep);
+        slot->sql = sql;
+        slot->gen = d->gen;
+    }
+    return PQexecPrepared(d->pg, name, n, params, NULL, NULL, 0);
+}
+
+static bool result_ok(const PGresult *res)
+{
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* Outside a transaction a statement that met a dead connection is retried
+ * once on a fresh one (the server restarted while we were idle). Inside
+ * one, the whole transaction must be retried instead. */
+enum db_rc db_exec(struct db *d, const char *sql, int n, const char *const *params,
+                   PGresult **out)
+{
+    *out = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!d->pg && d->in_txn) return DB_RETRY;
+        if (!db_connect(d)) return DB_UNAVAILABLE;
+        atomic_fetch_add(&in_use, 1);
+        PGresult *res = exec_once(d, sql, n, params);
+        atomic_fetch_sub(&in_use, 1);
+        if (result_ok(res)) {
+            *out = res;
+            return DB_OK;
+        }
+        bool lost = PQstatus(d->pg) != CONNECTION_OK;
+        enum db_rc rc = classify(d, res);
+        if (rc == DB_ERROR || (rc == DB_UNAVAILABLE && !lost)) {
+            atomic_fetch_add(&errors, 1);
+            log_error("database error: %s", res ? PQresultErrorMessage(res) : "no result");
+        }
+        PQclear(res);
+        if (!lost) return rc;
+        atomic_fetch_add(&errors, 1);
+        db_drop(d);
+        if (d->in_txn) return DB_RETRY;
+    }
+    return DB_UNAVAILABLE;
+}
+
+enum db_rc db_command(struct db *d, const char *sql, int n, const char *const *params)
+{
+    PGresult *res;
+    enum db_rc rc = db_exec(d, sql, n, params, &res);
+    PQclear(res);
+    return rc;
+}
+
+static json_t *cell_json(const PGresult *res, int row)
+{
+    if (PQgetisnull(res, row, 0)) return json_null();
+    return json_loads(PQgetvalue(res, row, 0), JSON_DECODE_ANY, NULL);
+}
+
+enum db_rc db_json_one(struct db *d, const char *sql, int n, const char *const *params,
+                       json_t **out)
+{
+    PGresult *res;
+    *out = NULL;
+    enum db_rc rc = db_exec(d, sql, n, params, &res);
+    if (rc != DB_OK) return rc;
+    if (PQntuples(res) == 0) rc = DB_NOT_FOUND;
+    else if (!(*out = cell_json(res, 0))) rc = DB_ERROR;
+    PQclear(res);
+    return rc;
+}
+
+enum db_rc db_json_rows(struct db *d, const char *sql, int n, const char *const *params,
+                        json_t **out)
+{
+    PGresult *res;
+    *out = NULL;
+    enum db_rc rc = db_exec(d, sql, n, params, &res);
+    if (rc != DB_OK) return rc;
+    json_t *arr = json_array();
+    for (int i = 0; arr && i < PQntuples(res); i++) {
+        if (json_array_append_new(arr, cell_json(res, i)) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    PQclear(res);
+    if (!arr) return DB_ERROR;
+    *out = arr;
+    return DB_OK;
+}
+
+static void backoff(int attempt)
+{
+    struct timespec ts = {0, (long)(1 + rand() % 5) * 1000000L * (attempt + 1)};
+    nanosleep(&ts, NULL);
+}
+
+static enum db_rc txn_attempt(struct db *d, const char *actor, const char *request_id,
+                              db_txn_fn fn, void *arg)
+{
+    enum db_rc rc = db_command(d, "BEGIN", 0, NULL);
+    if (rc != DB_OK) return rc;
+    d->in_txn = true;
+    if (actor) {
+        const char *p[] = {actor, request_id ? request_id : ""};
+        rc = db_command(d,
+                        "SELECT set_config('patrond.actor', $1, true),"
+                        " set_config('patrond.request_id', $2, true)",
+                        2, p);
+    }
+    if (rc == DB_OK) rc = fn(d, arg);
+    if (rc == DB_OK) {
+        rc = db_command(d, "COMMIT", 0, NULL);
+        /* A COMMIT whose answer was lost may have committed: never redo it. */
+        if (rc == DB_RETRY && !d->pg) rc = DB_UNAVAILABLE;
+    } else if (d->pg) {
+        PQclear(PQexec(d->pg, "ROLLBACK"));
+    }
+    d->in_txn = false;
+    return rc;
+}
+
+enum db_rc db_txn(struct db *d, const char *actor, const char *request_id, db_txn_fn fn,
+                  void *arg)
+{
+    for (int attempt = 0; attempt < TXN_MAX_ATTEMPTS; attempt++) {
+        enum db_rc rc = txn_attempt(d, actor, request_id, fn, arg);
+        if (rc != DB_RETRY) return rc;
+        backoff(attempt);
+    }
+    return DB_UNAVAILABLE;
+}
+
+enum db_rc db_script(struct db *d, const char *sql)
+{
+    if (!db_connect(d)) {
+        snprintf(d->message, sizeof d->message, "cannot connect to the database");
+        return DB_UNAVAILABLE;
+    }
+    PGresult *res = PQexec(d->pg, sql);
+    enum db_rc rc = result_ok(res) ? DB_OK : classify(d, res);
+    PQclear(res);
+    if (rc != DB_OK && PQstatus(d->pg) != CONNECTION_OK) db_drop(d);
+    return rc;
+}
+
+const char *db_last_error(struct db *d)
+{
+    return d->message;
+}
+
+const char *db_last_detail(struct db *d)
+{
+    return d->detail[0] ? d->detail : NULL;
+}
+
+const char *db_last_constraint(struct db *d)
+{
+    return d->constraint;
+}
+
+int db_in_use(void)
+{
+    return atomic_load(&in_use);
+}
+
+unsigned long db_error_count(void)
+{
+    return atomic_load(&errors);
+}
+
+struct single {
+    const char *sql;
+    int n;
+    const char *const *params;
+    json_t **out;
+};
+
+static enum db_rc single_fn(struct db *d, void *arg)
+{
+    struct single *s = arg;
+    return db_json_one(d, s->sql, s->n, s->params, s->out);
+}
+
+enum db_rc db_write_json(struct db *d, const char *actor, const char *request_id, const char *sql,
+                         int n, const char *const *params, json_t **out)
+{
+    struct single s = {sql, n, params, out};
+    return db_txn(d, actor, request_id, single_fn, &s);
+}

@@ -1,0 +1,57 @@
+/* Pledges: admin-created ones here; providers' webhooks add their own. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "store.h"
+
+enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
+                            const struct pledge_in *in, json_t **out)
+{
+    char amount[24];
+    snprintf(amount, sizeof amount, "%lld", (long long)in->amount_minor);
+    const char *p[] = {in->patron_id,    amount,      in->currency,           in->interval,
+                       in->provider,     in->provider_ref, in->status ? in->status : "pending",
+                       in->current_period_end, in->tier_id};
+    return db_write_json(
+        db, actor, rid,
+        "INSERT INTO pledges (patron_id, amount_minor, currency, interval, provider, provider_ref,"
+        "  status, current_period_end, tier_id, activated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+        "  CASE WHEN $7 = 'active' THEN now() END)"
+        " RETURNING pledge_json(pledges)",
+        9, p, out);
+}
+
+enum db_rc db_pledge_get(struct db *db, const char *id, json_t **out)
+{
+    const char *p[] = {id};
+    return db_json_one(db, "SELECT pledge_json(p) FROM pledges p WHERE id = $1", 1, p, out);
+}
+
+enum db_rc db_pledge_list(struct db *db, const char *patron_id, const char *status,
+                          const char *provider, int limit, const char *after, json_t **rows)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {patron_id, status, provider, after, lim};
+    return db_json_rows(
+        db,
+        "SELECT pledge_json(p) FROM pledges p"
+        " WHERE ($1::uuid IS NULL OR p.patron_id = $1)"
+        "   AND ($2::text IS NULL OR p.status = $2)"
+        "   AND ($3::text IS NULL OR p.provider = $3)"
+        "   AND ($4::uuid IS NULL OR p.seq < (SELECT seq FROM pledges WHERE id = $4))"
+        " ORDER BY p.seq DESC LIMIT $5",
+        5, p, rows);
+}
+
+enum db_rc db_pledge_update(struct db *db, const char *actor, const char *rid, const char *id,
+                            json_t *patch, json_t **out)
+{
+    char *doc = json_dumps(patch, JSON_COMPACT);
+    if (!doc) return DB_ERROR;
+    const char *p[] = {id, doc};
+    enum db_rc rc = db_write_json(db, actor, rid, "SELECT pledge_patch($1, $2)", 2, p, out);
+    free(doc);
+    return rc;
+}

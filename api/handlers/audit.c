@@ -1,0 +1,18 @@
+/* /v1/audit: who changed what, newest first. */
+#include "handlers.h"
+#include "store.h"
+
+static const char *const entities[] = {"patrons", "tiers", "pledges", NULL};
+
+void audit_list(struct req *r)
+{
+    int limit;
+    const char *after, *entity, *entity_id;
+    if (!req_list_params(r, &limit, &after) || !req_query_enum(r, "entity", entities, &entity) ||
+        !req_query_uuid(r, "entity_id", &entity_id))
+        return;
+    json_t *rows;
+    enum db_rc rc = db_audit_list(r->db, entity, entity_id, limit, after, &rows);
+    if (rc == DB_OK) reply_list(r, rows, limit);
+    else reply_db(r, rc);
+}

@@ -1,0 +1,34 @@
+/* Liveness, readiness and metrics (SPEC §4 Ops). */
+#include <stdlib.h>
+
+#include "handlers.h"
+#include "metrics.h"
+#include "migrate.h"
+
+void health_live(struct req *r)
+{
+    reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void health_ready(struct req *r)
+{
+    int pending = migrate_pending(r->db);
+    if (pending == 0) {
+        reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
+        return;
+    }
+    reply_header(r, "Retry-After", "5");
+    reply_problem(r, 503,
+                  pending > 0 ? "Migrations are pending." : "The database is not reachable.");
+}
+
+void metrics_get(struct req *r)
+{
+    size_t len = 0;
+    char *text = metrics_render(&len);
+    if (!text) {
+        reply_problem(r, 500, "Out of memory rendering metrics.");
+        return;
+    }
+    reply_raw(r, 200, "text/plain; version=0.0.4", text, len);
+}

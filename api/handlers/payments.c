@@ -1,0 +1,29 @@
+/* /v1/payments: the read-only ledger. */
+#include "domain.h"
+#include "handlers.h"
+#include "store.h"
+
+void payments_list(struct req *r)
+{
+    int limit;
+    const char *after, *patron_id, *pledge_id, *provider, *kind;
+    if (!req_list_params(r, &limit, &after) || !req_query_uuid(r, "patron_id", &patron_id) ||
+        !req_query_uuid(r, "pledge_id", &pledge_id) ||
+        !req_query_enum(r, "provider", providers, &provider) ||
+        !req_query_enum(r, "kind", payment_kinds, &kind))
+        return;
+    json_t *rows;
+    enum db_rc rc =
+        db_payment_list(r->db, patron_id, pledge_id, provider, kind, limit, after, &rows);
+    if (rc == DB_OK) reply_list(r, rows, limit);
+    else reply_db(r, rc);
+}
+
+void payments_get(struct req *r)
+{
+    const char *id = req_uuid_param(r, 0);
+    if (!id) return;
+    json_t *payment = NULL;
+    enum db_rc rc = db_payment_get(r->db, id, &payment);
+    reply_result(r, rc, 200, payment);
+}

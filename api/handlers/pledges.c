@@ -1,0 +1,86 @@
+/* /v1/pledges (admin). Checkout and webhooks create most pledges; admins
+ * add manual ones (bank transfers) and move them through their states. */
+#include <string.h>
+
+#include "config.h"
+#include "domain.h"
+#include "handlers.h"
+#include "store.h"
+
+static const char *const creatable_statuses[] = {"pending", "active", NULL};
+
+/* A missing patron or tier is the client's mistake in a named field. */
+static void reply_pledge_rc(struct req *r, enum db_rc rc, unsigned status, json_t *pledge)
+{
+    const char *c = db_last_constraint(r->db);
+    if (rc == DB_INVALID && strstr(c, "patron_id"))
+        reply_invalid_field(r, "patron_id", "no such patron");
+    else if (rc == DB_INVALID && strstr(c, "tier_id"))
+        reply_invalid_field(r, "tier_id", "no such tier");
+    else if (rc == DB_CONFLICT && strstr(c, "provider_ref"))
+        reply_problem(r, 409, "Another pledge already has this provider and provider_ref.");
+    else
+        reply_result(r, rc, status, pledge);
+}
+
+void pledges_create(struct req *r)
+{
+    struct pledge_in in = {0};
+    struct field fields[] = {
+        {.name = "patron_id", .type = FIELD_UUID, .required = true, .out.str = &in.patron_id},
+        {.name = "amount_minor", .type = FIELD_INT, .required = true, .min = 1, .max = cfg.max_amount_minor, .out.i64 = &in.amount_minor},
+        {.name = "currency", .type = FIELD_CURRENCY, .required = true, .out.str = &in.currency},
+        {.name = "interval", .type = FIELD_ENUM, .required = true, .choices = pledge_intervals, .out.str = &in.interval},
+        {.name = "provider", .type = FIELD_ENUM, .required = true, .choices = providers, .out.str = &in.provider},
+        {.name = "provider_ref", .type = FIELD_STRING, .nullable = true, .min = 1, .max = 200, .out.str = &in.provider_ref},
+        {.name = "status", .type = FIELD_ENUM, .choices = creatable_statuses, .out.str = &in.status},
+        {.name = "current_period_end", .type = FIELD_TIMESTAMP, .nullable = true, .out.str = &in.current_period_end},
+        {.name = "tier_id", .type = FIELD_UUID, .nullable = true, .out.str = &in.tier_id},
+        {0},
+    };
+    if (!req_validate(r, fields)) return;
+    json_t *pledge = NULL;
+    enum db_rc rc = db_pledge_create(r->db, r->caller.id, r->request_id, &in, &pledge);
+    reply_pledge_rc(r, rc, 201, pledge);
+}
+
+void pledges_list(struct req *r)
+{
+    int limit;
+    const char *after, *patron_id, *status, *provider;
+    if (!req_list_params(r, &limit, &after) || !req_query_uuid(r, "patron_id", &patron_id) ||
+        !req_query_enum(r, "status", pledge_statuses, &status) ||
+        !req_query_enum(r, "provider", providers, &provider))
+        return;
+    json_t *rows;
+    enum db_rc rc = db_pledge_list(r->db, patron_id, status, provider, limit, after, &rows);
+    if (rc == DB_OK) reply_list(r, rows, limit);
+    else reply_db(r, rc);
+}
+
+void pledges_get(struct req *r)
+{
+    const char *id = req_uuid_param(r, 0);
+    if (!id) return;
+    json_t *pledge = NULL;
+    enum db_rc rc = db_pledge_get(r->db, id, &pledge);
+    reply_result(r, rc, 200, pledge);
+}
+
+void pledges_update(struct req *r)
+{
+    const char *id = req_uuid_param(r, 0);
+    if (!id) return;
+    struct field fields[] = {
+        {.name = "status", .type = FIELD_ENUM, .choices = pledge_statuses},
+        {.name = "amount_minor", .type = FIELD_INT, .min = 1, .max = cfg.max_amount_minor},
+        {.name = "current_period_end", .type = FIELD_TIMESTAMP, .nullable = true},
+        {.name = "tier_id", .type = FIELD_UUID, .nullable = true},
+        {.name = "provider_ref", .type = FIELD_STRING, .nullable = true, .min = 1, .max = 200},
+        {0},
+    };
+    if (!req_validate(r, fields)) return;
+    json_t *pledge = NULL;
+    enum db_rc rc = db_pledge_update(r->db, r->caller.id, r->request_id, id, r->json, &pledge);
+    reply_pledge_rc(r, rc, 200, pledge);
+}

@@ -1,0 +1,64 @@
+/* JSON request bodies: content type, syntax, duplicate keys and nesting. */
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "request.h"
+
+#define JSON_MAX_DEPTH 32
+
+static bool is_json_type(const char *ct)
+{
+    if (!ct) return false;
+    while (*ct == ' ') ct++;
+    size_t n = strlen("application/json");
+    if (strncasecmp(ct, "application/json", n) != 0) return false;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* jansson has no depth option, so a document is measured after parsing
+ * (its own hard limit keeps the parser's recursion bounded). */
+static bool depth_within(json_t *v, int depth)
+{
+    if (depth > JSON_MAX_DEPTH) return false;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *child;
+        json_object_foreach(v, k, child) if (!depth_within(child, depth + 1)) return false;
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *child;
+        json_array_foreach(v, i, child) if (!depth_within(child, depth + 1)) return false;
+    }
+    return true;
+}
+
+bool parse_json_body(struct req *r)
+{
+    if (!is_json_type(req_header(r, "Content-Type"))) {
+        reply_problem(r, 415, "Send the body as Content-Type: application/json.");
+        return false;
+    }
+    if (r->body_len == 0) {
+        reply_problem(r, 400, "The request body is empty; a JSON object is expected.");
+        return false;
+    }
+    json_error_t err;
+    r->json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (!r->json) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "Malformed JSON at line %d column %d: %s", err.line,
+                 err.column, err.text);
+        reply_problem(r, 400, detail);
+        return false;
+    }
+    if (!depth_within(r->json, 1)) {
+        reply_problem(r, 400, "The JSON document is nested too deeply.");
+        return false;
+    }
+    if (!json_is_object(r->json)) {
+        reply_problem(r, 400, "The request body must be a JSON object.");
+        return false;
+    }
+    return true;
+}

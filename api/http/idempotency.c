@@ -1,0 +1,97 @@
+/* Idempotency-Key (SPEC §2): a POST retried with the same key and body
+ * gets the first response again instead of a second effect. The key is
+ * claimed before the handler runs so concurrent retries cannot both act. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "encode.h"
+#include "http.h"
+#include "request.h"
+#include "store.h"
+
+static bool request_hash(struct req *r, char hex[65])
+{
+    size_t plen = strlen(r->path);
+    size_t n = plen + 1 + r->body_len;
+    char *buf = malloc(n + 1);
+    if (!buf) return false;
+    memcpy(buf, r->path, plen);
+    buf[plen] = '\n';
+    if (r->body_len) memcpy(buf + plen + 1, r->body, r->body_len);
+    uint8_t digest[32];
+    bool ok = sha256(buf, n, digest);
+    free(buf);
+    if (ok) hex_encode(digest, sizeof digest, hex);
+    return ok;
+}
+
+static void replay(struct req *r, struct idem_record *rec)
+{
+    reply_header(r, "Idempotent-Replayed", "true");
+    size_t len = rec->body ? strlen(rec->body) : 0;
+    /* the record's type string is owned by the reply as a static choice */
+    const char *type = NULL;
+    if (rec->content_type && !strcmp(rec->content_type, "application/json"))
+        type = "application/json";
+    else if (rec->content_type && !strcmp(rec->content_type, "application/problem+json"))
+        type = "application/problem+json";
+    reply_raw(r, (unsigned)rec->status, type, rec->body, len);
+    rec->body = NULL;
+}
+
+bool idempotency_begin(struct req *r)
+{
+    const char *key = req_header(r, "Idempotency-Key");
+    if (!key) return true;
+    size_t klen = strlen(key);
+    if (klen == 0 || klen > 255) {
+        reply_invalid_field(r, "Idempotency-Key", "must be 1 to 255 characters");
+        return false;
+    }
+    char hex[65];
+    if (!request_hash(r, hex)) {
+        reply_problem(r, 500, "Could not hash the request.");
+        return false;
+    }
+    snprintf(r->idem_scope, sizeof r->idem_scope, "%s",
+             r->caller.kind == CALLER_ANONYMOUS ? "public" : r->caller.id);
+    enum idem_state state;
+    struct idem_record rec = {0};
+    enum db_rc rc = db_idem_claim(r->db, r->idem_scope, key, hex, &state, &rec);
+    if (rc != DB_OK) {
+        reply_db(r, rc);
+        return false;
+    }
+    switch (state) {
+    case IDEM_NEW:
+        r->idem_key = strdup(key);
+        if (!r->idem_key) {
+            db_idem_release(r->db, r->idem_scope, key);
+            reply_problem(r, 500, "Out of memory.");
+            return false;
+        }
+        return true;
+    case IDEM_REPLAY: replay(r, &rec); break;
+    case IDEM_MISMATCH:
+        reply_invalid_field(r, "Idempotency-Key",
+                            "was already used with a different request body");
+        break;
+    case IDEM_IN_FLIGHT:
+        reply_header(r, "Retry-After", "1");
+        reply_problem(r, 409, "A request with this Idempotency-Key is still in progress.");
+        break;
+    }
+    free(rec.body);
+    free(rec.content_type);
+    return false;
+}
+
+/* Server errors are not remembered: the client's retry should run again. */
+void idempotency_finish(struct req *r)
+{
+    if (r->status >= 500 || r->status == 429) {
+        db_idem_release(r->db, r->idem_scope, r->idem_key);
+        return;
+    }
+    db_idem_store(r->db, r->idem_scope, r->idem_key, (int)r->status, r->resp_type, r->resp);
+}

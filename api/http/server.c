@@ -1,0 +1,173 @@
+/* The two libmicrohttpd callbacks: requests come in through on_request and
+ * leave (logged, counted, freed) through on_completed. */
+#include <ctype.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "encode.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "request.h"
+#include "server.h"
+
+static bool valid_request_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("-_.:", s[i])) return false;
+    return true;
+}
+
+static struct req *req_new(struct MHD_Connection *conn, const char *method, const char *url)
+{
+    struct req *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    clock_gettime(CLOCK_MONOTONIC, &r->started);
+    r->conn = conn;
+    r->method = method;
+    r->url = url;
+    snprintf(r->path, sizeof r->path, "%s", url);
+    const char *rid = req_header(r, "X-Request-Id");
+    if (rid && valid_request_id(rid)) snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+    else if (!random_uuid(r->request_id)) snprintf(r->request_id, sizeof r->request_id, "-");
+    return r;
+}
+
+static bool method_has_body(const char *m)
+{
+    return !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH");
+}
+
+/* Routing errors are answered before the body is read. */
+static void route(struct req *r)
+{
+    char allow[128];
+    switch (router_match(routes, routes_count, r->method, r->path, &r->route, &r->params, allow,
+                         sizeof allow)) {
+    case ROUTE_FOUND: return;
+    case ROUTE_NOT_FOUND: reply_problem(r, 404, "No such endpoint."); return;
+    case ROUTE_METHOD_NOT_ALLOWED:
+        reply_header(r, "Allow", allow);
+        reply_problem(r, 405, "This endpoint does not accept that method.");
+        return;
+    }
+}
+
+static void declared_length_check(struct req *r)
+{
+    const char *cl = req_header(r, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > cfg.body_limit) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "The body is larger than %zu bytes.", cfg.body_limit);
+        reply_problem(r, 413, detail);
+    }
+}
+
+static void dispatch(struct req *r)
+{
+    if (r->body_too_large) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "The body is larger than %zu bytes.", cfg.body_limit);
+        reply_problem(r, 413, detail);
+        return;
+    }
+    r->db = db_thread();
+    if (!authenticate(r)) return;
+    if (r->route->body == BODY_JSON && method_has_body(r->method) && !parse_json_body(r)) return;
+    if (!strcmp(r->method, "POST") && !idempotency_begin(r)) return;
+    r->route->handler(r);
+    if (!r->replied) reply_problem(r, 500, "The handler produced no reply.");
+    if (r->idem_key) idempotency_finish(r);
+}
+
+static enum MHD_Result send_reply(struct req *r)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_COPY);
+    if (!resp) return MHD_NO;
+    bool ok = MHD_add_response_header(resp, "X-Request-Id", r->request_id) == MHD_YES;
+    if (r->resp_type)
+        ok = ok && MHD_add_response_header(resp, "Content-Type", r->resp_type) == MHD_YES;
+    for (int i = 0; i < r->nheaders; i++)
+        ok = ok && MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value) == MHD_YES;
+    enum MHD_Result ret = ok ? MHD_queue_response(r->conn, r->status, resp) : MHD_NO;
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    struct req *r = *con_cls;
+    if (!r) {
+        if (!(r = req_new(conn, method, url))) return MHD_NO;
+        *con_cls = r;
+        route(r);
+        if (!r->replied) declared_length_check(r);
+        /* An early error goes out now; MHD then drops the unread body. */
+        return r->replied ? send_reply(r) : MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        bool ok = req_body_append(r, upload_data, *upload_data_size, cfg.body_limit);
+        *upload_data_size = 0;
+        return ok ? MHD_YES : MHD_NO;
+    }
+    if (!r->replied) dispatch(r);
+    return send_reply(r);
+}
+
+static double elapsed_seconds(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    struct req *r = *con_cls;
+    if (!r) return;
+    unsigned status = r->replied ? r->status : 0;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->replied) status = 499;
+    double secs = elapsed_seconds(&r->started);
+    size_t route_index = r->route ? (size_t)(r->route - routes) : routes_count;
+    metrics_observe(route_index, status, secs);
+    log_access(r->request_id, r->method, r->path, status, secs * 1000.0);
+    req_free(r);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
+    log_warn("libmicrohttpd: %s", msg);
+}
+
+struct MHD_Daemon *server_start(const struct sockaddr *addr)
+{
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (addr->sa_family == AF_INET6) flags |= MHD_USE_IPv6;
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+        MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log,
+        NULL, MHD_OPTION_END);
+}

@@ -1,0 +1,50 @@
+/* patrond: serve | migrate [--status] | key create|list|revoke */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "db.h"
+#include "money.h"
+
+static const char *env(const char *name)
+{
+    return getenv(name);
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: patrond serve [--migrate]\n"
+                    "       patrond migrate [--status]\n"
+                    "       patrond key create --scope admin|read --name NAME\n"
+                    "       patrond key list\n"
+                    "       patrond key revoke ID\n"
+                    "configuration comes from the environment; see README.md\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return usage();
+    int (*cmd)(struct db *, int, char **) = NULL;
+    if (!strcmp(argv[1], "serve")) cmd = cli_serve;
+    else if (!strcmp(argv[1], "migrate")) cmd = cli_migrate;
+    else if (!strcmp(argv[1], "key")) cmd = cli_key;
+    else return usage();
+
+    char cwd[PATH_MAX], err[512];
+    if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");
+    if (!config_load(&cfg, env, cwd, err, sizeof err)) {
+        fprintf(stderr, "patrond: %s\n", err);
+        return 1;
+    }
+    db_global_init(cfg.database_url);
+    int status = cmd(db_thread(), argc - 2, argv + 2);
+    db_global_shutdown();
+    config_free(&cfg);
+    currency_allowlist_free();
+    return status;
+}

@@ -1,0 +1,48 @@
+#ifndef PATROND_CONFIG_H
+#define PATROND_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* SPEC §7: everything patrond reads from its environment. */
+struct config {
+    char *database_url;
+    char *database_read_url;
+    char *listen_host;
+    unsigned listen_port;
+    unsigned threads;
+    char *public_url;
+    char *cors_origins;
+    char *mail_command;
+    char *currencies;
+    int64_t max_amount_minor;
+    size_t body_limit;
+
+    char *stripe_webhook_secret;
+    char *stripe_payment_link;
+    char *patreon_webhook_secret;
+    char *patreon_campaign_url;
+    char *patreon_currency;
+    char *paypal_webhook_id;
+    char *paypal_cert_file;
+    char *liqpay_public_key;
+    char *liqpay_private_key;
+    char *monobank_pubkey;
+    char *wayforpay_merchant;
+    char *wayforpay_secret;
+    char *paddle_webhook_secret;
+    char *standard_webhook_secret;
+};
+
+/* The process-wide configuration, valid after config_load(). */
+extern struct config cfg;
+
+/* Reads the environment through `getenv_fn` (getenv in production, a table
+ * in tests). On a bad value returns false with a message naming the
+ * variable in err. `cwd` resolves the embedded database default. */
+typedef const char *(*getenv_fn)(const char *name);
+bool config_load(struct config *c, getenv_fn env, const char *cwd, char *err, size_t err_len);
+void config_free(struct config *c);
+
+#endif

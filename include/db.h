@@ -1,0 +1,72 @@
+#ifndef PATROND_DB_H
+#define PATROND_DB_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+/* Outcomes of database calls, mapped to HTTP by reply_db(). */
+enum db_rc {
+    DB_OK = 0,
+    DB_NOT_FOUND,   /* 404 */
+    DB_CONFLICT,    /* unique violation or a state conflict: 409 */
+    DB_INVALID,     /* a check or foreign-key violation: 422 */
+    DB_RETRY,       /* serialization failure / deadlock: retried by db_txn */
+    DB_UNAVAILABLE, /* the database cannot be reached: 503 */
+    DB_ERROR,       /* anything else: 500 (logged) */
+};
+
+struct db;
+
+/* The calling thread's connection, connected lazily and re-connected after
+ * the server went away. Never NULL. */
+struct db *db_thread(void);
+void db_global_init(const char *conninfo);
+void db_global_shutdown(void);
+
+/* Runs a parameterised statement (prepared once per connection and
+ * re-prepared after a reconnect; `sql` must be a string literal, as its
+ * address is the cache key). On DB_OK *res holds the result, to PQclear. */
+enum db_rc db_exec(struct db *db, const char *sql, int n, const char *const *params,
+                   PGresult **res);
+/* A statement returning one text/json column in one row: parsed into *out.
+ * No row is DB_NOT_FOUND; a NULL value yields JSON null. */
+enum db_rc db_json_one(struct db *db, const char *sql, int n, const char *const *params,
+                       json_t **out);
+/* A statement returning one json column per row: a JSON array in *out. */
+enum db_rc db_json_rows(struct db *db, const char *sql, int n, const char *const *params,
+                        json_t **out);
+/* A statement whose result is not needed. */
+enum db_rc db_command(struct db *db, const char *sql, int n, const char *const *params);
+
+/* Runs fn inside BEGIN ... COMMIT, retrying the whole transaction on
+ * serialization failures and deadlocks. `actor` (an api key id, or NULL)
+ * and `request_id` are visible to the audit trigger. fn's rc other than
+ * DB_OK rolls back and is returned. */
+typedef enum db_rc (*db_txn_fn)(struct db *db, void *arg);
+enum db_rc db_txn(struct db *db, const char *actor, const char *request_id, db_txn_fn fn,
+                  void *arg);
+
+/* Runs trusted multi-statement SQL (embedded migrations only) with the
+ * simple-query protocol. */
+enum db_rc db_script(struct db *db, const char *sql);
+/* The server's message for the last failed statement. */
+const char *db_last_error(struct db *db);
+
+/* One statement returning one JSON value, run as an audited transaction
+ * (db_txn with a single db_json_one). */
+enum db_rc db_write_json(struct db *db, const char *actor, const char *request_id, const char *sql,
+                         int n, const char *const *params, json_t **out);
+
+/* The message of a domain error raised in SQL with SQLSTATE PTnnn (worded
+ * for the client), or NULL. */
+const char *db_last_detail(struct db *db);
+
+/* Constraint name of the last DB_CONFLICT/DB_INVALID, or "". */
+const char *db_last_constraint(struct db *db);
+/* Connections currently checked out (executing), for /metrics. */
+int db_in_use(void);
+/* Errors since start, for /metrics. */
+unsigned long db_error_count(void);
+
+#endif

@@ -1,0 +1,19 @@
+#ifndef PATROND_ENCODE_H
+#define PATROND_ENCODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Unpadded base64url of len bytes into out (at least 4*len/3+4 bytes). */
+void base64url_encode(const uint8_t *in, size_t len, char *out);
+/* Lower-case hex of len bytes into out (2*len+1 bytes). */
+void hex_encode(const uint8_t *in, size_t len, char *out);
+/* SHA-256 of data; false only if OpenSSL fails. */
+bool sha256(const void *data, size_t len, uint8_t out[32]);
+/* A new secret: 32 random bytes as base64url (43 chars + NUL). */
+bool random_token(char out[44]);
+/* A random (version 4) UUID in canonical text form. */
+bool random_uuid(char out[37]);
+
+#endif

@@ -1,0 +1,109 @@
+#ifndef PATROND_HTTP_H
+#define PATROND_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "db.h"
+#include "router.h"
+#include "validate.h"
+
+struct MHD_Connection;
+
+/* Who is calling, once authenticated. */
+enum caller_kind {
+    CALLER_ANONYMOUS,
+    CALLER_ADMIN_KEY,
+    CALLER_READ_KEY,
+    CALLER_PATRON,
+};
+
+struct caller {
+    enum caller_kind kind;
+    char id[37]; /* api key id, or patron id */
+};
+
+#define REPLY_MAX_HEADERS 8
+
+/* One request, from its first byte to the completion callback, which frees
+ * it and everything hanging off it. Handlers read the input fields, call
+ * one reply_* function, and never touch libmicrohttpd. */
+struct req {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+    char path[512];
+    char request_id[65];
+    struct timespec started;
+    const struct route *route;
+    struct route_params params;
+    struct caller caller;
+    struct db *db;
+
+    char *body; /* raw bytes, NUL-terminated */
+    size_t body_len, body_cap;
+    bool body_too_large;
+    json_t *json; /* parsed body of BODY_JSON routes */
+
+    char *idem_key; /* Idempotency-Key of a POST */
+    char idem_scope[48];
+
+    /* the reply, sent by the server once the handler returns */
+    unsigned status;
+    char *resp;
+    size_t resp_len;
+    const char *resp_type;
+    struct {
+        const char *name;
+        char *value;
+    } headers[REPLY_MAX_HEADERS];
+    int nheaders;
+    bool replied;
+};
+
+/* Request input */
+const char *req_param(struct req *r, int i);             /* i-th {param} of the route */
+const char *req_query(struct req *r, const char *name);  /* NULL when absent */
+const char *req_header(struct req *r, const char *name); /* NULL when absent */
+
+/* Replies. Exactly one per request; a second call is ignored. */
+void reply_json(struct req *r, unsigned status, json_t *body); /* steals body */
+void reply_raw(struct req *r, unsigned status, const char *type, char *body, size_t len);
+void reply_empty(struct req *r, unsigned status);
+void reply_header(struct req *r, const char *name, const char *value);
+/* RFC 9457 problem+json; detail may be NULL. */
+void reply_problem(struct req *r, unsigned status, const char *detail);
+/* 422 with an `errors` array (stolen). */
+void reply_invalid(struct req *r, json_t *errors);
+/* 422 naming one field. */
+void reply_invalid_field(struct req *r, const char *field, const char *message);
+/* The reply for a database outcome other than DB_OK. */
+void reply_db(struct req *r, enum db_rc rc);
+
+/* The route's {id} (parameter i) when it is a UUID; otherwise replies 404
+ * (a malformed id names no resource) and returns NULL. */
+const char *req_uuid_param(struct req *r, int i);
+/* Validates the JSON body strictly (unknown keys rejected); false after a
+ * 422 was queued. */
+bool req_validate(struct req *r, const struct field *fields);
+
+/* Optional query filters: *out is NULL when absent. False after a 422
+ * naming the parameter (not a UUID / not one of `choices`). */
+bool req_query_uuid(struct req *r, const char *name, const char **out);
+bool req_query_enum(struct req *r, const char *name, const char *const *choices,
+                    const char **out);
+
+/* reply_json(status, body) when rc is DB_OK, else reply_db(rc). */
+void reply_result(struct req *r, enum db_rc rc, unsigned status, json_t *body);
+
+/* List helpers (SPEC §2): ?limit= (default 50, max 500) and ?after=. A
+ * false return means a 422 was already queued. */
+bool req_list_params(struct req *r, int *limit, const char **after);
+/* {"data": rows, "next_cursor": id of the last row | null}; `rows` holds
+ * up to limit+1 objects with an "id" (the extra one only signals more). */
+void reply_list(struct req *r, json_t *rows, int limit);
+
+#endif

@@ -1,0 +1,18 @@
+#ifndef PATROND_LOG_H
+#define PATROND_LOG_H
+
+/* One JSON object per line on stderr: {"time","level","msg",...}. Never
+ * pass secrets, tokens or payloads. */
+void log_msg(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_info(...) log_msg("info", __VA_ARGS__)
+#define log_warn(...) log_msg("warn", __VA_ARGS__)
+#define log_error(...) log_msg("error", __VA_ARGS__)
+
+/* The access line written once per request. */
+void log_access(const char *request_id, const char *method, const char *path, unsigned status,
+                double duration_ms);
+
+/* Current time as RFC 3339 UTC with milliseconds and Z. buf >= 32. */
+void log_timestamp(char *buf, unsigned long len);
+
+#endif

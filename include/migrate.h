@@ -1,0 +1,29 @@
+#ifndef PATROND_MIGRATE_H
+#define PATROND_MIGRATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "db.h"
+
+/* The migrations compiled into the binary, in version order. */
+struct migration {
+    int version;
+    const char *name;
+    const char *sql;
+};
+extern const struct migration migrations[];
+extern const size_t migrations_count;
+
+/* Applies pending migrations, each in its own transaction, under an
+ * advisory lock so concurrent instances apply each exactly once. Refuses
+ * (false, with a message on `out`) when an applied file has changed. */
+bool migrate_apply(struct db *db, FILE *out);
+/* Prints each migration with applied/pending; false on a changed file. */
+bool migrate_status(struct db *db, FILE *out);
+/* How many embedded migrations are not applied; -1 when a checksum
+ * differs or the database cannot be read. */
+int migrate_pending(struct db *db);
+
+#endif

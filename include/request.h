@@ -1,0 +1,24 @@
+#ifndef PATROND_REQUEST_H
+#define PATROND_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http.h"
+
+/* Server-internal parts of the request lifecycle (api/http/request.c). */
+
+/* Appends upload bytes; past `limit` the rest is counted as too large and
+ * dropped (a reply cannot be queued mid-upload). False on out-of-memory. */
+bool req_body_append(struct req *r, const char *data, size_t len, size_t limit);
+void req_free(struct req *r);
+
+/* The steps of a request that run before its handler (in api/http/). Each
+ * returns false after queuing the reply that ends the request. */
+bool authenticate(struct req *r);
+bool parse_json_body(struct req *r);
+/* Idempotency-Key handling around the handler (api/http/idempotency.c). */
+bool idempotency_begin(struct req *r);
+void idempotency_finish(struct req *r);
+
+#endif

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Makes sure the build and test dependencies are present. As root it installs
+# what is missing from Debian's packages; otherwise it names what to install.
+set -euo pipefail
+
+need=()
+have_pc() { pkg-config --exists "$1" 2>/dev/null; }
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v cc >/dev/null || need+=(gcc)
+have_pc libmicrohttpd || need+=(libmicrohttpd-dev)
+have_pc jansson || need+=(libjansson-dev)
+have_pc libpq || need+=(libpq-dev)
+have_pc libcrypto || need+=(libssl-dev)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [[ ${1:-} == --test ]]; then
+  command -v node >/dev/null || need+=(nodejs)
+  command -v npm >/dev/null || need+=(npm)
+fi
+
+((${#need[@]} == 0)) && exit 0
+if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  echo "deps: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "deps: missing ${need[*]}; install them with: sudo apt-get install ${need[*]}" >&2
+  exit 1
+fi

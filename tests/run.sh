@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `make test`: C unit tests, then the black-box suite against the ASan build
+# on a throw-away PostgreSQL cluster. Ends with one line `N passed, N failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+
+for t in build/unit/test_*; do
+  [[ -x $t ]] || continue
+  out=$("$t" 2>&1)
+  status=$?
+  echo "$out" | grep -v ': [0-9]* passed, [0-9]* failed$' | sed 's/^/  /'
+  line=$(echo "$out" | grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+  echo "unit ${line:-$t: crashed}"
+  p=$(echo "$line" | sed -nE 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\1/p')
+  f=$(echo "$line" | sed -nE 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\2/p')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  if [[ $status -ne 0 && ${f:-0} -eq 0 ]]; then failed=$((failed + 1)); fi
+done
+
+pgdir=$(mktemp -d /tmp/patrond-test-pg.XXXXXX)
+cleanup() { scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
+trap cleanup EXIT
+if ! scripts/pg.sh start "$pgdir" >/dev/null; then
+  echo "could not start the test PostgreSQL cluster"
+  echo "$passed passed, $((failed + 1)) failed"
+  exit 1
+fi
+
+if [[ -f package-lock.json ]]; then
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci failed"; failed=$((failed + 1)); }
+fi
+
+export PATROND_TEST_PGHOST=$pgdir/run
+export PATROND_BIN=${PATROND_BIN:-build/asan/patrond}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+tap=$(mktemp)
+node --test --test-reporter=tap --test-reporter-destination=stdout tests/blackbox/ | tee "$tap" |
+  grep -E '^(not ok|# (Subtest|pass|fail))' | grep -vE '^# Subtest' 
+bp=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$tap" | tail -n 1)
+bf=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$tap" | tail -n 1)
+if [[ -z $bp ]]; then
+  echo "the black-box suite did not report results"
+  bf=$((${bf:-0} + 1))
+fi
+rm -f "$tap"
+passed=$((passed + ${bp:-0}))
+failed=$((failed + ${bf:-0}))
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
