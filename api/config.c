@@ -77,10 +77,28 @@ static bool set_string(struct loader *l, char **dst, const char *value)
     return *dst ? true : fail(l, "out of memory");
 }
 
+static bool load_plain(struct loader *l, const char *name, char **dst)
+{
+    return set_string(l, dst, env_value(l, name));
+}
+
 static void strip_trailing_space(char *s)
 {
     size_t n = strlen(s);
-    while (n && strchr(" \t\r\n", s[n - 1])) s[--n] = '\0';
+    while (n && strchr(" \t\r\n", s[n - 1]))
+        s[--n] = '\0';
+}
+
+static const char *read_problem(FILE *f, char *buf, size_t *n)
+{
+    if (!buf) return "out of memory";
+    *n = fread(buf, 1, SECRET_FILE_MAX + 1, f);
+    if (ferror(f)) return strerror(errno);
+    if (*n > SECRET_FILE_MAX) return "file is larger than 1 MiB";
+    if (memchr(buf, '\0', *n)) return "file contains a NUL byte";
+    buf[*n] = '\0';
+    strip_trailing_space(buf);
+    return *buf ? NULL : "file is empty";
 }
 
 /* Reads a secret from `path` into *dst; errors name the _FILE variable. */
@@ -89,26 +107,13 @@ static bool read_secret_file(struct loader *l, const char *file_var, const char 
     FILE *f = fopen(path, "rb");
     if (!f) return fail(l, "%s: cannot read %s: %s", file_var, path, strerror(errno));
     char *buf = malloc(SECRET_FILE_MAX + 1);
-    size_t n = buf ? fread(buf, 1, SECRET_FILE_MAX + 1, f) : 0;
-    bool read_error = ferror(f);
-    fclose(f);
-    const char *problem = !buf                   ? "out of memory"
-                          : read_error           ? "read error"
-                          : n > SECRET_FILE_MAX  ? "file is larger than 1 MiB"
-                          : memchr(buf, '\0', n) ? "file contains a NUL byte"
-                                                 : NULL;
-    if (!problem) {
-        buf[n] = '\0';
-        strip_trailing_space(buf);
-        if (!*buf) problem = "file is empty";
-    }
-    if (problem) {
-        if (buf) OPENSSL_cleanse(buf, SECRET_FILE_MAX + 1);
-        free(buf);
-        return fail(l, "%s: cannot read %s: %s", file_var, path, problem);
-    }
-    *dst = buf;
-    return true;
+    size_t n = 0;
+    const char *problem = read_problem(f, buf, &n);
+    if (fclose(f) != 0 && !problem) problem = strerror(errno);
+    if (!problem && !(*dst = strdup(buf))) problem = "out of memory";
+    if (buf) OPENSSL_cleanse(buf, n);
+    free(buf);
+    return problem ? fail(l, "%s: cannot read %s: %s", file_var, path, problem) : true;
 }
 
 /* A secret comes from X or from the file named by X_FILE, never both. */
@@ -249,7 +254,8 @@ static bool load_url(struct loader *l, const char *name, const char *def, bool b
     if (!set_string(l, dst, v)) return false;
     if (base) {
         size_t n = strlen(*dst);
-        while (n && (*dst)[n - 1] == '/') (*dst)[--n] = '\0';
+        while (n && (*dst)[n - 1] == '/')
+            (*dst)[--n] = '\0';
     }
     return true;
 }
@@ -278,8 +284,10 @@ static bool load_cors(struct loader *l)
     for (const char *p = v;; p++) {
         size_t len = strcspn(p, ",");
         const char *s = p, *e = p + len;
-        while (s < e && (*s == ' ' || *s == '\t')) s++;
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
+        while (s < e && (*s == ' ' || *s == '\t'))
+            s++;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
         if (!valid_origin(s, (size_t)(e - s))) {
             free(out);
             return bad_value(l, "PATROND_CORS_ORIGINS",
@@ -302,7 +310,8 @@ static bool load_currencies(struct loader *l)
     if (!currency_allowlist_set(v, &bad)) {
         if (!bad) return fail(l, "out of memory");
         char q[80];
-        fail(l, "PATROND_CURRENCIES: \"%s\" is not an upper-case ISO 4217 currency code (got \"%s\")",
+        fail(l,
+             "PATROND_CURRENCIES: \"%s\" is not an upper-case ISO 4217 currency code (got \"%s\")",
              quoted(bad, q, sizeof q), v);
         free(bad);
         return false;
@@ -329,14 +338,12 @@ static bool load_limits(struct loader *l)
 static bool load_providers(struct loader *l)
 {
     struct config *c = l->c;
-    const char *value;
     return load_secret(l, "PATROND_STRIPE_WEBHOOK_SECRET", &c->stripe_webhook_secret) &&
            load_url(l, "PATROND_STRIPE_PAYMENT_LINK", NULL, false, &c->stripe_payment_link) &&
            load_secret(l, "PATROND_PATREON_WEBHOOK_SECRET", &c->patreon_webhook_secret) &&
            load_url(l, "PATROND_PATREON_CAMPAIGN_URL", NULL, false, &c->patreon_campaign_url) &&
            load_secret(l, "PATROND_PAYPAL_WEBHOOK_ID", &c->paypal_webhook_id) &&
-           (value = env_value(l, "PATROND_PAYPAL_CERT_FILE"), true) &&
-           set_string(l, &c->paypal_cert_file, value) &&
+           load_plain(l, "PATROND_PAYPAL_CERT_FILE", &c->paypal_cert_file) &&
            load_secret(l, "PATROND_LIQPAY_PUBLIC_KEY", &c->liqpay_public_key) &&
            load_secret(l, "PATROND_LIQPAY_PRIVATE_KEY", &c->liqpay_private_key) &&
            load_secret(l, "PATROND_MONOBANK_PUBKEY", &c->monobank_pubkey) &&
@@ -346,14 +353,19 @@ static bool load_providers(struct loader *l)
            load_secret(l, "PATROND_STANDARD_WEBHOOK_SECRET", &c->standard_webhook_secret);
 }
 
+static const char *process_env(const char *name)
+{
+    return getenv(name);
+}
+
 bool config_load(struct config *c, getenv_fn env, const char *cwd, char *err, size_t err_len)
 {
-    struct loader l = {c, env ? env : getenv, err, err_len};
+    struct loader l = {c, env ? env : process_env, err, err_len};
     memset(c, 0, sizeof *c);
     if (err && err_len) err[0] = '\0';
     bool ok = load_database(&l, cwd) && load_listen(&l) && load_threads(&l) &&
               load_url(&l, "PATROND_PUBLIC_URL", DEFAULT_PUBLIC_URL, true, &c->public_url) &&
-              load_cors(&l) && set_string(&l, &c->mail_command, env_value(&l, "PATROND_MAIL_COMMAND")) &&
+              load_cors(&l) && load_plain(&l, "PATROND_MAIL_COMMAND", &c->mail_command) &&
               load_currencies(&l) && load_limits(&l) && load_providers(&l);
     if (!ok) config_free(c);
     return ok;
@@ -369,15 +381,17 @@ static void free_secret(char **s)
 void config_free(struct config *c)
 {
     char **secrets[] = {
-        &c->database_url,          &c->database_read_url,     &c->stripe_webhook_secret,
+        &c->database_url,           &c->database_read_url,     &c->stripe_webhook_secret,
         &c->patreon_webhook_secret, &c->paypal_webhook_id,     &c->liqpay_public_key,
-        &c->liqpay_private_key,    &c->monobank_pubkey,       &c->wayforpay_merchant,
-        &c->wayforpay_secret,      &c->paddle_webhook_secret, &c->standard_webhook_secret,
+        &c->liqpay_private_key,     &c->monobank_pubkey,       &c->wayforpay_merchant,
+        &c->wayforpay_secret,       &c->paddle_webhook_secret, &c->standard_webhook_secret,
     };
-    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) free_secret(secrets[i]);
-    char *plain[] = {c->listen_host,         c->public_url,           c->cors_origins,
-                     c->mail_command,        c->currencies,           c->stripe_payment_link,
-                     c->patreon_campaign_url, c->patreon_currency,     c->paypal_cert_file};
-    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) free(plain[i]);
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+        free_secret(secrets[i]);
+    char *plain[] = {c->listen_host,          c->public_url,       c->cors_origins,
+                     c->mail_command,         c->currencies,       c->stripe_payment_link,
+                     c->patreon_campaign_url, c->patreon_currency, c->paypal_cert_file};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        free(plain[i]);
     memset(c, 0, sizeof *c);
 }

@@ -16,7 +16,8 @@ void base64url_encode(const uint8_t *in, size_t len, char *out)
         if (i + 1 < len) v |= (uint32_t)in[i + 1] << 8;
         if (i + 2 < len) v |= in[i + 2];
         size_t chars = len - i >= 3 ? 4 : len - i + 1;
-        for (size_t k = 0; k < chars; k++) out[o++] = alphabet[(v >> (18 - 6 * k)) & 63];
+        for (size_t k = 0; k < chars; k++)
+            out[o++] = alphabet[(v >> (18 - 6 * k)) & 63];
     }
     out[o] = '\0';
 }

@@ -12,8 +12,8 @@
 #include "router.h"
 
 #define MAX_ROUTES 128
-static const unsigned statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
-                                    413, 415, 422, 429, 499, 500, 503, 0};
+static const unsigned statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
+                                    409, 413, 415, 422, 429, 499, 500, 503, 0};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 #define NBUCKETS (sizeof buckets / sizeof buckets[0])
@@ -35,7 +35,8 @@ void metrics_observe(size_t route, unsigned status, double seconds)
     if (route > MAX_ROUTES) route = MAX_ROUTES;
     atomic_fetch_add(&requests[route][status_slot(status)], 1);
     size_t b = 0;
-    while (b < NBUCKETS && seconds > buckets[b]) b++;
+    while (b < NBUCKETS && seconds > buckets[b])
+        b++;
     atomic_fetch_add(&latency[b], 1);
     atomic_fetch_add(&latency_count, 1);
     atomic_fetch_add(&latency_sum_us, (unsigned long long)(seconds * 1e6));
@@ -84,9 +85,11 @@ static void render_requests(struct buf *b)
         for (size_t s = 0; s < NSTATUS; s++) {
             unsigned long n = atomic_load(&requests[r][s]);
             if (!n) continue;
-            char st[8];
-            if (statuses[s]) snprintf(st, sizeof st, "%u", statuses[s]);
-            else snprintf(st, sizeof st, "other");
+            char st[12];
+            if (statuses[s])
+                snprintf(st, sizeof st, "%u", statuses[s]);
+            else
+                snprintf(st, sizeof st, "other");
             put(b, "patrond_http_requests_total{route=\"%s\",method=\"%s\",status=\"%s\"} %lu\n",
                 label, method, st, n);
         }

@@ -89,8 +89,10 @@ static bool list_has(const struct currency *const *list, size_t n, const struct 
 
 static char *trimmed_copy(const char *s, size_t len)
 {
-    while (len && isspace((unsigned char)*s)) s++, len--;
-    while (len && isspace((unsigned char)s[len - 1])) len--;
+    for (; len && isspace((unsigned char)*s); len--)
+        s++;
+    while (len && isspace((unsigned char)s[len - 1]))
+        len--;
     char *out = malloc(len + 1);
     if (!out) return NULL;
     memcpy(out, s, len);

@@ -9,7 +9,7 @@
 #include "money.h"
 #include "validate.h"
 
-/* FIELD_STRING without explicit limits still gets a ceiling. */
+/* FIELD_STRING without a max (max 0) still gets a ceiling. */
 #define DEFAULT_MAX_CHARS 10000
 #define EMAIL_MAX 254
 #define URL_MAX 2048
@@ -176,7 +176,8 @@ static bool valid_time(const char **p)
     if (h > 23 || m > 59 || s > 60) return false;
     if (**p == '.') {
         int n = 0;
-        for ((*p)++; **p >= '0' && **p <= '9'; (*p)++) n++;
+        for ((*p)++; **p >= '0' && **p <= '9'; (*p)++)
+            n++;
         if (n < 1 || n > 9) return false;
     }
     return true;
@@ -201,9 +202,12 @@ bool valid_http_url(const char *s)
 {
     if (!s) return false;
     size_t len = strlen(s), skip;
-    if (!strncasecmp(s, "http://", 7)) skip = 7;
-    else if (!strncasecmp(s, "https://", 8)) skip = 8;
-    else return false;
+    if (!strncasecmp(s, "http://", 7))
+        skip = 7;
+    else if (!strncasecmp(s, "https://", 8))
+        skip = 8;
+    else
+        return false;
     if (len > URL_MAX || !valid_text(s, len, NULL) || strpbrk(s, " \t\r\n")) return false;
     const char *auth = s + skip;
     size_t auth_len = strcspn(auth, "/?#");
@@ -251,7 +255,7 @@ static void add_error(struct errors *e, const char *field, const char *message)
 
 static const char *length_problem(const struct field *f, size_t chars, char *msg, size_t len)
 {
-    int64_t min = f->min, max = f->min == 0 && f->max == 0 ? DEFAULT_MAX_CHARS : f->max;
+    int64_t min = f->min, max = f->max > 0 ? f->max : DEFAULT_MAX_CHARS;
     if ((int64_t)chars < min) {
         if (min == 1) return "must not be empty";
         snprintf(msg, len, "must be at least %" PRId64 " characters", min);
@@ -267,7 +271,8 @@ static const char *currency_problem(const char *s)
 {
     if (currency_exponent(s) >= 0) return currency_allowed(s) ? NULL : "currency not accepted here";
     char upper[4] = {0};
-    for (size_t i = 0; i < 3 && s[i]; i++) upper[i] = (char)toupper((unsigned char)s[i]);
+    for (size_t i = 0; i < 3 && s[i]; i++)
+        upper[i] = (char)toupper((unsigned char)s[i]);
     bool case_only = strlen(s) == 3 && currency_exponent(upper) >= 0;
     return case_only ? "must be an upper-case ISO 4217 code" : "unknown currency";
 }
@@ -289,15 +294,23 @@ static const char *string_problem(const struct field *f, const char *s, size_t c
                                   size_t len)
 {
     switch (f->type) {
-    case FIELD_STRING: return length_problem(f, chars, msg, len);
-    case FIELD_EMAIL: return valid_email(s) ? NULL : "is not a valid e-mail address";
-    case FIELD_UUID: return valid_uuid(s) ? NULL : "must be a UUID";
-    case FIELD_TIMESTAMP: return valid_rfc3339(s) ? NULL : "must be an RFC 3339 timestamp";
-    case FIELD_URL: return valid_http_url(s) ? NULL : "must be an http(s) URL";
-    case FIELD_CURRENCY: return currency_problem(s);
-    case FIELD_ENUM: return enum_problem(f, s, msg, len);
+    case FIELD_STRING:
+        return length_problem(f, chars, msg, len);
+    case FIELD_EMAIL:
+        return valid_email(s) ? NULL : "is not a valid e-mail address";
+    case FIELD_UUID:
+        return valid_uuid(s) ? NULL : "must be a UUID";
+    case FIELD_TIMESTAMP:
+        return valid_rfc3339(s) ? NULL : "must be an RFC 3339 timestamp";
+    case FIELD_URL:
+        return valid_http_url(s) ? NULL : "must be an http(s) URL";
+    case FIELD_CURRENCY:
+        return currency_problem(s);
+    case FIELD_ENUM:
+        return enum_problem(f, s, msg, len);
     case FIELD_INT:
-    case FIELD_BOOL: break;
+    case FIELD_BOOL:
+        break;
     }
     return NULL;
 }
@@ -317,16 +330,27 @@ static void check_string(struct errors *e, const struct field *f, const json_t *
     }
     char buf[256];
     const char *problem = string_problem(f, s, chars, buf, sizeof buf);
-    if (problem) add_error(e, f->name, problem);
-    else if (f->out.str) *f->out.str = s;
+    if (problem)
+        add_error(e, f->name, problem);
+    else if (f->out.str)
+        *f->out.str = s;
+}
+
+/* An unset (zero) max means no upper bound; all-zero limits mean none. */
+static int64_t int_max(const struct field *f)
+{
+    return f->max == 0 && f->min >= 0 ? INT64_MAX : f->max;
 }
 
 static void int_range_message(const struct field *f, char *msg, size_t len)
 {
-    if (f->max == INT64_MAX && f->min == 1) snprintf(msg, len, "must be a positive integer");
-    else if (f->max == INT64_MAX) snprintf(msg, len, "must be at least %" PRId64, f->min);
+    int64_t max = int_max(f);
+    if (max == INT64_MAX && f->min == 1)
+        snprintf(msg, len, "must be a positive integer");
+    else if (max == INT64_MAX)
+        snprintf(msg, len, "must be at least %" PRId64, f->min);
     else
-        snprintf(msg, len, "must be an integer between %" PRId64 " and %" PRId64, f->min, f->max);
+        snprintf(msg, len, "must be an integer between %" PRId64 " and %" PRId64, f->min, max);
 }
 
 static void check_int(struct errors *e, const struct field *f, const json_t *v)
@@ -336,8 +360,8 @@ static void check_int(struct errors *e, const struct field *f, const json_t *v)
         return;
     }
     json_int_t i = json_integer_value(v);
-    bool bounded = f->min != 0 || f->max != 0;
-    if (bounded && (i < f->min || i > f->max)) {
+    bool unbounded = f->min == 0 && f->max == 0;
+    if (!unbounded && (i < f->min || i > int_max(f))) {
         char msg[96];
         int_range_message(f, msg, sizeof msg);
         add_error(e, f->name, msg);
@@ -349,12 +373,18 @@ static void check_int(struct errors *e, const struct field *f, const json_t *v)
 static void check_value(struct errors *e, const struct field *f, const json_t *v)
 {
     switch (f->type) {
-    case FIELD_INT: check_int(e, f, v); return;
-    case FIELD_BOOL:
-        if (!json_is_boolean(v)) add_error(e, f->name, "must be true or false");
-        else if (f->out.b) *f->out.b = json_is_true(v);
+    case FIELD_INT:
+        check_int(e, f, v);
         return;
-    default: check_string(e, f, v); return;
+    case FIELD_BOOL:
+        if (!json_is_boolean(v))
+            add_error(e, f->name, "must be true or false");
+        else if (f->out.b)
+            *f->out.b = json_is_true(v);
+        return;
+    default:
+        check_string(e, f, v);
+        return;
     }
 }
 
@@ -386,7 +416,8 @@ bool validate_object(json_t *obj, const struct field *fields, bool strict, json_
     if (!json_is_object(obj)) {
         add_error(&e, "", "must be a JSON object");
     } else {
-        for (const struct field *f = fields; f->name; f++) check_field(&e, f, obj);
+        for (const struct field *f = fields; f->name; f++)
+            check_field(&e, f, obj);
         const char *key;
         json_t *value;
         if (strict) {

@@ -170,6 +170,7 @@ enum db_rc db_exec(struct db *d, const char *sql, int n, const char *const *para
                    PGresult **out)
 {
     *out = NULL;
+    d->detail[0] = d->constraint[0] = '\0';
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!d->pg && d->in_txn) return DB_RETRY;
         if (!db_connect(d)) return DB_UNAVAILABLE;
@@ -332,6 +333,8 @@ struct single {
 static enum db_rc single_fn(struct db *d, void *arg)
 {
     struct single *s = arg;
+    json_decref(*s->out); /* from an attempt whose COMMIT must be retried */
+    *s->out = NULL;
     return db_json_one(d, s->sql, s->n, s->params, s->out);
 }
 
@@ -339,5 +342,11 @@ enum db_rc db_write_json(struct db *d, const char *actor, const char *request_id
                          int n, const char *const *params, json_t **out)
 {
     struct single s = {sql, n, params, out};
-    return db_txn(d, actor, request_id, single_fn, &s);
+    *out = NULL;
+    enum db_rc rc = db_txn(d, actor, request_id, single_fn, &s);
+    if (rc != DB_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
 }

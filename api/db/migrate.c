@@ -33,7 +33,8 @@ static const char *applied_checksum(PGresult *applied, int version)
 
 static bool load_applied(struct db *db, PGresult **applied, FILE *out)
 {
-    enum db_rc rc = db_exec(db, "SELECT version, name, checksum, rfc3339(applied_at)"
+    enum db_rc rc = db_exec(db, "SELECT version, name, checksum,"
+                                " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
                                 " FROM schema_migrations ORDER BY version",
                             0, NULL, applied);
     if (rc == DB_OK) return true;

@@ -149,6 +149,10 @@ void reply_list(struct req *r, json_t *rows, int limit)
 
 void reply_result(struct req *r, enum db_rc rc, unsigned status, json_t *body)
 {
-    if (rc == DB_OK) reply_json(r, status, body);
-    else reply_db(r, rc);
+    if (rc == DB_OK) {
+        reply_json(r, status, body);
+    } else {
+        json_decref(body);
+        reply_db(r, rc);
+    }
 }

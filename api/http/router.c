@@ -63,7 +63,10 @@ static void format_allow(const struct route *table, size_t n, const char *path, 
     allow[0] = '\0';
     for (size_t i = 0; i < count; i++) {
         int w = snprintf(allow + used, allow_len - used, "%s%s", i ? ", " : "", methods[i]);
-        if (w < 0 || (size_t)w >= allow_len - used) return;
+        if (w < 0 || (size_t)w >= allow_len - used) {
+            allow[used] = '\0'; /* a cut-off method name would mislead */
+            return;
+        }
         used += (size_t)w;
     }
 }

@@ -1,0 +1,79 @@
+/* Patrons. Writes run as audited transactions; rows come back as JSON.
+ * Guarded writes (update, erasure) live in SQL functions
+ * (migrations/0002_patrons.sql) so their checks and effects share one
+ * transaction and one row lock. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "store.h"
+
+enum db_rc db_patron_create(struct db *db, const char *actor, const char *rid, const char *email,
+                            const char *name, json_t **out)
+{
+    const char *p[] = {email, name};
+    return db_write_json(db, actor, rid,
+                         "INSERT INTO patrons (email, name) VALUES ($1, $2)"
+                         " RETURNING patron_json(patrons)",
+                         2, p, out);
+}
+
+enum db_rc db_patron_get(struct db *db, const char *id, json_t **out)
+{
+    const char *p[] = {id};
+    return db_json_one(db, "SELECT patron_json(p) FROM patrons p WHERE id = $1", 1, p, out);
+}
+
+enum db_rc db_patron_list(struct db *db, const char *q, const char *status, int limit,
+                          const char *after, json_t **rows)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {q, status, after, lim};
+    return db_json_rows(
+        db,
+        "SELECT patron_json(p) FROM patrons p"
+        " WHERE patron_matches(p, $1, $2)"
+        "   AND ($3::uuid IS NULL OR p.seq < (SELECT seq FROM patrons WHERE id = $3))"
+        " ORDER BY p.seq DESC LIMIT $4",
+        4, p, rows);
+}
+
+enum db_rc db_patron_update(struct db *db, const char *actor, const char *rid, const char *id,
+                            json_t *patch, json_t **out)
+{
+    char *doc = json_dumps(patch, JSON_COMPACT);
+    if (!doc) return DB_ERROR;
+    const char *p[] = {id, doc};
+    enum db_rc rc = db_write_json(db, actor, rid, "SELECT patron_update($1, $2)", 2, p, out);
+    free(doc);
+    return rc;
+}
+
+enum db_rc db_patron_erase(struct db *db, const char *actor, const char *rid, const char *id)
+{
+    const char *p[] = {id};
+    json_t *done = NULL;
+    enum db_rc rc = db_write_json(db, actor, rid, "SELECT patron_erase($1)", 1, p, &done);
+    json_decref(done);
+    return rc;
+}
+
+/* Everything held about one patron (GDPR art. 15/20). Payments are found
+ * through the patron and through their pledges, as webhooks may have
+ * recorded either link. */
+enum db_rc db_patron_export(struct db *db, const char *id, json_t **out)
+{
+    const char *p[] = {id};
+    return db_json_one(
+        db,
+        "SELECT jsonb_build_object("
+        "  'patron', patron_json(p),"
+        "  'pledges', coalesce((SELECT jsonb_agg(pledge_json(pl) ORDER BY pl.seq)"
+        "    FROM pledges pl WHERE pl.patron_id = p.id), '[]'::jsonb),"
+        "  'payments', coalesce((SELECT jsonb_agg(payment_json(pm) ORDER BY pm.seq)"
+        "    FROM payments pm WHERE pm.patron_id = p.id"
+        "      OR pm.pledge_id IN (SELECT id FROM pledges WHERE patron_id = p.id)), '[]'::jsonb),"
+        "  'exported_at', rfc3339(now()))"
+        " FROM patrons p WHERE p.id = $1",
+        1, p, out);
+}

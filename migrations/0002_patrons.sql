@@ -1,0 +1,68 @@
+-- Patrons: search, guarded updates and GDPR erasure. Messages of PTnnn
+-- exceptions reach the client as the problem's detail.
+
+-- A client's search text as a LIKE pattern matching it as a literal
+-- substring: `%`, `_` and the escape character itself lose their meaning.
+CREATE FUNCTION like_substring(q text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT AS $$
+  SELECT '%' || replace(replace(replace(q, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+$$;
+
+-- The list filters of GET /v1/patrons; a NULL argument does not filter.
+CREATE FUNCTION patron_matches(p patrons, q text, want_status text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT (q IS NULL OR coalesce(p.email ILIKE like_substring(q) ESCAPE '\'
+                                 OR p.name ILIKE like_substring(q) ESCAPE '\', false))
+     AND (want_status IS NULL OR patron_status(p.id) = want_status)
+$$;
+
+-- PATCH: only the keys present in `patch` change. An erased patron stays
+-- erased; writing personal data back into it would undo the erasure.
+CREATE FUNCTION patron_update(target uuid, patch jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  cur patrons;
+BEGIN
+  SELECT * INTO cur FROM patrons WHERE id = target FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'No such patron.' USING ERRCODE = 'PT404';
+  END IF;
+  IF cur.erased_at IS NOT NULL THEN
+    RAISE EXCEPTION 'The patron has been erased; their personal data can no longer change.'
+      USING ERRCODE = 'PT409';
+  END IF;
+  UPDATE patrons p SET
+    email = CASE WHEN patch ? 'email' THEN patch->>'email' ELSE p.email END,
+    name = CASE WHEN patch ? 'name' THEN patch->>'name' ELSE p.name END,
+    updated_at = now()
+  WHERE p.id = target
+  RETURNING * INTO cur;
+  RETURN patron_json(cur);
+END
+$$;
+
+-- GDPR erasure (SPEC §4): personal fields go, the ledger stays. The row
+-- update fires the audit trigger, whose `before` still holds the e-mail
+-- and name, so the audit trail is scrubbed afterwards, in the same
+-- transaction. Erasing twice is harmless: the second call only re-scrubs.
+CREATE FUNCTION patron_erase(target uuid) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  already timestamptz;
+BEGIN
+  SELECT erased_at INTO already FROM patrons WHERE id = target FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'No such patron.' USING ERRCODE = 'PT404';
+  END IF;
+  IF already IS NULL THEN
+    UPDATE patrons
+       SET email = NULL, name = NULL, erased_at = now(), updated_at = now()
+     WHERE id = target;
+  END IF;
+  UPDATE audit_log
+     SET before = before - 'email' - 'name', after = after - 'email' - 'name'
+   WHERE entity = 'patrons' AND entity_id = target
+     AND (before ?| ARRAY['email', 'name'] OR after ?| ARRAY['email', 'name']);
+  RETURN to_jsonb(true);
+END
+$$;

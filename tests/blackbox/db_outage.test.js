@@ -1,0 +1,104 @@
+'use strict';
+// A private PostgreSQL cluster is stopped under a running patrond and started
+// again: requests that need the database answer 503 + Retry-After meanwhile,
+// and patrond recovers on its own.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startServer, run, ROOT, assertProblem, uniqueEmail, sleep, lastLine } = require('./lib/harness');
+
+const PG = path.join(ROOT, 'scripts', 'pg.sh');
+let dir, s, seeded;
+
+async function pg(cmd) {
+  const r = await run('bash', [PG, cmd, dir], { timeout: 60000 });
+  if (r.code !== 0) throw new Error(`pg.sh ${cmd} failed (${r.code}): ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patrond-outage-'));
+  const url = lastLine(await pg('start'));
+  assert.match(url, /host=.* dbname=patrond/);
+  s = await startServer({ dbUrl: url, dbName: 'patrond' });
+  const p = await s.post('/v1/patrons', { email: uniqueEmail('before-outage') });
+  assert.equal(p.status, 201, p.text);
+  seeded = p.json;
+});
+
+after(async () => {
+  try {
+    await s?.stop();
+  } finally {
+    if (dir) {
+      await pg('stop').catch(() => {});
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('database outage: 503 + Retry-After, liveness stays up, recovery without restart', async () => {
+  await pg('stop');
+
+  // liveness does not depend on the database
+  const h = await s.request('GET', '/healthz', { timeout: 5000 });
+  assert.equal(h.status, 200, `/healthz during outage → ${h.status}`);
+
+  const ready = await s.request('GET', '/readyz', { timeout: 10000 });
+  assertProblem(assert, ready, 503, '/readyz during outage');
+
+  const t0 = Date.now();
+  const needDb = [
+    ['GET', '/v1/patrons', s.adminKey],
+    ['GET', `/v1/patrons/${seeded.id}`, s.adminKey],
+    ['GET', '/v1/pledges', s.readKey],
+    ['GET', '/v1/tiers', undefined],
+    ['POST', '/v1/patrons', s.adminKey, { email: uniqueEmail('during') }],
+    ['POST', '/v1/tiers', s.adminKey, { name: 'x', amount_minor: 100, currency: 'USD' }],
+  ];
+  for (const [m, p, key, body] of needDb) {
+    const r = await s.request(m, p, { key, body, timeout: 10000 });
+    assertProblem(assert, r, 503, `${m} ${p} during outage`);
+    const ra = r.headers['retry-after'];
+    assert.ok(ra !== undefined, `${m} ${p}: Retry-After present`);
+    assert.match(String(ra), /^\d+$/, `${m} ${p}: Retry-After is delta-seconds: ${ra}`);
+    assert.ok(r.headers['x-request-id'], `${m} ${p}: X-Request-Id on 503`);
+  }
+  assert.ok(Date.now() - t0 < 30000, `503s came quickly (${Date.now() - t0} ms for ${needDb.length} requests)`);
+
+  // an idempotent POST that failed with 503 must not stay locked after recovery
+  const idemEmail = uniqueEmail('idem-outage');
+  const idem = await s.post('/v1/patrons', { email: idemEmail }, { headers: { 'Idempotency-Key': 'outage-key-1' }, timeout: 10000 });
+  assertProblem(assert, idem, 503, 'idempotent POST during outage');
+
+  // the process survived all that
+  assert.equal(s.exit, null, 'patrond is still running');
+
+  await pg('start');
+  const deadline = Date.now() + 10000;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await s.get('/v1/patrons', { timeout: 3000 });
+      if (last.status === 200) break;
+    } catch (e) { last = { status: e.message }; }
+    await sleep(200);
+  }
+  assert.equal(last.status, 200, `GET /v1/patrons within 10 s of the database coming back → ${last.status}`);
+  assert.ok(last.json.data.some((x) => x.id === seeded.id), 'data from before the outage is visible');
+
+  // every pooled connection must have recovered, not just one: hit it in parallel
+  const rs = await Promise.all(Array.from({ length: 12 }, () => s.get('/v1/pledges')));
+  assert.deepEqual(rs.map((r) => r.status), Array(12).fill(200), 'all pooled connections recovered');
+
+  const w = await s.post('/v1/patrons', { email: uniqueEmail('after-outage') });
+  assert.equal(w.status, 201, `write after recovery → ${w.status} ${w.text}`);
+  const rd = await s.request('GET', '/readyz');
+  assert.equal(rd.status, 200, `/readyz after recovery → ${rd.status}`);
+
+  const again = await s.post('/v1/patrons', { email: idemEmail }, { headers: { 'Idempotency-Key': 'outage-key-1' } });
+  assert.equal(again.status, 201, `retrying the idempotent POST after recovery → ${again.status} ${again.text}`);
+  assert.equal(await s.psql(`SELECT count(*) FROM patrons WHERE email = '${idemEmail}'`), '1');
+});
