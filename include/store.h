@@ -29,6 +29,7 @@ enum db_rc db_idem_claim(struct db *db, const char *scope, const char *key, cons
 enum db_rc db_idem_store(struct db *db, const char *scope, const char *key, int status,
                          const char *content_type, const char *body);
 enum db_rc db_idem_release(struct db *db, const char *scope, const char *key);
+enum db_rc db_idem_expire(struct db *db);
 
 /* api/db/migrate.c is in migrate.h */
 

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "jobs.h"
 #include "log.h"
 #include "migrate.h"
 #include "server.h"
@@ -70,6 +71,10 @@ int cli_serve(struct db *db, int argc, char **argv)
         log_error("cannot listen on %s:%u", cfg.listen_host, cfg.listen_port);
         return 1;
     }
+    if (!jobs_start()) {
+        MHD_stop_daemon(d);
+        return 1;
+    }
     log_info("patrond listening on %s:%u with %u threads", cfg.listen_host, cfg.listen_port,
              cfg.threads);
     int sig = 0;
@@ -77,6 +82,7 @@ int cli_serve(struct db *db, int argc, char **argv)
     log_info("signal %d: finishing in-flight requests", sig);
     MHD_quiesce_daemon(d);
     MHD_stop_daemon(d);
+    jobs_stop();
     log_info("stopped");
     return 0;
 }

@@ -72,3 +72,10 @@ enum db_rc db_idem_release(struct db *db, const char *scope, const char *key)
     const char *p[] = {scope, key};
     return db_command(db, "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2", 2, p);
 }
+
+enum db_rc db_idem_expire(struct db *db)
+{
+    return db_command(db,
+                      "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'",
+                      0, NULL);
+}

@@ -1,0 +1,9 @@
+#ifndef PATROND_JOBS_LIST_H
+#define PATROND_JOBS_LIST_H
+
+#include "db.h"
+
+/* The functions behind api/jobs/table.c, one file each in api/jobs/. */
+void job_expire_idempotency(struct db *db);
+
+#endif
