@@ -32,4 +32,7 @@ void payments_get(struct req *r);
 
 void audit_list(struct req *r);
 
+void reports_summary(struct req *r);
+void reports_mrr(struct req *r);
+
 #endif

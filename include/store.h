@@ -17,6 +17,10 @@ enum db_rc db_api_key_create(struct db *db, const char *name, const char *scope,
 enum db_rc db_api_key_list(struct db *db, json_t **rows);
 enum db_rc db_api_key_revoke(struct db *db, const char *id);
 
+/* api/db/sessions.c: the patron id of a live (unexpired, unrevoked)
+ * session with this token hash. */
+enum db_rc db_session_lookup(struct db *db, const char *token_hash_hex, char patron_id[37]);
+
 /* api/db/idempotency.c */
 enum idem_state { IDEM_NEW, IDEM_REPLAY, IDEM_MISMATCH, IDEM_IN_FLIGHT };
 struct idem_record {
@@ -83,8 +87,8 @@ enum db_rc db_payment_list(struct db *db, const char *patron_id, const char *ple
 enum db_rc db_audit_list(struct db *db, const char *entity, const char *entity_id, int limit,
                          const char *after, json_t **rows);
 
-/* api/db/health.c */
-/* DB_OK when reachable and every embedded migration is applied. */
-enum db_rc db_ready(struct db *db, bool *current);
+/* api/db/reports.c */
+enum db_rc db_report_summary(struct db *db, json_t **out);
+enum db_rc db_report_mrr(struct db *db, int months, json_t **out);
 
 #endif

@@ -1,4 +1,4 @@
-/* Who is calling: API keys (SPEC §3). Only the SHA-256 of a key is stored,
+/* Who is calling: API keys and patron sessions (SPEC §3). Only the SHA-256 of a key is stored,
  * so the presented key is hashed and looked up. */
 #include <string.h>
 #include <strings.h>
@@ -29,15 +29,10 @@ static bool unauthorized(struct req *r, const char *detail)
     return false;
 }
 
-/* Fills r->caller from an API key; false after replying. */
-static bool api_key_caller(struct req *r, const char *token)
+/* Fills r->caller from an API key's hash; false after replying. */
+static bool api_key_caller(struct req *r, const char *hex)
 {
-    uint8_t digest[32];
-    char hex[65], scope[8];
-    if (strlen(token) > 256 || !sha256(token, strlen(token), digest)) {
-        return unauthorized(r, "The API key is not valid.");
-    }
-    hex_encode(digest, sizeof digest, hex);
+    char scope[8];
     enum db_rc rc = db_api_key_lookup(r->db, hex, r->caller.id, scope);
     if (rc == DB_NOT_FOUND) return unauthorized(r, "The API key is not valid.");
     if (rc != DB_OK) {
@@ -48,12 +43,40 @@ static bool api_key_caller(struct req *r, const char *token)
     return true;
 }
 
+/* A patron's session token, else an API key: both are bearer tokens, told
+ * apart by which table holds their hash. */
+static bool token_caller(struct req *r, const char *token, bool patron_ok, bool key_ok)
+{
+    uint8_t digest[32];
+    char hex[65];
+    if (strlen(token) > 256 || !sha256(token, strlen(token), digest))
+        return unauthorized(r, "The bearer token is not valid.");
+    hex_encode(digest, sizeof digest, hex);
+    if (patron_ok) {
+        enum db_rc rc = db_session_lookup(r->db, hex, r->caller.id);
+        if (rc == DB_OK) {
+            r->caller.kind = CALLER_PATRON;
+            return true;
+        }
+        if (rc != DB_NOT_FOUND) {
+            reply_db(r, rc);
+            return false;
+        }
+    }
+    if (!key_ok) return unauthorized(r, "The session is not valid or has expired; sign in again.");
+    return api_key_caller(r, hex);
+}
+
 bool authenticate(struct req *r)
 {
-    if (r->route->auth == AUTH_PUBLIC) return true;
+    enum route_auth need = r->route->auth;
+    if (need == AUTH_PUBLIC) return true;
     const char *token = bearer_token(r);
-    if (!token) return unauthorized(r, "This endpoint needs an Authorization: Bearer key.");
-    if (!api_key_caller(r, token)) return false;
+    if (!token) return unauthorized(r, "This endpoint needs an Authorization: Bearer token.");
+    bool patron_ok = need == AUTH_PATRON || need == AUTH_PATRON_OR_ADMIN;
+    bool key_ok = need == AUTH_ADMIN || need == AUTH_PATRON_OR_ADMIN;
+    if (!token_caller(r, token, patron_ok, key_ok)) return false;
+    if (r->caller.kind == CALLER_PATRON) return true;
     if (r->caller.kind == CALLER_READ_KEY && !is_read_method(r->method)) {
         reply_problem(r, 403, "This API key has the read scope; it may only GET.");
         return false;

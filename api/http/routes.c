@@ -30,6 +30,9 @@ const struct route routes[] = {
     {"GET", "/v1/payments/{id}", payments_get, AUTH_ADMIN, BODY_NONE},
 
     {"GET", "/v1/audit", audit_list, AUTH_ADMIN, BODY_NONE},
+
+    {"GET", "/v1/reports/summary", reports_summary, AUTH_ADMIN, BODY_NONE},
+    {"GET", "/v1/reports/mrr", reports_mrr, AUTH_ADMIN, BODY_NONE},
 };
 
 const size_t routes_count = sizeof routes / sizeof routes[0];

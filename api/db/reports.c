@@ -1,0 +1,17 @@
+/* Reports are computed by SQL functions (migrations/0009_reports.sql). */
+#include <stdio.h>
+
+#include "store.h"
+
+enum db_rc db_report_summary(struct db *db, json_t **out)
+{
+    return db_json_one(db, "SELECT report_summary()", 0, NULL, out);
+}
+
+enum db_rc db_report_mrr(struct db *db, int months, json_t **out)
+{
+    char m[16];
+    snprintf(m, sizeof m, "%d", months);
+    const char *p[] = {m};
+    return db_json_one(db, "SELECT report_mrr($1)", 1, p, out);
+}

@@ -1,0 +1,23 @@
+/* /v1/reports: membership summary and the MRR series (admin). */
+#include "handlers.h"
+#include "store.h"
+
+void reports_summary(struct req *r)
+{
+    json_t *summary = NULL;
+    enum db_rc rc = db_report_summary(r->db, &summary);
+    reply_result(r, rc, 200, summary);
+}
+
+void reports_mrr(struct req *r)
+{
+    const char *m = req_query(r, "months");
+    int64_t months = 12;
+    if (m && !parse_int_in(m, 1, 120, &months)) {
+        reply_invalid_field(r, "months", "must be an integer between 1 and 120");
+        return;
+    }
+    json_t *series = NULL;
+    enum db_rc rc = db_report_mrr(r->db, (int)months, &series);
+    reply_result(r, rc, 200, series);
+}
