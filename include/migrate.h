@@ -22,8 +22,10 @@ extern const size_t migrations_count;
 bool migrate_apply(struct db *db, FILE *out);
 /* Prints each migration with applied/pending; false on a changed file. */
 bool migrate_status(struct db *db, FILE *out);
-/* How many embedded migrations are not applied; -1 when a checksum
- * differs or the database cannot be read. */
+/* How many embedded migrations are not applied (all of them on a database
+ * never migrated), or one of these: */
+#define MIGRATE_UNREACHABLE (-1) /* the database cannot be reached */
+#define MIGRATE_DIVERGED (-2)    /* an applied file changed, or the database is newer */
 int migrate_pending(struct db *db);
 
 #endif

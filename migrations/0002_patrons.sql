@@ -63,6 +63,16 @@ BEGIN
      SET before = before - 'email' - 'name', after = after - 'email' - 'name'
    WHERE entity = 'patrons' AND entity_id = target
      AND (before ?| ARRAY['email', 'name'] OR after ?| ARRAY['email', 'name']);
+  -- A stored reply would replay their e-mail after erasure: the reply that
+  -- created them now replays the erased record (the key keeps its one
+  -- effect), and any other reply mentioning them is forgotten.
+  UPDATE idempotency_keys
+     SET body = (SELECT patron_json(p)::text FROM patrons p WHERE p.id = target)
+   WHERE strpos(body, target::text) > 0 AND content_type = 'application/json'
+     AND body::jsonb ->> 'id' = target::text;
+  DELETE FROM idempotency_keys
+   WHERE strpos(body, target::text) > 0
+     AND NOT (content_type = 'application/json' AND body::jsonb ->> 'id' = target::text);
   RETURN to_jsonb(true);
 END
 $$;

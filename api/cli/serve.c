@@ -31,15 +31,22 @@ static bool listen_addr(struct sockaddr_storage *ss)
     return false;
 }
 
-/* Serving an old schema would fail in confusing ways later; refuse now. */
+/* Serving an old or edited schema would fail in confusing ways later, so
+ * that refuses to start. A database that is merely down is not a reason
+ * to exit: requests get 503 and /readyz says why until it is back. */
 static bool schema_ready(struct db *db, bool apply)
 {
-    if (apply && !migrate_apply(db, stderr)) return false;
     int pending = migrate_pending(db);
+    if (pending == MIGRATE_UNREACHABLE) {
+        log_warn("database unreachable at start-up; serving 503 until it is back");
+        return true;
+    }
+    if (pending > 0 && apply && migrate_apply(db, stderr)) pending = migrate_pending(db);
     if (pending == 0) return true;
-    if (pending < 0)
-        log_error("cannot verify the schema (is the database up? try `patrond migrate --status`)");
-    else
+    if (pending == MIGRATE_DIVERGED)
+        log_error("the database schema differs from this binary's migrations;"
+                  " see `patrond migrate --status`");
+    else if (pending > 0)
         log_error("%d migration(s) pending: run `patrond migrate` or `patrond serve --migrate`",
                   pending);
     return false;

@@ -130,8 +130,14 @@ bool migrate_status(struct db *db, FILE *out)
 int migrate_pending(struct db *db)
 {
     PGresult *applied = NULL;
-    if (!load_applied(db, &applied, NULL)) return -1;
-    int pending = verify(applied, NULL) ? 0 : -1;
+    PGresult *table = NULL;
+    if (db_exec(db, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, NULL, &table) != DB_OK)
+        return MIGRATE_UNREACHABLE;
+    bool exists = !strcmp(PQgetvalue(table, 0, 0), "t");
+    PQclear(table);
+    if (!exists) return (int)migrations_count;
+    if (!load_applied(db, &applied, NULL)) return MIGRATE_UNREACHABLE;
+    int pending = verify(applied, NULL) ? 0 : MIGRATE_DIVERGED;
     for (size_t i = 0; pending >= 0 && i < migrations_count; i++)
         if (!applied_checksum(applied, migrations[i].version)) pending++;
     PQclear(applied);

@@ -16,8 +16,8 @@ enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
         db, actor, rid,
         "INSERT INTO pledges (patron_id, amount_minor, currency, interval, provider, provider_ref,"
         "  status, current_period_end, tier_id, activated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-        "  CASE WHEN $7 = 'active' THEN now() END)"
+        " SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $7 = 'active' THEN now() END"
+        " FROM patrons WHERE id = $1 AND erased_at IS NULL"
         " RETURNING pledge_json(pledges)",
         9, p, out);
 }

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "domain.h"
 #include "handlers.h"
 #include "store.h"
 
@@ -11,8 +12,6 @@
 /* Rows per database round trip while building a CSV export: big enough to
  * keep round trips few, small enough to keep each result set modest. */
 #define CSV_PAGE 500
-
-static const char *const patron_statuses[] = {"member", "lapsed", "none", NULL};
 
 /* Replies to a failed write. A duplicate e-mail is named as such, since
  * the client's fix (another address) differs from other conflicts, whose

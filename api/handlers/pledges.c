@@ -41,7 +41,10 @@ void pledges_create(struct req *r)
     if (!req_validate(r, fields)) return;
     json_t *pledge = NULL;
     enum db_rc rc = db_pledge_create(r->db, r->caller.id, r->request_id, &in, &pledge);
-    reply_pledge_rc(r, rc, 201, pledge);
+    if (rc == DB_NOT_FOUND) /* the insert selects the patron, so none was found */
+        reply_invalid_field(r, "patron_id", "no such patron (or the patron was erased)");
+    else
+        reply_pledge_rc(r, rc, 201, pledge);
 }
 
 void pledges_list(struct req *r)

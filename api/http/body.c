@@ -33,6 +33,34 @@ static bool depth_within(json_t *v, int depth)
     return true;
 }
 
+/* The object key whose value ends at `pos`, for naming the field of an
+ * out-of-range number ("" inside arrays or when it cannot be told). */
+static void key_before(const char *body, size_t pos, char *key, size_t key_len)
+{
+    key[0] = '\0';
+    size_t i = pos;
+    while (i > 0 && strchr("0123456789+-.eE \t\r\n", body[i - 1])) i--;
+    if (i == 0 || body[i - 1] != ':') return;
+    i--;
+    while (i > 0 && strchr(" \t\r\n", body[i - 1])) i--;
+    if (i == 0 || body[i - 1] != '"') return;
+    size_t end = --i;
+    while (i > 0 && body[i - 1] != '"') i--;
+    if (i == 0 || end - i >= key_len || memchr(body + i, '\\', end - i)) return;
+    memcpy(key, body + i, end - i);
+    key[end - i] = '\0';
+}
+
+/* jansson refuses integers beyond 64 bits while parsing; that is valid
+ * JSON failing validation, so it is a 422 naming the field. */
+static void reply_number_overflow(struct req *r, const json_error_t *err)
+{
+    char key[65];
+    size_t pos = (size_t)err->position < r->body_len ? (size_t)err->position : r->body_len;
+    key_before(r->body, pos, key, sizeof key);
+    reply_invalid_field(r, key, "is a number out of range");
+}
+
 bool parse_json_body(struct req *r)
 {
     if (!is_json_type(req_header(r, "Content-Type"))) {
@@ -45,6 +73,10 @@ bool parse_json_body(struct req *r)
     }
     json_error_t err;
     r->json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (!r->json && json_error_code(&err) == json_error_numeric_overflow) {
+        reply_number_overflow(r, &err);
+        return false;
+    }
     if (!r->json) {
         char detail[256];
         snprintf(detail, sizeof detail, "Malformed JSON at line %d column %d: %s", err.line,

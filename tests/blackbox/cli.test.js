@@ -145,14 +145,20 @@ test('serve refuses a bad configuration with a message naming the variable', asy
   }
 });
 
-test('a server on an unmigrated database is alive but not ready', async () => {
+test('serve refuses an unmigrated database unless told to migrate', async () => {
   const db = await createDatabase();
   let srv;
   try {
-    srv = await startServer({ dbName: db, dbUrl: conninfo(db), skipMigrate: true });
-    assert.equal((await srv.request('GET', '/healthz')).status, 200);
-    const r = await srv.request('GET', '/readyz');
-    assert.equal(r.status, 503, `readyz with no migrations → ${r.status} ${r.text}`);
+    const port = await freePort();
+    const r = await run(BIN, ['serve'], {
+      env: { DATABASE_URL: conninfo(db), PATROND_LISTEN: `127.0.0.1:${port}` }, timeout: 10000,
+    });
+    noSanitizer(r, 'serve on an unmigrated database');
+    assert.ok(r.code !== 0 && r.code !== null, `serve exited with ${r.code}`);
+    assert.match(r.stderr, /migration\(s\) pending/);
+    srv = await startServer({ dbName: db, dbUrl: conninfo(db), skipMigrate: true, args: ['--migrate'] });
+    const ready = await srv.request('GET', '/readyz');
+    assert.equal(ready.status, 200, `readyz after serve --migrate → ${ready.status} ${ready.text}`);
   } finally {
     if (srv) await srv.stop();
     await dropDatabase(db);

@@ -102,3 +102,31 @@ test('database outage: 503 + Retry-After, liveness stays up, recovery without re
   assert.equal(again.status, 201, `retrying the idempotent POST after recovery → ${again.status} ${again.text}`);
   assert.equal(await s.psql(`SELECT count(*) FROM patrons WHERE email = '${idemEmail}'`), '1');
 });
+
+test('serve started while the database is down stays alive, answers 503, and becomes ready when it is back', async () => {
+  await pg('stop');
+  let late;
+  try {
+    late = await startServer({
+      dbUrl: s.dbUrl, dbName: 'patrond', skipMigrate: true, adminKey: s.adminKey, readKey: s.readKey,
+    });
+    assert.equal((await late.request('GET', '/healthz')).status, 200);
+    assertProblem(assert, await late.request('GET', '/readyz', { timeout: 10000 }), 503, '/readyz, database down since start');
+    const r = await late.get('/v1/patrons', { timeout: 10000 });
+    assertProblem(assert, r, 503, 'GET /v1/patrons, database down since start');
+    assert.ok(r.headers['retry-after'], 'Retry-After');
+    await pg('start');
+    const deadline = Date.now() + 10000;
+    let last;
+    while (Date.now() < deadline) {
+      last = await late.request('GET', '/readyz', { timeout: 3000 }).catch((e) => ({ status: e.message }));
+      if (last.status === 200) break;
+      await sleep(200);
+    }
+    assert.equal(last.status, 200, `/readyz within 10 s of the database coming up → ${last.status}`);
+    assert.equal((await late.get('/v1/patrons')).status, 200);
+  } finally {
+    await pg('start').catch(() => {});
+    if (late) await late.stop();
+  }
+});

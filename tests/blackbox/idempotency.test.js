@@ -128,3 +128,15 @@ test('10 concurrent tier creates with one key create exactly one tier', async ()
   assert.equal(new Set(oks.map((r) => r.json.id)).size, 1, 'all 201s describe the same tier');
   assert.equal(await s.psql(`SELECT count(*) FROM tiers WHERE name = '${name}'`), '1');
 });
+
+test('erasure also scrubs the patron\'s email from stored idempotent responses', async () => {
+  const k = ikey();
+  const email = uniqueEmail('idem-gdpr');
+  const first = await s.post('/v1/patrons', { email, name: 'Idem Gdpr' }, withKey(k));
+  assert.equal(first.status, 201);
+  assert.equal((await s.del(`/v1/patrons/${first.json.id}`)).status, 204);
+  const stored = await s.psql(`SELECT count(*) FROM idempotency_keys WHERE body ILIKE '%${email.split('@')[0]}%' OR body LIKE '%Idem Gdpr%'`);
+  assert.equal(stored, '0', 'idempotency_keys still holds the erased patron\'s email/name');
+  const replay = await s.post('/v1/patrons', { email, name: 'Idem Gdpr' }, withKey(k));
+  assert.ok(!replay.text.includes(email), `a replay after erasure returns the erased email: ${replay.status} ${replay.text}`);
+});

@@ -112,3 +112,11 @@ test('the server logs requests and never logs the API key', async () => {
   assert.ok(Object.values(parsed).some((v) => String(v) === '200'), `log line carries the status: ${line}`);
   assert.ok(Object.values(parsed).some((v) => v === 'GET'), `log line carries the method: ${line}`);
 });
+
+test('100 concurrent requests (more than the pool) all succeed', async () => {
+  const rs = await Promise.all(Array.from({ length: 100 }, (_, i) =>
+    (i % 2 ? s.get('/v1/patrons?limit=5') : s.request('GET', '/v1/tiers'))));
+  const bad = rs.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.text.slice(0, 100)}`);
+  assert.deepEqual(bad, [], 'all 200');
+  assert.equal((await s.request('GET', '/readyz')).status, 200);
+});

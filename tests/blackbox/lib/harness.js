@@ -193,7 +193,7 @@ async function startServer(opts = {}) {
   const dbName = opts.dbName || (await createDatabase());
   const dbUrl = opts.dbUrl || conninfo(dbName, opts.pgHost || pgHost());
 
-  let adminKey = null, readKey = null;
+  let adminKey = opts.adminKey || null, readKey = opts.readKey || null;
   if (!opts.skipMigrate) {
     const mig = await cli(dbUrl, ['migrate']);
     if (mig.code !== 0) throw new Error(`patrond migrate failed (${mig.code}):\n${mig.stderr}${mig.stdout}`);
@@ -207,7 +207,7 @@ async function startServer(opts = {}) {
     stdout = '';
     stderr = '';
     exit = null;
-    child = spawn(BIN, ['serve'], {
+    child = spawn(BIN, ['serve', ...(opts.args || [])], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -277,8 +277,10 @@ async function startServer(opts = {}) {
       let problem = null;
       if (!exit) {
         child.kill('SIGTERM');
-        const t = sleep(10000).then(() => 'timeout');
+        let timer;
+        const t = new Promise((res) => { timer = setTimeout(() => res('timeout'), 10000); });
         const r = await Promise.race([child.exited, t]);
+        clearTimeout(timer);
         if (r === 'timeout') {
           child.kill('SIGKILL');
           await child.exited;
