@@ -13,7 +13,8 @@ SRCS := $(shell find api -name '*.c' | sort)
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 # the pure-logic modules the unit tests link against
-UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate.c api/config.c api/http/router.c
+UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate.c api/config.c api/http/router.c \
+             api/http/rate_limit.c api/core/mail.c
 
 .PHONY: all asan run test unit blackbox deps test-deps format clean bench
 

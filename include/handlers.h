@@ -35,4 +35,11 @@ void audit_list(struct req *r);
 void reports_summary(struct req *r);
 void reports_mrr(struct req *r);
 
+void auth_magic_link(struct req *r);
+void auth_session_create(struct req *r);
+void auth_session_delete(struct req *r);
+void me_get(struct req *r);
+void me_export(struct req *r);
+void me_erase(struct req *r);
+
 #endif

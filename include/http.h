@@ -68,6 +68,15 @@ struct req {
 const char *req_param(struct req *r, int i);             /* i-th {param} of the route */
 const char *req_query(struct req *r, const char *name);  /* NULL when absent */
 const char *req_header(struct req *r, const char *name); /* NULL when absent */
+/* The token of an `Authorization: Bearer` header, or NULL (api/http/auth.c). */
+const char *req_bearer_token(struct req *r);
+/* The peer's address as text (an IPv4-mapped IPv6 peer as IPv4); false
+ * when it cannot be told. Behind a reverse proxy this is the proxy. */
+bool req_client_ip(struct req *r, char *out, size_t len);
+/* A per-instance limit of `limit` requests per `window_s` seconds for the
+ * client's address (see rate_limit.h; `bucket` a string literal naming
+ * the limit). False after queuing a 429 with Retry-After. */
+bool req_rate_limit(struct req *r, const char *bucket, unsigned limit, unsigned window_s);
 
 /* Replies. Exactly one per request; a second call is ignored. */
 void reply_json(struct req *r, unsigned status, json_t *body); /* steals body */

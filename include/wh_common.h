@@ -23,20 +23,49 @@ bool wh_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap, s
 /* Standard base64 with padding; out needs 4*((len+2)/3)+1 bytes. */
 void wh_base64_encode(const uint8_t *in, size_t len, char *out);
 
+/* wh_hmac over prefix (a C string, may be "") followed by data, without
+ * copying the body: the schemes sign "t.body", "id.ts.body", "ts:body". */
+bool wh_hmac_prefixed(const char *digest, const void *key, size_t key_len, const char *prefix,
+                      const void *data, size_t data_len, uint8_t *out, size_t *out_len);
+
 /* Splits a comma-separated secret list (rotation: at most two are used)
  * into trimmed entries; returns how many (0..2). Entries point into buf,
  * a copy the caller provides (modified in place). */
 int wh_secrets(const char *csv, char *buf, size_t buf_len, const char *out[2]);
+/* A buffer size for wh_secrets that any sane secret list fits. */
+#define WH_SECRET_LIST_MAX 1024
 
 /* Copies src into dst (size dst_len) only if it fits; else false. */
 bool wh_copy(char *dst, size_t dst_len, const char *src);
-/* dst ← the string at `path` ("data.object.id", dots between keys) in
- * root; absent/null leaves "" and returns true; a non-string or a value
+/* dst ← the string at `path` ("data.object.id", dots between keys; a
+ * segment of digits indexes an array: "items.0.price") in root; absent/null leaves "" and returns true; a non-string or a value
  * too long returns false. */
 bool wh_json_str(json_t *root, const char *path, char *dst, size_t dst_len);
+/* wh_json_str, writing "<path> is not a string or too long" into why. */
+bool wh_field(json_t *root, const char *path, char *dst, size_t dst_len, char *why,
+              size_t why_len);
 /* The JSON value at a dotted path, or NULL. */
 json_t *wh_json_at(json_t *root, const char *path);
 /* Unix seconds (or ms when `millis`) → RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ". */
 bool wh_unix_to_rfc3339(long long t, bool millis, char *dst, size_t dst_len);
+
+/* Unix seconds written as plain decimal digits (no sign, no spaces). */
+bool wh_parse_unix(const char *s, long long *out);
+/* ts within WH_TOLERANCE_SECONDS of now, in either direction. */
+bool wh_fresh(long long ts, long long now);
+/* RFC 3339 ("2023-11-14T22:13:20.000000Z", offsets allowed) → unix seconds. */
+bool wh_rfc3339_to_unix(const char *s, long long *out);
+/* Rewrites an RFC 3339 time as UTC "YYYY-MM-DDTHH:MM:SSZ"; "" stays "". */
+bool wh_rfc3339_normalize(const char *in, char *dst, size_t dst_len);
+
+/* dst ← the upper-cased code when it is a known ISO 4217 currency. */
+bool wh_currency(char dst[4], const char *code);
+/* dst ← s when it is a canonical UUID (our pledge id); else "" and false. */
+bool wh_uuid(char dst[37], const char *s);
+/* The integer at path: absent/null → *present = false, true; a
+ * non-integer → false. */
+bool wh_json_int(json_t *root, const char *path, int64_t *out, bool *present);
+/* The body as a JSON object (duplicate keys refused), or NULL with why. */
+json_t *wh_json_load(const struct wh_request *rq, char *why, size_t why_len);
 
 #endif

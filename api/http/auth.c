@@ -8,7 +8,7 @@
 #include "request.h"
 #include "store.h"
 
-static const char *bearer_token(struct req *r)
+const char *req_bearer_token(struct req *r)
 {
     const char *h = req_header(r, "Authorization");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) return NULL;
@@ -71,7 +71,7 @@ bool authenticate(struct req *r)
 {
     enum route_auth need = r->route->auth;
     if (need == AUTH_PUBLIC) return true;
-    const char *token = bearer_token(r);
+    const char *token = req_bearer_token(r);
     if (!token) return unauthorized(r, "This endpoint needs an Authorization: Bearer token.");
     bool patron_ok = need == AUTH_PATRON || need == AUTH_PATRON_OR_ADMIN;
     bool key_ok = need == AUTH_ADMIN || need == AUTH_PATRON_OR_ADMIN;

@@ -1,9 +1,12 @@
 /* Request inputs and the request's lifetime. */
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
+#include "rate_limit.h"
 #include "request.h"
 
 const char *req_param(struct req *r, int i)
@@ -19,6 +22,35 @@ const char *req_query(struct req *r, const char *name)
 const char *req_header(struct req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+bool req_client_ip(struct req *r, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (!sa) return false;
+    if (sa->sa_family == AF_INET)
+        return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
+    if (sa->sa_family != AF_INET6) return false;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    /* one client, one key, whichever socket family reached us */
+    if (IN6_IS_ADDR_V4MAPPED(a)) return inet_ntop(AF_INET, a->s6_addr + 12, out, (socklen_t)len);
+    return inet_ntop(AF_INET6, a, out, (socklen_t)len);
+}
+
+bool req_rate_limit(struct req *r, const char *bucket, unsigned limit, unsigned window_s)
+{
+    char ip[INET6_ADDRSTRLEN], key[RATE_KEY_MAX];
+    if (!req_client_ip(r, ip, sizeof ip) || !rate_ip_key(ip, key, sizeof key))
+        snprintf(key, sizeof key, "unknown");
+    unsigned retry = 0;
+    if (rate_limit_allow(bucket, key, limit, window_s, &retry)) return true;
+    char seconds[16];
+    snprintf(seconds, sizeof seconds, "%u", retry);
+    reply_header(r, "Retry-After", seconds);
+    reply_problem(r, 429, "Too many requests from this address; retry after the given delay.");
+    return false;
 }
 
 const char *req_uuid_param(struct req *r, int i)

@@ -33,6 +33,13 @@ const struct route routes[] = {
 
     {"GET", "/v1/reports/summary", reports_summary, AUTH_ADMIN, BODY_NONE},
     {"GET", "/v1/reports/mrr", reports_mrr, AUTH_ADMIN, BODY_NONE},
+
+    {"POST", "/v1/auth/magic-link", auth_magic_link, AUTH_PUBLIC, BODY_JSON},
+    {"POST", "/v1/auth/session", auth_session_create, AUTH_PUBLIC, BODY_JSON},
+    {"DELETE", "/v1/auth/session", auth_session_delete, AUTH_PATRON, BODY_NONE},
+    {"GET", "/v1/me", me_get, AUTH_PATRON, BODY_NONE},
+    {"DELETE", "/v1/me", me_erase, AUTH_PATRON, BODY_NONE},
+    {"GET", "/v1/me/export", me_export, AUTH_PATRON, BODY_NONE},
 };
 
 const size_t routes_count = sizeof routes / sizeof routes[0];

@@ -4,6 +4,8 @@
 
 const struct job jobs[] = {
     {"idempotency-expiry", 600000, job_expire_idempotency},
+    {"outbox-delivery", 1000, job_deliver_outbox},
+    {"pledge-expiry", 60000, job_expire_pledges},
 };
 
 const size_t jobs_count = sizeof jobs / sizeof jobs[0];

@@ -1,0 +1,29 @@
+/* Checkout and pending-pledge expiry (include/store_checkout.h). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "store_checkout.h"
+
+enum db_rc db_checkout_create(struct db *db, const char *rid, const struct checkout_in *in,
+                              json_t **out)
+{
+    char amount[24];
+    snprintf(amount, sizeof amount, "%lld", (long long)in->amount_minor);
+    const char *p[] = {in->pledge_id, in->email,    in->name,     amount,
+                       in->currency,  in->interval, in->provider, in->provider_ref};
+    return db_write_json(db, NULL, rid, "SELECT checkout_create($1, $2, $3, $4, $5, $6, $7, $8)",
+                         8, p, out);
+}
+
+enum db_rc db_pledges_expire_pending(struct db *db, int batch, int *expired)
+{
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", batch);
+    const char *p[] = {limit};
+    PGresult *res;
+    enum db_rc rc = db_exec(db, "SELECT pledges_expire_pending($1)", 1, p, &res);
+    if (rc != DB_OK) return rc;
+    *expired = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    return DB_OK;
+}

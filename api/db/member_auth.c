@@ -1,0 +1,35 @@
+/* Magic links and patron sessions (SPEC §3). The checks and effects of
+ * each step live in SQL functions (migrations/0006_members.sql) so they
+ * share one transaction. */
+#include "store_members.h"
+
+enum db_rc db_magic_link_request(struct db *db, const char *email, const char *link_hash_hex,
+                                 const char *link_url)
+{
+    const char *p[] = {email, link_hash_hex, link_url};
+    return db_command(db, "SELECT magic_link_request($1, decode($2, 'hex'), $3)", 3, p);
+}
+
+enum db_rc db_session_open(struct db *db, const char *link_hash_hex, const char *session_hash_hex,
+                           json_t **out)
+{
+    const char *p[] = {link_hash_hex, session_hash_hex};
+    enum db_rc rc = db_write_json(
+        db, NULL, NULL, "SELECT session_open(decode($1, 'hex'), decode($2, 'hex'))", 2, p, out);
+    if (rc == DB_OK && json_is_null(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        rc = DB_NOT_FOUND;
+    }
+    return rc;
+}
+
+enum db_rc db_session_revoke(struct db *db, const char *patron_id, const char *session_hash_hex)
+{
+    const char *p[] = {session_hash_hex, patron_id};
+    return db_command(db,
+                      "UPDATE sessions SET revoked_at = now()"
+                      " WHERE token_hash = decode($1, 'hex') AND patron_id = $2"
+                      "   AND revoked_at IS NULL",
+                      2, p);
+}

@@ -1,0 +1,37 @@
+/* A patron's own data: GET/DELETE /v1/me and its export. */
+#include "store.h"
+#include "store_members.h"
+
+enum db_rc db_member_get(struct db *db, const char *patron_id, json_t **out)
+{
+    const char *p[] = {patron_id};
+    return db_json_one(db, "SELECT member_json(p) FROM patrons p WHERE p.id = $1", 1, p, out);
+}
+
+/* The admin export, so both stay one document, plus what sign-in and mail
+ * hold. Two statements: a sign-in between them may show in one half only,
+ * which an export can live with. */
+enum db_rc db_member_export(struct db *db, const char *patron_id, json_t **out)
+{
+    enum db_rc rc = db_patron_export(db, patron_id, out);
+    if (rc != DB_OK) return rc;
+    const char *p[] = {patron_id};
+    json_t *extra = NULL;
+    rc = db_json_one(db, "SELECT member_export_extra($1)", 1, p, &extra);
+    if (rc == DB_OK && json_object_update(*out, extra) != 0) rc = DB_ERROR;
+    json_decref(extra);
+    if (rc != DB_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+enum db_rc db_member_erase(struct db *db, const char *patron_id)
+{
+    const char *p[] = {patron_id};
+    json_t *done = NULL;
+    enum db_rc rc = db_write_json(db, NULL, NULL, "SELECT member_erase($1)", 1, p, &done);
+    json_decref(done);
+    return rc;
+}

@@ -1,0 +1,50 @@
+/* Outbox delivery: claim, then record the outcome (SQL in
+ * migrations/0006_members.sql). Each call is its own short transaction. */
+#include <stdlib.h>
+
+#include "store_members.h"
+
+enum db_rc db_outbox_claim(struct db *db, struct outbox_msg *m)
+{
+    *m = (struct outbox_msg){0};
+    PGresult *res;
+    enum db_rc rc = db_exec(db,
+                            "SELECT id, to_address, subject, body,"
+                            " extract(epoch FROM created_at)::bigint FROM outbox_claim()",
+                            0, NULL, &res);
+    if (rc != DB_OK) return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    m->res = res;
+    m->id = PQgetvalue(res, 0, 0);
+    m->to = PQgetvalue(res, 0, 1);
+    m->subject = PQgetvalue(res, 0, 2);
+    m->body = PQgetvalue(res, 0, 3);
+    m->created_at = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    return DB_OK;
+}
+
+void db_outbox_msg_free(struct outbox_msg *m)
+{
+    PQclear(m->res);
+    *m = (struct outbox_msg){0};
+}
+
+enum db_rc db_outbox_sent(struct db *db, const char *id)
+{
+    const char *p[] = {id};
+    return db_command(db, "SELECT outbox_mark_sent($1)", 1, p);
+}
+
+enum db_rc db_outbox_failed(struct db *db, const char *id, const char *error)
+{
+    const char *p[] = {id, error};
+    return db_command(db, "SELECT outbox_mark_failed($1, $2)", 2, p);
+}
+
+enum db_rc db_outbox_abandon_expired(struct db *db)
+{
+    return db_command(db, "SELECT outbox_abandon_expired()", 0, NULL);
+}

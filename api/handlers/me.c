@@ -1,0 +1,28 @@
+/* /v1/me: a signed-in patron's own data (SPEC §3): read, export, erase. */
+#include "handlers.h"
+#include "store_members.h"
+
+void me_get(struct req *r)
+{
+    json_t *me = NULL;
+    enum db_rc rc = db_member_get(r->db, r->caller.id, &me);
+    reply_result(r, rc, 200, me);
+}
+
+/* Everything held about the patron (GDPR art. 15/20). */
+void me_export(struct req *r)
+{
+    json_t *doc = NULL;
+    enum db_rc rc = db_member_export(r->db, r->caller.id, &doc);
+    reply_result(r, rc, 200, doc);
+}
+
+/* GDPR erasure by the patron, which also ends this very session. */
+void me_erase(struct req *r)
+{
+    enum db_rc rc = db_member_erase(r->db, r->caller.id);
+    if (rc == DB_OK)
+        reply_empty(r, 204);
+    else
+        reply_db(r, rc);
+}

@@ -1,0 +1,319 @@
+/* Paddle Billing (reference §8): "Paddle-Signature: ts=..;h1=..",
+ * HMAC-SHA256 over "ts:body" keyed with the endpoint secret as is, hex.
+ * Any h1 may match (several are sent while a secret is rotated). The
+ * SDK's 5 s window rejects honest retries; the reference advises a few
+ * minutes, so the common 300 s applies, event_id guarding replays. */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "encode.h"
+#include "money.h"
+#include "wh_common.h"
+
+#define MAX_H1 8
+
+struct paddle_sig {
+    long long ts;
+    bool has_ts;
+    const char *h1[MAX_H1];
+    size_t h1_len[MAX_H1];
+    int n_h1;
+};
+
+static bool fail(char *why, size_t why_len, const char *msg)
+{
+    snprintf(why, why_len, "%s", msg);
+    return false;
+}
+
+static bool configured(const struct config *c)
+{
+    char buf[WH_SECRET_LIST_MAX];
+    const char *keys[2];
+    bool ok = wh_secrets(c->paddle_webhook_secret, buf, sizeof buf, keys) > 0;
+    OPENSSL_cleanse(buf, sizeof buf);
+    return ok;
+}
+
+static bool header_item(const char *p, size_t len, struct paddle_sig *s)
+{
+    const char *eq = memchr(p, '=', len);
+    if (!eq) return false;
+    size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+    if (klen == 2 && !memcmp(p, "ts", 2)) {
+        char num[16];
+        if (s->has_ts || vlen >= sizeof num) return false;
+        memcpy(num, eq + 1, vlen);
+        num[vlen] = '\0';
+        s->has_ts = wh_parse_unix(num, &s->ts);
+        return s->has_ts;
+    }
+    if (klen == 2 && !memcmp(p, "h1", 2)) {
+        if (s->n_h1 == MAX_H1) return false;
+        s->h1[s->n_h1] = eq + 1;
+        s->h1_len[s->n_h1++] = vlen;
+    }
+    return true;
+}
+
+static bool parse_header(const char *h, struct paddle_sig *s)
+{
+    memset(s, 0, sizeof *s);
+    for (const char *p = h;;) {
+        const char *semi = strchr(p, ';');
+        size_t len = semi ? (size_t)(semi - p) : strlen(p);
+        if (!header_item(p, len, s)) return false;
+        if (!semi) break;
+        p = semi + 1;
+    }
+    return s->has_ts;
+}
+
+static bool signed_by(const char *secret, const struct paddle_sig *s, const struct wh_request *rq)
+{
+    char prefix[32];
+    uint8_t mac[64];
+    size_t mac_len;
+    char hex[129];
+    snprintf(prefix, sizeof prefix, "%lld:", s->ts);
+    if (!wh_hmac_prefixed("SHA256", secret, strlen(secret), prefix, rq->body, rq->body_len, mac,
+                          &mac_len))
+        return false;
+    hex_encode(mac, mac_len, hex);
+    bool match = false;
+    for (int i = 0; i < s->n_h1; i++)
+        match |= wh_equal(hex, 2 * mac_len, s->h1[i], s->h1_len[i]);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return match;
+}
+
+static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
+{
+    const char *h = rq->header(rq->ctx, "Paddle-Signature");
+    struct paddle_sig s;
+    if (!h || !*h) return fail(why, why_len, "missing Paddle-Signature header");
+    if (!parse_header(h, &s)) return fail(why, why_len, "malformed Paddle-Signature");
+    if (s.n_h1 == 0) return fail(why, why_len, "no h1 signature");
+
+    char buf[WH_SECRET_LIST_MAX];
+    const char *keys[2];
+    int n = wh_secrets(c->paddle_webhook_secret, buf, sizeof buf, keys);
+    bool match = false;
+    for (int i = 0; i < n && !match; i++)
+        match = signed_by(keys[i], &s, rq);
+    OPENSSL_cleanse(buf, sizeof buf);
+    if (!match) return fail(why, why_len, "signature mismatch");
+    if (!wh_fresh(s.ts, rq->now)) return fail(why, why_len, "timestamp out of tolerance");
+    return true;
+}
+
+/* ---- parsing: amounts are strings of minor units ("1000") ---- */
+
+static bool minor_units(json_t *o, const char *path, struct wh_event *ev, char *why, size_t why_len)
+{
+    char text[32];
+    if (!wh_field(o, path, text, sizeof text, why, why_len)) return false;
+    ev->has_amount = *text != '\0';
+    if (ev->has_amount &&
+        (!money_parse_decimal(text, 0, &ev->amount_minor) || ev->amount_minor < 0)) {
+        snprintf(why, why_len, "%s is not a non-negative amount", path);
+        return false;
+    }
+    return true;
+}
+
+static bool time_field(json_t *o, const char *path, char *dst, size_t dst_len, char *why,
+                       size_t why_len)
+{
+    char text[64];
+    if (!wh_field(o, path, text, sizeof text, why, why_len)) return false;
+    if (wh_rfc3339_normalize(text, dst, dst_len)) return true;
+    snprintf(why, why_len, "%s is not an RFC 3339 time", path);
+    return false;
+}
+
+/* Fields every data object shares: currency, customer, pledge id. */
+static bool data_common(json_t *d, struct wh_event *ev, char *why, size_t why_len)
+{
+    char code[8], pledge[64];
+    if (!wh_field(d, "currency_code", code, sizeof code, why, why_len) ||
+        !wh_field(d, "customer_id", ev->customer_ref, sizeof ev->customer_ref, why, why_len))
+        return false;
+    if (*code && !wh_currency(ev->currency, code))
+        return fail(why, why_len, "currency_code is not a known currency");
+    /* custom_data is free-form: only a pledge id of ours is taken. */
+    if (wh_json_str(d, "custom_data.pledge_id", pledge, sizeof pledge))
+        wh_uuid(ev->pledge_id, pledge);
+    return true;
+}
+
+/* A billing cycle of one month or one year; other cadences stay "". */
+static bool billing_cycle(json_t *d, const char *path, struct wh_event *ev, char *why,
+                          size_t why_len)
+{
+    char unit[16], unit_path[96], freq_path[96];
+    int64_t frequency = 1;
+    bool present;
+    snprintf(unit_path, sizeof unit_path, "%s.interval", path);
+    snprintf(freq_path, sizeof freq_path, "%s.frequency", path);
+    if (!wh_field(d, unit_path, unit, sizeof unit, why, why_len)) return false;
+    if (!wh_json_int(d, freq_path, &frequency, &present))
+        return fail(why, why_len, "billing_cycle.frequency is not an integer");
+    if (frequency == 1 && (!strcmp(unit, "month") || !strcmp(unit, "year")))
+        wh_copy(ev->interval, sizeof ev->interval, unit);
+    return true;
+}
+
+static bool subscription(json_t *d, struct wh_event *ev, char *why, size_t why_len)
+{
+    int64_t quantity = 1;
+    bool has_quantity;
+    if (!data_common(d, ev, why, why_len) ||
+        !wh_field(d, "id", ev->subscription_ref, sizeof ev->subscription_ref, why, why_len) ||
+        !time_field(d, "current_billing_period.ends_at", ev->period_end, sizeof ev->period_end, why,
+                    why_len) ||
+        !billing_cycle(d, "billing_cycle", ev, why, why_len) ||
+        !minor_units(d, "items.0.price.unit_price.amount", ev, why, why_len))
+        return false;
+    if (!*ev->subscription_ref) return fail(why, why_len, "subscription has no id");
+    if (!wh_json_int(d, "items.0.quantity", &quantity, &has_quantity))
+        return fail(why, why_len, "items.0.quantity is not an integer");
+    if (ev->has_amount && has_quantity) {
+        if (quantity < 1 || ev->amount_minor > INT64_MAX / quantity)
+            return fail(why, why_len, "items.0.quantity is out of range");
+        ev->amount_minor *= quantity;
+    }
+    return true;
+}
+
+static bool subscription_started(json_t *d, struct wh_event *ev, char *why, size_t why_len)
+{
+    ev->kind = WH_PLEDGE_ACTIVATED;
+    return subscription(d, ev, why, why_len);
+}
+
+static bool subscription_canceled(json_t *d, struct wh_event *ev, char *why, size_t why_len)
+{
+    ev->kind = WH_PLEDGE_CANCELED;
+    return subscription(d, ev, why, why_len);
+}
+
+static bool transaction(json_t *d, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!data_common(d, ev, why, why_len) ||
+        !wh_field(d, "id", ev->payment_id, sizeof ev->payment_id, why, why_len) ||
+        !wh_field(d, "subscription_id", ev->subscription_ref, sizeof ev->subscription_ref, why,
+                  why_len) ||
+        !time_field(d, "billing_period.ends_at", ev->period_end, sizeof ev->period_end, why,
+                    why_len) ||
+        !billing_cycle(d, "items.0.price.billing_cycle", ev, why, why_len) ||
+        !minor_units(d, "details.totals.grand_total", ev, why, why_len))
+        return false;
+    if (!*ev->payment_id) return fail(why, why_len, "transaction has no id");
+    if (!*ev->subscription_ref) wh_copy(ev->interval, sizeof ev->interval, "once");
+    return true;
+}
+
+static bool transaction_completed(json_t *d, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!transaction(d, ev, why, why_len)) return false;
+    if (!ev->has_amount || !*ev->currency)
+        return fail(why, why_len, "transaction without grand_total or currency_code");
+    /* A zero transaction (trial, full discount) moves no money. */
+    ev->kind = ev->amount_minor > 0 ? WH_PAYMENT_SUCCEEDED : WH_IGNORED;
+    return true;
+}
+
+/* The transaction id stays the same until it is paid, so each failed
+ * attempt (one more entry in data.payments, newest first) gets its own id. */
+static bool transaction_failed(json_t *d, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!transaction(d, ev, why, why_len) ||
+        !wh_field(d, "payments.0.error_code", ev->reason, sizeof ev->reason, why, why_len))
+        return false;
+    if (!*ev->reason) wh_copy(ev->reason, sizeof ev->reason, "payment failed");
+    json_t *payments = wh_json_at(d, "payments");
+    size_t attempts = json_is_array(payments) ? json_array_size(payments) : 0;
+    size_t len = strlen(ev->payment_id);
+    int n = snprintf(ev->payment_id + len, sizeof ev->payment_id - len, ":failed:%zu", attempts);
+    if (n < 0 || (size_t)n >= sizeof ev->payment_id - len)
+        return fail(why, why_len, "transaction id too long");
+    ev->kind = WH_PAYMENT_FAILED;
+    return true;
+}
+
+/* Refunds and chargebacks are adjustments; only approved ones moved money. */
+static bool adjustment(json_t *d, struct wh_event *ev, char *why, size_t why_len)
+{
+    char action[32], status[32];
+    if (!data_common(d, ev, why, why_len) ||
+        !wh_field(d, "id", ev->payment_id, sizeof ev->payment_id, why, why_len) ||
+        !wh_field(d, "action", action, sizeof action, why, why_len) ||
+        !wh_field(d, "status", status, sizeof status, why, why_len) ||
+        !wh_field(d, "subscription_id", ev->subscription_ref, sizeof ev->subscription_ref, why,
+                  why_len) ||
+        !wh_field(d, "reason", ev->reason, sizeof ev->reason, why, why_len) ||
+        !minor_units(d, "totals.total", ev, why, why_len))
+        return false;
+    ev->kind = WH_IGNORED;
+    if (strcmp(status, "approved")) return true;
+    if (!strcmp(action, "refund"))
+        ev->kind = WH_PAYMENT_REFUNDED;
+    else if (!strcmp(action, "chargeback"))
+        ev->kind = WH_DISPUTE_OPENED;
+    else if (!strcmp(action, "chargeback_reverse"))
+        ev->kind = WH_DISPUTE_WON;
+    if (ev->kind != WH_IGNORED && (!*ev->payment_id || !ev->has_amount || !*ev->currency))
+        return fail(why, why_len, "adjustment without id, totals.total or currency_code");
+    return true;
+}
+
+static const struct {
+    const char *type;
+    bool (*apply)(json_t *d, struct wh_event *ev, char *why, size_t why_len);
+} handlers[] = {
+    {"subscription.created", subscription_started},
+    {"subscription.activated", subscription_started},
+    {"subscription.canceled", subscription_canceled},
+    {"transaction.completed", transaction_completed},
+    {"transaction.payment_failed", transaction_failed},
+    {"adjustment.created", adjustment},
+    {"adjustment.updated", adjustment},
+};
+
+static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!wh_field(root, "event_id", ev->event_key, sizeof ev->event_key, why, why_len) ||
+        !wh_field(root, "event_type", ev->type, sizeof ev->type, why, why_len) ||
+        !time_field(root, "occurred_at", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
+        return false;
+    if (!*ev->event_key || !*ev->type) return fail(why, why_len, "event has no event_id or type");
+    ev->kind = WH_IGNORED;
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+        if (strcmp(ev->type, handlers[i].type)) continue;
+        json_t *d = wh_json_at(root, "data");
+        if (!json_is_object(d)) return fail(why, why_len, "data is missing");
+        return handlers[i].apply(d, ev, why, why_len);
+    }
+    return true;
+}
+
+static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
+                  char *why, size_t why_len)
+{
+    (void)c;
+    memset(ev, 0, sizeof *ev);
+    json_t *root = wh_json_load(rq, why, why_len);
+    if (!root) return false;
+    bool ok = parse_event(root, ev, why, why_len);
+    json_decref(root);
+    return ok;
+}
+
+const struct wh_provider wh_paddle = {
+    .name = "paddle",
+    .configured = configured,
+    .verify = verify,
+    .parse = parse,
+};

@@ -1,0 +1,436 @@
+/* Stripe (reference §1): "Stripe-Signature: t=..,v1=..", HMAC-SHA256 over
+ * "t.body" keyed with the whole whsec_ string, lower-case hex; every v1 is
+ * tried, since Stripe signs once per active secret while one is rolled. */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "encode.h"
+#include "wh_common.h"
+
+#define MAX_V1 8
+
+struct stripe_sig {
+    long long t;
+    bool has_t;
+    const char *v1[MAX_V1];
+    size_t v1_len[MAX_V1];
+    int n_v1;
+};
+
+static bool fail(char *why, size_t why_len, const char *msg)
+{
+    snprintf(why, why_len, "%s", msg);
+    return false;
+}
+
+static bool configured(const struct config *c)
+{
+    char buf[WH_SECRET_LIST_MAX];
+    const char *keys[2];
+    bool ok = wh_secrets(c->stripe_webhook_secret, buf, sizeof buf, keys) > 0;
+    OPENSSL_cleanse(buf, sizeof buf);
+    return ok;
+}
+
+/* One "key=value" item of the header. Like the SDK, no whitespace is
+ * trimmed and keys other than t and v1 (the v0 test scheme) are ignored. */
+static bool header_item(const char *p, size_t len, struct stripe_sig *s)
+{
+    const char *eq = memchr(p, '=', len);
+    if (!eq) return true;
+    size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+    if (klen == 1 && p[0] == 't') {
+        char num[16];
+        if (s->has_t || vlen >= sizeof num) return false;
+        memcpy(num, eq + 1, vlen);
+        num[vlen] = '\0';
+        s->has_t = wh_parse_unix(num, &s->t);
+        return s->has_t;
+    }
+    if (klen == 2 && !memcmp(p, "v1", 2)) {
+        if (s->n_v1 == MAX_V1) return false;
+        s->v1[s->n_v1] = eq + 1;
+        s->v1_len[s->n_v1++] = vlen;
+    }
+    return true;
+}
+
+static bool parse_header(const char *h, struct stripe_sig *s)
+{
+    memset(s, 0, sizeof *s);
+    for (const char *p = h;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (!header_item(p, len, s)) return false;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    return s->has_t;
+}
+
+static bool signed_by(const char *secret, const struct stripe_sig *s, const struct wh_request *rq)
+{
+    char prefix[32];
+    uint8_t mac[64];
+    size_t mac_len;
+    char hex[129];
+    snprintf(prefix, sizeof prefix, "%lld.", s->t);
+    if (!wh_hmac_prefixed("SHA256", secret, strlen(secret), prefix, rq->body, rq->body_len, mac,
+                          &mac_len))
+        return false;
+    hex_encode(mac, mac_len, hex);
+    bool match = false;
+    for (int i = 0; i < s->n_v1; i++)
+        match |= wh_equal(hex, 2 * mac_len, s->v1[i], s->v1_len[i]);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return match;
+}
+
+static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
+{
+    const char *h = rq->header(rq->ctx, "Stripe-Signature");
+    struct stripe_sig s;
+    if (!h || !*h) return fail(why, why_len, "missing Stripe-Signature header");
+    if (!parse_header(h, &s)) return fail(why, why_len, "malformed Stripe-Signature");
+    if (s.n_v1 == 0) return fail(why, why_len, "no v1 signature");
+
+    char buf[WH_SECRET_LIST_MAX];
+    const char *keys[2];
+    int n = wh_secrets(c->stripe_webhook_secret, buf, sizeof buf, keys);
+    bool match = false;
+    for (int i = 0; i < n && !match; i++)
+        match = signed_by(keys[i], &s, rq);
+    OPENSSL_cleanse(buf, sizeof buf);
+    if (!match) return fail(why, why_len, "signature mismatch");
+    /* Symmetric, stricter than the SDK: Stripe re-signs every retry. */
+    if (!wh_fresh(s.t, rq->now)) return fail(why, why_len, "timestamp out of tolerance");
+    return true;
+}
+
+/* ---- parsing: data.object of each handled event type (reference §1.7) ---- */
+
+/* An amount in minor units at path; absent leaves has_amount false. */
+static bool amount(json_t *o, const char *path, struct wh_event *ev, char *why, size_t why_len)
+{
+    int64_t v;
+    bool present;
+    if (!wh_json_int(o, path, &v, &present) || (present && v < 0)) {
+        snprintf(why, why_len, "%s is not a non-negative integer", path);
+        return false;
+    }
+    ev->amount_minor = present ? v : 0;
+    ev->has_amount = present;
+    return true;
+}
+
+static bool currency(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    char code[8];
+    if (!wh_field(o, "currency", code, sizeof code, why, why_len)) return false;
+    if (!*code) return true;
+    if (!wh_currency(ev->currency, code)) return fail(why, why_len, "unknown currency");
+    return true;
+}
+
+/* amount and currency both, for events that move money. */
+static bool money(json_t *o, const char *path, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!amount(o, path, ev, why, why_len) || !currency(o, ev, why, why_len)) return false;
+    if (!ev->has_amount || !*ev->currency) {
+        snprintf(why, why_len, "%s or currency missing", path);
+        return false;
+    }
+    return true;
+}
+
+static bool unix_time(json_t *o, const char *path, char *dst, size_t dst_len, char *why,
+                      size_t why_len)
+{
+    int64_t t;
+    bool present;
+    if (!wh_json_int(o, path, &t, &present) ||
+        (present && !wh_unix_to_rfc3339(t, false, dst, dst_len))) {
+        snprintf(why, why_len, "%s is not a unix time", path);
+        return false;
+    }
+    return true;
+}
+
+/* A recurring price's interval as a pledge interval; others stay "". */
+static bool price_interval(json_t *price, struct wh_event *ev, char *why, size_t why_len)
+{
+    char unit[16];
+    int64_t count = 1;
+    bool present;
+    if (!wh_field(price, "recurring.interval", unit, sizeof unit, why, why_len) ||
+        !wh_json_int(price, "recurring.interval_count", &count, &present))
+        return fail(why, why_len, "price.recurring is malformed");
+    if (count == 1 && (!strcmp(unit, "month") || !strcmp(unit, "year")))
+        wh_copy(ev->interval, sizeof ev->interval, unit);
+    return true;
+}
+
+/* Our pledge id, from a free-form field: anything else there is not ours. */
+static void our_pledge_id(json_t *o, const char *path, struct wh_event *ev)
+{
+    char id[64];
+    if (!*ev->pledge_id && wh_json_str(o, path, id, sizeof id)) wh_uuid(ev->pledge_id, id);
+}
+
+static bool checkout_completed(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    char mode[32], status[32];
+    if (!wh_field(o, "mode", mode, sizeof mode, why, why_len) ||
+        !wh_field(o, "payment_status", status, sizeof status, why, why_len) ||
+        !wh_field(o, "customer_details.email", ev->email, sizeof ev->email, why, why_len) ||
+        !wh_field(o, "customer_details.name", ev->name, sizeof ev->name, why, why_len) ||
+        !wh_field(o, "subscription", ev->subscription_ref, sizeof ev->subscription_ref, why,
+                  why_len) ||
+        !wh_field(o, "customer", ev->customer_ref, sizeof ev->customer_ref, why, why_len) ||
+        !amount(o, "amount_total", ev, why, why_len) || !currency(o, ev, why, why_len))
+        return false;
+    if (!*ev->email && !wh_field(o, "customer_email", ev->email, sizeof ev->email, why, why_len))
+        return false;
+    /* Set by our checkout on the payment link; other links may set their own. */
+    our_pledge_id(o, "client_reference_id", ev);
+    if (!strcmp(mode, "subscription")) {
+        ev->kind = WH_PLEDGE_ACTIVATED;
+        return true;
+    }
+    if (strcmp(mode, "payment") || strcmp(status, "paid")) {
+        ev->kind = WH_IGNORED; /* set-up sessions; delayed payments arrive later */
+        return true;
+    }
+    /* A one-off gift: this session is the only event that carries its money. */
+    ev->kind = WH_PAYMENT_SUCCEEDED;
+    wh_copy(ev->interval, sizeof ev->interval, "once");
+    if (!wh_field(o, "payment_intent", ev->payment_id, sizeof ev->payment_id, why, why_len))
+        return false;
+    if (!*ev->payment_id && !wh_field(o, "id", ev->payment_id, sizeof ev->payment_id, why, why_len))
+        return false;
+    if (!ev->has_amount || !*ev->currency || !*ev->payment_id)
+        return fail(why, why_len, "paid session without amount_total, currency or id");
+    return true;
+}
+
+/* The fields invoice events share; the subscription moved under `parent`
+ * with API version 2025-03-31 (basil), so both places are read. */
+static bool invoice_common(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!wh_field(o, "id", ev->payment_id, sizeof ev->payment_id, why, why_len) ||
+        !wh_field(o, "customer", ev->customer_ref, sizeof ev->customer_ref, why, why_len) ||
+        !wh_field(o, "customer_email", ev->email, sizeof ev->email, why, why_len) ||
+        !wh_field(o, "customer_name", ev->name, sizeof ev->name, why, why_len) ||
+        !wh_field(o, "parent.subscription_details.subscription", ev->subscription_ref,
+                  sizeof ev->subscription_ref, why, why_len) ||
+        !unix_time(o, "lines.data.0.period.end", ev->period_end, sizeof ev->period_end, why,
+                   why_len))
+        return false;
+    if (!*ev->subscription_ref && !wh_field(o, "subscription", ev->subscription_ref,
+                                            sizeof ev->subscription_ref, why, why_len))
+        return false;
+    our_pledge_id(o, "parent.subscription_details.metadata.pledge_id", ev);
+    our_pledge_id(o, "subscription_details.metadata.pledge_id", ev);
+    json_t *price = wh_json_at(o, "lines.data.0.price");
+    if (json_is_object(price) && !price_interval(price, ev, why, why_len)) return false;
+    if (!*ev->payment_id) return fail(why, why_len, "invoice has no id");
+    return true;
+}
+
+static bool invoice_paid(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!invoice_common(o, ev, why, why_len) || !money(o, "amount_paid", ev, why, why_len))
+        return false;
+    /* A zero invoice (trial, full discount) moves no money. */
+    ev->kind = ev->amount_minor > 0 ? WH_PAYMENT_SUCCEEDED : WH_IGNORED;
+    return true;
+}
+
+static bool invoice_failed(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    int64_t attempt = 0, next = 0;
+    bool has_attempt, has_next;
+    char when[32] = "";
+    if (!invoice_common(o, ev, why, why_len) || !money(o, "amount_due", ev, why, why_len) ||
+        !wh_field(o, "last_finalization_error.message", ev->reason, sizeof ev->reason, why,
+                  why_len))
+        return false;
+    if (!wh_json_int(o, "attempt_count", &attempt, &has_attempt) ||
+        !wh_json_int(o, "next_payment_attempt", &next, &has_next) ||
+        (has_next && !wh_unix_to_rfc3339(next, false, when, sizeof when)))
+        return fail(why, why_len, "attempt_count or next_payment_attempt is malformed");
+    if (!*ev->reason)
+        snprintf(ev->reason, sizeof ev->reason, "payment attempt %lld failed; %s%s",
+                 (long long)attempt, *when ? "next attempt at " : "no further attempts", when);
+    /* The invoice id becomes the charge's id once paid; each failed
+     * attempt is a ledger row of its own. */
+    char id[sizeof ev->payment_id];
+    int n = snprintf(id, sizeof id, "%s:failed:%lld", ev->payment_id, (long long)attempt);
+    if (n < 0 || (size_t)n >= sizeof id) return fail(why, why_len, "invoice id too long");
+    memcpy(ev->payment_id, id, (size_t)n + 1);
+    ev->kind = WH_PAYMENT_FAILED;
+    return true;
+}
+
+/* A subscription object (customer.subscription.*). Its period end moved
+ * to the items with basil; older versions keep it on the subscription. */
+static bool subscription_common(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    int64_t quantity = 1;
+    bool has_quantity;
+    if (!wh_field(o, "id", ev->subscription_ref, sizeof ev->subscription_ref, why, why_len) ||
+        !wh_field(o, "customer", ev->customer_ref, sizeof ev->customer_ref, why, why_len) ||
+        !currency(o, ev, why, why_len) ||
+        !amount(o, "items.data.0.price.unit_amount", ev, why, why_len) ||
+        !unix_time(o, "items.data.0.current_period_end", ev->period_end, sizeof ev->period_end, why,
+                   why_len))
+        return false;
+    if (!wh_json_int(o, "items.data.0.quantity", &quantity, &has_quantity))
+        return fail(why, why_len, "items.data.0.quantity is not an integer");
+    if (!*ev->period_end &&
+        !unix_time(o, "current_period_end", ev->period_end, sizeof ev->period_end, why, why_len))
+        return false;
+    our_pledge_id(o, "metadata.pledge_id", ev);
+    json_t *price = wh_json_at(o, "items.data.0.price");
+    if (json_is_object(price) && !price_interval(price, ev, why, why_len)) return false;
+    if (!*ev->subscription_ref) return fail(why, why_len, "subscription has no id");
+    if (ev->has_amount && has_quantity) {
+        if (quantity < 1 || ev->amount_minor > INT64_MAX / quantity)
+            return fail(why, why_len, "subscription quantity is out of range");
+        ev->amount_minor *= quantity;
+    }
+    return true;
+}
+
+static bool subscription_changed(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    char status[32];
+    if (!subscription_common(o, ev, why, why_len) ||
+        !wh_field(o, "status", status, sizeof status, why, why_len))
+        return false;
+    ev->kind = !strcmp(status, "active") ? WH_PLEDGE_ACTIVATED : WH_IGNORED;
+    return true;
+}
+
+static bool subscription_deleted(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!subscription_common(o, ev, why, why_len) ||
+        !wh_field(o, "cancellation_details.reason", ev->reason, sizeof ev->reason, why, why_len))
+        return false;
+    ev->kind = WH_PLEDGE_CANCELED;
+    return true;
+}
+
+/* charge.refunded fires once per refund; the newest refund, when the
+ * charge carries its list, gives this event's own id and amount. Without
+ * the list the charge id stands for its (cumulative) refund. */
+static bool charge_refunded(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    char charge[150];
+    if (!wh_field(o, "id", charge, sizeof charge, why, why_len) ||
+        !wh_field(o, "customer", ev->customer_ref, sizeof ev->customer_ref, why, why_len) ||
+        !wh_field(o, "billing_details.email", ev->email, sizeof ev->email, why, why_len) ||
+        !wh_field(o, "billing_details.name", ev->name, sizeof ev->name, why, why_len) ||
+        !wh_field(o, "refunds.data.0.id", ev->payment_id, sizeof ev->payment_id, why, why_len))
+        return false;
+    if (*ev->payment_id) {
+        if (!money(o, "refunds.data.0.amount", ev, why, why_len)) return false;
+    } else {
+        if (!*charge) return fail(why, why_len, "charge has no id");
+        snprintf(ev->payment_id, sizeof ev->payment_id, "%s:refund", charge);
+        if (!money(o, "amount_refunded", ev, why, why_len)) return false;
+    }
+    ev->kind = WH_PAYMENT_REFUNDED;
+    return true;
+}
+
+static bool dispute_common(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!wh_field(o, "id", ev->payment_id, sizeof ev->payment_id, why, why_len) ||
+        !wh_field(o, "reason", ev->reason, sizeof ev->reason, why, why_len) ||
+        !wh_field(o, "evidence.customer_email_address", ev->email, sizeof ev->email, why,
+                  why_len) ||
+        !money(o, "amount", ev, why, why_len))
+        return false;
+    if (!*ev->payment_id) return fail(why, why_len, "dispute has no id");
+    return true;
+}
+
+static bool dispute_created(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!dispute_common(o, ev, why, why_len)) return false;
+    ev->kind = WH_DISPUTE_OPENED;
+    return true;
+}
+
+/* Only a won dispute moves money back; a lost one was already debited. */
+static bool dispute_closed(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    char status[32];
+    if (!dispute_common(o, ev, why, why_len) ||
+        !wh_field(o, "status", status, sizeof status, why, why_len))
+        return false;
+    if (strcmp(status, "won")) {
+        ev->kind = WH_IGNORED;
+        return true;
+    }
+    size_t len = strlen(ev->payment_id);
+    if (len + sizeof ":won" > sizeof ev->payment_id) return fail(why, why_len, "id too long");
+    memcpy(ev->payment_id + len, ":won", sizeof ":won");
+    ev->kind = WH_DISPUTE_WON;
+    return true;
+}
+
+static const struct {
+    const char *type;
+    bool (*apply)(json_t *o, struct wh_event *ev, char *why, size_t why_len);
+} handlers[] = {
+    {"checkout.session.completed", checkout_completed},
+    {"checkout.session.async_payment_succeeded", checkout_completed},
+    {"invoice.paid", invoice_paid},
+    {"invoice.payment_succeeded", invoice_paid},
+    {"invoice.payment_failed", invoice_failed},
+    {"customer.subscription.created", subscription_changed},
+    {"customer.subscription.updated", subscription_changed},
+    {"customer.subscription.deleted", subscription_deleted},
+    {"charge.refunded", charge_refunded},
+    {"charge.dispute.created", dispute_created},
+    {"charge.dispute.closed", dispute_closed},
+};
+
+static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!wh_field(root, "id", ev->event_key, sizeof ev->event_key, why, why_len) ||
+        !wh_field(root, "type", ev->type, sizeof ev->type, why, why_len) ||
+        !unix_time(root, "created", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
+        return false;
+    if (!*ev->event_key || !*ev->type) return fail(why, why_len, "event has no id or type");
+    ev->kind = WH_IGNORED;
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+        if (strcmp(ev->type, handlers[i].type)) continue;
+        json_t *o = wh_json_at(root, "data.object");
+        if (!json_is_object(o)) return fail(why, why_len, "data.object is missing");
+        return handlers[i].apply(o, ev, why, why_len);
+    }
+    return true;
+}
+
+static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
+                  char *why, size_t why_len)
+{
+    (void)c;
+    memset(ev, 0, sizeof *ev);
+    json_t *root = wh_json_load(rq, why, why_len);
+    if (!root) return false;
+    bool ok = parse_event(root, ev, why, why_len);
+    json_decref(root);
+    return ok;
+}
+
+const struct wh_provider wh_stripe = {
+    .name = "stripe",
+    .configured = configured,
+    .verify = verify,
+    .parse = parse,
+};

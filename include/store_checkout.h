@@ -1,0 +1,29 @@
+#ifndef PATROND_STORE_CHECKOUT_H
+#define PATROND_STORE_CHECKOUT_H
+
+/* The database side of checkout and pending-pledge expiry (SQL in
+ * migrations/0008_checkout.sql; C in api/db/checkout.c). */
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "db.h"
+
+struct checkout_in {
+    const char *pledge_id; /* chosen by the server, already signed into the redirect */
+    const char *email, *name, *currency, *interval, *provider;
+    const char *provider_ref; /* NULL when the provider reports its own later */
+    int64_t amount_minor;
+};
+
+/* Finds (case-insensitively, never an erased one) or creates the patron and
+ * adds the pending pledge, in one transaction: {"patron_id", "pledge_id",
+ * "status"}. */
+enum db_rc db_checkout_create(struct db *db, const char *rid, const struct checkout_in *in,
+                              json_t **out);
+
+/* Expires up to `batch` pending pledges older than 48 hours; *expired is
+ * how many it did. */
+enum db_rc db_pledges_expire_pending(struct db *db, int batch, int *expired);
+
+#endif
