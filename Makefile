@@ -14,7 +14,11 @@ MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 # the pure-logic modules the unit tests link against
 UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate.c api/config.c api/http/router.c \
-             api/http/rate_limit.c api/core/mail.c
+             api/http/rate_limit.c api/core/mail.c \
+             api/webhooks/common.c api/webhooks/stripe.c api/webhooks/standard.c \
+             api/webhooks/paddle.c api/webhooks/patreon.c \
+             api/checkout/checkout.c api/checkout/liqpay.c api/checkout/wayforpay.c \
+             api/checkout/stripe.c api/checkout/patreon.c
 
 .PHONY: all asan run test unit blackbox deps test-deps format clean bench
 

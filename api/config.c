@@ -23,6 +23,9 @@ struct config cfg;
 #define DEFAULT_MAX_AMOUNT 100000000
 #define MAX_SAFE_INTEGER 9007199254740991 /* the largest integer JSON clients keep exactly */
 #define DEFAULT_BODY_LIMIT 1048576
+/* Checkouts per client address and minute: a family behind one address
+ * donates in a few; a script creating pledges in bulk is stopped. */
+#define DEFAULT_CHECKOUT_RATE_LIMIT 20
 #define MAX_THREADS 256
 #define SECRET_FILE_MAX (1024 * 1024)
 
@@ -326,12 +329,15 @@ static bool load_currencies(struct loader *l)
 
 static bool load_limits(struct loader *l)
 {
-    int64_t body;
+    int64_t body, checkout;
     if (!load_int(l, "PATROND_MAX_AMOUNT_MINOR", 1, MAX_SAFE_INTEGER, DEFAULT_MAX_AMOUNT,
                   &l->c->max_amount_minor) ||
-        !load_int(l, "PATROND_BODY_LIMIT", 1024, 64 * 1024 * 1024, DEFAULT_BODY_LIMIT, &body))
+        !load_int(l, "PATROND_BODY_LIMIT", 1024, 64 * 1024 * 1024, DEFAULT_BODY_LIMIT, &body) ||
+        !load_int(l, "PATROND_CHECKOUT_RATE_LIMIT", 0, 1000000, DEFAULT_CHECKOUT_RATE_LIMIT,
+                  &checkout))
         return false;
     l->c->body_limit = (size_t)body;
+    l->c->checkout_rate_limit = (unsigned)checkout;
     return true;
 }
 

@@ -47,6 +47,10 @@ json_t *checkout_wayforpay(const struct config *c, const struct checkout_order *
 json_t *checkout_stripe(const struct config *c, const struct checkout_order *o);
 json_t *checkout_patreon(const struct config *c, const struct checkout_order *o);
 
+/* LiqPay's signature of a `data` field: base64(sha1(key + data + key)),
+ * 28 characters into out. */
+bool checkout_liqpay_sign(const char *private_key, const char *data, char out[29]);
+
 /* Shared pieces (api/checkout/checkout.c). */
 
 /* The amount in major units with all of the currency's digits ("5.00"). */

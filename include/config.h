@@ -18,6 +18,7 @@ struct config {
     char *currencies;
     int64_t max_amount_minor;
     size_t body_limit;
+    unsigned checkout_rate_limit; /* per client address and minute; 0: no limit */
 
     char *stripe_webhook_secret;
     char *stripe_payment_link;

@@ -42,4 +42,6 @@ void me_get(struct req *r);
 void me_export(struct req *r);
 void me_erase(struct req *r);
 
+void checkout_create(struct req *r);
+
 #endif

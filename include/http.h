@@ -26,7 +26,7 @@ struct caller {
     char id[37]; /* api key id, or patron id */
 };
 
-#define REPLY_MAX_HEADERS 8
+#define REPLY_MAX_HEADERS 16
 
 /* One request, from its first byte to the completion callback, which frees
  * it and everything hanging off it. Handlers read the input fields, call
@@ -62,6 +62,7 @@ struct req {
     } headers[REPLY_MAX_HEADERS];
     int nheaders;
     bool replied;
+    bool reply_secret; /* the reply holds a secret: never stored for replay */
 };
 
 /* Request input */

@@ -32,10 +32,10 @@ static json_t *order_json(const struct config *c, const struct checkout_order *o
     json_t *order = NULL;
     if (server_url && checkout_amount(o, amount, sizeof amount))
         order = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "version", 3, "public_key",
-                          c->liqpay_public_key, "action", recurring ? "subscribe" : "pay",
-                          "amount", amount, "currency", o->currency, "description",
-                          checkout_description(o->interval), "order_id", o->pledge_id,
-                          "server_url", server_url);
+                          c->liqpay_public_key, "action", recurring ? "subscribe" : "pay", "amount",
+                          amount, "currency", o->currency, "description",
+                          checkout_description(o->interval), "order_id", o->pledge_id, "server_url",
+                          server_url);
     free(server_url);
     bool ok = order &&
               (!o->return_url ||
@@ -58,17 +58,16 @@ static char *encode_order(json_t *order)
     return data;
 }
 
-static bool sign(const char *key, const char *data, char out[SHA1_BASE64_LEN + 1])
+bool checkout_liqpay_sign(const char *key, const char *data, char out[SHA1_BASE64_LEN + 1])
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     uint8_t md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
     size_t klen = strlen(key);
-    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
-              EVP_DigestUpdate(ctx, key, klen) == 1 &&
-              EVP_DigestUpdate(ctx, data, strlen(data)) == 1 &&
-              EVP_DigestUpdate(ctx, key, klen) == 1 && EVP_DigestFinal_ex(ctx, md, &n) == 1 &&
-              n == 20;
+    bool ok =
+        ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
+        EVP_DigestUpdate(ctx, key, klen) == 1 && EVP_DigestUpdate(ctx, data, strlen(data)) == 1 &&
+        EVP_DigestUpdate(ctx, key, klen) == 1 && EVP_DigestFinal_ex(ctx, md, &n) == 1 && n == 20;
     EVP_MD_CTX_free(ctx);
     if (ok) wh_base64_encode(md, n, out);
     return ok;
@@ -81,7 +80,7 @@ json_t *checkout_liqpay(const struct config *c, const struct checkout_order *o)
     json_decref(order);
     char signature[SHA1_BASE64_LEN + 1];
     json_t *redirect = NULL;
-    if (data && sign(c->liqpay_private_key, data, signature))
+    if (data && checkout_liqpay_sign(c->liqpay_private_key, data, signature))
         redirect = json_pack("{s:s, s:s, s:{s:s, s:s}}", "method", "POST", "url",
                              LIQPAY_CHECKOUT_URL, "fields", "data", data, "signature", signature);
     free(data);

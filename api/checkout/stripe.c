@@ -39,12 +39,13 @@ json_t *checkout_stripe(const struct config *c, const struct checkout_order *o)
 {
     const char *link = c->stripe_payment_link;
     char sep = strchr(link, '?') ? '&' : '?';
-    size_t len = strlen(link) + sizeof "?client_reference_id=&prefilled_email=" +
-                 strlen(o->pledge_id) + percent_encode(o->email, NULL);
+    size_t len = strlen(link) +
+                 sizeof "?client_reference_id=&prefilled_email=" + strlen(o->pledge_id) +
+                 percent_encode(o->email, NULL);
     char *url = malloc(len);
     if (!url) return NULL;
-    int n = snprintf(url, len, "%s%cclient_reference_id=%s&prefilled_email=", link, sep,
-                     o->pledge_id);
+    int n =
+        snprintf(url, len, "%s%cclient_reference_id=%s&prefilled_email=", link, sep, o->pledge_id);
     url[(size_t)n + percent_encode(o->email, url + n)] = '\0';
     json_t *redirect = json_pack("{s:s, s:s}", "method", "GET", "url", url);
     free(url);

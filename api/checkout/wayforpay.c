@@ -58,8 +58,8 @@ struct purchase {
 static bool sign(const struct config *c, const struct checkout_order *o, const struct purchase *pu,
                  char hex[33])
 {
-    const char *parts[] = {c->wayforpay_merchant, pu->domain, o->pledge_id, pu->date,
-                           pu->amount, o->currency, pu->product, "1", pu->amount};
+    const char *parts[] = {c->wayforpay_merchant, pu->domain,  o->pledge_id, pu->date,  pu->amount,
+                           o->currency,           pu->product, "1",          pu->amount};
     size_t n = sizeof parts / sizeof parts[0], len = 0;
     for (size_t i = 0; i < n; i++)
         len += strlen(parts[i]) + 1;

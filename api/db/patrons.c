@@ -53,7 +53,7 @@ enum db_rc db_patron_erase(struct db *db, const char *actor, const char *rid, co
 {
     const char *p[] = {id};
     json_t *done = NULL;
-    enum db_rc rc = db_write_json(db, actor, rid, "SELECT patron_erase($1)", 1, p, &done);
+    enum db_rc rc = db_write_json(db, actor, rid, "SELECT member_erase($1)", 1, p, &done);
     json_decref(done);
     return rc;
 }

@@ -102,6 +102,7 @@ void auth_session_create(struct req *r)
         rc = DB_ERROR;
     OPENSSL_cleanse(token, sizeof token);
     if (rc == DB_OK) {
+        r->reply_secret = true;
         reply_json(r, 201, session);
         return;
     }

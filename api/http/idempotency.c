@@ -86,10 +86,11 @@ bool idempotency_begin(struct req *r)
     return false;
 }
 
-/* Server errors are not remembered: the client's retry should run again. */
+/* Server errors are not remembered: the client's retry should run again.
+ * Nor are replies holding a secret, which must not sit in a table. */
 void idempotency_finish(struct req *r)
 {
-    if (r->status >= 500 || r->status == 429) {
+    if (r->status >= 500 || r->status == 429 || r->reply_secret) {
         db_idem_release(r->db, r->idem_scope, r->idem_key);
         return;
     }

@@ -40,6 +40,8 @@ const struct route routes[] = {
     {"GET", "/v1/me", me_get, AUTH_PATRON, BODY_NONE},
     {"DELETE", "/v1/me", me_erase, AUTH_PATRON, BODY_NONE},
     {"GET", "/v1/me/export", me_export, AUTH_PATRON, BODY_NONE},
+
+    {"POST", "/v1/checkout", checkout_create, AUTH_PUBLIC, BODY_JSON},
 };
 
 const size_t routes_count = sizeof routes / sizeof routes[0];

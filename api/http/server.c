@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "cors.h"
 #include "encode.h"
 #include "http.h"
 #include "log.h"
@@ -86,6 +87,7 @@ static void dispatch(struct req *r)
 
 static enum MHD_Result send_reply(struct req *r)
 {
+    cors_decorate(r);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_COPY);
     if (!resp) return MHD_NO;
@@ -110,7 +112,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!r) {
         if (!(r = req_new(conn, method, url))) return MHD_NO;
         *con_cls = r;
-        route(r);
+        if (!cors_preflight(r)) route(r);
         if (!r->replied) declared_length_check(r);
         /* An early error goes out now; MHD then drops the unread body. */
         return r->replied ? send_reply(r) : MHD_YES;

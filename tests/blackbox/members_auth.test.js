@@ -8,7 +8,9 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { startServer, assertProblem, uniqueEmail, sleep, RFC3339_Z_RE } = require('./lib/harness');
+const {
+  startServer, dropDatabase, assertProblem, uniqueEmail, sleep, RFC3339_Z_RE,
+} = require('./lib/harness');
 
 const PUBLIC_URL = 'https://members.example.org/support';
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
@@ -501,7 +503,6 @@ test('two servers on one database deliver each message exactly once', async () =
   } finally {
     await b?.stop();
     await a.stop();
-    const { dropDatabase } = require('./lib/harness');
     await dropDatabase(a.dbName);
     fs.rmSync(shared.dir, { recursive: true, force: true });
   }

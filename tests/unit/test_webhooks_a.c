@@ -224,6 +224,7 @@ static void test_stripe_verify(void)
 
     CHECK(stripe_verify(good, STRIPE_BODY, 1700000010));
     CHECK(stripe_verify("t=1700000000,v1=deadbeef,v0=abc,v1=" STRIPE_V1, STRIPE_BODY, 1700000000));
+    CHECK(stripe_verify("t=1700000000,v1=" STRIPE_V1 ",v1=deadbeef", STRIPE_BODY, 1700000000));
     CHECK(stripe_verify(good, STRIPE_BODY, 1700000300));
     CHECK(!stripe_verify(good, STRIPE_BODY, 1700000301));
     CHECK_EQ_STR(why, "timestamp out of tolerance");

@@ -1,0 +1,274 @@
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "checkout.h"
+#include "encode.h"
+#include "money.h"
+#include "wh_common.h"
+
+#define PLEDGE "3f2b8c1e-9a4d-4e7b-8c21-5d6f7a8b9c0d"
+#define NOW 1700000000 /* 2023-11-14 22:13:20 UTC */
+
+static struct config base_config(void)
+{
+    static char public_url[] = "https://members.example.org";
+    return (struct config){.public_url = public_url};
+}
+
+static struct checkout_order order(const char *interval, int64_t amount, const char *currency)
+{
+    return (struct checkout_order){.pledge_id = PLEDGE,
+                                   .email = "Reader+news@example.org",
+                                   .currency = currency,
+                                   .interval = interval,
+                                   .return_url = "https://news.example.org/thanks?x=1",
+                                   .amount_minor = amount,
+                                   .now = NOW};
+}
+
+static const char *field(json_t *redirect, const char *name)
+{
+    return json_string_value(json_object_get(json_object_get(redirect, "fields"), name));
+}
+
+static void test_configured_providers(void)
+{
+    struct config c = base_config();
+    const char *list[CHECKOUT_PROVIDERS_MAX + 1];
+    CHECK_EQ_INT(checkout_providers(&c, list), 0);
+    CHECK(list[0] == NULL);
+    struct checkout_order o = order("month", 500, "UAH");
+    CHECK(checkout_redirect(&c, "liqpay", &o) == NULL);
+    CHECK(checkout_redirect(&c, "paypal", &o) == NULL);
+
+    c.liqpay_public_key = "pub";
+    CHECK_EQ_INT(checkout_providers(&c, list), 0); /* half a key pair is not configured */
+    c.liqpay_private_key = "priv";
+    c.stripe_payment_link = "https://buy.stripe.com/test_123";
+    CHECK_EQ_INT(checkout_providers(&c, list), 2);
+    CHECK_EQ_STR(list[0], "liqpay");
+    CHECK_EQ_STR(list[1], "stripe");
+    CHECK(list[2] == NULL);
+    c.wayforpay_merchant = "m";
+    c.wayforpay_secret = "s";
+    c.patreon_campaign_url = "https://www.patreon.com/example";
+    CHECK_EQ_INT(checkout_providers(&c, list), 4);
+
+    CHECK(checkout_echoes_order_id("liqpay"));
+    CHECK(checkout_echoes_order_id("wayforpay"));
+    CHECK(!checkout_echoes_order_id("stripe"));
+    CHECK(!checkout_echoes_order_id("patreon"));
+    CHECK(!checkout_echoes_order_id("nope"));
+}
+
+/* The worked example of the reference (§13.7). */
+static void test_liqpay_signature_vector(void)
+{
+    const char *data =
+        "eyJhY3Rpb24iOiJzdWJzY3JpYmUiLCJwYXltZW50X2lkIjoxNjUxNTYsInN0YXR1cyI6InN1YnNjcmliZWQiLCJ2"
+        "ZXJzaW9uIjozLCJvcmRlcl9pZCI6InBsZWRnZS00MiIsImFtb3VudCI6NS4wLCJjdXJyZW5jeSI6IlVBSCIsImVu"
+        "ZF9kYXRlIjoxNTAxNjgwODU0NTk5fQ==";
+    char sig[29];
+    CHECK(checkout_liqpay_sign("sandbox_private_key_test", data, sig));
+    CHECK_EQ_STR(sig, "JY9xJnBFkmS+vDHxo6U0lkYmMHQ=");
+}
+
+/* The order JSON inside a LiqPay redirect's `data`. */
+static json_t *liqpay_order(json_t *redirect)
+{
+    const char *data = field(redirect, "data");
+    if (!data) return NULL;
+    size_t len = strlen(data), n = 0;
+    uint8_t *raw = malloc(len);
+    json_t *order = NULL;
+    if (raw && wh_base64_decode(data, len, raw, len, &n))
+        order = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL);
+    free(raw);
+    return order;
+}
+
+static const char *str(json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+static void test_liqpay_subscription(void)
+{
+    struct config c = base_config();
+    c.liqpay_public_key = "sandbox_i000";
+    c.liqpay_private_key = "sandbox_secret";
+    struct checkout_order o = order("month", 12345, "UAH");
+    json_t *r = checkout_redirect(&c, "liqpay", &o);
+    CHECK(r != NULL);
+    CHECK_EQ_STR(str(r, "method"), "POST");
+    CHECK_EQ_STR(str(r, "url"), "https://www.liqpay.ua/api/3/checkout");
+    char sig[29];
+    CHECK(checkout_liqpay_sign("sandbox_secret", field(r, "data"), sig));
+    CHECK_EQ_STR(field(r, "signature"), sig);
+    CHECK_EQ_INT(json_object_size(json_object_get(r, "fields")), 2);
+
+    json_t *d = liqpay_order(r);
+    CHECK(d != NULL);
+    CHECK_EQ_INT(json_integer_value(json_object_get(d, "version")), 3);
+    CHECK_EQ_STR(str(d, "public_key"), "sandbox_i000");
+    CHECK_EQ_STR(str(d, "action"), "subscribe");
+    CHECK_EQ_STR(str(d, "amount"), "123.45");
+    CHECK_EQ_STR(str(d, "currency"), "UAH");
+    CHECK_EQ_STR(str(d, "order_id"), PLEDGE);
+    CHECK_EQ_STR(str(d, "server_url"), "https://members.example.org/v1/webhooks/liqpay");
+    CHECK_EQ_STR(str(d, "result_url"), "https://news.example.org/thanks?x=1");
+    CHECK_EQ_STR(str(d, "subscribe"), "1");
+    CHECK_EQ_STR(str(d, "subscribe_date_start"), "2023-11-14 22:13:20");
+    CHECK_EQ_STR(str(d, "subscribe_periodicity"), "month");
+    CHECK(str(d, "description") != NULL);
+    json_decref(d);
+    json_decref(r);
+
+    o = order("year", 100, "USD");
+    r = checkout_redirect(&c, "liqpay", &o);
+    d = liqpay_order(r);
+    CHECK_EQ_STR(str(d, "subscribe_periodicity"), "year");
+    CHECK_EQ_STR(str(d, "amount"), "1.00");
+    json_decref(d);
+    json_decref(r);
+}
+
+static void test_liqpay_one_off(void)
+{
+    struct config c = base_config();
+    c.liqpay_public_key = "pk";
+    c.liqpay_private_key = "sk";
+    struct checkout_order o = order("once", 500, "JPY");
+    o.return_url = NULL;
+    json_t *r = checkout_redirect(&c, "liqpay", &o);
+    json_t *d = liqpay_order(r);
+    CHECK(d != NULL);
+    CHECK_EQ_STR(str(d, "action"), "pay");
+    CHECK_EQ_STR(str(d, "amount"), "500"); /* JPY has no minor digits */
+    CHECK(json_object_get(d, "subscribe") == NULL);
+    CHECK(json_object_get(d, "subscribe_periodicity") == NULL);
+    CHECK(json_object_get(d, "result_url") == NULL);
+    json_decref(d);
+    json_decref(r);
+}
+
+/* hex HMAC-MD5, computed here with OpenSSL's one-shot HMAC. */
+static void hmac_md5_hex(const char *key, const char *msg, char hex[33])
+{
+    uint8_t mac[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    HMAC(EVP_md5(), key, (int)strlen(key), (const uint8_t *)msg, strlen(msg), mac, &n);
+    hex_encode(mac, n, hex);
+}
+
+static const char *array_item(json_t *redirect, const char *name)
+{
+    json_t *a = json_object_get(json_object_get(redirect, "fields"), name);
+    return json_array_size(a) == 1 ? json_string_value(json_array_get(a, 0)) : NULL;
+}
+
+static void test_wayforpay(void)
+{
+    struct config c = base_config();
+    char url[] = "https://user@Donate.example.org:8443/base";
+    c.public_url = url;
+    c.wayforpay_merchant = "test_merch_n1";
+    c.wayforpay_secret = "flk3409refn54t54t*FNJRET";
+    struct checkout_order o = order("month", 550, "UAH");
+    json_t *r = checkout_redirect(&c, "wayforpay", &o);
+    CHECK(r != NULL);
+    CHECK_EQ_STR(str(r, "method"), "POST");
+    CHECK_EQ_STR(str(r, "url"), "https://secure.wayforpay.com/pay");
+    CHECK_EQ_STR(field(r, "merchantAccount"), "test_merch_n1");
+    CHECK_EQ_STR(field(r, "merchantDomainName"), "Donate.example.org");
+    CHECK_EQ_STR(field(r, "orderReference"), PLEDGE);
+    CHECK_EQ_STR(field(r, "orderDate"), "1700000000");
+    CHECK_EQ_STR(field(r, "amount"), "5.5");
+    CHECK_EQ_STR(field(r, "currency"), "UAH");
+    CHECK_EQ_STR(array_item(r, "productCount[]"), "1");
+    CHECK_EQ_STR(array_item(r, "productPrice[]"), "5.5");
+    CHECK_EQ_STR(field(r, "serviceUrl"),
+                 "https://user@Donate.example.org:8443/base/v1/webhooks/wayforpay");
+    CHECK_EQ_STR(field(r, "returnUrl"), "https://news.example.org/thanks?x=1");
+    CHECK_EQ_STR(field(r, "clientEmail"), "Reader+news@example.org");
+    const char *product = array_item(r, "productName[]");
+    CHECK(product != NULL);
+    char signed_text[512], want[33];
+    snprintf(signed_text, sizeof signed_text,
+             "test_merch_n1;Donate.example.org;" PLEDGE ";1700000000;5.5;UAH;%s;1;5.5",
+             product ? product : "");
+    hmac_md5_hex("flk3409refn54t54t*FNJRET", signed_text, want);
+    CHECK_EQ_STR(field(r, "merchantSignature"), want);
+    json_decref(r);
+
+    /* whole amounts print without decimals, small ones keep theirs */
+    const struct {
+        int64_t minor;
+        const char *text;
+    } amounts[] = {{500, "5"}, {1, "0.01"}, {10, "0.1"}, {100000, "1000"}, {1234567, "12345.67"}};
+    for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++) {
+        o = order("once", amounts[i].minor, "USD");
+        o.return_url = NULL;
+        r = checkout_redirect(&c, "wayforpay", &o);
+        CHECK_EQ_STR(field(r, "amount"), amounts[i].text);
+        CHECK(json_object_get(json_object_get(r, "fields"), "returnUrl") == NULL);
+        json_decref(r);
+    }
+
+    char v6[] = "http://[::1]:8080";
+    c.public_url = v6;
+    r = checkout_redirect(&c, "wayforpay", &o);
+    CHECK_EQ_STR(field(r, "merchantDomainName"), "[::1]");
+    json_decref(r);
+}
+
+static void test_stripe(void)
+{
+    struct config c = base_config();
+    char link[] = "https://buy.stripe.com/test_abc";
+    c.stripe_payment_link = link;
+    struct checkout_order o = order("month", 500, "EUR");
+    json_t *r = checkout_redirect(&c, "stripe", &o);
+    CHECK_EQ_STR(str(r, "method"), "GET");
+    CHECK_EQ_STR(str(r, "url"), "https://buy.stripe.com/test_abc?client_reference_id=" PLEDGE
+                                "&prefilled_email=Reader%2Bnews%40example.org");
+    CHECK(json_object_get(r, "fields") == NULL);
+    json_decref(r);
+
+    char with_query[] = "https://buy.stripe.com/test_abc?locale=uk";
+    c.stripe_payment_link = with_query;
+    o.email = "a.b_c-d~e@x.example";
+    r = checkout_redirect(&c, "stripe", &o);
+    CHECK_EQ_STR(str(r, "url"),
+                 "https://buy.stripe.com/test_abc?locale=uk&client_reference_id=" PLEDGE
+                 "&prefilled_email=a.b_c-d~e%40x.example");
+    json_decref(r);
+}
+
+static void test_patreon(void)
+{
+    struct config c = base_config();
+    char url[] = "https://www.patreon.com/examplenews";
+    c.patreon_campaign_url = url;
+    struct checkout_order o = order("month", 500, "USD");
+    json_t *r = checkout_redirect(&c, "patreon", &o);
+    CHECK_EQ_STR(str(r, "method"), "GET");
+    CHECK_EQ_STR(str(r, "url"), "https://www.patreon.com/examplenews");
+    CHECK_EQ_INT(json_object_size(r), 2);
+    json_decref(r);
+}
+
+int main(void)
+{
+    test_configured_providers();
+    test_liqpay_signature_vector();
+    test_liqpay_subscription();
+    test_liqpay_one_off();
+    test_wayforpay();
+    test_stripe();
+    test_patreon();
+    return CHECK_DONE();
+}
