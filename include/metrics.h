@@ -6,7 +6,8 @@
 /* Counts a finished request: route index (routes_count for "unmatched"),
  * status and duration. Lock-free. */
 void metrics_observe(size_t route, unsigned status, double seconds);
-/* The Prometheus text exposition; caller frees. */
-char *metrics_render(size_t *len);
+/* The Prometheus text exposition; caller frees. `outbox_backlog` is the
+ * number of e-mails waiting, or -1 when the database could not say. */
+char *metrics_render(long long outbox_backlog, size_t *len);
 
 #endif

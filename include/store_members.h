@@ -26,6 +26,8 @@ enum db_rc db_member_get(struct db *db, const char *patron_id, json_t **out);
 enum db_rc db_member_export(struct db *db, const char *patron_id, json_t **out);
 /* GDPR erasure by the patron: also ends sessions, links and their mail. */
 enum db_rc db_member_erase(struct db *db, const char *patron_id);
+/* Messages still to be delivered (not sent, not given up). */
+enum db_rc db_outbox_backlog(struct db *db, long long *count);
 
 /* api/db/outbox.c */
 struct outbox_msg {

@@ -35,12 +35,13 @@ END
 $$;
 
 -- POST /v1/checkout. The pledge id comes from the server, which has
--- already signed it into the provider's redirect.
+-- already signed it into the provider's redirect. A form's empty name field
+-- is no name, so a later checkout may still fill it in.
 CREATE FUNCTION checkout_create(pledge uuid, addr text, who text, amount bigint,
                                 cur text, every text, via text, ref text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-  patron uuid := checkout_patron(addr, who);
+  patron uuid := checkout_patron(addr, nullif(who, ''));
 BEGIN
   INSERT INTO pledges (id, patron_id, amount_minor, currency, interval, provider,
                        provider_ref, status)

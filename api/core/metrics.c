@@ -113,7 +113,7 @@ static void render_latency(struct buf *b)
     put(b, "patrond_http_request_duration_seconds_count %lu\n", atomic_load(&latency_count));
 }
 
-char *metrics_render(size_t *len)
+char *metrics_render(long long outbox_backlog, size_t *len)
 {
     struct buf b = {malloc(8192), 0, 8192, false};
     if (!b.p) return NULL;
@@ -125,6 +125,11 @@ char *metrics_render(size_t *len)
         "# HELP patrond_db_errors_total Database errors and lost connections.\n"
         "# TYPE patrond_db_errors_total counter\npatrond_db_errors_total %lu\n",
         db_in_use(), db_error_count());
+    if (outbox_backlog >= 0)
+        put(&b,
+            "# HELP patrond_outbox_backlog E-mails waiting in the outbox.\n"
+            "# TYPE patrond_outbox_backlog gauge\npatrond_outbox_backlog %lld\n",
+            outbox_backlog);
     if (b.failed) {
         free(b.p);
         return NULL;

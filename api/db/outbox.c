@@ -48,3 +48,16 @@ enum db_rc db_outbox_abandon_expired(struct db *db)
 {
     return db_command(db, "SELECT outbox_abandon_expired()", 0, NULL);
 }
+
+enum db_rc db_outbox_backlog(struct db *db, long long *count)
+{
+    PGresult *res;
+    enum db_rc rc = db_exec(db,
+                            "SELECT count(*) FROM outbox"
+                            " WHERE sent_at IS NULL AND next_attempt_at <> 'infinity'",
+                            0, NULL, &res);
+    if (rc != DB_OK) return rc;
+    *count = atoll(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return DB_OK;
+}

@@ -4,6 +4,7 @@
 #include "handlers.h"
 #include "metrics.h"
 #include "migrate.h"
+#include "store_members.h"
 
 void health_live(struct req *r)
 {
@@ -26,8 +27,10 @@ void health_ready(struct req *r)
 
 void metrics_get(struct req *r)
 {
+    long long backlog = -1;
+    if (db_outbox_backlog(r->db, &backlog) != DB_OK) backlog = -1;
     size_t len = 0;
-    char *text = metrics_render(&len);
+    char *text = metrics_render(backlog, &len);
     if (!text) {
         reply_problem(r, 500, "Out of memory rendering metrics.");
         return;
