@@ -14,6 +14,8 @@
 
 #define WAYFORPAY_PURCHASE_URL "https://secure.wayforpay.com/pay"
 #define HOST_MAX 256
+/* One product line: the pledge itself. */
+#define PRODUCT_COUNT "1"
 
 /* WayForPay's own code handles amounts as PHP floats, which print without
  * trailing zeros ("5" for 5.00, "5.5" for 5.50); sending that form means
@@ -58,8 +60,8 @@ struct purchase {
 static bool sign(const struct config *c, const struct checkout_order *o, const struct purchase *pu,
                  char hex[33])
 {
-    const char *parts[] = {c->wayforpay_merchant, pu->domain,  o->pledge_id, pu->date,  pu->amount,
-                           o->currency,           pu->product, "1",          pu->amount};
+    const char *parts[] = {c->wayforpay_merchant, pu->domain,  o->pledge_id,  pu->date,  pu->amount,
+                           o->currency,           pu->product, PRODUCT_COUNT, pu->amount};
     size_t n = sizeof parts / sizeof parts[0], len = 0;
     for (size_t i = 0; i < n; i++)
         len += strlen(parts[i]) + 1;
@@ -95,9 +97,9 @@ static json_t *form_fields(const struct config *c, const struct checkout_order *
                         "SimpleSignature", "merchantDomainName", pu->domain,
                         "merchantTransactionSecureType", "AUTO", "orderReference", o->pledge_id,
                         "orderDate", pu->date, "amount", pu->amount, "currency", o->currency,
-                        "productName[]", pu->product, "productCount[]", "1", "productPrice[]",
-                        pu->amount, "merchantSignature", signature, "serviceUrl", service_url,
-                        "clientEmail", o->email)
+                        "productName[]", pu->product, "productCount[]", PRODUCT_COUNT,
+                        "productPrice[]", pu->amount, "merchantSignature", signature, "serviceUrl",
+                        service_url, "clientEmail", o->email)
             : NULL;
     free(service_url);
     if (fields && add_optional(fields, "returnUrl", o->return_url)) return fields;

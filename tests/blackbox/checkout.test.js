@@ -183,8 +183,9 @@ describe('patrons', () => {
     const email = uniqueEmail('named');
     const admin = await s.post('/v1/patrons', { email });
     assert.equal(admin.status, 201, admin.text);
-    const a = await created(order({ email }));
+    const a = await created(order({ email, name: '' }));
     assert.equal(a.json.patron_id, admin.json.id);
+    assert.equal((await s.get(`/v1/patrons/${admin.json.id}`)).json.name, null, 'an empty name is no name');
     await created(order({ email, name: 'First Name' }));
     await created(order({ email, name: 'Someone Else' }));
     const pa = await s.get(`/v1/patrons/${admin.json.id}`);
