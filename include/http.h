@@ -26,6 +26,13 @@ struct caller {
     char id[37]; /* api key id, or patron id */
 };
 
+/* Produces the next bytes of a streamed body into buf (at most max): the
+ * count written, 0 at the end, or -1 on failure (the connection is then
+ * closed, so the client sees a truncated body, never a false end). It runs
+ * on the request's worker thread, so it may use that thread's database
+ * connection. */
+typedef long (*reply_stream_fn)(void *cls, char *buf, size_t max);
+
 #define REPLY_MAX_HEADERS 16
 
 /* One request, from its first byte to the completion callback, which frees
@@ -62,6 +69,10 @@ struct req {
     } headers[REPLY_MAX_HEADERS];
     int nheaders;
     bool replied;
+    /* a streamed reply (reply_stream) instead of resp/resp_len */
+    reply_stream_fn stream;
+    void *stream_cls;
+    void (*stream_free)(void *cls);
     bool reply_secret; /* the reply holds a secret: never stored for replay */
 };
 
@@ -83,6 +94,10 @@ bool req_rate_limit(struct req *r, const char *bucket, unsigned limit, unsigned 
 void reply_json(struct req *r, unsigned status, json_t *body); /* steals body */
 void reply_raw(struct req *r, unsigned status, const char *type, char *body, size_t len);
 void reply_empty(struct req *r, unsigned status);
+/* A body produced piece by piece as the client reads it; `free_cls` runs
+ * once the response is done (also when it is never sent). */
+void reply_stream(struct req *r, unsigned status, const char *type, reply_stream_fn fn, void *cls,
+                  void (*free_cls)(void *cls));
 void reply_header(struct req *r, const char *name, const char *value);
 /* RFC 9457 problem+json; detail may be NULL. */
 void reply_problem(struct req *r, unsigned status, const char *detail);

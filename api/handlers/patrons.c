@@ -1,5 +1,6 @@
 /* /v1/patrons: the people who support the newsroom (admin only). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -101,58 +102,96 @@ static void csv_patron(struct csv *c, json_t *patron)
     csv_end_row(c);
 }
 
-/* Appends the page after `after` ("" for the first) and advances `after`
- * to its last id; *more says whether another page follows. */
-static enum db_rc csv_page(struct req *r, struct csv *c, const char *q, const char *status,
-                           char after[37], bool *more)
+/* The state of one streamed export: the filters (copied, since the
+ * request's query strings are not ours to keep), the keyset cursor, and
+ * the current page rendered as CSV waiting to be read out. */
+struct csv_export {
+    struct db *db;
+    char *q, *status;
+    char after[37];
+    bool header_done, last_page;
+    struct csv page;
+    char *text;
+    size_t len, sent;
+};
+
+static void csv_export_free(void *cls)
 {
+    struct csv_export *x = cls;
+    free(x->q);
+    free(x->status);
+    csv_free(&x->page);
+    free(x->text);
+    free(x);
+}
+
+/* Renders the next page after `after` (the header row first) and moves
+ * the cursor to the page's last id. */
+static bool csv_next_page(struct csv_export *x)
+{
+    if (!x->header_done) {
+        for (const char *const *col = csv_columns; *col; col++)
+            csv_cell(&x->page, *col);
+        csv_end_row(&x->page);
+        x->header_done = true;
+    }
     json_t *rows = NULL;
-    enum db_rc rc = db_patron_list(r->db, q, status, CSV_PAGE, after[0] ? after : NULL, &rows);
-    if (rc != DB_OK) return rc;
+    if (db_patron_list(x->db, x->q, x->status, CSV_PAGE, x->after[0] ? x->after : NULL, &rows) !=
+        DB_OK)
+        return false;
     size_t n = json_array_size(rows);
-    *more = n > CSV_PAGE;
-    if (*more) n = CSV_PAGE;
+    x->last_page = n <= CSV_PAGE;
+    if (!x->last_page) n = CSV_PAGE;
     for (size_t i = 0; i < n; i++)
-        csv_patron(c, json_array_get(rows, i));
+        csv_patron(&x->page, json_array_get(rows, i));
     const char *last =
-        n ? json_string_value(json_object_get(json_array_get(rows, n - 1), "id")) : "";
-    /* Without a cursor the next page would repeat this one forever. */
-    if (!last || strlen(last) != 36)
-        rc = *more ? DB_ERROR : DB_OK;
-    else
-        snprintf(after, 37, "%s", last);
+        n ? json_string_value(json_object_get(json_array_get(rows, n - 1), "id")) : NULL;
+    bool ok = x->last_page || (last && strlen(last) == 36);
+    if (ok && last) snprintf(x->after, sizeof x->after, "%s", last);
     json_decref(rows);
-    return rc;
+    free(x->text);
+    x->text = csv_take(&x->page, &x->len);
+    x->sent = 0;
+    return ok && x->text;
+}
+
+/* Pages are read newest first by keyset as the client drains the body, so
+ * memory stays one page however many patrons there are, and patrons
+ * created meanwhile cannot shift rows between pages. */
+static long csv_export_read(void *cls, char *buf, size_t max)
+{
+    struct csv_export *x = cls;
+    while (x->sent == x->len) {
+        if (x->text && x->last_page) return 0;
+        if (!csv_next_page(x)) return -1;
+    }
+    size_t n = x->len - x->sent < max ? x->len - x->sent : max;
+    memcpy(buf, x->text + x->sent, n);
+    x->sent += n;
+    return (long)n;
 }
 
 /* The whole filtered list, ignoring ?limit=: an export is meant to be
- * complete. Pages are read newest first by keyset, so patrons created
- * meanwhile cannot shift rows between pages. */
+ * complete. The first page is read before replying, so a database outage
+ * is still a proper 503 rather than a truncated download. */
 static void list_csv(struct req *r, const char *q, const char *status)
 {
-    struct csv c;
-    csv_init(&c);
-    for (const char *const *col = csv_columns; *col; col++)
-        csv_cell(&c, *col);
-    csv_end_row(&c);
-    char after[37] = "";
-    bool more = true;
-    enum db_rc rc = DB_OK;
-    while (rc == DB_OK && more)
-        rc = csv_page(r, &c, q, status, after, &more);
-    if (rc != DB_OK) {
-        csv_free(&c);
-        reply_db(r, rc);
+    struct csv_export *x = calloc(1, sizeof *x);
+    if (!x) {
+        reply_problem(r, 500, "Out of memory starting the export.");
         return;
     }
-    size_t len;
-    char *text = csv_take(&c, &len);
-    if (!text) {
-        reply_problem(r, 500, "Out of memory while building the export.");
+    csv_init(&x->page);
+    x->db = r->db;
+    x->q = q ? strdup(q) : NULL;
+    x->status = status ? strdup(status) : NULL;
+    if ((q && !x->q) || (status && !x->status) || !csv_next_page(x)) {
+        csv_export_free(x);
+        reply_db(r, DB_UNAVAILABLE);
         return;
     }
     reply_header(r, "Content-Disposition", "attachment; filename=\"patrons.csv\"");
-    reply_raw(r, 200, "text/csv; charset=utf-8", text, len);
+    reply_stream(r, 200, "text/csv; charset=utf-8", csv_export_read, x, csv_export_free);
 }
 
 void patrons_list(struct req *r)

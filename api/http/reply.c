@@ -40,6 +40,19 @@ void reply_raw(struct req *r, unsigned status, const char *type, char *body, siz
     r->resp_len = len;
 }
 
+void reply_stream(struct req *r, unsigned status, const char *type, reply_stream_fn fn, void *cls,
+                  void (*free_cls)(void *cls))
+{
+    if (r->replied) {
+        free_cls(cls);
+        return;
+    }
+    reply_raw(r, status, type, NULL, 0);
+    r->stream = fn;
+    r->stream_cls = cls;
+    r->stream_free = free_cls;
+}
+
 void reply_header(struct req *r, const char *name, const char *value)
 {
     if (r->nheaders >= REPLY_MAX_HEADERS) return;

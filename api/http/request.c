@@ -115,6 +115,7 @@ bool req_body_append(struct req *r, const char *data, size_t len, size_t limit)
 
 void req_free(struct req *r)
 {
+    if (r->stream_free) r->stream_free(r->stream_cls);
     free(r->body);
     json_decref(r->json);
     free(r->idem_key);

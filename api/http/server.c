@@ -85,11 +85,24 @@ static void dispatch(struct req *r)
     if (r->idem_key) idempotency_finish(r);
 }
 
+/* The request outlives its response (it is freed on completion), so it
+ * can be the reader's state. */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct req *r = cls;
+    long n = r->stream(r->stream_cls, buf, max);
+    if (n > 0) return n;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
 static enum MHD_Result send_reply(struct req *r)
 {
     cors_decorate(r);
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_COPY);
+        r->stream ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, r,
+                                                      NULL)
+                  : MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_COPY);
     if (!resp) return MHD_NO;
     bool ok = MHD_add_response_header(resp, "X-Request-Id", r->request_id) == MHD_YES;
     if (r->resp_type)
