@@ -21,7 +21,10 @@ struct db;
 /* The calling thread's connection, connected lazily and re-connected after
  * the server went away. Never NULL. */
 struct db *db_thread(void);
-void db_global_init(const char *conninfo);
+/* The same for read-only work that may lag a little (tally, reports): a
+ * connection to PATROND_DATABASE_READ_URL when that names another server. */
+struct db *db_thread_read(void);
+void db_global_init(const char *conninfo, const char *read_conninfo);
 void db_global_shutdown(void);
 
 /* Runs a parameterised statement (prepared once per connection and

@@ -26,20 +26,23 @@ struct db {
     char constraint[128];
     char message[512];
     char detail[256]; /* message of a PTnnn exception: meant for the client */
+    const char *conninfo;
     struct db *next;
 };
 
-static char *conninfo;
+static char *conninfo, *read_conninfo;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *registry;
-static _Thread_local struct db *thread_db;
+static _Thread_local struct db *thread_db, *thread_read_db;
 static atomic_int in_use;
 static atomic_ulong errors;
 
-void db_global_init(const char *info)
+void db_global_init(const char *info, const char *read_info)
 {
     free(conninfo);
+    free(read_conninfo);
     conninfo = strdup(info);
+    read_conninfo = read_info && strcmp(read_info, info) ? strdup(read_info) : NULL;
 }
 
 void db_global_shutdown(void)
@@ -52,22 +55,35 @@ void db_global_shutdown(void)
         free(d);
     }
     pthread_mutex_unlock(&registry_lock);
-    thread_db = NULL;
+    thread_db = thread_read_db = NULL;
     free(conninfo);
-    conninfo = NULL;
+    free(read_conninfo);
+    conninfo = read_conninfo = NULL;
 }
 
-struct db *db_thread(void)
+static struct db *db_new(const char *info)
 {
-    if (thread_db) return thread_db;
     struct db *d = calloc(1, sizeof *d);
     if (!d) abort(); /* out of memory at thread start: nothing sensible left to do */
+    d->conninfo = info;
     pthread_mutex_lock(&registry_lock);
     d->next = registry;
     registry = d;
     pthread_mutex_unlock(&registry_lock);
-    thread_db = d;
     return d;
+}
+
+struct db *db_thread(void)
+{
+    if (!thread_db) thread_db = db_new(conninfo);
+    return thread_db;
+}
+
+struct db *db_thread_read(void)
+{
+    if (!read_conninfo) return db_thread();
+    if (!thread_read_db) thread_read_db = db_new(read_conninfo);
+    return thread_read_db;
 }
 
 static void notice_ignore(void *arg, const char *message)
@@ -83,7 +99,7 @@ static bool db_connect(struct db *d)
     if (d->pg && PQstatus(d->pg) == CONNECTION_OK) return true;
     if (d->pg) PQfinish(d->pg);
     const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
-    const char *vals[] = {conninfo ? conninfo : "", "3", "patrond",
+    const char *vals[] = {d->conninfo ? d->conninfo : "", "3", "patrond",
                           "-c statement_timeout=15000 -c idle_in_transaction_session_timeout=30000 "
                           "-c TimeZone=UTC",
                           NULL};

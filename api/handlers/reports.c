@@ -5,7 +5,7 @@
 void reports_summary(struct req *r)
 {
     json_t *summary = NULL;
-    enum db_rc rc = db_report_summary(r->db, &summary);
+    enum db_rc rc = db_report_summary(db_thread_read(), &summary);
     reply_result(r, rc, 200, summary);
 }
 
@@ -18,6 +18,6 @@ void reports_mrr(struct req *r)
         return;
     }
     json_t *series = NULL;
-    enum db_rc rc = db_report_mrr(r->db, (int)months, &series);
+    enum db_rc rc = db_report_mrr(db_thread_read(), (int)months, &series);
     reply_result(r, rc, 200, series);
 }

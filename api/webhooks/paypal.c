@@ -161,10 +161,190 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     char buf[WH_SECRET_LIST_MAX];
     const char *ids[2];
     int n = wh_secrets(c->paypal_webhook_id, buf, sizeof buf, ids);
-    bool ok = n > 0 && check_certs(c->paypal_cert_file, &tr, ids, n, rq->now, why, why_len);
+    bool ok = n > 0 && c->paypal_cert_file
+                  ? check_certs(c->paypal_cert_file, &tr, ids, n, rq->now, why, why_len)
+                  : fail(why, why_len, "not configured");
     OPENSSL_cleanse(buf, sizeof buf);
-    if (!ok) return n > 0 || fail(why, why_len, "no webhook id configured");
+    if (!ok) return false;
     if (tr.t > rq->now + WH_TOLERANCE_SECONDS || tr.t < rq->now - MAX_AGE_SECONDS)
         return fail(why, why_len, "transmission time out of tolerance");
     return true;
 }
+
+/* ---- parsing: amounts are decimal strings in major units ---- */
+
+static bool time_field(json_t *o, const char *path, char *dst, size_t dst_len, char *why,
+                       size_t why_len)
+{
+    char text[64];
+    if (!wh_field(o, path, text, sizeof text, why, why_len)) return false;
+    if (wh_rfc3339_normalize(text, dst, dst_len)) return true;
+    snprintf(why, why_len, "%s is not an RFC 3339 time", path);
+    return false;
+}
+
+/* The amount "<path>.<value_key>" in "<path>.<currency_key>"; absent is fine. */
+static bool amount_at(json_t *r, const char *path, const char *value_key,
+                      const char *currency_key, struct wh_event *ev, char *why, size_t why_len)
+{
+    char value_path[96], currency_path[96], text[48], code[8];
+    snprintf(value_path, sizeof value_path, "%s.%s", path, value_key);
+    snprintf(currency_path, sizeof currency_path, "%s.%s", path, currency_key);
+    if (!wh_field(r, value_path, text, sizeof text, why, why_len) ||
+        !wh_field(r, currency_path, code, sizeof code, why, why_len))
+        return false;
+    if (!*text) return true;
+    if (!wh_currency(ev->currency, code))
+        return fail(why, why_len, "amount without a known currency");
+    if (!money_parse_decimal(text, currency_exponent(ev->currency), &ev->amount_minor) ||
+        ev->amount_minor < 0) {
+        snprintf(why, why_len, "%s is not an exact non-negative amount", value_path);
+        return false;
+    }
+    ev->has_amount = true;
+    return true;
+}
+
+/* Our pledge id, when the free-form field at path holds one. */
+static void pledge_from(json_t *r, const char *path, struct wh_event *ev)
+{
+    char text[64];
+    if (wh_json_str(r, path, text, sizeof text)) wh_uuid(ev->pledge_id, text);
+}
+
+static bool subscriber_name(json_t *r, struct wh_event *ev, char *why, size_t why_len)
+{
+    char given[201], surname[201];
+    if (!wh_field(r, "subscriber.name.given_name", given, sizeof given, why, why_len) ||
+        !wh_field(r, "subscriber.name.surname", surname, sizeof surname, why, why_len))
+        return false;
+    int n = snprintf(ev->name, sizeof ev->name, "%s%s%s", given, *given && *surname ? " " : "",
+                     surname);
+    return (n >= 0 && (size_t)n < sizeof ev->name) || fail(why, why_len, "name too long");
+}
+
+/* BILLING.SUBSCRIPTION.*: the resource is the subscription (I-...). */
+static bool subscription(json_t *r, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!wh_field(r, "id", ev->subscription_ref, sizeof ev->subscription_ref, why, why_len) ||
+        !wh_field(r, "subscriber.email_address", ev->email, sizeof ev->email, why, why_len) ||
+        !wh_field(r, "subscriber.payer_id", ev->customer_ref, sizeof ev->customer_ref, why,
+                  why_len) ||
+        !subscriber_name(r, ev, why, why_len))
+        return false;
+    if (!*ev->subscription_ref) return fail(why, why_len, "subscription has no id");
+    pledge_from(r, "custom_id", ev);
+    return true;
+}
+
+static bool subscription_activated(json_t *r, struct wh_event *ev, char *why, size_t why_len)
+{
+    ev->kind = WH_PLEDGE_ACTIVATED;
+    return subscription(r, ev, why, why_len) &&
+           time_field(r, "billing_info.next_billing_time", ev->period_end, sizeof ev->period_end,
+                      why, why_len) &&
+           amount_at(r, "billing_info.last_payment.amount", "value", "currency_code", ev, why,
+                     why_len);
+}
+
+/* No payment id comes with a failure: the event id names the attempt. */
+static bool subscription_payment_failed(json_t *r, struct wh_event *ev, char *why, size_t why_len)
+{
+    ev->kind = WH_PAYMENT_FAILED;
+    if (!subscription(r, ev, why, why_len) ||
+        !wh_field(r, "billing_info.last_failed_payment.reason_code", ev->reason,
+                  sizeof ev->reason, why, why_len) ||
+        !amount_at(r, "billing_info.last_failed_payment.amount", "value", "currency_code", ev,
+                   why, why_len))
+        return false;
+    if (!*ev->reason) wh_copy(ev->reason, sizeof ev->reason, "payment failed");
+    return wh_copy(ev->payment_id, sizeof ev->payment_id, ev->event_key) ||
+           fail(why, why_len, "event id too long");
+}
+
+static bool subscription_ended(json_t *r, struct wh_event *ev, char *why, size_t why_len)
+{
+    ev->kind = WH_PLEDGE_CANCELED;
+    return subscription(r, ev, why, why_len);
+}
+
+/* PAYMENT.SALE.*: the resource is the sale or its refund; a subscription's
+ * sales name it in billing_agreement_id and carry its custom_id as custom. */
+static bool sale(json_t *r, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!wh_field(r, "id", ev->payment_id, sizeof ev->payment_id, why, why_len) ||
+        !wh_field(r, "billing_agreement_id", ev->subscription_ref, sizeof ev->subscription_ref,
+                  why, why_len) ||
+        !amount_at(r, "amount", "total", "currency", ev, why, why_len))
+        return false;
+    if (!*ev->payment_id || !ev->has_amount)
+        return fail(why, why_len, "sale without id or amount");
+    pledge_from(r, "custom", ev);
+    return true;
+}
+
+static bool sale_completed(json_t *r, struct wh_event *ev, char *why, size_t why_len)
+{
+    ev->kind = WH_PAYMENT_SUCCEEDED;
+    if (!sale(r, ev, why, why_len)) return false;
+    if (!*ev->subscription_ref) wh_copy(ev->interval, sizeof ev->interval, "once");
+    return true;
+}
+
+static bool sale_refunded(json_t *r, struct wh_event *ev, char *why, size_t why_len)
+{
+    ev->kind = WH_PAYMENT_REFUNDED;
+    return sale(r, ev, why, why_len);
+}
+
+/* SUSPENDED stops the charges as CANCELLED does; a later ACTIVATED
+ * (reactivation) comes as its own event. Reversals and disputes have no
+ * verified payload paths (reference §4.5) and are only recorded. */
+static const struct {
+    const char *type;
+    bool (*apply)(json_t *r, struct wh_event *ev, char *why, size_t why_len);
+} handlers[] = {
+    {"BILLING.SUBSCRIPTION.ACTIVATED", subscription_activated},
+    {"BILLING.SUBSCRIPTION.PAYMENT.FAILED", subscription_payment_failed},
+    {"BILLING.SUBSCRIPTION.CANCELLED", subscription_ended},
+    {"BILLING.SUBSCRIPTION.SUSPENDED", subscription_ended},
+    {"BILLING.SUBSCRIPTION.EXPIRED", subscription_ended},
+    {"PAYMENT.SALE.COMPLETED", sale_completed},
+    {"PAYMENT.SALE.REFUNDED", sale_refunded},
+};
+
+static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!wh_field(root, "id", ev->event_key, sizeof ev->event_key, why, why_len) ||
+        !wh_field(root, "event_type", ev->type, sizeof ev->type, why, why_len) ||
+        !time_field(root, "create_time", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
+        return false;
+    if (!*ev->event_key || !*ev->type) return fail(why, why_len, "event has no id or event_type");
+    ev->kind = WH_IGNORED;
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+        if (strcmp(ev->type, handlers[i].type)) continue;
+        json_t *r = wh_json_at(root, "resource");
+        if (!json_is_object(r)) return fail(why, why_len, "resource is missing");
+        return handlers[i].apply(r, ev, why, why_len);
+    }
+    return true;
+}
+
+static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
+                  char *why, size_t why_len)
+{
+    (void)c;
+    memset(ev, 0, sizeof *ev);
+    json_t *root = wh_json_load(rq, why, why_len);
+    if (!root) return false;
+    bool ok = parse_event(root, ev, why, why_len);
+    json_decref(root);
+    return ok;
+}
+
+const struct wh_provider wh_paypal = {
+    .name = "paypal",
+    .configured = configured,
+    .verify = verify,
+    .parse = parse,
+};
