@@ -17,8 +17,10 @@ UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate
              api/http/rate_limit.c api/core/mail.c \
              api/webhooks/common.c api/webhooks/stripe.c api/webhooks/standard.c \
              api/webhooks/paddle.c api/webhooks/patreon.c \
+             api/webhooks/paypal.c api/webhooks/liqpay.c api/webhooks/monobank.c \
+             api/webhooks/wayforpay.c api/core/form.c api/core/json_text.c \
              api/checkout/checkout.c api/checkout/liqpay.c api/checkout/wayforpay.c \
-             api/checkout/stripe.c api/checkout/patreon.c
+             api/checkout/stripe.c api/checkout/patreon.c api/core/etag.c
 
 .PHONY: all asan run test unit blackbox deps test-deps format clean bench
 

@@ -11,6 +11,7 @@ enum db_rc {
     DB_NOT_FOUND,   /* 404 */
     DB_CONFLICT,    /* unique violation or a state conflict: 409 */
     DB_INVALID,     /* a check or foreign-key violation: 422 */
+    DB_FORBIDDEN,   /* a domain rule refuses this caller (PT403): 403 */
     DB_RETRY,       /* serialization failure / deadlock: retried by db_txn */
     DB_UNAVAILABLE, /* the database cannot be reached: 503 */
     DB_ERROR,       /* anything else: 500 (logged) */

@@ -44,4 +44,27 @@ void me_erase(struct req *r);
 
 void checkout_create(struct req *r);
 
+void webhooks_receive(struct req *r);
+void webhook_events_list(struct req *r);
+void webhook_events_get(struct req *r);
+void webhook_events_replay(struct req *r);
+
+void topics_create(struct req *r);
+void topics_list(struct req *r);
+void topics_get(struct req *r);
+void topics_update(struct req *r);
+void topics_delete(struct req *r);
+
+void rounds_create(struct req *r);
+void rounds_list(struct req *r);
+void rounds_get(struct req *r);
+void rounds_current(struct req *r);
+void rounds_update(struct req *r);
+void rounds_close(struct req *r);
+void rounds_tally(struct req *r);
+void rounds_current_tally(struct req *r);
+void ballots_put(struct req *r);
+void ballots_get(struct req *r);
+void ballots_delete(struct req *r);
+
 #endif

@@ -13,8 +13,7 @@
  * `key` of the object in json (len bytes). The text must already have
  * been accepted by jansson; a key spelled with escapes is not found.
  * False when absent or when the text is not an object. */
-bool json_member_text(const char *json, size_t len, const char *key, const char **start,
-                      size_t *n);
+bool json_member_text(const char *json, size_t len, const char *key, const char **start, size_t *n);
 
 /* dst ← the decimal text of root's member `key` (root parsed from json):
  * a number's literal spelling, or a string's value; "" when absent or

@@ -59,8 +59,7 @@ static bool skip_value(const char *s, size_t *i, size_t n)
     return true;
 }
 
-bool json_member_text(const char *json, size_t len, const char *key, const char **start,
-                      size_t *n)
+bool json_member_text(const char *json, size_t len, const char *key, const char **start, size_t *n)
 {
     size_t klen = strlen(key);
     size_t i = skip_ws(json, 0, len);

@@ -23,6 +23,14 @@ static atomic_ulong latency[NBUCKETS + 1];
 static atomic_ulong latency_count;
 static atomic_ullong latency_sum_us;
 
+static const char *const webhook_providers[] = {"stripe", "standard", "patreon",  "paddle",
+                                                "paypal", "liqpay",   "monobank", "wayforpay"};
+#define NWH_PROVIDERS (sizeof webhook_providers / sizeof webhook_providers[0])
+static const char *const webhook_outcomes[] = {"applied", "duplicate", "failed", "ignored",
+                                               "unauthorized"};
+#define NWH_OUTCOMES (sizeof webhook_outcomes / sizeof webhook_outcomes[0])
+static atomic_ulong webhook_events[NWH_PROVIDERS][NWH_OUTCOMES];
+
 static size_t status_slot(unsigned status)
 {
     for (size_t i = 0; i + 1 < NSTATUS; i++)
@@ -40,6 +48,20 @@ void metrics_observe(size_t route, unsigned status, double seconds)
     atomic_fetch_add(&latency[b], 1);
     atomic_fetch_add(&latency_count, 1);
     atomic_fetch_add(&latency_sum_us, (unsigned long long)(seconds * 1e6));
+}
+
+static size_t name_slot(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; name && i < n; i++)
+        if (!strcmp(names[i], name)) return i;
+    return n;
+}
+
+void metrics_webhook(const char *provider, const char *outcome)
+{
+    size_t p = name_slot(webhook_providers, NWH_PROVIDERS, provider);
+    size_t o = name_slot(webhook_outcomes, NWH_OUTCOMES, outcome);
+    if (p < NWH_PROVIDERS && o < NWH_OUTCOMES) atomic_fetch_add(&webhook_events[p][o], 1);
 }
 
 struct buf {
@@ -113,12 +135,26 @@ static void render_latency(struct buf *b)
     put(b, "patrond_http_request_duration_seconds_count %lu\n", atomic_load(&latency_count));
 }
 
+static void render_webhooks(struct buf *b)
+{
+    put(b, "# HELP patrond_webhook_events_total Webhook deliveries by provider and outcome.\n"
+           "# TYPE patrond_webhook_events_total counter\n");
+    for (size_t p = 0; p < NWH_PROVIDERS; p++)
+        for (size_t o = 0; o < NWH_OUTCOMES; o++) {
+            unsigned long n = atomic_load(&webhook_events[p][o]);
+            if (n)
+                put(b, "patrond_webhook_events_total{provider=\"%s\",outcome=\"%s\"} %lu\n",
+                    webhook_providers[p], webhook_outcomes[o], n);
+        }
+}
+
 char *metrics_render(long long outbox_backlog, size_t *len)
 {
     struct buf b = {malloc(8192), 0, 8192, false};
     if (!b.p) return NULL;
     render_requests(&b);
     render_latency(&b);
+    render_webhooks(&b);
     put(&b,
         "# HELP patrond_db_connections_in_use Database connections executing a statement.\n"
         "# TYPE patrond_db_connections_in_use gauge\npatrond_db_connections_in_use %d\n"

@@ -149,6 +149,7 @@ static enum db_rc classify(struct db *d, const PGresult *res)
     if (!strcmp(state, "40001") || !strcmp(state, "40P01")) return DB_RETRY;
     if (!strcmp(state, "23505") || !strcmp(state, "PT409")) return DB_CONFLICT;
     if (!strcmp(state, "PT404")) return DB_NOT_FOUND;
+    if (!strcmp(state, "PT403")) return DB_FORBIDDEN;
     if (!strncmp(state, "23", 2) || !strncmp(state, "22", 2) || !strcmp(state, "PT422"))
         return DB_INVALID;
     if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strcmp(state, "53300"))

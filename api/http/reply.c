@@ -114,6 +114,15 @@ void reply_invalid_field(struct req *r, const char *field, const char *message)
 void reply_db(struct req *r, enum db_rc rc)
 {
     const char *detail = r->db ? db_last_detail(r->db) : NULL;
+    if (detail && rc == DB_FORBIDDEN) {
+        reply_problem(r, 403, detail);
+        return;
+    }
+    /* A PT422 raised with CONSTRAINT = '<field>' names the request field. */
+    if (detail && rc == DB_INVALID && *db_last_constraint(r->db)) {
+        reply_invalid_field(r, db_last_constraint(r->db), detail);
+        return;
+    }
     if (detail && (rc == DB_NOT_FOUND || rc == DB_CONFLICT || rc == DB_INVALID)) {
         reply_problem(r, rc == DB_NOT_FOUND ? 404 : rc == DB_CONFLICT ? 409 : 422, detail);
         return;
@@ -123,6 +132,7 @@ void reply_db(struct req *r, enum db_rc rc)
     case DB_NOT_FOUND: reply_problem(r, 404, "No such resource."); break;
     case DB_CONFLICT: reply_problem(r, 409, "The request conflicts with the current state."); break;
     case DB_INVALID: reply_problem(r, 422, "The request refers to data that does not exist or is out of range."); break;
+    case DB_FORBIDDEN: reply_problem(r, 403, "This caller may not do that."); break;
     case DB_RETRY:
     case DB_UNAVAILABLE:
         reply_header(r, "Retry-After", "5");

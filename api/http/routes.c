@@ -42,6 +42,29 @@ const struct route routes[] = {
     {"GET", "/v1/me/export", me_export, AUTH_PATRON, BODY_NONE},
 
     {"POST", "/v1/checkout", checkout_create, AUTH_PUBLIC, BODY_JSON},
+
+    {"POST", "/v1/webhooks/{provider}", webhooks_receive, AUTH_PUBLIC, BODY_RAW},
+    {"GET", "/v1/webhook-events", webhook_events_list, AUTH_ADMIN, BODY_NONE},
+    {"GET", "/v1/webhook-events/{id}", webhook_events_get, AUTH_ADMIN, BODY_NONE},
+    {"POST", "/v1/webhook-events/{id}/replay", webhook_events_replay, AUTH_ADMIN, BODY_NONE},
+
+    {"GET", "/v1/topics", topics_list, AUTH_PUBLIC, BODY_NONE},
+    {"POST", "/v1/topics", topics_create, AUTH_PATRON_OR_ADMIN, BODY_JSON},
+    {"GET", "/v1/topics/{id}", topics_get, AUTH_PUBLIC, BODY_NONE},
+    {"PATCH", "/v1/topics/{id}", topics_update, AUTH_ADMIN, BODY_JSON},
+    {"DELETE", "/v1/topics/{id}", topics_delete, AUTH_ADMIN, BODY_NONE},
+
+    {"GET", "/v1/rounds", rounds_list, AUTH_PUBLIC, BODY_NONE},
+    {"POST", "/v1/rounds", rounds_create, AUTH_ADMIN, BODY_JSON},
+    {"GET", "/v1/rounds/current", rounds_current, AUTH_PUBLIC, BODY_NONE},
+    {"GET", "/v1/rounds/current/tally", rounds_current_tally, AUTH_PUBLIC, BODY_NONE},
+    {"GET", "/v1/rounds/{id}", rounds_get, AUTH_PUBLIC, BODY_NONE},
+    {"PATCH", "/v1/rounds/{id}", rounds_update, AUTH_ADMIN, BODY_JSON},
+    {"POST", "/v1/rounds/{id}/close", rounds_close, AUTH_ADMIN, BODY_NONE},
+    {"GET", "/v1/rounds/{id}/tally", rounds_tally, AUTH_PUBLIC, BODY_NONE},
+    {"PUT", "/v1/rounds/{id}/ballot", ballots_put, AUTH_PATRON, BODY_JSON},
+    {"GET", "/v1/rounds/{id}/ballot", ballots_get, AUTH_PATRON, BODY_NONE},
+    {"DELETE", "/v1/rounds/{id}/ballot", ballots_delete, AUTH_PATRON, BODY_NONE},
 };
 
 const size_t routes_count = sizeof routes / sizeof routes[0];

@@ -72,8 +72,7 @@ static bool plain_field(const char *s, size_t max)
     size_t n = strlen(s);
     if (n == 0 || n > max) return false;
     for (size_t i = 0; i < n; i++)
-        if (s[i] == '|' || (unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-            return false;
+        if (s[i] == '|' || (unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f) return false;
     return true;
 }
 
@@ -86,8 +85,7 @@ static bool read_headers(const struct wh_request *rq, struct transmission *tr, c
     tr->time = rq->header(rq->ctx, "PAYPAL-TRANSMISSION-TIME");
     if (!tr->id || !tr->time || !sig || !algo)
         return fail(why, why_len, "missing PAYPAL-TRANSMISSION-ID, -TIME, -SIG or -AUTH-ALGO");
-    if (strcmp(algo, "SHA256withRSA"))
-        return fail(why, why_len, "unsupported PAYPAL-AUTH-ALGO");
+    if (strcmp(algo, "SHA256withRSA")) return fail(why, why_len, "unsupported PAYPAL-AUTH-ALGO");
     if (!plain_field(tr->id, TRANSMISSION_ID_MAX))
         return fail(why, why_len, "malformed PAYPAL-TRANSMISSION-ID");
     if (!plain_field(tr->time, TRANSMISSION_TIME_MAX) || !wh_rfc3339_to_unix(tr->time, &tr->t))
@@ -184,8 +182,8 @@ static bool time_field(json_t *o, const char *path, char *dst, size_t dst_len, c
 }
 
 /* The amount "<path>.<value_key>" in "<path>.<currency_key>"; absent is fine. */
-static bool amount_at(json_t *r, const char *path, const char *value_key,
-                      const char *currency_key, struct wh_event *ev, char *why, size_t why_len)
+static bool amount_at(json_t *r, const char *path, const char *value_key, const char *currency_key,
+                      struct wh_event *ev, char *why, size_t why_len)
 {
     char value_path[96], currency_path[96], text[48], code[8];
     snprintf(value_path, sizeof value_path, "%s.%s", path, value_key);
@@ -252,10 +250,10 @@ static bool subscription_payment_failed(json_t *r, struct wh_event *ev, char *wh
 {
     ev->kind = WH_PAYMENT_FAILED;
     if (!subscription(r, ev, why, why_len) ||
-        !wh_field(r, "billing_info.last_failed_payment.reason_code", ev->reason,
-                  sizeof ev->reason, why, why_len) ||
-        !amount_at(r, "billing_info.last_failed_payment.amount", "value", "currency_code", ev,
-                   why, why_len))
+        !wh_field(r, "billing_info.last_failed_payment.reason_code", ev->reason, sizeof ev->reason,
+                  why, why_len) ||
+        !amount_at(r, "billing_info.last_failed_payment.amount", "value", "currency_code", ev, why,
+                   why_len))
         return false;
     if (!*ev->reason) wh_copy(ev->reason, sizeof ev->reason, "payment failed");
     return wh_copy(ev->payment_id, sizeof ev->payment_id, ev->event_key) ||
@@ -273,12 +271,11 @@ static bool subscription_ended(json_t *r, struct wh_event *ev, char *why, size_t
 static bool sale(json_t *r, struct wh_event *ev, char *why, size_t why_len)
 {
     if (!wh_field(r, "id", ev->payment_id, sizeof ev->payment_id, why, why_len) ||
-        !wh_field(r, "billing_agreement_id", ev->subscription_ref, sizeof ev->subscription_ref,
-                  why, why_len) ||
+        !wh_field(r, "billing_agreement_id", ev->subscription_ref, sizeof ev->subscription_ref, why,
+                  why_len) ||
         !amount_at(r, "amount", "total", "currency", ev, why, why_len))
         return false;
-    if (!*ev->payment_id || !ev->has_amount)
-        return fail(why, why_len, "sale without id or amount");
+    if (!*ev->payment_id || !ev->has_amount) return fail(why, why_len, "sale without id or amount");
     pledge_from(r, "custom", ev);
     return true;
 }

@@ -1,0 +1,36 @@
+/* Ballots: each write replaces the ballot and moves the running totals in
+ * the same transaction (ballot_put/ballot_delete in 0007_votes.sql). */
+#include <stdlib.h>
+
+#include "store_votes.h"
+
+enum db_rc db_ballot_put(struct db *db, const char *rid, const char *round_id,
+                         const char *patron_id, json_t *topic_ids, json_t **out)
+{
+    char *ids = json_dumps(topic_ids, JSON_COMPACT);
+    if (!ids) return DB_ERROR;
+    const char *p[] = {round_id, patron_id, ids};
+    enum db_rc rc =
+        db_write_json(db, NULL, rid, "SELECT ballot_put($1, $2, json_uuids($3))", 3, p, out);
+    free(ids);
+    return rc;
+}
+
+enum db_rc db_ballot_get(struct db *db, const char *round_id, const char *patron_id, json_t **out)
+{
+    const char *p[] = {round_id, patron_id};
+    return db_json_one(db,
+                       "SELECT ballot_json(b) FROM ballots b"
+                       " WHERE b.round_id = $1 AND b.patron_id = $2",
+                       2, p, out);
+}
+
+enum db_rc db_ballot_delete(struct db *db, const char *rid, const char *round_id,
+                            const char *patron_id)
+{
+    const char *p[] = {round_id, patron_id};
+    json_t *done = NULL;
+    enum db_rc rc = db_write_json(db, NULL, rid, "SELECT ballot_delete($1, $2)", 2, p, &done);
+    json_decref(done);
+    return rc;
+}

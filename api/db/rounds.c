@@ -1,0 +1,92 @@
+/* Voting rounds and their tallies (migrations/0007_votes.sql). Reads go
+ * through round_settled()/round_tally(), which freeze a round that has
+ * closed since it was last looked at, so they may write. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "store_votes.h"
+
+enum db_rc db_round_create(struct db *db, const char *actor, const char *rid,
+                           const struct round_in *in, json_t **out)
+{
+    char *ids = json_dumps(in->topic_ids, JSON_COMPACT);
+    if (!ids) return DB_ERROR;
+    char max[24];
+    snprintf(max, sizeof max, "%lld", (long long)in->max_choices);
+    const char *p[] = {in->title, ids, in->opens_at, in->closes_at, max};
+    enum db_rc rc =
+        db_write_json(db, actor, rid, "SELECT round_create($1, $2, $3, $4, $5)", 5, p, out);
+    free(ids);
+    return rc;
+}
+
+enum db_rc db_round_get(struct db *db, const char *id, json_t **out)
+{
+    const char *p[] = {id};
+    return db_json_one(db, "SELECT round_json(round_settled(r)) FROM rounds r WHERE r.id = $1", 1,
+                       p, out);
+}
+
+enum db_rc db_round_current(struct db *db, json_t **out)
+{
+    return db_json_one(db, "SELECT round_json(r) FROM rounds r WHERE r.id = round_current_id()", 0,
+                       NULL, out);
+}
+
+enum db_rc db_round_list(struct db *db, const char *status, int limit, const char *after,
+                         json_t **rows)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {status, after, lim};
+    return db_json_rows(
+        db,
+        "SELECT round_json(round_settled(r)) FROM rounds r"
+        " WHERE ($1::text IS NULL OR round_status(r) = $1)"
+        "   AND ($2::uuid IS NULL OR r.seq < (SELECT seq FROM rounds WHERE id = $2))"
+        " ORDER BY r.seq DESC LIMIT $3",
+        3, p, rows);
+}
+
+enum db_rc db_round_update(struct db *db, const char *actor, const char *rid, const char *id,
+                           json_t *patch, json_t **out)
+{
+    char *doc = json_dumps(patch, JSON_COMPACT);
+    if (!doc) return DB_ERROR;
+    const char *p[] = {id, doc};
+    enum db_rc rc = db_write_json(db, actor, rid, "SELECT round_patch($1, $2)", 2, p, out);
+    free(doc);
+    return rc;
+}
+
+enum db_rc db_round_close(struct db *db, const char *actor, const char *rid, const char *id,
+                          json_t **out)
+{
+    const char *p[] = {id};
+    return db_write_json(db, actor, rid, "SELECT round_close($1)", 1, p, out);
+}
+
+enum db_rc db_round_tally(struct db *db, const char *id, json_t **out)
+{
+    const char *p[] = {id};
+    return db_json_one(db, "SELECT round_tally($1)", 1, p, out);
+}
+
+enum db_rc db_round_current_tally(struct db *db, json_t **out)
+{
+    return db_json_one(db, "SELECT round_current_tally()", 0, NULL, out);
+}
+
+enum db_rc db_rounds_settle(struct db *db, int batch, int *frozen)
+{
+    char n[16];
+    snprintf(n, sizeof n, "%d", batch);
+    const char *p[] = {n};
+    PGresult *res;
+    *frozen = 0;
+    enum db_rc rc = db_exec(db, "SELECT round_sweep($1)", 1, p, &res);
+    if (rc != DB_OK) return rc;
+    if (PQntuples(res) == 1) *frozen = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return DB_OK;
+}

@@ -1,0 +1,61 @@
+/* Topics: admins write any, members propose (migrations/0007_votes.sql). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "store_votes.h"
+
+enum db_rc db_topic_create(struct db *db, const char *actor, const char *rid,
+                           const struct topic_in *in, json_t **out)
+{
+    const char *p[] = {in->title, in->description, in->status, in->covered_url};
+    return db_write_json(db, actor, rid, "SELECT topic_create($1, $2, $3, $4)", 4, p, out);
+}
+
+/* Not audited: the audit trail records admin keys, and a patron is none. */
+enum db_rc db_topic_propose(struct db *db, const char *rid, const char *patron_id,
+                            const char *title, const char *description, json_t **out)
+{
+    const char *p[] = {patron_id, title, description};
+    return db_write_json(db, NULL, rid, "SELECT topic_propose($1, $2, $3)", 3, p, out);
+}
+
+enum db_rc db_topic_get(struct db *db, const char *id, json_t **out)
+{
+    const char *p[] = {id};
+    return db_json_one(db, "SELECT topic_json(t) FROM topics t WHERE id = $1", 1, p, out);
+}
+
+enum db_rc db_topic_list(struct db *db, const char *status, int limit, const char *after,
+                         json_t **rows)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {status, after, lim};
+    return db_json_rows(
+        db,
+        "SELECT topic_json(t) FROM topics t"
+        " WHERE ($1::text IS NULL OR t.status = $1)"
+        "   AND ($2::uuid IS NULL OR t.seq < (SELECT seq FROM topics WHERE id = $2))"
+        " ORDER BY t.seq DESC LIMIT $3",
+        3, p, rows);
+}
+
+enum db_rc db_topic_update(struct db *db, const char *actor, const char *rid, const char *id,
+                           json_t *patch, json_t **out)
+{
+    char *doc = json_dumps(patch, JSON_COMPACT);
+    if (!doc) return DB_ERROR;
+    const char *p[] = {id, doc};
+    enum db_rc rc = db_write_json(db, actor, rid, "SELECT topic_patch($1, $2)", 2, p, out);
+    free(doc);
+    return rc;
+}
+
+enum db_rc db_topic_delete(struct db *db, const char *actor, const char *rid, const char *id)
+{
+    const char *p[] = {id};
+    json_t *gone = NULL;
+    enum db_rc rc = db_write_json(db, actor, rid, "SELECT topic_delete($1)", 1, p, &gone);
+    json_decref(gone);
+    return rc;
+}

@@ -1,0 +1,177 @@
+/* Webhook events: recording, applying and replaying (SQL functions in
+ * migrations/0005_webhooks.sql). A parsed event travels as jsonb. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "encode.h"
+#include "money.h"
+#include "store_webhooks.h"
+
+static const char *const kind_names[] = {
+    [WH_IGNORED] = "ignored",
+    [WH_PLEDGE_ACTIVATED] = "pledge_activated",
+    [WH_PAYMENT_SUCCEEDED] = "payment_succeeded",
+    [WH_PAYMENT_FAILED] = "payment_failed",
+    [WH_PLEDGE_CANCELED] = "pledge_canceled",
+    [WH_PAYMENT_REFUNDED] = "payment_refunded",
+    [WH_DISPUTE_OPENED] = "dispute_opened",
+    [WH_DISPUTE_WON] = "dispute_won",
+};
+
+/* An empty field is absent; json_string() refuses text that is not UTF-8,
+ * which jsonb could not hold either. */
+static bool put_text(json_t *o, const char *key, const char *value)
+{
+    return !*value || json_object_set_new(o, key, json_string(value)) == 0;
+}
+
+static bool put_int(json_t *o, const char *key, long long value)
+{
+    return json_object_set_new(o, key, json_integer(value)) == 0;
+}
+
+/* "5.00 USD" for the receipt, from the currency's exponent. */
+static bool put_display(json_t *o, const struct wh_event *ev)
+{
+    int exponent = currency_exponent(ev->currency);
+    if (!ev->has_amount || exponent < 0) return true;
+    char amount[32], text[40];
+    money_format_decimal(ev->amount_minor, exponent, amount, sizeof amount);
+    snprintf(text, sizeof text, "%s %s", amount, ev->currency);
+    return put_text(o, "amount_display", text);
+}
+
+/* The event as compact JSON text, or NULL when a field is not UTF-8 text. */
+static char *event_text(const struct wh_event *ev)
+{
+    json_t *o = json_object();
+    if ((unsigned)ev->kind >= sizeof kind_names / sizeof kind_names[0]) {
+        json_decref(o);
+        return NULL;
+    }
+    bool ok =
+        o && put_text(o, "kind", kind_names[ev->kind]) && put_text(o, "event_key", ev->event_key) &&
+        put_text(o, "type", ev->type) && put_text(o, "email", ev->email) &&
+        put_text(o, "name", ev->name) && put_text(o, "subscription_ref", ev->subscription_ref) &&
+        put_text(o, "customer_ref", ev->customer_ref) && put_text(o, "pledge_id", ev->pledge_id) &&
+        put_text(o, "payment_id", ev->payment_id) &&
+        (!ev->has_amount || put_int(o, "amount_minor", ev->amount_minor)) &&
+        put_text(o, "currency", ev->currency) && put_text(o, "interval", ev->interval) &&
+        put_text(o, "period_end", ev->period_end) && put_text(o, "occurred_at", ev->occurred_at) &&
+        put_text(o, "reason", ev->reason) &&
+        (!ev->sequence || put_int(o, "sequence", ev->sequence)) && put_display(o, ev);
+    char *text = ok ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text;
+}
+
+/* The statement parameters of one recorded delivery. A payload whose
+ * event cannot be stored is kept as unparsed, keyed by its digest. */
+struct record {
+    char *event, *headers, *body_hex;
+    const char *key, *type, *failure;
+    char digest[65];
+};
+
+static void record_free(struct record *rec)
+{
+    free(rec->event);
+    free(rec->headers);
+    free(rec->body_hex);
+}
+
+static bool record_event(struct record *rec, const struct wh_event *ev, const char *failure,
+                         const char *body, size_t body_len)
+{
+    rec->event = ev ? event_text(ev) : NULL;
+    if (rec->event) {
+        rec->key = ev->event_key;
+        rec->type = *ev->type ? ev->type : NULL;
+        return true;
+    }
+    uint8_t sum[32];
+    if (!sha256(body, body_len, sum)) return false;
+    hex_encode(sum, sizeof sum, rec->digest);
+    rec->key = rec->digest;
+    rec->failure = ev ? "the parsed event is not valid UTF-8 text" : failure;
+    return true;
+}
+
+static bool record_build(struct record *rec, const struct wh_delivery *d)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->headers = json_dumps(d->headers, JSON_COMPACT);
+    rec->body_hex = malloc(2 * d->body_len + 1);
+    if (!rec->headers || !rec->body_hex) return false;
+    hex_encode((const uint8_t *)d->body, d->body_len, rec->body_hex);
+    return record_event(rec, d->ev, d->failure, d->body, d->body_len);
+}
+
+enum db_rc db_webhook_receive(struct db *db, const char *rid, const struct wh_delivery *d,
+                              json_t **out)
+{
+    struct record rec;
+    *out = NULL;
+    if (!record_build(&rec, d)) {
+        record_free(&rec);
+        return DB_ERROR;
+    }
+    const char *p[] = {d->provider, rec.key,   rec.type,   rec.body_hex,
+                       rec.headers, rec.event, rec.failure};
+    enum db_rc rc = db_write_json(db, NULL, rid,
+                                  "SELECT webhook_receive($1, $2, $3, decode($4, 'hex'),"
+                                  " $5::jsonb, $6::jsonb, $7)",
+                                  7, p, out);
+    record_free(&rec);
+    return rc;
+}
+
+enum db_rc db_webhook_event_list(struct db *db, const char *status, const char *provider, int limit,
+                                 const char *after, json_t **rows)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {status, provider, after, lim};
+    return db_json_rows(
+        db,
+        "SELECT webhook_event_json(e) FROM webhook_events e"
+        " WHERE ($1::text IS NULL OR e.status = $1)"
+        "   AND ($2::text IS NULL OR e.provider = $2)"
+        "   AND ($3::uuid IS NULL OR e.seq < (SELECT seq FROM webhook_events WHERE id = $3))"
+        " ORDER BY e.seq DESC LIMIT $4",
+        4, p, rows);
+}
+
+enum db_rc db_webhook_event_get(struct db *db, const char *id, json_t **out)
+{
+    const char *p[] = {id};
+    return db_json_one(db,
+                       "SELECT webhook_event_json(e) || jsonb_build_object('event', e.event)"
+                       " FROM webhook_events e WHERE e.id = $1",
+                       1, p, out);
+}
+
+enum db_rc db_webhook_event_source(struct db *db, const char *id, json_t **out)
+{
+    const char *p[] = {id};
+    return db_json_one(db,
+                       "SELECT jsonb_build_object('provider', e.provider, 'status', e.status,"
+                       " 'payload', encode(e.payload, 'hex'), 'headers', e.headers)"
+                       " FROM webhook_events e WHERE e.id = $1",
+                       1, p, out);
+}
+
+enum db_rc db_webhook_replay(struct db *db, const char *actor, const char *rid, const char *id,
+                             const struct wh_event *ev, const char *failure, json_t **out)
+{
+    char *event = ev ? event_text(ev) : NULL;
+    *out = NULL;
+    if (ev && !event) failure = "the parsed event is not valid UTF-8 text";
+    const char *p[] = {id, event ? ev->event_key : NULL, event && *ev->type ? ev->type : NULL,
+                       event, event ? NULL : failure};
+    enum db_rc rc = db_write_json(db, actor, rid,
+                                  "SELECT webhook_replay($1, $2, $3, $4::jsonb, $5)", 5, p, out);
+    free(event);
+    return rc;
+}

@@ -1,0 +1,116 @@
+/* /v1/topics: what readers would like covered. Public to read; admins
+ * write any topic, members propose new ones (SPEC §4). */
+#include "handlers.h"
+#include "store_votes.h"
+
+static const char *const topic_statuses[] = {"proposed", "open", "covered", "declined", NULL};
+
+static void topics_create_admin(struct req *r)
+{
+    struct topic_in in = {.status = "open"};
+    struct field fields[] = {
+        {.name = "title",
+         .type = FIELD_STRING,
+         .required = true,
+         .min = 1,
+         .max = 200,
+         .out.str = &in.title},
+        {.name = "description",
+         .type = FIELD_STRING,
+         .nullable = true,
+         .max = 5000,
+         .out.str = &in.description},
+        {.name = "status", .type = FIELD_ENUM, .choices = topic_statuses, .out.str = &in.status},
+        {.name = "covered_url", .type = FIELD_URL, .nullable = true, .out.str = &in.covered_url},
+        {0},
+    };
+    if (!req_validate(r, fields)) return;
+    json_t *topic = NULL;
+    enum db_rc rc = db_topic_create(r->db, r->caller.id, r->request_id, &in, &topic);
+    reply_result(r, rc, 201, topic);
+}
+
+/* A member names the topic; its status and fate are the newsroom's. */
+static void topics_propose(struct req *r)
+{
+    const char *title = NULL, *description = NULL;
+    struct field fields[] = {
+        {.name = "title",
+         .type = FIELD_STRING,
+         .required = true,
+         .min = 1,
+         .max = 200,
+         .out.str = &title},
+        {.name = "description",
+         .type = FIELD_STRING,
+         .nullable = true,
+         .max = 5000,
+         .out.str = &description},
+        {0},
+    };
+    if (!req_validate(r, fields)) return;
+    json_t *topic = NULL;
+    enum db_rc rc =
+        db_topic_propose(r->db, r->request_id, r->caller.id, title, description, &topic);
+    reply_result(r, rc, 201, topic);
+}
+
+void topics_create(struct req *r)
+{
+    if (r->caller.kind == CALLER_PATRON)
+        topics_propose(r);
+    else
+        topics_create_admin(r);
+}
+
+void topics_list(struct req *r)
+{
+    int limit;
+    const char *after, *status;
+    if (!req_list_params(r, &limit, &after) ||
+        !req_query_enum(r, "status", topic_statuses, &status))
+        return;
+    json_t *rows;
+    enum db_rc rc = db_topic_list(r->db, status, limit, after, &rows);
+    if (rc == DB_OK)
+        reply_list(r, rows, limit);
+    else
+        reply_db(r, rc);
+}
+
+void topics_get(struct req *r)
+{
+    const char *id = req_uuid_param(r, 0);
+    if (!id) return;
+    json_t *topic = NULL;
+    enum db_rc rc = db_topic_get(r->db, id, &topic);
+    reply_result(r, rc, 200, topic);
+}
+
+void topics_update(struct req *r)
+{
+    const char *id = req_uuid_param(r, 0);
+    if (!id) return;
+    struct field fields[] = {
+        {.name = "title", .type = FIELD_STRING, .min = 1, .max = 200},
+        {.name = "description", .type = FIELD_STRING, .nullable = true, .max = 5000},
+        {.name = "status", .type = FIELD_ENUM, .choices = topic_statuses},
+        {.name = "covered_url", .type = FIELD_URL, .nullable = true},
+        {0},
+    };
+    if (!req_validate(r, fields)) return;
+    json_t *topic = NULL;
+    enum db_rc rc = db_topic_update(r->db, r->caller.id, r->request_id, id, r->json, &topic);
+    reply_result(r, rc, 200, topic);
+}
+
+void topics_delete(struct req *r)
+{
+    const char *id = req_uuid_param(r, 0);
+    if (!id) return;
+    enum db_rc rc = db_topic_delete(r->db, r->caller.id, r->request_id, id);
+    if (rc == DB_OK)
+        reply_empty(r, 204);
+    else
+        reply_db(r, rc);
+}

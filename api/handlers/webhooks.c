@@ -1,0 +1,191 @@
+/* POST /v1/webhooks/{provider} (public: the signature is the credential)
+ * and the admin's view of recorded events, with replay. Payloads are
+ * never logged. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "config.h"
+#include "handlers.h"
+#include "log.h"
+#include "metrics.h"
+#include "store_webhooks.h"
+#include "wh_common.h"
+
+/* The headers parsers read (Standard Webhooks' message id is its event
+ * key; Patreon names its trigger only in a header), kept so that a replay
+ * parses the same input. Signatures are not needed again. */
+static const char *const kept_header_names[] = {"webhook-id", "X-Patreon-Event", NULL};
+
+static const char *const event_statuses[] = {"received", "applied", "failed", "ignored", NULL};
+static const char *const webhook_providers[] = {
+    "stripe", "standard", "patreon", "paddle", "paypal", "liqpay", "monobank", "wayforpay", NULL};
+
+static const char *live_header(void *ctx, const char *name)
+{
+    return req_header(ctx, name);
+}
+
+/* Replays read the stored headers, by name case-insensitively as HTTP does. */
+static const char *stored_header(void *ctx, const char *name)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)ctx, key, value)
+    {
+        if (!strcasecmp(key, name)) return json_string_value(value);
+    }
+    return NULL;
+}
+
+/* A header that is not UTF-8 text is left out: no parser could use it. */
+static json_t *kept_headers(struct req *r)
+{
+    json_t *kept = json_object();
+    for (const char *const *name = kept_header_names; kept && *name; name++) {
+        const char *value = req_header(r, *name);
+        if (value) json_object_set_new(kept, *name, json_string(value));
+    }
+    return kept;
+}
+
+/* An event the pipeline can record needs its key; otherwise *why says
+ * what is wrong and the payload is kept as unparsed. */
+static bool parse_event(const struct wh_provider *p, const struct wh_request *rq,
+                        struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!p->parse(&cfg, rq, ev, why, why_len)) return false;
+    if (*ev->event_key) return true;
+    snprintf(why, why_len, "the event has no id");
+    return false;
+}
+
+/* WayForPay stops retrying only on its signed accept; others take any 2xx. */
+static void reply_ack(struct req *r, const struct wh_provider *p, const struct wh_event *ev,
+                      long long now)
+{
+    char *ack = p->ack && ev ? p->ack(&cfg, ev, now) : NULL;
+    if (ack)
+        reply_raw(r, 200, "application/json", ack, strlen(ack));
+    else
+        reply_json(r, 200, json_pack("{s:b}", "received", 1));
+}
+
+static void receive(struct req *r, const struct wh_provider *p, const struct wh_request *rq)
+{
+    struct wh_event ev;
+    char why[256] = "";
+    bool parsed = parse_event(p, rq, &ev, why, sizeof why);
+    json_t *headers = kept_headers(r);
+    if (!headers) {
+        reply_problem(r, 500, "Out of memory recording the event.");
+        return;
+    }
+    struct wh_delivery d = {p->name, rq->body, rq->body_len, headers, parsed ? &ev : NULL, why};
+    json_t *result = NULL;
+    enum db_rc rc = db_webhook_receive(r->db, r->request_id, &d, &result);
+    json_decref(headers);
+    if (rc != DB_OK) {
+        reply_db(r, rc);
+        return;
+    }
+    metrics_webhook(p->name, json_string_value(json_object_get(result, "outcome")));
+    json_decref(result);
+    reply_ack(r, p, parsed ? &ev : NULL, rq->now);
+}
+
+void webhooks_receive(struct req *r)
+{
+    const struct wh_provider *p = wh_provider_find(req_param(r, 0));
+    if (!p || !p->configured(&cfg)) {
+        reply_problem(r, 404, "No such webhook provider, or it is not configured.");
+        return;
+    }
+    struct wh_request rq = {r->body ? r->body : "", r->body_len, live_header, r,
+                            (long long)time(NULL)};
+    char why[256] = "";
+    if (!p->verify(&cfg, &rq, why, sizeof why)) {
+        metrics_webhook(p->name, "unauthorized");
+        log_warn("webhook from %s rejected: %s", p->name, why);
+        reply_problem(r, 401, "The webhook signature could not be verified.");
+        return;
+    }
+    receive(r, p, &rq);
+}
+
+void webhook_events_list(struct req *r)
+{
+    int limit;
+    const char *after, *status, *provider;
+    if (!req_list_params(r, &limit, &after) ||
+        !req_query_enum(r, "status", event_statuses, &status) ||
+        !req_query_enum(r, "provider", webhook_providers, &provider))
+        return;
+    json_t *rows = NULL;
+    enum db_rc rc = db_webhook_event_list(r->db, status, provider, limit, after, &rows);
+    if (rc == DB_OK)
+        reply_list(r, rows, limit);
+    else
+        reply_db(r, rc);
+}
+
+void webhook_events_get(struct req *r)
+{
+    const char *id = req_uuid_param(r, 0);
+    if (!id) return;
+    json_t *event = NULL;
+    enum db_rc rc = db_webhook_event_get(r->db, id, &event);
+    reply_result(r, rc, 200, event);
+}
+
+/* The stored payload's bytes (the database sends them as hex). */
+static char *stored_body(json_t *source, size_t *len)
+{
+    const char *hex = json_string_value(json_object_get(source, "payload"));
+    char *body = hex ? malloc(strlen(hex) / 2 + 1) : NULL;
+    if (body && wh_hex_decode(hex, (uint8_t *)body, strlen(hex) / 2, len)) {
+        body[*len] = '\0';
+        return body;
+    }
+    free(body);
+    return NULL;
+}
+
+/* Verification is not repeated: the payload was verified on receipt, and
+ * the signature's timestamp has long expired. */
+static void replay(struct req *r, const char *id, json_t *source)
+{
+    const char *name = json_string_value(json_object_get(source, "provider"));
+    const struct wh_provider *p = wh_provider_find(name);
+    size_t len = 0;
+    char *body = stored_body(source, &len);
+    if (!p || !body) {
+        free(body);
+        reply_problem(r, 500, "The stored event cannot be read.");
+        return;
+    }
+    struct wh_request rq = {body, len, stored_header, json_object_get(source, "headers"),
+                            (long long)time(NULL)};
+    struct wh_event ev;
+    char why[256] = "";
+    bool parsed = parse_event(p, &rq, &ev, why, sizeof why);
+    json_t *event = NULL;
+    enum db_rc rc =
+        db_webhook_replay(r->db, r->caller.id, r->request_id, id, parsed ? &ev : NULL, why, &event);
+    free(body);
+    reply_result(r, rc, 200, event);
+}
+
+void webhook_events_replay(struct req *r)
+{
+    const char *id = req_uuid_param(r, 0);
+    if (!id) return;
+    json_t *source = NULL;
+    enum db_rc rc = db_webhook_event_source(r->db, id, &source);
+    if (rc == DB_OK)
+        replay(r, id, source);
+    else
+        reply_db(r, rc);
+    json_decref(source);
+}

@@ -1,0 +1,18 @@
+/* Freezes the tally of rounds whose closing time has passed, so a round
+ * nobody looks at still gets its result (and its turnout) near its close;
+ * reads freeze lazily as well. Rounds another instance is freezing are
+ * skipped (SKIP LOCKED), and freezing twice is impossible by design. */
+#include "jobs_list.h"
+#include "log.h"
+#include "store_votes.h"
+
+#define SETTLE_BATCH 100
+
+void job_settle_rounds(struct db *db)
+{
+    int frozen = 0;
+    if (db_rounds_settle(db, SETTLE_BATCH, &frozen) != DB_OK)
+        log_warn("round settling: %s", db_last_error(db));
+    else if (frozen > 0)
+        log_info("round settling: froze %d round(s)", frozen);
+}

@@ -1,0 +1,254 @@
+/* LiqPay (reference §5): a form body with `data` (base64 of the JSON) and
+ * `signature` = base64(sha1(private_key + data + private_key)), a plain
+ * hash over the base64 text as received. No event id and no timestamp:
+ * the event key is payment_id + status, as the reference advises. */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkout.h"
+#include "form.h"
+#include "json_text.h"
+#include "money.h"
+#include "wh_common.h"
+
+#define SIGNATURE_LEN 28
+
+static bool fail(char *why, size_t why_len, const char *msg)
+{
+    snprintf(why, why_len, "%s", msg);
+    return false;
+}
+
+static bool configured(const struct config *c)
+{
+    char buf[WH_SECRET_LIST_MAX];
+    const char *keys[2];
+    bool ok = wh_secrets(c->liqpay_private_key, buf, sizeof buf, keys) > 0;
+    OPENSSL_cleanse(buf, sizeof buf);
+    return ok;
+}
+
+struct liqpay_form {
+    char *data, *signature;
+};
+
+static void form_free(struct liqpay_form *f)
+{
+    free(f->data);
+    free(f->signature);
+}
+
+/* Base64 has no spaces: any space is a '+' that reached us unescaped and
+ * was decoded as a form space (reference §12.11). */
+static void restore_plus(char *s)
+{
+    for (; *s; s++)
+        if (*s == ' ') *s = '+';
+}
+
+static bool read_form(const struct wh_request *rq, struct liqpay_form *f, char *why, size_t why_len)
+{
+    enum form_status d = form_field(rq->body, rq->body_len, "data", &f->data);
+    enum form_status s = form_field(rq->body, rq->body_len, "signature", &f->signature);
+    if (d == FORM_OK && s == FORM_OK) {
+        restore_plus(f->data);
+        restore_plus(f->signature);
+        return true;
+    }
+    form_free(f);
+    if (d == FORM_NOMEM || s == FORM_NOMEM) return fail(why, why_len, "out of memory");
+    if (d == FORM_ABSENT || s == FORM_ABSENT)
+        return fail(why, why_len, "missing data or signature field");
+    return fail(why, why_len, "malformed form body");
+}
+
+static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
+{
+    struct liqpay_form f;
+    if (!read_form(rq, &f, why, why_len)) return false;
+    char buf[WH_SECRET_LIST_MAX];
+    const char *keys[2];
+    int n = wh_secrets(c->liqpay_private_key, buf, sizeof buf, keys);
+    bool match = false;
+    for (int i = 0; i < n && !match; i++) {
+        char expected[SIGNATURE_LEN + 1];
+        match = checkout_liqpay_sign(keys[i], f.data, expected) &&
+                wh_equal(expected, SIGNATURE_LEN, f.signature, strlen(f.signature));
+    }
+    OPENSSL_cleanse(buf, sizeof buf);
+    form_free(&f);
+    return match || fail(why, why_len, n ? "signature mismatch" : "not configured");
+}
+
+/* ---- parsing: the decoded data; amounts are JSON numbers in major units ---- */
+
+static const struct {
+    const char *status;
+    enum wh_kind kind;
+} statuses[] = {
+    {"subscribed", WH_PLEDGE_ACTIVATED},
+    {"success", WH_PAYMENT_SUCCEEDED},
+    /* A test payment made with sandbox keys: the operator is trying it out. */
+    {"sandbox", WH_PAYMENT_SUCCEEDED},
+    {"failure", WH_PAYMENT_FAILED},
+    {"error", WH_PAYMENT_FAILED},
+    {"unsubscribed", WH_PLEDGE_CANCELED},
+    {"reversed", WH_PAYMENT_REFUNDED},
+};
+
+/* Anything else (processing, wait_*, *_verify, ...) is not final. */
+static enum wh_kind kind_of(const char *status)
+{
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (!strcmp(status, statuses[i].status)) return statuses[i].kind;
+    return WH_IGNORED;
+}
+
+/* An id LiqPay sends as a number (payment_id: 165156) or a string. */
+static bool id_text(json_t *root, const char *key, char *dst, size_t dst_len, char *why,
+                    size_t why_len)
+{
+    json_t *v = json_object_get(root, key);
+    if (json_is_integer(v)) {
+        int n = snprintf(dst, dst_len, "%lld", (long long)json_integer_value(v));
+        return (n > 0 && (size_t)n < dst_len) || fail(why, why_len, "id too long");
+    }
+    return wh_field(root, key, dst, dst_len, why, why_len);
+}
+
+/* The amount exactly as written: 3.5 must become 350, never 349.99... */
+static bool amount(json_t *root, const char *json, size_t len, struct wh_event *ev, char *why,
+                   size_t why_len)
+{
+    char text[48], code[8];
+    if (!json_decimal_text(root, json, len, "amount", text, sizeof text))
+        return fail(why, why_len, "amount is not a plain decimal number");
+    if (!wh_field(root, "currency", code, sizeof code, why, why_len)) return false;
+    if (!*text) return true;
+    if (!wh_currency(ev->currency, code))
+        return fail(why, why_len, "amount without a known currency");
+    if (!money_parse_decimal(text, currency_exponent(ev->currency), &ev->amount_minor) ||
+        ev->amount_minor < 0)
+        return fail(why, why_len, "amount is not an exact non-negative amount");
+    ev->has_amount = true;
+    return true;
+}
+
+/* A public_key other than ours means another merchant's callback. */
+static bool our_public_key(const struct config *c, json_t *root, char *why, size_t why_len)
+{
+    char key[128], buf[WH_SECRET_LIST_MAX];
+    const char *mine[2];
+    if (!wh_field(root, "public_key", key, sizeof key, why, why_len)) return false;
+    int n = wh_secrets(c->liqpay_public_key, buf, sizeof buf, mine);
+    if (!*key || n == 0) return true;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(key, mine[i])) return true;
+    return fail(why, why_len, "public_key is not ours");
+}
+
+/* end_date (ms), or create_date when the payment is not finished. */
+static bool occurred(json_t *root, struct wh_event *ev, char *why, size_t why_len)
+{
+    int64_t ms = 0;
+    bool end, created = false;
+    if (!wh_json_int(root, "end_date", &ms, &end)) return fail(why, why_len, "bad end_date");
+    if (!end && !wh_json_int(root, "create_date", &ms, &created))
+        return fail(why, why_len, "bad create_date");
+    if (!end && !created) return true;
+    return wh_unix_to_rfc3339(ms, true, ev->occurred_at, sizeof ev->occurred_at) ||
+           fail(why, why_len, "end_date out of range");
+}
+
+static bool failure_reason(json_t *root, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!wh_field(root, "err_description", ev->reason, sizeof ev->reason, why, why_len) ||
+        (!*ev->reason && !id_text(root, "err_code", ev->reason, sizeof ev->reason, why, why_len)))
+        return false;
+    if (!*ev->reason) wh_copy(ev->reason, sizeof ev->reason, ev->type);
+    return true;
+}
+
+/* Keys and ids: a refund or a failure gets its own payment id, since the
+ * charge it follows (or never became) may hold the bare one. */
+static bool set_ids(struct wh_event *ev, const char *payment_id, char *why, size_t why_len)
+{
+    const char *id = *payment_id ? payment_id : ev->subscription_ref;
+    if (!*id) return fail(why, why_len, "neither payment_id nor order_id");
+    int n = snprintf(ev->event_key, sizeof ev->event_key, "%s:%s", id, ev->type);
+    if (n < 0 || (size_t)n >= sizeof ev->event_key) return fail(why, why_len, "ids too long");
+    bool suffixed = ev->kind == WH_PAYMENT_FAILED || ev->kind == WH_PAYMENT_REFUNDED;
+    n = snprintf(ev->payment_id, sizeof ev->payment_id, "%s%s%s", payment_id,
+                 *payment_id && suffixed ? ":" : "", *payment_id && suffixed ? ev->type : "");
+    return (n >= 0 && (size_t)n < sizeof ev->payment_id) || fail(why, why_len, "ids too long");
+}
+
+static bool parse_payment(const struct config *c, json_t *root, const char *json, size_t len,
+                          struct wh_event *ev, char *why, size_t why_len)
+{
+    char payment_id[64], action[32];
+    if (!wh_field(root, "status", ev->type, sizeof ev->type, why, why_len) ||
+        !wh_field(root, "order_id", ev->subscription_ref, sizeof ev->subscription_ref, why,
+                  why_len) ||
+        !wh_field(root, "action", action, sizeof action, why, why_len) ||
+        !id_text(root, "payment_id", payment_id, sizeof payment_id, why, why_len) ||
+        !our_public_key(c, root, why, why_len) || !amount(root, json, len, ev, why, why_len) ||
+        !occurred(root, ev, why, why_len))
+        return false;
+    if (!*ev->type) return fail(why, why_len, "status is missing");
+    ev->kind = kind_of(ev->type);
+    wh_uuid(ev->pledge_id, ev->subscription_ref);
+    if (!strcmp(action, "pay")) wh_copy(ev->interval, sizeof ev->interval, "once");
+    if (ev->kind == WH_PAYMENT_FAILED && !failure_reason(root, ev, why, why_len)) return false;
+    if (ev->kind == WH_PAYMENT_SUCCEEDED && !ev->has_amount)
+        return fail(why, why_len, "payment without amount or currency");
+    return set_ids(ev, payment_id, why, why_len);
+}
+
+/* The decoded data as a JSON object, with its text for exact amounts. */
+static json_t *decode_data(const char *data, char **text, size_t *len, char *why, size_t why_len)
+{
+    size_t in = strlen(data);
+    *text = malloc(in / 4 * 3 + 3);
+    json_t *root = NULL;
+    if (!*text) {
+        fail(why, why_len, "out of memory");
+    } else if (!wh_base64_decode(data, in, (uint8_t *)*text, in / 4 * 3 + 3, len)) {
+        fail(why, why_len, "data is not base64");
+    } else {
+        json_error_t err;
+        root = json_loadb(*text, *len, JSON_REJECT_DUPLICATES, &err);
+        if (!json_is_object(root)) fail(why, why_len, "data is not a JSON object");
+    }
+    if (json_is_object(root)) return root;
+    json_decref(root);
+    free(*text);
+    *text = NULL;
+    return NULL;
+}
+
+static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
+                  char *why, size_t why_len)
+{
+    memset(ev, 0, sizeof *ev);
+    struct liqpay_form f;
+    if (!read_form(rq, &f, why, why_len)) return false;
+    char *text;
+    size_t len;
+    json_t *root = decode_data(f.data, &text, &len, why, why_len);
+    form_free(&f);
+    if (!root) return false;
+    bool ok = parse_payment(c, root, text, len, ev, why, why_len);
+    json_decref(root);
+    free(text);
+    return ok;
+}
+
+const struct wh_provider wh_liqpay = {
+    .name = "liqpay",
+    .configured = configured,
+    .verify = verify,
+    .parse = parse,
+};

@@ -1,0 +1,284 @@
+/* WayForPay (reference §7): a JSON body signed inside itself:
+ * merchantSignature = hex HMAC-MD5, keyed with the merchant secret, of
+ * merchantAccount;orderReference;amount;currency;authCode;cardPan;
+ * transactionStatus;reasonCode. WayForPay wants a signed "accept" reply,
+ * or it keeps sending. */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "encode.h"
+#include "json_text.h"
+#include "money.h"
+#include "wh_common.h"
+
+#define FIELD_MAX 256
+#define N_SIGNED 8
+#define AMOUNT_FIELD 2
+#define MD5_LEN 16
+
+static const char *const signed_fields[N_SIGNED] = {
+    "merchantAccount", "orderReference",    "amount",     "currency", "authCode",
+    "cardPan",         "transactionStatus", "reasonCode",
+};
+
+static bool fail(char *why, size_t why_len, const char *msg)
+{
+    snprintf(why, why_len, "%s", msg);
+    return false;
+}
+
+static bool configured(const struct config *c)
+{
+    char buf[WH_SECRET_LIST_MAX];
+    const char *keys[2];
+    bool ok = c->wayforpay_merchant && *c->wayforpay_merchant &&
+              wh_secrets(c->wayforpay_secret, buf, sizeof buf, keys) > 0;
+    OPENSSL_cleanse(buf, sizeof buf);
+    return ok;
+}
+
+/* A signed field as WayForPay's PHP prints it: a string as is, an integer
+ * in decimal, null or absent as "". */
+static bool field_text(json_t *root, const char *key, char *dst, size_t dst_len)
+{
+    json_t *v = json_object_get(root, key);
+    if (!json_is_integer(v)) return wh_json_str(root, key, dst, dst_len);
+    int n = snprintf(dst, dst_len, "%lld", (long long)json_integer_value(v));
+    return n > 0 && (size_t)n < dst_len;
+}
+
+/* PHP's (string)floatval(): no trailing fractional zeros ("100.00" → "100"). */
+static void php_float_text(const char *in, char *out, size_t out_len)
+{
+    snprintf(out, out_len, "%s", in);
+    if (!strchr(out, '.')) return;
+    size_t n = strlen(out);
+    while (out[n - 1] == '0')
+        out[--n] = '\0';
+    if (out[n - 1] == '.') out[n - 1] = '\0';
+}
+
+struct callback {
+    char field[N_SIGNED][FIELD_MAX];
+    char amount_php[FIELD_MAX];
+    uint8_t sig[MD5_LEN];
+};
+
+static bool read_callback(json_t *root, const struct wh_request *rq, struct callback *cb, char *why,
+                          size_t why_len)
+{
+    char hex[2 * MD5_LEN + 1];
+    size_t sig_len;
+    for (int i = 0; i < N_SIGNED; i++) {
+        bool ok = i == AMOUNT_FIELD ? json_decimal_text(root, rq->body, rq->body_len, "amount",
+                                                        cb->field[i], FIELD_MAX)
+                                    : field_text(root, signed_fields[i], cb->field[i], FIELD_MAX);
+        if (!ok) {
+            snprintf(why, why_len, "%s is malformed or too long", signed_fields[i]);
+            return false;
+        }
+    }
+    php_float_text(cb->field[AMOUNT_FIELD], cb->amount_php, sizeof cb->amount_php);
+    if (!wh_json_str(root, "merchantSignature", hex, sizeof hex) ||
+        !wh_hex_decode(hex, cb->sig, sizeof cb->sig, &sig_len) || sig_len != MD5_LEN)
+        return fail(why, why_len, "missing or malformed merchantSignature");
+    return true;
+}
+
+/* The fields joined by ';', with amount spelled as given. */
+static void signed_text(const struct callback *cb, const char *amount, char *out, size_t len)
+{
+    size_t used = 0;
+    for (int i = 0; i < N_SIGNED; i++)
+        used += (size_t)snprintf(out + used, len - used, "%s%s", i ? ";" : "",
+                                 i == AMOUNT_FIELD ? amount : cb->field[i]);
+}
+
+/* How the amount was written and how PHP would print it are both tried:
+ * they denote the same value, and which one WayForPay signs is unverified. */
+static bool signed_by(const char *secret, const struct callback *cb)
+{
+    const char *forms[2] = {cb->field[AMOUNT_FIELD], cb->amount_php};
+    bool match = false;
+    for (int i = 0; i < 2 && !match; i++) {
+        char text[N_SIGNED * FIELD_MAX];
+        uint8_t mac[64];
+        size_t n;
+        signed_text(cb, forms[i], text, sizeof text);
+        match = wh_hmac("MD5", secret, strlen(secret), text, strlen(text), mac, &n) &&
+                wh_equal(mac, n, cb->sig, MD5_LEN);
+    }
+    return match;
+}
+
+static bool check(const struct config *c, const struct callback *cb, char *why, size_t why_len)
+{
+    if (!c->wayforpay_merchant || strcmp(cb->field[0], c->wayforpay_merchant))
+        return fail(why, why_len, "merchantAccount is not ours");
+    char buf[WH_SECRET_LIST_MAX];
+    const char *keys[2];
+    int n = wh_secrets(c->wayforpay_secret, buf, sizeof buf, keys);
+    bool match = false;
+    for (int i = 0; i < n && !match; i++)
+        match = signed_by(keys[i], cb);
+    OPENSSL_cleanse(buf, sizeof buf);
+    return match || fail(why, why_len, "signature mismatch");
+}
+
+static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
+{
+    json_t *root = wh_json_load(rq, why, why_len);
+    if (!root) return false;
+    struct callback cb;
+    bool ok = read_callback(root, rq, &cb, why, why_len) && check(c, &cb, why, why_len);
+    json_decref(root);
+    return ok;
+}
+
+/* ---- parsing: amounts are decimals in major units ---- */
+
+static const struct {
+    const char *status;
+    enum wh_kind kind;
+} statuses[] = {
+    {"Approved", WH_PAYMENT_SUCCEEDED},
+    {"Declined", WH_PAYMENT_FAILED},
+    {"Expired", WH_PAYMENT_FAILED},
+    {"Refunded", WH_PAYMENT_REFUNDED},
+};
+
+/* In-between states (InProcessing, Pending, RefundInProcessing, ...) and
+ * Voided, whose money movement the reference does not establish. */
+static enum wh_kind kind_of(const char *status)
+{
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (!strcmp(status, statuses[i].status)) return statuses[i].kind;
+    return WH_IGNORED;
+}
+
+static bool amount(json_t *root, const struct wh_request *rq, struct wh_event *ev, char *why,
+                   size_t why_len)
+{
+    char text[48], code[8];
+    if (!json_decimal_text(root, rq->body, rq->body_len, "amount", text, sizeof text))
+        return fail(why, why_len, "amount is not a plain decimal");
+    if (!wh_field(root, "currency", code, sizeof code, why, why_len)) return false;
+    if (!*text) return true;
+    if (!wh_currency(ev->currency, code))
+        return fail(why, why_len, "amount without a known currency");
+    if (!money_parse_decimal(text, currency_exponent(ev->currency), &ev->amount_minor) ||
+        ev->amount_minor < 0)
+        return fail(why, why_len, "amount is not an exact non-negative amount");
+    ev->has_amount = true;
+    return true;
+}
+
+/* processingDate (unix seconds), or createdDate before processing. */
+static bool occurred(json_t *root, struct wh_event *ev, char *stamp, size_t stamp_len, char *why,
+                     size_t why_len)
+{
+    int64_t t = 0;
+    bool processed, created = false;
+    if (!wh_json_int(root, "processingDate", &t, &processed) ||
+        (!processed && !wh_json_int(root, "createdDate", &t, &created)))
+        return fail(why, why_len, "processingDate or createdDate is not an integer");
+    snprintf(stamp, stamp_len, "%lld", processed ? (long long)t : 0LL);
+    if (!processed && !created) return true;
+    return wh_unix_to_rfc3339(t, false, ev->occurred_at, sizeof ev->occurred_at) ||
+           fail(why, why_len, "processingDate out of range");
+}
+
+static bool failure_reason(json_t *root, struct wh_event *ev, char *why, size_t why_len)
+{
+    char code[32];
+    if (!wh_field(root, "reason", ev->reason, sizeof ev->reason, why, why_len) ||
+        !field_text(root, "reasonCode", code, sizeof code))
+        return fail(why, why_len, "reason or reasonCode is malformed");
+    if (!*ev->reason) snprintf(ev->reason, sizeof ev->reason, "%s %s", ev->type, code);
+    return true;
+}
+
+/* The key the reference advises; a failure or refund must not take the
+ * payment id of the charge (orderReference). */
+static bool set_ids(struct wh_event *ev, const char *stamp, char *why, size_t why_len)
+{
+    const char *ref = ev->subscription_ref;
+    bool suffixed = ev->kind == WH_PAYMENT_FAILED || ev->kind == WH_PAYMENT_REFUNDED;
+    int k = snprintf(ev->event_key, sizeof ev->event_key, "%s:%s:%s", ref, ev->type, stamp);
+    int p = snprintf(ev->payment_id, sizeof ev->payment_id, "%s%s%s", ref, suffixed ? ":" : "",
+                     suffixed ? ev->type : "");
+    if (k < 0 || (size_t)k >= sizeof ev->event_key || p < 0 || (size_t)p >= sizeof ev->payment_id)
+        return fail(why, why_len, "orderReference too long");
+    return true;
+}
+
+static bool parse_callback(json_t *root, const struct wh_request *rq, struct wh_event *ev,
+                           char *why, size_t why_len)
+{
+    char stamp[24];
+    if (!wh_field(root, "orderReference", ev->subscription_ref, sizeof ev->subscription_ref, why,
+                  why_len) ||
+        !wh_field(root, "transactionStatus", ev->type, sizeof ev->type, why, why_len) ||
+        !wh_field(root, "email", ev->email, sizeof ev->email, why, why_len) ||
+        !amount(root, rq, ev, why, why_len) ||
+        !occurred(root, ev, stamp, sizeof stamp, why, why_len))
+        return false;
+    if (!*ev->subscription_ref || !*ev->type)
+        return fail(why, why_len, "orderReference or transactionStatus is missing");
+    ev->kind = kind_of(ev->type);
+    wh_uuid(ev->pledge_id, ev->subscription_ref);
+    if (ev->kind != WH_IGNORED && !ev->has_amount)
+        return fail(why, why_len, "amount or currency is missing");
+    if (ev->kind == WH_PAYMENT_FAILED && !failure_reason(root, ev, why, why_len)) return false;
+    return set_ids(ev, stamp, why, why_len);
+}
+
+static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
+                  char *why, size_t why_len)
+{
+    (void)c;
+    memset(ev, 0, sizeof *ev);
+    json_t *root = wh_json_load(rq, why, why_len);
+    if (!root) return false;
+    bool ok = parse_callback(root, rq, ev, why, why_len);
+    json_decref(root);
+    return ok;
+}
+
+static bool hmac_md5_hex(const char *secret, const char *text, char hex[2 * MD5_LEN + 1])
+{
+    uint8_t mac[64];
+    size_t n;
+    if (!wh_hmac("MD5", secret, strlen(secret), text, strlen(text), mac, &n) || n != MD5_LEN)
+        return false;
+    hex_encode(mac, n, hex);
+    return true;
+}
+
+/* {"orderReference","status":"accept","time","signature"}, the signature
+ * being hex HMAC-MD5 of "orderReference;accept;time". WayForPay holds one
+ * secret at a time: the first one listed is taken as the current one. */
+static char *ack(const struct config *c, const struct wh_event *ev, long long now)
+{
+    char buf[WH_SECRET_LIST_MAX], text[sizeof ev->subscription_ref + 32], hex[2 * MD5_LEN + 1];
+    const char *keys[2];
+    int n = wh_secrets(c->wayforpay_secret, buf, sizeof buf, keys);
+    snprintf(text, sizeof text, "%s;accept;%lld", ev->subscription_ref, now);
+    bool ok = n > 0 && *ev->subscription_ref && hmac_md5_hex(keys[0], text, hex);
+    OPENSSL_cleanse(buf, sizeof buf);
+    if (!ok) return NULL;
+    json_t *reply = json_pack("{s:s, s:s, s:I, s:s}", "orderReference", ev->subscription_ref,
+                              "status", "accept", "time", (json_int_t)now, "signature", hex);
+    char *out = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+    json_decref(reply);
+    return out;
+}
+
+const struct wh_provider wh_wayforpay = {
+    .name = "wayforpay",
+    .configured = configured,
+    .verify = verify,
+    .parse = parse,
+    .ack = ack,
+};

@@ -1,0 +1,41 @@
+#ifndef PATROND_STORE_WEBHOOKS_H
+#define PATROND_STORE_WEBHOOKS_H
+
+/* The database side of the webhook pipeline (SQL in
+ * migrations/0005_webhooks.sql; C in api/db/webhooks.c). */
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "db.h"
+#include "webhook.h"
+
+/* One verified delivery as it is recorded. */
+struct wh_delivery {
+    const char *provider;
+    const char *body; /* the raw bytes, kept for a replay */
+    size_t body_len;
+    json_t *headers;           /* {"name": "value"}: only those a parser reads */
+    const struct wh_event *ev; /* NULL when the payload could not be parsed */
+    const char *failure;       /* why ev is NULL */
+};
+
+/* Records the delivery once per (provider, event key) and applies it, in
+ * one transaction: {"outcome": "applied"|"ignored"|"failed"|"duplicate"}.
+ * An unparsed payload is kept as failed under the SHA-256 of its body. */
+enum db_rc db_webhook_receive(struct db *db, const char *rid, const struct wh_delivery *d,
+                              json_t **out);
+
+enum db_rc db_webhook_event_list(struct db *db, const char *status, const char *provider, int limit,
+                                 const char *after, json_t **rows);
+/* The event with its parsed form ("event"). */
+enum db_rc db_webhook_event_get(struct db *db, const char *id, json_t **out);
+/* What a replay parses again: {"provider", "status", "payload" (hex), "headers"}. */
+enum db_rc db_webhook_event_source(struct db *db, const char *id, json_t **out);
+/* Applies the re-parsed event (or records why it still cannot be parsed:
+ * ev NULL, failure set) to a failed event; the updated event, with
+ * "event". An applied or ignored event is DB_CONFLICT. */
+enum db_rc db_webhook_replay(struct db *db, const char *actor, const char *rid, const char *id,
+                             const struct wh_event *ev, const char *failure, json_t **out);
+
+#endif
