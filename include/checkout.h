@@ -55,6 +55,9 @@ bool checkout_liqpay_sign(const char *private_key, const char *data, char out[29
 
 /* The amount in major units with all of the currency's digits ("5.00"). */
 bool checkout_amount(const struct checkout_order *o, char *buf, size_t len);
+/* The current key of a rotation list ("new,old" -> "new"): checkout signs
+ * with it, while webhooks accept either. Copied into buf; NULL if empty. */
+const char *checkout_current_key(const char *list, char *buf, size_t len);
 /* What the payer sees on the provider's page. */
 const char *checkout_description(const char *interval);
 /* <public_url>/v1/webhooks/<provider>, malloc'd; NULL when out of memory. */

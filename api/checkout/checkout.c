@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "checkout.h"
+#include "wh_common.h"
 #include "money.h"
 
 struct provider {
@@ -93,4 +94,10 @@ char *checkout_webhook_url(const struct config *c, const char *provider)
     char *url = malloc(len);
     if (url) snprintf(url, len, "%s/v1/webhooks/%s", c->public_url, provider);
     return url;
+}
+
+const char *checkout_current_key(const char *list, char *buf, size_t len)
+{
+    const char *keys[2];
+    return list && wh_secrets(list, buf, len, keys) > 0 ? keys[0] : NULL;
 }

@@ -30,9 +30,11 @@ static json_t *order_json(const struct config *c, const struct checkout_order *o
     char amount[32];
     char *server_url = checkout_webhook_url(c, "liqpay");
     json_t *order = NULL;
-    if (server_url && checkout_amount(o, amount, sizeof amount))
+    char keybuf[WH_SECRET_LIST_MAX];
+    const char *public_key = checkout_current_key(c->liqpay_public_key, keybuf, sizeof keybuf);
+    if (server_url && public_key && checkout_amount(o, amount, sizeof amount))
         order = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "version", 3, "public_key",
-                          c->liqpay_public_key, "action", recurring ? "subscribe" : "pay", "amount",
+                          public_key, "action", recurring ? "subscribe" : "pay", "amount",
                           amount, "currency", o->currency, "description",
                           checkout_description(o->interval), "order_id", o->pledge_id, "server_url",
                           server_url);
@@ -80,7 +82,9 @@ json_t *checkout_liqpay(const struct config *c, const struct checkout_order *o)
     json_decref(order);
     char signature[SHA1_BASE64_LEN + 1];
     json_t *redirect = NULL;
-    if (data && checkout_liqpay_sign(c->liqpay_private_key, data, signature))
+    char keybuf[WH_SECRET_LIST_MAX];
+    const char *private_key = checkout_current_key(c->liqpay_private_key, keybuf, sizeof keybuf);
+    if (data && private_key && checkout_liqpay_sign(private_key, data, signature))
         redirect = json_pack("{s:s, s:s, s:{s:s, s:s}}", "method", "POST", "url",
                              LIQPAY_CHECKOUT_URL, "fields", "data", data, "signature", signature);
     free(data);

@@ -72,8 +72,9 @@ static bool sign(const struct config *c, const struct checkout_order *o, const s
         used += (size_t)snprintf(text + used, len - used, "%s%s", i ? ";" : "", parts[i]);
     uint8_t mac[64];
     size_t mac_len = 0;
-    bool ok = wh_hmac("MD5", c->wayforpay_secret, strlen(c->wayforpay_secret), text, used, mac,
-                      &mac_len) &&
+    char keybuf[WH_SECRET_LIST_MAX];
+    const char *secret = checkout_current_key(c->wayforpay_secret, keybuf, sizeof keybuf);
+    bool ok = secret && wh_hmac("MD5", secret, strlen(secret), text, used, mac, &mac_len) &&
               mac_len == 16;
     free(text);
     if (ok) hex_encode(mac, mac_len, hex);

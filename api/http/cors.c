@@ -9,9 +9,9 @@
 #include "config.h"
 #include "cors.h"
 
-#define ALLOWED_HEADERS "Content-Type, Authorization, Idempotency-Key, X-Request-Id"
+#define ALLOWED_HEADERS "Content-Type, Authorization, Idempotency-Key, X-Request-Id, If-None-Match"
 /* Headers a page may read beyond the CORS-safelisted ones. */
-#define EXPOSED_HEADERS "Retry-After, X-Request-Id, Idempotent-Replayed"
+#define EXPOSED_HEADERS "Retry-After, X-Request-Id, Idempotent-Replayed, ETag"
 /* How long a browser may reuse a preflight answer (seconds). */
 #define PREFLIGHT_MAX_AGE "600"
 
