@@ -601,3 +601,27 @@ test('concurrency: no ballot slips past a close in the middle of a storm', async
   for (const x of result.topics) assert.equal(x.votes, recount[x.topic_id] || 0);
   assert.deepEqual((await tally(round.id)).json.topics, result.topics);
 });
+
+test('erasing oneself withdraws open ballots, keeps closed results, and export lists ballots', async () => {
+  const [t1, t2] = await topics(2, 'Erasure');
+  const closing = await openRound([t1, t2]);
+  const open = await openRound([t1, t2]);
+  const leaver = await member();
+  const stayer = await member();
+  assert.equal((await vote(leaver, closing.id, [t1])).status, 200);
+  assert.equal((await vote(leaver, open.id, [t1])).status, 200);
+  assert.equal((await vote(stayer, open.id, [t2])).status, 200);
+  const closed = await srv.post(`/v1/rounds/${closing.id}/close`, {});
+  assert.equal(closed.status, 200, closed.text);
+  const frozen = (await tally(closing.id)).json;
+
+  const exp = await as(leaver, 'GET', '/v1/me/export');
+  assert.equal(exp.status, 200, exp.text);
+  assert.deepEqual(exp.json.ballots.map((b) => b.round_id).sort(), [closing.id, open.id].sort());
+
+  assert.equal((await as(leaver, 'DELETE', '/v1/me')).status, 204);
+  const after = (await tally(open.id)).json;
+  assert.equal(after.voters, 1);
+  assert.deepEqual(after.topics.map((t) => [t.topic_id, t.votes]).sort(), [[t1, 0], [t2, 1]].sort());
+  assert.deepEqual((await tally(closing.id)).json, frozen);
+});
