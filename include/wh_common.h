@@ -35,6 +35,11 @@ int wh_secrets(const char *csv, char *buf, size_t buf_len, const char *out[2]);
 /* A buffer size for wh_secrets that any sane secret list fits. */
 #define WH_SECRET_LIST_MAX 1024
 
+/* Whether a secret list holds at least one usable entry. */
+bool wh_has_secret(const char *csv);
+/* Writes msg into why and returns false, for one-line failure returns. */
+bool wh_fail(char *why, size_t why_len, const char *msg);
+
 /* Copies src into dst (size dst_len) only if it fits; else false. */
 bool wh_copy(char *dst, size_t dst_len, const char *src);
 /* dst ← the string at `path` ("data.object.id", dots between keys; a

@@ -372,3 +372,18 @@ json_t *wh_json_load(const struct wh_request *rq, char *why, size_t why_len)
     }
     return root;
 }
+
+bool wh_has_secret(const char *csv)
+{
+    char buf[WH_SECRET_LIST_MAX];
+    const char *keys[2];
+    bool ok = wh_secrets(csv, buf, sizeof buf, keys) > 0;
+    OPENSSL_cleanse(buf, sizeof buf);
+    return ok;
+}
+
+bool wh_fail(char *why, size_t why_len, const char *msg)
+{
+    snprintf(why, why_len, "%s", msg);
+    return false;
+}

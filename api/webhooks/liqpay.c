@@ -15,19 +15,10 @@
 
 #define SIGNATURE_LEN 28
 
-static bool fail(char *why, size_t why_len, const char *msg)
-{
-    snprintf(why, why_len, "%s", msg);
-    return false;
-}
 
 static bool configured(const struct config *c)
 {
-    char buf[WH_SECRET_LIST_MAX];
-    const char *keys[2];
-    bool ok = wh_secrets(c->liqpay_private_key, buf, sizeof buf, keys) > 0;
-    OPENSSL_cleanse(buf, sizeof buf);
-    return ok;
+    return wh_has_secret(c->liqpay_private_key);
 }
 
 struct liqpay_form {
@@ -58,10 +49,10 @@ static bool read_form(const struct wh_request *rq, struct liqpay_form *f, char *
         return true;
     }
     form_free(f);
-    if (d == FORM_NOMEM || s == FORM_NOMEM) return fail(why, why_len, "out of memory");
+    if (d == FORM_NOMEM || s == FORM_NOMEM) return wh_fail(why, why_len, "out of memory");
     if (d == FORM_ABSENT || s == FORM_ABSENT)
-        return fail(why, why_len, "missing data or signature field");
-    return fail(why, why_len, "malformed form body");
+        return wh_fail(why, why_len, "missing data or signature field");
+    return wh_fail(why, why_len, "malformed form body");
 }
 
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
@@ -79,7 +70,7 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     }
     OPENSSL_cleanse(buf, sizeof buf);
     form_free(&f);
-    return match || fail(why, why_len, n ? "signature mismatch" : "not configured");
+    return match || wh_fail(why, why_len, n ? "signature mismatch" : "not configured");
 }
 
 /* ---- parsing: the decoded data; amounts are JSON numbers in major units ---- */
@@ -113,7 +104,7 @@ static bool id_text(json_t *root, const char *key, char *dst, size_t dst_len, ch
     json_t *v = json_object_get(root, key);
     if (json_is_integer(v)) {
         int n = snprintf(dst, dst_len, "%lld", (long long)json_integer_value(v));
-        return (n > 0 && (size_t)n < dst_len) || fail(why, why_len, "id too long");
+        return (n > 0 && (size_t)n < dst_len) || wh_fail(why, why_len, "id too long");
     }
     return wh_field(root, key, dst, dst_len, why, why_len);
 }
@@ -124,14 +115,14 @@ static bool amount(json_t *root, const char *json, size_t len, struct wh_event *
 {
     char text[48], code[8];
     if (!json_decimal_text(root, json, len, "amount", text, sizeof text))
-        return fail(why, why_len, "amount is not a plain decimal number");
+        return wh_fail(why, why_len, "amount is not a plain decimal number");
     if (!wh_field(root, "currency", code, sizeof code, why, why_len)) return false;
     if (!*text) return true;
     if (!wh_currency(ev->currency, code))
-        return fail(why, why_len, "amount without a known currency");
+        return wh_fail(why, why_len, "amount without a known currency");
     if (!money_parse_decimal(text, currency_exponent(ev->currency), &ev->amount_minor) ||
         ev->amount_minor < 0)
-        return fail(why, why_len, "amount is not an exact non-negative amount");
+        return wh_fail(why, why_len, "amount is not an exact non-negative amount");
     ev->has_amount = true;
     return true;
 }
@@ -146,7 +137,7 @@ static bool our_public_key(const struct config *c, json_t *root, char *why, size
     if (!*key || n == 0) return true;
     for (int i = 0; i < n; i++)
         if (!strcmp(key, mine[i])) return true;
-    return fail(why, why_len, "public_key is not ours");
+    return wh_fail(why, why_len, "public_key is not ours");
 }
 
 /* end_date (ms), or create_date when the payment is not finished. */
@@ -154,12 +145,12 @@ static bool occurred(json_t *root, struct wh_event *ev, char *why, size_t why_le
 {
     int64_t ms = 0;
     bool end, created = false;
-    if (!wh_json_int(root, "end_date", &ms, &end)) return fail(why, why_len, "bad end_date");
+    if (!wh_json_int(root, "end_date", &ms, &end)) return wh_fail(why, why_len, "bad end_date");
     if (!end && !wh_json_int(root, "create_date", &ms, &created))
-        return fail(why, why_len, "bad create_date");
+        return wh_fail(why, why_len, "bad create_date");
     if (!end && !created) return true;
     return wh_unix_to_rfc3339(ms, true, ev->occurred_at, sizeof ev->occurred_at) ||
-           fail(why, why_len, "end_date out of range");
+           wh_fail(why, why_len, "end_date out of range");
 }
 
 static bool failure_reason(json_t *root, struct wh_event *ev, char *why, size_t why_len)
@@ -176,13 +167,13 @@ static bool failure_reason(json_t *root, struct wh_event *ev, char *why, size_t 
 static bool set_ids(struct wh_event *ev, const char *payment_id, char *why, size_t why_len)
 {
     const char *id = *payment_id ? payment_id : ev->subscription_ref;
-    if (!*id) return fail(why, why_len, "neither payment_id nor order_id");
+    if (!*id) return wh_fail(why, why_len, "neither payment_id nor order_id");
     int n = snprintf(ev->event_key, sizeof ev->event_key, "%s:%s", id, ev->type);
-    if (n < 0 || (size_t)n >= sizeof ev->event_key) return fail(why, why_len, "ids too long");
+    if (n < 0 || (size_t)n >= sizeof ev->event_key) return wh_fail(why, why_len, "ids too long");
     bool suffixed = ev->kind == WH_PAYMENT_FAILED || ev->kind == WH_PAYMENT_REFUNDED;
     n = snprintf(ev->payment_id, sizeof ev->payment_id, "%s%s%s", payment_id,
                  *payment_id && suffixed ? ":" : "", *payment_id && suffixed ? ev->type : "");
-    return (n >= 0 && (size_t)n < sizeof ev->payment_id) || fail(why, why_len, "ids too long");
+    return (n >= 0 && (size_t)n < sizeof ev->payment_id) || wh_fail(why, why_len, "ids too long");
 }
 
 static bool parse_payment(const struct config *c, json_t *root, const char *json, size_t len,
@@ -197,13 +188,13 @@ static bool parse_payment(const struct config *c, json_t *root, const char *json
         !our_public_key(c, root, why, why_len) || !amount(root, json, len, ev, why, why_len) ||
         !occurred(root, ev, why, why_len))
         return false;
-    if (!*ev->type) return fail(why, why_len, "status is missing");
+    if (!*ev->type) return wh_fail(why, why_len, "status is missing");
     ev->kind = kind_of(ev->type);
     wh_uuid(ev->pledge_id, ev->subscription_ref);
     if (!strcmp(action, "pay")) wh_copy(ev->interval, sizeof ev->interval, "once");
     if (ev->kind == WH_PAYMENT_FAILED && !failure_reason(root, ev, why, why_len)) return false;
     if (ev->kind == WH_PAYMENT_SUCCEEDED && !ev->has_amount)
-        return fail(why, why_len, "payment without amount or currency");
+        return wh_fail(why, why_len, "payment without amount or currency");
     return set_ids(ev, payment_id, why, why_len);
 }
 
@@ -214,13 +205,13 @@ static json_t *decode_data(const char *data, char **text, size_t *len, char *why
     *text = malloc(in / 4 * 3 + 3);
     json_t *root = NULL;
     if (!*text) {
-        fail(why, why_len, "out of memory");
+        wh_fail(why, why_len, "out of memory");
     } else if (!wh_base64_decode(data, in, (uint8_t *)*text, in / 4 * 3 + 3, len)) {
-        fail(why, why_len, "data is not base64");
+        wh_fail(why, why_len, "data is not base64");
     } else {
         json_error_t err;
         root = json_loadb(*text, *len, JSON_REJECT_DUPLICATES, &err);
-        if (!json_is_object(root)) fail(why, why_len, "data is not a JSON object");
+        if (!json_is_object(root)) wh_fail(why, why_len, "data is not a JSON object");
     }
     if (json_is_object(root)) return root;
     json_decref(root);

@@ -16,17 +16,10 @@
 #define SIG_MAX 160
 #define PEM_MAX 1024
 
-static bool fail(char *why, size_t why_len, const char *msg)
-{
-    snprintf(why, why_len, "%s", msg);
-    return false;
-}
 
 static bool configured(const struct config *c)
 {
-    char buf[WH_SECRET_LIST_MAX];
-    const char *keys[2];
-    return wh_secrets(c->monobank_pubkey, buf, sizeof buf, keys) > 0;
+    return wh_has_secret(c->monobank_pubkey);
 }
 
 /* One configured key: base64 → PEM → an EC public key, or NULL. */
@@ -63,9 +56,9 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     const char *h = rq->header(rq->ctx, "X-Sign");
     uint8_t sig[SIG_MAX];
     size_t sig_len;
-    if (!h || !*h) return fail(why, why_len, "missing X-Sign header");
+    if (!h || !*h) return wh_fail(why, why_len, "missing X-Sign header");
     if (!wh_base64_decode(h, strlen(h), sig, sizeof sig, &sig_len) || sig_len == 0)
-        return fail(why, why_len, "malformed X-Sign");
+        return wh_fail(why, why_len, "malformed X-Sign");
     char buf[WH_SECRET_LIST_MAX];
     const char *entries[2];
     int n = wh_secrets(c->monobank_pubkey, buf, sizeof buf, entries), usable = 0;
@@ -78,7 +71,7 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
         EVP_PKEY_free(key);
     }
     if (match) return true;
-    return fail(why, why_len, usable ? "signature mismatch" : "no usable EC public key configured");
+    return wh_fail(why, why_len, usable ? "signature mismatch" : "no usable EC public key configured");
 }
 
 /* ---- parsing: amounts are integers in minor units, ccy is ISO 4217 numeric ---- */
@@ -116,10 +109,10 @@ static bool modified(json_t *root, struct wh_event *ev, char *raw, size_t raw_le
 {
     long long t;
     if (!wh_field(root, "modifiedDate", raw, raw_len, why, why_len)) return false;
-    if (!*raw) return fail(why, why_len, "modifiedDate is missing");
+    if (!*raw) return wh_fail(why, why_len, "modifiedDate is missing");
     if (!wh_rfc3339_to_unix(raw, &t) ||
         !wh_rfc3339_normalize(raw, ev->occurred_at, sizeof ev->occurred_at))
-        return fail(why, why_len, "modifiedDate is not an RFC 3339 time");
+        return wh_fail(why, why_len, "modifiedDate is not an RFC 3339 time");
     ev->sequence = t * 1000 + millis(raw);
     return true;
 }
@@ -137,12 +130,12 @@ static bool read_amounts(json_t *root, struct amounts *a, struct wh_event *ev, c
     if (!wh_json_int(root, "amount", &a->amount, &a->has_amount) ||
         !wh_json_int(root, "finalAmount", &a->final, &a->has_final) ||
         !wh_json_int(root, "ccy", &ccy, &has_ccy))
-        return fail(why, why_len, "amount, finalAmount or ccy is not an integer");
+        return wh_fail(why, why_len, "amount, finalAmount or ccy is not an integer");
     if ((a->has_amount && a->amount < 0) || (a->has_final && a->final < 0))
-        return fail(why, why_len, "negative amount");
+        return wh_fail(why, why_len, "negative amount");
     if (!a->has_amount) return true;
     const char *code = has_ccy && ccy > 0 && ccy < 1000 ? currency_from_numeric((int)ccy) : NULL;
-    if (!code) return fail(why, why_len, "ccy is not a known ISO 4217 numeric code");
+    if (!code) return wh_fail(why, why_len, "ccy is not a known ISO 4217 numeric code");
     return wh_copy(ev->currency, sizeof ev->currency, code);
 }
 
@@ -187,7 +180,7 @@ static bool set_ids(struct wh_event *ev, const char *modified_raw, const char *s
     int k = snprintf(ev->event_key, sizeof ev->event_key, "%s:%s:%s", inv, ev->type, modified_raw);
     int p = snprintf(ev->payment_id, sizeof ev->payment_id, "%s%s", inv, suffix);
     if (k < 0 || (size_t)k >= sizeof ev->event_key || p < 0 || (size_t)p >= sizeof ev->payment_id)
-        return fail(why, why_len, "invoiceId too long");
+        return wh_fail(why, why_len, "invoiceId too long");
     return true;
 }
 
@@ -203,11 +196,11 @@ static bool parse_invoice(json_t *root, struct wh_event *ev, char *why, size_t w
         !read_amounts(root, &a, ev, why, why_len))
         return false;
     if (!*ev->subscription_ref || !*ev->type)
-        return fail(why, why_len, "invoiceId or status is missing");
+        return wh_fail(why, why_len, "invoiceId or status is missing");
     const char *suffix = classify(ev);
     set_amount(&a, ev);
     pledge_from(reference, ev);
-    if (ev->kind != WH_IGNORED && !ev->has_amount) return fail(why, why_len, "amount is missing");
+    if (ev->kind != WH_IGNORED && !ev->has_amount) return wh_fail(why, why_len, "amount is missing");
     if (ev->kind == WH_PAYMENT_FAILED) {
         if (!wh_field(root, "failureReason", ev->reason, sizeof ev->reason, why, why_len))
             return false;

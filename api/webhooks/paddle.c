@@ -21,19 +21,10 @@ struct paddle_sig {
     int n_h1;
 };
 
-static bool fail(char *why, size_t why_len, const char *msg)
-{
-    snprintf(why, why_len, "%s", msg);
-    return false;
-}
 
 static bool configured(const struct config *c)
 {
-    char buf[WH_SECRET_LIST_MAX];
-    const char *keys[2];
-    bool ok = wh_secrets(c->paddle_webhook_secret, buf, sizeof buf, keys) > 0;
-    OPENSSL_cleanse(buf, sizeof buf);
-    return ok;
+    return wh_has_secret(c->paddle_webhook_secret);
 }
 
 static bool header_item(const char *p, size_t len, struct paddle_sig *s)
@@ -92,9 +83,9 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
 {
     const char *h = rq->header(rq->ctx, "Paddle-Signature");
     struct paddle_sig s;
-    if (!h || !*h) return fail(why, why_len, "missing Paddle-Signature header");
-    if (!parse_header(h, &s)) return fail(why, why_len, "malformed Paddle-Signature");
-    if (s.n_h1 == 0) return fail(why, why_len, "no h1 signature");
+    if (!h || !*h) return wh_fail(why, why_len, "missing Paddle-Signature header");
+    if (!parse_header(h, &s)) return wh_fail(why, why_len, "malformed Paddle-Signature");
+    if (s.n_h1 == 0) return wh_fail(why, why_len, "no h1 signature");
 
     char buf[WH_SECRET_LIST_MAX];
     const char *keys[2];
@@ -103,8 +94,8 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     for (int i = 0; i < n && !match; i++)
         match = signed_by(keys[i], &s, rq);
     OPENSSL_cleanse(buf, sizeof buf);
-    if (!match) return fail(why, why_len, "signature mismatch");
-    if (!wh_fresh(s.ts, rq->now)) return fail(why, why_len, "timestamp out of tolerance");
+    if (!match) return wh_fail(why, why_len, "signature mismatch");
+    if (!wh_fresh(s.ts, rq->now)) return wh_fail(why, why_len, "timestamp out of tolerance");
     return true;
 }
 
@@ -141,7 +132,7 @@ static bool data_common(json_t *d, struct wh_event *ev, char *why, size_t why_le
         !wh_field(d, "customer_id", ev->customer_ref, sizeof ev->customer_ref, why, why_len))
         return false;
     if (*code && !wh_currency(ev->currency, code))
-        return fail(why, why_len, "currency_code is not a known currency");
+        return wh_fail(why, why_len, "currency_code is not a known currency");
     /* custom_data is free-form: only a pledge id of ours is taken. */
     if (wh_json_str(d, "custom_data.pledge_id", pledge, sizeof pledge))
         wh_uuid(ev->pledge_id, pledge);
@@ -159,7 +150,7 @@ static bool billing_cycle(json_t *d, const char *path, struct wh_event *ev, char
     snprintf(freq_path, sizeof freq_path, "%s.frequency", path);
     if (!wh_field(d, unit_path, unit, sizeof unit, why, why_len)) return false;
     if (!wh_json_int(d, freq_path, &frequency, &present))
-        return fail(why, why_len, "billing_cycle.frequency is not an integer");
+        return wh_fail(why, why_len, "billing_cycle.frequency is not an integer");
     if (frequency == 1 && (!strcmp(unit, "month") || !strcmp(unit, "year")))
         wh_copy(ev->interval, sizeof ev->interval, unit);
     return true;
@@ -176,12 +167,12 @@ static bool subscription(json_t *d, struct wh_event *ev, char *why, size_t why_l
         !billing_cycle(d, "billing_cycle", ev, why, why_len) ||
         !minor_units(d, "items.0.price.unit_price.amount", ev, why, why_len))
         return false;
-    if (!*ev->subscription_ref) return fail(why, why_len, "subscription has no id");
+    if (!*ev->subscription_ref) return wh_fail(why, why_len, "subscription has no id");
     if (!wh_json_int(d, "items.0.quantity", &quantity, &has_quantity))
-        return fail(why, why_len, "items.0.quantity is not an integer");
+        return wh_fail(why, why_len, "items.0.quantity is not an integer");
     if (ev->has_amount && has_quantity) {
         if (quantity < 1 || ev->amount_minor > INT64_MAX / quantity)
-            return fail(why, why_len, "items.0.quantity is out of range");
+            return wh_fail(why, why_len, "items.0.quantity is out of range");
         ev->amount_minor *= quantity;
     }
     return true;
@@ -210,7 +201,7 @@ static bool transaction(json_t *d, struct wh_event *ev, char *why, size_t why_le
         !billing_cycle(d, "items.0.price.billing_cycle", ev, why, why_len) ||
         !minor_units(d, "details.totals.grand_total", ev, why, why_len))
         return false;
-    if (!*ev->payment_id) return fail(why, why_len, "transaction has no id");
+    if (!*ev->payment_id) return wh_fail(why, why_len, "transaction has no id");
     if (!*ev->subscription_ref) wh_copy(ev->interval, sizeof ev->interval, "once");
     return true;
 }
@@ -219,7 +210,7 @@ static bool transaction_completed(json_t *d, struct wh_event *ev, char *why, siz
 {
     if (!transaction(d, ev, why, why_len)) return false;
     if (!ev->has_amount || !*ev->currency)
-        return fail(why, why_len, "transaction without grand_total or currency_code");
+        return wh_fail(why, why_len, "transaction without grand_total or currency_code");
     /* A zero transaction (trial, full discount) moves no money. */
     ev->kind = ev->amount_minor > 0 ? WH_PAYMENT_SUCCEEDED : WH_IGNORED;
     return true;
@@ -238,7 +229,7 @@ static bool transaction_failed(json_t *d, struct wh_event *ev, char *why, size_t
     size_t len = strlen(ev->payment_id);
     int n = snprintf(ev->payment_id + len, sizeof ev->payment_id - len, ":failed:%zu", attempts);
     if (n < 0 || (size_t)n >= sizeof ev->payment_id - len)
-        return fail(why, why_len, "transaction id too long");
+        return wh_fail(why, why_len, "transaction id too long");
     ev->kind = WH_PAYMENT_FAILED;
     return true;
 }
@@ -265,7 +256,7 @@ static bool adjustment(json_t *d, struct wh_event *ev, char *why, size_t why_len
     else if (!strcmp(action, "chargeback_reverse"))
         ev->kind = WH_DISPUTE_WON;
     if (ev->kind != WH_IGNORED && (!*ev->payment_id || !ev->has_amount || !*ev->currency))
-        return fail(why, why_len, "adjustment without id, totals.total or currency_code");
+        return wh_fail(why, why_len, "adjustment without id, totals.total or currency_code");
     return true;
 }
 
@@ -288,12 +279,12 @@ static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why
         !wh_field(root, "event_type", ev->type, sizeof ev->type, why, why_len) ||
         !time_field(root, "occurred_at", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
         return false;
-    if (!*ev->event_key || !*ev->type) return fail(why, why_len, "event has no event_id or type");
+    if (!*ev->event_key || !*ev->type) return wh_fail(why, why_len, "event has no event_id or type");
     ev->kind = WH_IGNORED;
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
         if (strcmp(ev->type, handlers[i].type)) continue;
         json_t *d = wh_json_at(root, "data");
-        if (!json_is_object(d)) return fail(why, why_len, "data is missing");
+        if (!json_is_object(d)) return wh_fail(why, why_len, "data is missing");
         return handlers[i].apply(d, ev, why, why_len);
     }
     return true;

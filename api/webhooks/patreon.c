@@ -9,19 +9,10 @@
 #include "encode.h"
 #include "wh_common.h"
 
-static bool fail(char *why, size_t why_len, const char *msg)
-{
-    snprintf(why, why_len, "%s", msg);
-    return false;
-}
 
 static bool configured(const struct config *c)
 {
-    char buf[WH_SECRET_LIST_MAX];
-    const char *keys[2];
-    bool ok = wh_secrets(c->patreon_webhook_secret, buf, sizeof buf, keys) > 0;
-    OPENSSL_cleanse(buf, sizeof buf);
-    return ok;
+    return wh_has_secret(c->patreon_webhook_secret);
 }
 
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
@@ -29,10 +20,10 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     const char *h = rq->header(rq->ctx, "X-Patreon-Signature");
     uint8_t sig[64];
     size_t sig_len;
-    if (!h || !*h) return fail(why, why_len, "missing X-Patreon-Signature header");
+    if (!h || !*h) return wh_fail(why, why_len, "missing X-Patreon-Signature header");
     /* Decoding first makes the comparison case-insensitive, as clients do. */
     if (!wh_hex_decode(h, sig, sizeof sig, &sig_len))
-        return fail(why, why_len, "malformed X-Patreon-Signature");
+        return wh_fail(why, why_len, "malformed X-Patreon-Signature");
 
     char buf[WH_SECRET_LIST_MAX];
     const char *keys[2];
@@ -46,7 +37,7 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     }
     OPENSSL_cleanse(buf, sizeof buf);
     /* The scheme has no timestamp: replays are caught by the event key. */
-    return match || fail(why, why_len, "signature mismatch");
+    return match || wh_fail(why, why_len, "signature mismatch");
 }
 
 /* Patreon sends no event id. A redelivery repeats the trigger and the
@@ -108,14 +99,14 @@ static bool money(const struct config *c, json_t *a, struct wh_event *ev, char *
     int64_t cents = 0, cadence = 0;
     bool present, has_cadence;
     if (!wh_currency(ev->currency, c->patreon_currency ? c->patreon_currency : "USD"))
-        return fail(why, why_len, "PATROND_PATREON_CURRENCY is not a known currency");
+        return wh_fail(why, why_len, "PATROND_PATREON_CURRENCY is not a known currency");
     if (!wh_json_int(a, "currently_entitled_amount_cents", &cents, &present) || cents < 0)
-        return fail(why, why_len, "currently_entitled_amount_cents is not a non-negative integer");
+        return wh_fail(why, why_len, "currently_entitled_amount_cents is not a non-negative integer");
     /* Nothing entitled (a free member, a deleted pledge) is no amount. */
     ev->has_amount = present && cents > 0;
     ev->amount_minor = ev->has_amount ? cents : 0;
     if (!wh_json_int(a, "pledge_cadence", &cadence, &has_cadence))
-        return fail(why, why_len, "pledge_cadence is not an integer");
+        return wh_fail(why, why_len, "pledge_cadence is not an integer");
     if (cadence == 1 || cadence == 12)
         wh_copy(ev->interval, sizeof ev->interval, cadence == 1 ? "month" : "year");
     return true;
@@ -139,7 +130,7 @@ static bool member_fields(json_t *a, struct member *m, struct wh_event *ev, char
         return false;
     if (!wh_rfc3339_normalize(last, m->charge_date, sizeof m->charge_date) ||
         !wh_rfc3339_normalize(next, ev->period_end, sizeof ev->period_end))
-        return fail(why, why_len, "last_charge_date or next_charge_date is not RFC 3339");
+        return wh_fail(why, why_len, "last_charge_date or next_charge_date is not RFC 3339");
     return true;
 }
 
@@ -150,7 +141,7 @@ static bool charge_id(struct wh_event *ev, const char *suffix, const char *date,
     int n = snprintf(ev->payment_id, sizeof ev->payment_id, "%s%s%s", ev->subscription_ref, suffix,
                      date);
     if (n < 0 || (size_t)n >= sizeof ev->payment_id)
-        return fail(why, why_len, "member id too long");
+        return wh_fail(why, why_len, "member id too long");
     return true;
 }
 
@@ -211,7 +202,7 @@ static bool parse_member(const struct config *c, json_t *root, struct wh_event *
         !wh_field(root, "data.id", ev->subscription_ref, sizeof ev->subscription_ref, why, why_len))
         return false;
     if (strcmp(type, "member") || !*ev->subscription_ref || !json_is_object(a))
-        return fail(why, why_len, "data is not a member resource");
+        return wh_fail(why, why_len, "data is not a member resource");
     return identity(root, a, ev, why, why_len) && money(c, a, ev, why, why_len) &&
            member_fields(a, &m, ev, why, why_len) && apply_trigger(ev->type, &m, ev, why, why_len);
 }
@@ -222,8 +213,8 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
     memset(ev, 0, sizeof *ev);
     const char *trigger = rq->header(rq->ctx, "X-Patreon-Event");
     if (!trigger || !*trigger || !wh_copy(ev->type, sizeof ev->type, trigger))
-        return fail(why, why_len, "X-Patreon-Event missing or too long");
-    if (!event_key(trigger, rq, ev)) return fail(why, why_len, "cannot hash the event");
+        return wh_fail(why, why_len, "X-Patreon-Event missing or too long");
+    if (!event_key(trigger, rq, ev)) return wh_fail(why, why_len, "cannot hash the event");
     json_t *root = wh_json_load(rq, why, why_len);
     if (!root) return false;
     bool ok = parse_member(c, root, ev, why, why_len);

@@ -24,20 +24,10 @@
  * retry after an outage. Older than this, no genuine delivery exists. */
 #define MAX_AGE_SECONDS (4 * 86400LL)
 
-static bool fail(char *why, size_t why_len, const char *msg)
-{
-    snprintf(why, why_len, "%s", msg);
-    return false;
-}
 
 static bool configured(const struct config *c)
 {
-    char buf[WH_SECRET_LIST_MAX];
-    const char *ids[2];
-    bool ok = c->paypal_cert_file && *c->paypal_cert_file &&
-              wh_secrets(c->paypal_webhook_id, buf, sizeof buf, ids) > 0;
-    OPENSSL_cleanse(buf, sizeof buf);
-    return ok;
+    return c->paypal_cert_file && *c->paypal_cert_file && wh_has_secret(c->paypal_webhook_id);
 }
 
 /* zlib's CRC-32 (IEEE, reflected), a nibble at a time. */
@@ -84,15 +74,15 @@ static bool read_headers(const struct wh_request *rq, struct transmission *tr, c
     tr->id = rq->header(rq->ctx, "PAYPAL-TRANSMISSION-ID");
     tr->time = rq->header(rq->ctx, "PAYPAL-TRANSMISSION-TIME");
     if (!tr->id || !tr->time || !sig || !algo)
-        return fail(why, why_len, "missing PAYPAL-TRANSMISSION-ID, -TIME, -SIG or -AUTH-ALGO");
-    if (strcmp(algo, "SHA256withRSA")) return fail(why, why_len, "unsupported PAYPAL-AUTH-ALGO");
+        return wh_fail(why, why_len, "missing PAYPAL-TRANSMISSION-ID, -TIME, -SIG or -AUTH-ALGO");
+    if (strcmp(algo, "SHA256withRSA")) return wh_fail(why, why_len, "unsupported PAYPAL-AUTH-ALGO");
     if (!plain_field(tr->id, TRANSMISSION_ID_MAX))
-        return fail(why, why_len, "malformed PAYPAL-TRANSMISSION-ID");
+        return wh_fail(why, why_len, "malformed PAYPAL-TRANSMISSION-ID");
     if (!plain_field(tr->time, TRANSMISSION_TIME_MAX) || !wh_rfc3339_to_unix(tr->time, &tr->t))
-        return fail(why, why_len, "malformed PAYPAL-TRANSMISSION-TIME");
+        return wh_fail(why, why_len, "malformed PAYPAL-TRANSMISSION-TIME");
     if (!wh_base64_decode(sig, strlen(sig), tr->sig, sizeof tr->sig, &tr->sig_len) ||
         tr->sig_len == 0)
-        return fail(why, why_len, "malformed PAYPAL-TRANSMISSION-SIG");
+        return wh_fail(why, why_len, "malformed PAYPAL-TRANSMISSION-SIG");
     tr->crc = crc32_of(rq->body, rq->body_len);
     return true;
 }
@@ -147,9 +137,9 @@ static bool check_certs(const char *path, const struct transmission *tr, const c
     /* The reader ends at end of file with an error queued; nobody wants it. */
     ERR_clear_error();
     if (o.match) return true;
-    if (o.certs == 0) return fail(why, why_len, "no certificate readable in the PayPal cert file");
-    if (o.current == 0) return fail(why, why_len, "no current RSA certificate in the cert file");
-    return fail(why, why_len, "signature mismatch");
+    if (o.certs == 0) return wh_fail(why, why_len, "no certificate readable in the PayPal cert file");
+    if (o.current == 0) return wh_fail(why, why_len, "no current RSA certificate in the cert file");
+    return wh_fail(why, why_len, "signature mismatch");
 }
 
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
@@ -161,11 +151,11 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     int n = wh_secrets(c->paypal_webhook_id, buf, sizeof buf, ids);
     bool ok = n > 0 && c->paypal_cert_file
                   ? check_certs(c->paypal_cert_file, &tr, ids, n, rq->now, why, why_len)
-                  : fail(why, why_len, "not configured");
+                  : wh_fail(why, why_len, "not configured");
     OPENSSL_cleanse(buf, sizeof buf);
     if (!ok) return false;
     if (tr.t > rq->now + WH_TOLERANCE_SECONDS || tr.t < rq->now - MAX_AGE_SECONDS)
-        return fail(why, why_len, "transmission time out of tolerance");
+        return wh_fail(why, why_len, "transmission time out of tolerance");
     return true;
 }
 
@@ -193,7 +183,7 @@ static bool amount_at(json_t *r, const char *path, const char *value_key, const 
         return false;
     if (!*text) return true;
     if (!wh_currency(ev->currency, code))
-        return fail(why, why_len, "amount without a known currency");
+        return wh_fail(why, why_len, "amount without a known currency");
     if (!money_parse_decimal(text, currency_exponent(ev->currency), &ev->amount_minor) ||
         ev->amount_minor < 0) {
         snprintf(why, why_len, "%s is not an exact non-negative amount", value_path);
@@ -218,7 +208,7 @@ static bool subscriber_name(json_t *r, struct wh_event *ev, char *why, size_t wh
         return false;
     int n = snprintf(ev->name, sizeof ev->name, "%s%s%s", given, *given && *surname ? " " : "",
                      surname);
-    return (n >= 0 && (size_t)n < sizeof ev->name) || fail(why, why_len, "name too long");
+    return (n >= 0 && (size_t)n < sizeof ev->name) || wh_fail(why, why_len, "name too long");
 }
 
 /* BILLING.SUBSCRIPTION.*: the resource is the subscription (I-...). */
@@ -230,7 +220,7 @@ static bool subscription(json_t *r, struct wh_event *ev, char *why, size_t why_l
                   why_len) ||
         !subscriber_name(r, ev, why, why_len))
         return false;
-    if (!*ev->subscription_ref) return fail(why, why_len, "subscription has no id");
+    if (!*ev->subscription_ref) return wh_fail(why, why_len, "subscription has no id");
     pledge_from(r, "custom_id", ev);
     return true;
 }
@@ -257,7 +247,7 @@ static bool subscription_payment_failed(json_t *r, struct wh_event *ev, char *wh
         return false;
     if (!*ev->reason) wh_copy(ev->reason, sizeof ev->reason, "payment failed");
     return wh_copy(ev->payment_id, sizeof ev->payment_id, ev->event_key) ||
-           fail(why, why_len, "event id too long");
+           wh_fail(why, why_len, "event id too long");
 }
 
 static bool subscription_ended(json_t *r, struct wh_event *ev, char *why, size_t why_len)
@@ -275,7 +265,7 @@ static bool sale(json_t *r, struct wh_event *ev, char *why, size_t why_len)
                   why_len) ||
         !amount_at(r, "amount", "total", "currency", ev, why, why_len))
         return false;
-    if (!*ev->payment_id || !ev->has_amount) return fail(why, why_len, "sale without id or amount");
+    if (!*ev->payment_id || !ev->has_amount) return wh_fail(why, why_len, "sale without id or amount");
     pledge_from(r, "custom", ev);
     return true;
 }
@@ -316,12 +306,12 @@ static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why
         !wh_field(root, "event_type", ev->type, sizeof ev->type, why, why_len) ||
         !time_field(root, "create_time", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
         return false;
-    if (!*ev->event_key || !*ev->type) return fail(why, why_len, "event has no id or event_type");
+    if (!*ev->event_key || !*ev->type) return wh_fail(why, why_len, "event has no id or event_type");
     ev->kind = WH_IGNORED;
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
         if (strcmp(ev->type, handlers[i].type)) continue;
         json_t *r = wh_json_at(root, "resource");
-        if (!json_is_object(r)) return fail(why, why_len, "resource is missing");
+        if (!json_is_object(r)) return wh_fail(why, why_len, "resource is missing");
         return handlers[i].apply(r, ev, why, why_len);
     }
     return true;

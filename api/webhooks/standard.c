@@ -13,19 +13,10 @@
 /* A webhook-id must fit wh_event.event_key. */
 #define ID_MAX 255
 
-static bool fail(char *why, size_t why_len, const char *msg)
-{
-    snprintf(why, why_len, "%s", msg);
-    return false;
-}
 
 static bool configured(const struct config *c)
 {
-    char buf[WH_SECRET_LIST_MAX];
-    const char *keys[2];
-    bool ok = wh_secrets(c->standard_webhook_secret, buf, sizeof buf, keys) > 0;
-    OPENSSL_cleanse(buf, sizeof buf);
-    return ok;
+    return wh_has_secret(c->standard_webhook_secret);
 }
 
 /* Strict decoding: a permissive one turns a mistyped secret into a tiny key. */
@@ -67,9 +58,9 @@ static bool read_headers(const struct wh_request *rq, struct std_headers *h, cha
     h->ts = rq->header(rq->ctx, "webhook-timestamp");
     h->sig = rq->header(rq->ctx, "webhook-signature");
     if (!h->id || !*h->id || !h->ts || !*h->ts || !h->sig || !*h->sig)
-        return fail(why, why_len, "missing webhook-id, webhook-timestamp or webhook-signature");
-    if (strlen(h->id) > ID_MAX) return fail(why, why_len, "webhook-id too long");
-    if (!wh_parse_unix(h->ts, &h->t)) return fail(why, why_len, "malformed webhook-timestamp");
+        return wh_fail(why, why_len, "missing webhook-id, webhook-timestamp or webhook-signature");
+    if (strlen(h->id) > ID_MAX) return wh_fail(why, why_len, "webhook-id too long");
+    if (!wh_parse_unix(h->ts, &h->t)) return wh_fail(why, why_len, "malformed webhook-timestamp");
     return true;
 }
 
@@ -96,9 +87,9 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     }
     OPENSSL_cleanse(buf, sizeof buf);
     if (usable == 0)
-        return fail(why, why_len, "configured secret is not whsec_ base64 of 24-64 bytes");
-    if (!match) return fail(why, why_len, saw_v1 ? "signature mismatch" : "no v1 signature");
-    if (!wh_fresh(h.t, rq->now)) return fail(why, why_len, "timestamp out of tolerance");
+        return wh_fail(why, why_len, "configured secret is not whsec_ base64 of 24-64 bytes");
+    if (!match) return wh_fail(why, why_len, saw_v1 ? "signature mismatch" : "no v1 signature");
+    if (!wh_fresh(h.t, rq->now)) return wh_fail(why, why_len, "timestamp out of tolerance");
     return true;
 }
 
@@ -120,11 +111,11 @@ static bool parse_amount(json_t *data, struct wh_event *ev, char *why, size_t wh
     bool present;
     if (!wh_json_int(data, "amount_minor", &ev->amount_minor, &present) ||
         (present && ev->amount_minor < 1))
-        return fail(why, why_len, "data.amount_minor is not a positive integer");
+        return wh_fail(why, why_len, "data.amount_minor is not a positive integer");
     ev->has_amount = present;
     if (!wh_field(data, "currency", code, sizeof code, why, why_len)) return false;
     if (*code && !wh_currency(ev->currency, code))
-        return fail(why, why_len, "data.currency is not a known currency");
+        return wh_fail(why, why_len, "data.currency is not a known currency");
     return true;
 }
 
@@ -143,11 +134,11 @@ static bool parse_data(json_t *data, struct wh_event *ev, char *why, size_t why_
         return false;
     if (*ev->interval && strcmp(ev->interval, "month") && strcmp(ev->interval, "year") &&
         strcmp(ev->interval, "once"))
-        return fail(why, why_len, "data.interval must be month, year or once");
+        return wh_fail(why, why_len, "data.interval must be month, year or once");
     if (!wh_rfc3339_normalize(period_end, ev->period_end, sizeof ev->period_end))
-        return fail(why, why_len, "data.period_end is not an RFC 3339 time");
+        return wh_fail(why, why_len, "data.period_end is not an RFC 3339 time");
     if (!*ev->email && !*ev->subscription_ref)
-        return fail(why, why_len, "data needs email or subscription_id");
+        return wh_fail(why, why_len, "data needs email or subscription_id");
     return true;
 }
 
@@ -161,7 +152,7 @@ static bool occurred_at(json_t *root, struct wh_event *ev, char *why, size_t why
                                        sizeof ev->occurred_at)
                   : wh_json_str(root, "timestamp", stamp, sizeof stamp) &&
                         wh_rfc3339_normalize(stamp, ev->occurred_at, sizeof ev->occurred_at);
-    return ok || fail(why, why_len, "timestamp is not an RFC 3339 time");
+    return ok || wh_fail(why, why_len, "timestamp is not an RFC 3339 time");
 }
 
 static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why_len)
@@ -169,15 +160,15 @@ static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why
     if (!wh_field(root, "type", ev->type, sizeof ev->type, why, why_len) ||
         !occurred_at(root, ev, why, why_len))
         return false;
-    if (!*ev->type) return fail(why, why_len, "type is missing");
+    if (!*ev->type) return wh_fail(why, why_len, "type is missing");
     ev->kind = WH_IGNORED;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         if (strcmp(ev->type, types[i].type)) continue;
         json_t *data = wh_json_at(root, "data");
-        if (!json_is_object(data)) return fail(why, why_len, "data is missing");
+        if (!json_is_object(data)) return wh_fail(why, why_len, "data is missing");
         if (!parse_data(data, ev, why, why_len)) return false;
         if (types[i].moves_money && (!*ev->payment_id || !ev->has_amount || !*ev->currency))
-            return fail(why, why_len, "payment events need payment_id, amount_minor and currency");
+            return wh_fail(why, why_len, "payment events need payment_id, amount_minor and currency");
         ev->kind = types[i].kind;
         return true;
     }
@@ -192,7 +183,7 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
     /* The sender's message id is the same on every retry: the event key. */
     const char *id = rq->header(rq->ctx, "webhook-id");
     if (!id || !*id || !wh_copy(ev->event_key, sizeof ev->event_key, id))
-        return fail(why, why_len, "webhook-id missing or too long");
+        return wh_fail(why, why_len, "webhook-id missing or too long");
     json_t *root = wh_json_load(rq, why, why_len);
     if (!root) return false;
     bool ok = parse_event(root, ev, why, why_len);

@@ -18,19 +18,10 @@ struct stripe_sig {
     int n_v1;
 };
 
-static bool fail(char *why, size_t why_len, const char *msg)
-{
-    snprintf(why, why_len, "%s", msg);
-    return false;
-}
 
 static bool configured(const struct config *c)
 {
-    char buf[WH_SECRET_LIST_MAX];
-    const char *keys[2];
-    bool ok = wh_secrets(c->stripe_webhook_secret, buf, sizeof buf, keys) > 0;
-    OPENSSL_cleanse(buf, sizeof buf);
-    return ok;
+    return wh_has_secret(c->stripe_webhook_secret);
 }
 
 /* One "key=value" item of the header. Like the SDK, no whitespace is
@@ -91,9 +82,9 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
 {
     const char *h = rq->header(rq->ctx, "Stripe-Signature");
     struct stripe_sig s;
-    if (!h || !*h) return fail(why, why_len, "missing Stripe-Signature header");
-    if (!parse_header(h, &s)) return fail(why, why_len, "malformed Stripe-Signature");
-    if (s.n_v1 == 0) return fail(why, why_len, "no v1 signature");
+    if (!h || !*h) return wh_fail(why, why_len, "missing Stripe-Signature header");
+    if (!parse_header(h, &s)) return wh_fail(why, why_len, "malformed Stripe-Signature");
+    if (s.n_v1 == 0) return wh_fail(why, why_len, "no v1 signature");
 
     char buf[WH_SECRET_LIST_MAX];
     const char *keys[2];
@@ -102,9 +93,9 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     for (int i = 0; i < n && !match; i++)
         match = signed_by(keys[i], &s, rq);
     OPENSSL_cleanse(buf, sizeof buf);
-    if (!match) return fail(why, why_len, "signature mismatch");
+    if (!match) return wh_fail(why, why_len, "signature mismatch");
     /* Symmetric, stricter than the SDK: Stripe re-signs every retry. */
-    if (!wh_fresh(s.t, rq->now)) return fail(why, why_len, "timestamp out of tolerance");
+    if (!wh_fresh(s.t, rq->now)) return wh_fail(why, why_len, "timestamp out of tolerance");
     return true;
 }
 
@@ -129,7 +120,7 @@ static bool currency(json_t *o, struct wh_event *ev, char *why, size_t why_len)
     char code[8];
     if (!wh_field(o, "currency", code, sizeof code, why, why_len)) return false;
     if (!*code) return true;
-    if (!wh_currency(ev->currency, code)) return fail(why, why_len, "unknown currency");
+    if (!wh_currency(ev->currency, code)) return wh_fail(why, why_len, "unknown currency");
     return true;
 }
 
@@ -165,7 +156,7 @@ static bool price_interval(json_t *price, struct wh_event *ev, char *why, size_t
     bool present;
     if (!wh_field(price, "recurring.interval", unit, sizeof unit, why, why_len) ||
         !wh_json_int(price, "recurring.interval_count", &count, &present))
-        return fail(why, why_len, "price.recurring is malformed");
+        return wh_fail(why, why_len, "price.recurring is malformed");
     if (count == 1 && (!strcmp(unit, "month") || !strcmp(unit, "year")))
         wh_copy(ev->interval, sizeof ev->interval, unit);
     return true;
@@ -210,7 +201,7 @@ static bool checkout_completed(json_t *o, struct wh_event *ev, char *why, size_t
     if (!*ev->payment_id && !wh_field(o, "id", ev->payment_id, sizeof ev->payment_id, why, why_len))
         return false;
     if (!ev->has_amount || !*ev->currency || !*ev->payment_id)
-        return fail(why, why_len, "paid session without amount_total, currency or id");
+        return wh_fail(why, why_len, "paid session without amount_total, currency or id");
     return true;
 }
 
@@ -234,7 +225,7 @@ static bool invoice_common(json_t *o, struct wh_event *ev, char *why, size_t why
     our_pledge_id(o, "subscription_details.metadata.pledge_id", ev);
     json_t *price = wh_json_at(o, "lines.data.0.price");
     if (json_is_object(price) && !price_interval(price, ev, why, why_len)) return false;
-    if (!*ev->payment_id) return fail(why, why_len, "invoice has no id");
+    if (!*ev->payment_id) return wh_fail(why, why_len, "invoice has no id");
     return true;
 }
 
@@ -259,7 +250,7 @@ static bool invoice_failed(json_t *o, struct wh_event *ev, char *why, size_t why
     if (!wh_json_int(o, "attempt_count", &attempt, &has_attempt) ||
         !wh_json_int(o, "next_payment_attempt", &next, &has_next) ||
         (has_next && !wh_unix_to_rfc3339(next, false, when, sizeof when)))
-        return fail(why, why_len, "attempt_count or next_payment_attempt is malformed");
+        return wh_fail(why, why_len, "attempt_count or next_payment_attempt is malformed");
     if (!*ev->reason)
         snprintf(ev->reason, sizeof ev->reason, "payment attempt %lld failed; %s%s",
                  (long long)attempt, *when ? "next attempt at " : "no further attempts", when);
@@ -267,7 +258,7 @@ static bool invoice_failed(json_t *o, struct wh_event *ev, char *why, size_t why
      * attempt is a ledger row of its own. */
     char id[sizeof ev->payment_id];
     int n = snprintf(id, sizeof id, "%s:failed:%lld", ev->payment_id, (long long)attempt);
-    if (n < 0 || (size_t)n >= sizeof id) return fail(why, why_len, "invoice id too long");
+    if (n < 0 || (size_t)n >= sizeof id) return wh_fail(why, why_len, "invoice id too long");
     memcpy(ev->payment_id, id, (size_t)n + 1);
     ev->kind = WH_PAYMENT_FAILED;
     return true;
@@ -287,17 +278,17 @@ static bool subscription_common(json_t *o, struct wh_event *ev, char *why, size_
                    why_len))
         return false;
     if (!wh_json_int(o, "items.data.0.quantity", &quantity, &has_quantity))
-        return fail(why, why_len, "items.data.0.quantity is not an integer");
+        return wh_fail(why, why_len, "items.data.0.quantity is not an integer");
     if (!*ev->period_end &&
         !unix_time(o, "current_period_end", ev->period_end, sizeof ev->period_end, why, why_len))
         return false;
     our_pledge_id(o, "metadata.pledge_id", ev);
     json_t *price = wh_json_at(o, "items.data.0.price");
     if (json_is_object(price) && !price_interval(price, ev, why, why_len)) return false;
-    if (!*ev->subscription_ref) return fail(why, why_len, "subscription has no id");
+    if (!*ev->subscription_ref) return wh_fail(why, why_len, "subscription has no id");
     if (ev->has_amount && has_quantity) {
         if (quantity < 1 || ev->amount_minor > INT64_MAX / quantity)
-            return fail(why, why_len, "subscription quantity is out of range");
+            return wh_fail(why, why_len, "subscription quantity is out of range");
         ev->amount_minor *= quantity;
     }
     return true;
@@ -337,7 +328,7 @@ static bool charge_refunded(json_t *o, struct wh_event *ev, char *why, size_t wh
     if (*ev->payment_id) {
         if (!money(o, "refunds.data.0.amount", ev, why, why_len)) return false;
     } else {
-        if (!*charge) return fail(why, why_len, "charge has no id");
+        if (!*charge) return wh_fail(why, why_len, "charge has no id");
         snprintf(ev->payment_id, sizeof ev->payment_id, "%s:refund", charge);
         if (!money(o, "amount_refunded", ev, why, why_len)) return false;
     }
@@ -353,7 +344,7 @@ static bool dispute_common(json_t *o, struct wh_event *ev, char *why, size_t why
                   why_len) ||
         !money(o, "amount", ev, why, why_len))
         return false;
-    if (!*ev->payment_id) return fail(why, why_len, "dispute has no id");
+    if (!*ev->payment_id) return wh_fail(why, why_len, "dispute has no id");
     return true;
 }
 
@@ -376,7 +367,7 @@ static bool dispute_closed(json_t *o, struct wh_event *ev, char *why, size_t why
         return true;
     }
     size_t len = strlen(ev->payment_id);
-    if (len + sizeof ":won" > sizeof ev->payment_id) return fail(why, why_len, "id too long");
+    if (len + sizeof ":won" > sizeof ev->payment_id) return wh_fail(why, why_len, "id too long");
     memcpy(ev->payment_id + len, ":won", sizeof ":won");
     ev->kind = WH_DISPUTE_WON;
     return true;
@@ -405,12 +396,12 @@ static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why
         !wh_field(root, "type", ev->type, sizeof ev->type, why, why_len) ||
         !unix_time(root, "created", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
         return false;
-    if (!*ev->event_key || !*ev->type) return fail(why, why_len, "event has no id or type");
+    if (!*ev->event_key || !*ev->type) return wh_fail(why, why_len, "event has no id or type");
     ev->kind = WH_IGNORED;
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
         if (strcmp(ev->type, handlers[i].type)) continue;
         json_t *o = wh_json_at(root, "data.object");
-        if (!json_is_object(o)) return fail(why, why_len, "data.object is missing");
+        if (!json_is_object(o)) return wh_fail(why, why_len, "data.object is missing");
         return handlers[i].apply(o, ev, why, why_len);
     }
     return true;

@@ -22,20 +22,10 @@ static const char *const signed_fields[N_SIGNED] = {
     "cardPan",         "transactionStatus", "reasonCode",
 };
 
-static bool fail(char *why, size_t why_len, const char *msg)
-{
-    snprintf(why, why_len, "%s", msg);
-    return false;
-}
 
 static bool configured(const struct config *c)
 {
-    char buf[WH_SECRET_LIST_MAX];
-    const char *keys[2];
-    bool ok = c->wayforpay_merchant && *c->wayforpay_merchant &&
-              wh_secrets(c->wayforpay_secret, buf, sizeof buf, keys) > 0;
-    OPENSSL_cleanse(buf, sizeof buf);
-    return ok;
+    return c->wayforpay_merchant && *c->wayforpay_merchant && wh_has_secret(c->wayforpay_secret);
 }
 
 /* A signed field as WayForPay's PHP prints it: a string as is, an integer
@@ -82,7 +72,7 @@ static bool read_callback(json_t *root, const struct wh_request *rq, struct call
     php_float_text(cb->field[AMOUNT_FIELD], cb->amount_php, sizeof cb->amount_php);
     if (!wh_json_str(root, "merchantSignature", hex, sizeof hex) ||
         !wh_hex_decode(hex, cb->sig, sizeof cb->sig, &sig_len) || sig_len != MD5_LEN)
-        return fail(why, why_len, "missing or malformed merchantSignature");
+        return wh_fail(why, why_len, "missing or malformed merchantSignature");
     return true;
 }
 
@@ -115,7 +105,7 @@ static bool signed_by(const char *secret, const struct callback *cb)
 static bool check(const struct config *c, const struct callback *cb, char *why, size_t why_len)
 {
     if (!c->wayforpay_merchant || strcmp(cb->field[0], c->wayforpay_merchant))
-        return fail(why, why_len, "merchantAccount is not ours");
+        return wh_fail(why, why_len, "merchantAccount is not ours");
     char buf[WH_SECRET_LIST_MAX];
     const char *keys[2];
     int n = wh_secrets(c->wayforpay_secret, buf, sizeof buf, keys);
@@ -123,7 +113,7 @@ static bool check(const struct config *c, const struct callback *cb, char *why, 
     for (int i = 0; i < n && !match; i++)
         match = signed_by(keys[i], cb);
     OPENSSL_cleanse(buf, sizeof buf);
-    return match || fail(why, why_len, "signature mismatch");
+    return match || wh_fail(why, why_len, "signature mismatch");
 }
 
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
@@ -162,14 +152,14 @@ static bool amount(json_t *root, const struct wh_request *rq, struct wh_event *e
 {
     char text[48], code[8];
     if (!json_decimal_text(root, rq->body, rq->body_len, "amount", text, sizeof text))
-        return fail(why, why_len, "amount is not a plain decimal");
+        return wh_fail(why, why_len, "amount is not a plain decimal");
     if (!wh_field(root, "currency", code, sizeof code, why, why_len)) return false;
     if (!*text) return true;
     if (!wh_currency(ev->currency, code))
-        return fail(why, why_len, "amount without a known currency");
+        return wh_fail(why, why_len, "amount without a known currency");
     if (!money_parse_decimal(text, currency_exponent(ev->currency), &ev->amount_minor) ||
         ev->amount_minor < 0)
-        return fail(why, why_len, "amount is not an exact non-negative amount");
+        return wh_fail(why, why_len, "amount is not an exact non-negative amount");
     ev->has_amount = true;
     return true;
 }
@@ -182,11 +172,11 @@ static bool occurred(json_t *root, struct wh_event *ev, char *stamp, size_t stam
     bool processed, created = false;
     if (!wh_json_int(root, "processingDate", &t, &processed) ||
         (!processed && !wh_json_int(root, "createdDate", &t, &created)))
-        return fail(why, why_len, "processingDate or createdDate is not an integer");
+        return wh_fail(why, why_len, "processingDate or createdDate is not an integer");
     snprintf(stamp, stamp_len, "%lld", processed ? (long long)t : 0LL);
     if (!processed && !created) return true;
     return wh_unix_to_rfc3339(t, false, ev->occurred_at, sizeof ev->occurred_at) ||
-           fail(why, why_len, "processingDate out of range");
+           wh_fail(why, why_len, "processingDate out of range");
 }
 
 static bool failure_reason(json_t *root, struct wh_event *ev, char *why, size_t why_len)
@@ -194,7 +184,7 @@ static bool failure_reason(json_t *root, struct wh_event *ev, char *why, size_t 
     char code[32];
     if (!wh_field(root, "reason", ev->reason, sizeof ev->reason, why, why_len) ||
         !field_text(root, "reasonCode", code, sizeof code))
-        return fail(why, why_len, "reason or reasonCode is malformed");
+        return wh_fail(why, why_len, "reason or reasonCode is malformed");
     if (!*ev->reason) snprintf(ev->reason, sizeof ev->reason, "%s %s", ev->type, code);
     return true;
 }
@@ -209,7 +199,7 @@ static bool set_ids(struct wh_event *ev, const char *stamp, char *why, size_t wh
     int p = snprintf(ev->payment_id, sizeof ev->payment_id, "%s%s%s", ref, suffixed ? ":" : "",
                      suffixed ? ev->type : "");
     if (k < 0 || (size_t)k >= sizeof ev->event_key || p < 0 || (size_t)p >= sizeof ev->payment_id)
-        return fail(why, why_len, "orderReference too long");
+        return wh_fail(why, why_len, "orderReference too long");
     return true;
 }
 
@@ -225,11 +215,11 @@ static bool parse_callback(json_t *root, const struct wh_request *rq, struct wh_
         !occurred(root, ev, stamp, sizeof stamp, why, why_len))
         return false;
     if (!*ev->subscription_ref || !*ev->type)
-        return fail(why, why_len, "orderReference or transactionStatus is missing");
+        return wh_fail(why, why_len, "orderReference or transactionStatus is missing");
     ev->kind = kind_of(ev->type);
     wh_uuid(ev->pledge_id, ev->subscription_ref);
     if (ev->kind != WH_IGNORED && !ev->has_amount)
-        return fail(why, why_len, "amount or currency is missing");
+        return wh_fail(why, why_len, "amount or currency is missing");
     if (ev->kind == WH_PAYMENT_FAILED && !failure_reason(root, ev, why, why_len)) return false;
     return set_ids(ev, stamp, why, why_len);
 }
