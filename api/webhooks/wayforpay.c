@@ -196,8 +196,10 @@ static bool set_ids(struct wh_event *ev, const char *stamp, char *why, size_t wh
     const char *ref = ev->subscription_ref;
     bool suffixed = ev->kind == WH_PAYMENT_FAILED || ev->kind == WH_PAYMENT_REFUNDED;
     int k = snprintf(ev->event_key, sizeof ev->event_key, "%s:%s:%s", ref, ev->type, stamp);
-    int p = snprintf(ev->payment_id, sizeof ev->payment_id, "%s%s%s", ref, suffixed ? ":" : "",
-                     suffixed ? ev->type : "");
+    /* Recurring charges reuse the orderReference, so the processing time
+     * tells one month's charge from the next. */
+    int p = snprintf(ev->payment_id, sizeof ev->payment_id, "%s%s%s:%s", ref, suffixed ? ":" : "",
+                     suffixed ? ev->type : "", stamp);
     if (k < 0 || (size_t)k >= sizeof ev->event_key || p < 0 || (size_t)p >= sizeof ev->payment_id)
         return wh_fail(why, why_len, "orderReference too long");
     return true;

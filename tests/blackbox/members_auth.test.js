@@ -281,7 +281,7 @@ test('signing out revokes only the presented session', async () => {
   assertProblem(assert, await call(s, 'DELETE', '/v1/auth/session', { token: one.session_token }), 401, 'twice');
   assert.equal((await call(s, 'GET', '/v1/me', { token: two.session_token })).status, 200);
   assertProblem(assert, await call(s, 'GET', '/v1/me'), 401, 'no token');
-  assertProblem(assert, await call(s, 'GET', '/v1/me', { token: s.adminKey }), 401, 'an admin key is no session');
+  assertProblem(assert, await call(s, 'GET', '/v1/me', { token: s.adminKey }), 403, 'an admin key is no session');
   assertProblem(assert, await call(s, 'DELETE', '/v1/auth/session', { token: 'nope' }), 401, 'unknown');
   const expired = await signIn(p.email);
   await s.psql(`UPDATE sessions SET expires_at = now() - interval '1 second'

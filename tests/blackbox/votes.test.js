@@ -290,7 +290,7 @@ test('ballots: membership, round state and choice rules', async () => {
   assert.equal((await vote(grace, round.id, [a])).status, 200, 'past_due within the grace period still votes');
 
   assertProblem(assert, await srv.request('PUT', `/v1/rounds/${round.id}/ballot`, { body: { topic_ids: [a] } }), 401);
-  assertProblem(assert, await srv.request('PUT', `/v1/rounds/${round.id}/ballot`, { key: srv.adminKey, body: { topic_ids: [a] } }), 401);
+  assertProblem(assert, await srv.request('PUT', `/v1/rounds/${round.id}/ballot`, { key: srv.adminKey, body: { topic_ids: [a] } }), 403);
 
   assertInvalid(assert, await vote(m, round.id, [a, b, c]), 'topic_ids');
   assertInvalid(assert, await vote(m, round.id, [a, a]), 'topic_ids');
