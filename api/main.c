@@ -30,10 +30,14 @@ int main(int argc, char **argv)
 {
     if (argc < 2) return usage();
     int (*cmd)(struct db *, int, char **) = NULL;
-    if (!strcmp(argv[1], "serve")) cmd = cli_serve;
-    else if (!strcmp(argv[1], "migrate")) cmd = cli_migrate;
-    else if (!strcmp(argv[1], "key")) cmd = cli_key;
-    else return usage();
+    if (!strcmp(argv[1], "serve"))
+        cmd = cli_serve;
+    else if (!strcmp(argv[1], "migrate"))
+        cmd = cli_migrate;
+    else if (!strcmp(argv[1], "key"))
+        cmd = cli_key;
+    else
+        return usage();
 
     char cwd[PATH_MAX], err[512];
     if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");

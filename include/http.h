@@ -118,8 +118,7 @@ bool req_validate(struct req *r, const struct field *fields);
 /* Optional query filters: *out is NULL when absent. False after a 422
  * naming the parameter (not a UUID / not one of `choices`). */
 bool req_query_uuid(struct req *r, const char *name, const char **out);
-bool req_query_enum(struct req *r, const char *name, const char *const *choices,
-                    const char **out);
+bool req_query_enum(struct req *r, const char *name, const char *const *choices, const char **out);
 
 /* reply_json(status, body) when rc is DB_OK, else reply_db(rc). */
 void reply_result(struct req *r, enum db_rc rc, unsigned status, json_t *body);

@@ -40,9 +40,9 @@ struct wh_request {
 /* Every string is NUL-terminated; "" means absent. Parsers refuse values
  * that do not fit rather than truncating them. */
 struct wh_event {
-    char event_key[256];        /* unique per provider: its event id, or one derived from the payload */
+    char event_key[256]; /* unique per provider: its event id, or one derived from the payload */
     enum wh_kind kind;
-    char type[128];             /* the provider's own event type, kept for the record */
+    char type[128]; /* the provider's own event type, kept for the record */
     char email[255];
     char name[201];
     char subscription_ref[201]; /* subscription / order id: pledges.provider_ref */
@@ -51,12 +51,12 @@ struct wh_event {
     char payment_id[201];       /* provider's payment id (charge, invoice, refund, dispute) */
     int64_t amount_minor;       /* exact minor units; meaningful when has_amount */
     bool has_amount;
-    char currency[4];           /* ISO 4217 alphabetic, upper case */
-    char interval[8];           /* month | year | once, or "" */
-    char period_end[32];        /* RFC 3339 UTC, or "" */
-    char occurred_at[32];       /* RFC 3339 UTC, or "" (then: received time) */
-    char reason[256];           /* failure reason */
-    int64_t sequence;           /* provider's ordering stamp (Monobank modifiedDate ms), or 0 */
+    char currency[4];     /* ISO 4217 alphabetic, upper case */
+    char interval[8];     /* month | year | once, or "" */
+    char period_end[32];  /* RFC 3339 UTC, or "" */
+    char occurred_at[32]; /* RFC 3339 UTC, or "" (then: received time) */
+    char reason[256];     /* failure reason */
+    int64_t sequence;     /* provider's ordering stamp (Monobank modifiedDate ms), or 0 */
 };
 
 /* A provider. `verify` and `parse` write a short reason (never a secret)
@@ -72,8 +72,8 @@ struct wh_provider {
     char *(*ack)(const struct config *c, const struct wh_event *ev, long long now);
 };
 
-extern const struct wh_provider wh_stripe, wh_standard, wh_patreon, wh_paddle, wh_paypal,
-    wh_liqpay, wh_monobank, wh_wayforpay;
+extern const struct wh_provider wh_stripe, wh_standard, wh_patreon, wh_paddle, wh_paypal, wh_liqpay,
+    wh_monobank, wh_wayforpay;
 
 /* By URL name; NULL when unknown. */
 const struct wh_provider *wh_provider_find(const char *name);

@@ -12,8 +12,8 @@
 
 /* HMAC over data with OpenSSL EVP_MAC; digest "SHA256", "SHA1", "MD5".
  * out must hold 64 bytes; *out_len receives the MAC length. */
-bool wh_hmac(const char *digest, const void *key, size_t key_len, const void *data,
-             size_t data_len, uint8_t *out, size_t *out_len);
+bool wh_hmac(const char *digest, const void *key, size_t key_len, const void *data, size_t data_len,
+             uint8_t *out, size_t *out_len);
 /* Constant-time equality of two byte strings (false if lengths differ). */
 bool wh_equal(const void *a, size_t a_len, const void *b, size_t b_len);
 /* Hex (either case) → bytes; false on odd length / bad digit / too long. */
@@ -43,12 +43,11 @@ bool wh_fail(char *why, size_t why_len, const char *msg);
 /* Copies src into dst (size dst_len) only if it fits; else false. */
 bool wh_copy(char *dst, size_t dst_len, const char *src);
 /* dst ← the string at `path` ("data.object.id", dots between keys; a
- * segment of digits indexes an array: "items.0.price") in root; absent/null leaves "" and returns true; a non-string or a value
- * too long returns false. */
+ * segment of digits indexes an array: "items.0.price") in root; absent/null leaves "" and returns
+ * true; a non-string or a value too long returns false. */
 bool wh_json_str(json_t *root, const char *path, char *dst, size_t dst_len);
 /* wh_json_str, writing "<path> is not a string or too long" into why. */
-bool wh_field(json_t *root, const char *path, char *dst, size_t dst_len, char *why,
-              size_t why_len);
+bool wh_field(json_t *root, const char *path, char *dst, size_t dst_len, char *why, size_t why_len);
 /* The JSON value at a dotted path, or NULL. */
 json_t *wh_json_at(json_t *root, const char *path);
 /* Unix seconds (or ms when `millis`) → RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ". */

@@ -14,7 +14,8 @@ static int embed(FILE *out, const char *path, int index)
     fprintf(out, "static const char m%d[] = {", index);
     int c;
     long n = 0;
-    while ((c = fgetc(in)) != EOF) fprintf(out, "%s%d,", n++ % 20 ? "" : "\n", c);
+    while ((c = fgetc(in)) != EOF)
+        fprintf(out, "%s%d,", n++ % 20 ? "" : "\n", c);
     fprintf(out, "0};\n");
     int err = ferror(in);
     fclose(in);

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "checkout.h"
-#include "wh_common.h"
 #include "money.h"
+#include "wh_common.h"
 
 struct provider {
     const char *name;

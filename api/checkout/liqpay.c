@@ -34,10 +34,9 @@ static json_t *order_json(const struct config *c, const struct checkout_order *o
     const char *public_key = checkout_current_key(c->liqpay_public_key, keybuf, sizeof keybuf);
     if (server_url && public_key && checkout_amount(o, amount, sizeof amount))
         order = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "version", 3, "public_key",
-                          public_key, "action", recurring ? "subscribe" : "pay", "amount",
-                          amount, "currency", o->currency, "description",
-                          checkout_description(o->interval), "order_id", o->pledge_id, "server_url",
-                          server_url);
+                          public_key, "action", recurring ? "subscribe" : "pay", "amount", amount,
+                          "currency", o->currency, "description", checkout_description(o->interval),
+                          "order_id", o->pledge_id, "server_url", server_url);
     free(server_url);
     bool ok = order &&
               (!o->return_url ||

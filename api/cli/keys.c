@@ -86,9 +86,12 @@ static const char *flag(int argc, char **argv, const char *name)
 int cli_key(struct db *db, int argc, char **argv)
 {
     const char *sub = argc > 0 ? argv[0] : "";
-    if (!strcmp(sub, "create")) return key_create(db, flag(argc, argv, "--scope"), flag(argc, argv, "--name"));
+    if (!strcmp(sub, "create"))
+        return key_create(db, flag(argc, argv, "--scope"), flag(argc, argv, "--name"));
     if (!strcmp(sub, "list")) return key_list(db);
     if (!strcmp(sub, "revoke")) return key_revoke(db, argc > 1 ? argv[1] : NULL);
-    fprintf(stderr, "usage: patrond key create --scope admin|read --name NAME | key list | key revoke ID\n");
+    fprintf(
+        stderr,
+        "usage: patrond key create --scope admin|read --name NAME | key list | key revoke ID\n");
     return 2;
 }

@@ -183,8 +183,7 @@ static bool result_ok(const PGresult *res)
 /* Outside a transaction a statement that met a dead connection is retried
  * once on a fresh one (the server restarted while we were idle). Inside
  * one, the whole transaction must be retried instead. */
-enum db_rc db_exec(struct db *d, const char *sql, int n, const char *const *params,
-                   PGresult **out)
+enum db_rc db_exec(struct db *d, const char *sql, int n, const char *const *params, PGresult **out)
 {
     *out = NULL;
     d->detail[0] = d->constraint[0] = '\0';
@@ -234,8 +233,10 @@ enum db_rc db_json_one(struct db *d, const char *sql, int n, const char *const *
     *out = NULL;
     enum db_rc rc = db_exec(d, sql, n, params, &res);
     if (rc != DB_OK) return rc;
-    if (PQntuples(res) == 0) rc = DB_NOT_FOUND;
-    else if (!(*out = cell_json(res, 0))) rc = DB_ERROR;
+    if (PQntuples(res) == 0)
+        rc = DB_NOT_FOUND;
+    else if (!(*out = cell_json(res, 0)))
+        rc = DB_ERROR;
     PQclear(res);
     return rc;
 }
@@ -266,8 +267,8 @@ static void backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
-static enum db_rc txn_attempt(struct db *d, const char *actor, const char *request_id,
-                              db_txn_fn fn, void *arg)
+static enum db_rc txn_attempt(struct db *d, const char *actor, const char *request_id, db_txn_fn fn,
+                              void *arg)
 {
     enum db_rc rc = db_command(d, "BEGIN", 0, NULL);
     if (rc != DB_OK) return rc;
@@ -291,8 +292,7 @@ static enum db_rc txn_attempt(struct db *d, const char *actor, const char *reque
     return rc;
 }
 
-enum db_rc db_txn(struct db *d, const char *actor, const char *request_id, db_txn_fn fn,
-                  void *arg)
+enum db_rc db_txn(struct db *d, const char *actor, const char *request_id, db_txn_fn fn, void *arg)
 {
     for (int attempt = 0; attempt < TXN_MAX_ATTEMPTS; attempt++) {
         enum db_rc rc = txn_attempt(d, actor, request_id, fn, arg);

@@ -75,7 +75,6 @@ enum db_rc db_idem_release(struct db *db, const char *scope, const char *key)
 
 enum db_rc db_idem_expire(struct db *db)
 {
-    return db_command(db,
-                      "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'",
-                      0, NULL);
+    return db_command(
+        db, "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'", 0, NULL);
 }

@@ -33,10 +33,12 @@ static const char *applied_checksum(PGresult *applied, int version)
 
 static bool load_applied(struct db *db, PGresult **applied, FILE *out)
 {
-    enum db_rc rc = db_exec(db, "SELECT version, name, checksum,"
-                                " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                                " FROM schema_migrations ORDER BY version",
-                            0, NULL, applied);
+    enum db_rc rc =
+        db_exec(db,
+                "SELECT version, name, checksum,"
+                " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                " FROM schema_migrations ORDER BY version",
+                0, NULL, applied);
     if (rc == DB_OK) return true;
     if (out) fprintf(out, "migrate: cannot read schema_migrations: %s\n", db_last_error(db));
     return false;
@@ -74,9 +76,9 @@ static bool apply_one(struct db *db, const struct migration *m, FILE *out)
     enum db_rc rc = db_script(db, "BEGIN");
     if (rc == DB_OK) rc = db_script(db, m->sql);
     if (rc == DB_OK)
-        rc = db_command(db,
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                        3, p);
+        rc = db_command(
+            db, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3,
+            p);
     if (rc == DB_OK) rc = db_script(db, "COMMIT");
     if (rc != DB_OK) {
         fprintf(out, "migrate: %s failed: %s", m->name, db_last_error(db));
@@ -131,7 +133,8 @@ int migrate_pending(struct db *db)
 {
     PGresult *applied = NULL;
     PGresult *table = NULL;
-    if (db_exec(db, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, NULL, &table) != DB_OK)
+    if (db_exec(db, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, NULL, &table) !=
+        DB_OK)
         return MIGRATE_UNREACHABLE;
     bool exists = !strcmp(PQgetvalue(table, 0, 0), "t");
     PQclear(table);

@@ -9,9 +9,15 @@ enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
 {
     char amount[24];
     snprintf(amount, sizeof amount, "%lld", (long long)in->amount_minor);
-    const char *p[] = {in->patron_id,    amount,      in->currency,           in->interval,
-                       in->provider,     in->provider_ref, in->status ? in->status : "pending",
-                       in->current_period_end, in->tier_id};
+    const char *p[] = {in->patron_id,
+                       amount,
+                       in->currency,
+                       in->interval,
+                       in->provider,
+                       in->provider_ref,
+                       in->status ? in->status : "pending",
+                       in->current_period_end,
+                       in->tier_id};
     return db_write_json(
         db, actor, rid,
         "INSERT INTO pledges (patron_id, amount_minor, currency, interval, provider, provider_ref,"

@@ -11,10 +11,11 @@ enum db_rc db_tier_create(struct db *db, const char *actor, const char *rid,
     snprintf(amount, sizeof amount, "%lld", (long long)in->amount_minor);
     snprintf(weight, sizeof weight, "%lld", (long long)in->vote_weight);
     const char *p[] = {in->name, amount, in->currency, in->description, weight};
-    return db_write_json(db, actor, rid,
-                         "INSERT INTO tiers (name, amount_minor, currency, description, vote_weight)"
-                         " VALUES ($1, $2, $3, $4, $5) RETURNING tier_json(tiers)",
-                         5, p, out);
+    return db_write_json(
+        db, actor, rid,
+        "INSERT INTO tiers (name, amount_minor, currency, description, vote_weight)"
+        " VALUES ($1, $2, $3, $4, $5) RETURNING tier_json(tiers)",
+        5, p, out);
 }
 
 enum db_rc db_tier_get(struct db *db, const char *id, json_t **out)
@@ -43,20 +44,21 @@ enum db_rc db_tier_update(struct db *db, const char *actor, const char *rid, con
     char *doc = json_dumps(patch, JSON_COMPACT);
     if (!doc) return DB_ERROR;
     const char *p[] = {id, doc};
-    enum db_rc rc = db_write_json(
-        db, actor, rid,
-        "UPDATE tiers t SET"
-        "  name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE name END,"
-        "  amount_minor = CASE WHEN $2::jsonb ? 'amount_minor'"
-        "    THEN ($2::jsonb->>'amount_minor')::bigint ELSE amount_minor END,"
-        "  currency = CASE WHEN $2::jsonb ? 'currency' THEN $2::jsonb->>'currency' ELSE currency END,"
-        "  description = CASE WHEN $2::jsonb ? 'description'"
-        "    THEN $2::jsonb->>'description' ELSE description END,"
-        "  vote_weight = CASE WHEN $2::jsonb ? 'vote_weight'"
-        "    THEN ($2::jsonb->>'vote_weight')::integer ELSE vote_weight END,"
-        "  updated_at = now()"
-        " WHERE id = $1 RETURNING tier_json(t)",
-        2, p, out);
+    enum db_rc rc =
+        db_write_json(db, actor, rid,
+                      "UPDATE tiers t SET"
+                      "  name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE name END,"
+                      "  amount_minor = CASE WHEN $2::jsonb ? 'amount_minor'"
+                      "    THEN ($2::jsonb->>'amount_minor')::bigint ELSE amount_minor END,"
+                      "  currency = CASE WHEN $2::jsonb ? 'currency' THEN $2::jsonb->>'currency' "
+                      "ELSE currency END,"
+                      "  description = CASE WHEN $2::jsonb ? 'description'"
+                      "    THEN $2::jsonb->>'description' ELSE description END,"
+                      "  vote_weight = CASE WHEN $2::jsonb ? 'vote_weight'"
+                      "    THEN ($2::jsonb->>'vote_weight')::integer ELSE vote_weight END,"
+                      "  updated_at = now()"
+                      " WHERE id = $1 RETURNING tier_json(t)",
+                      2, p, out);
     free(doc);
     return rc;
 }
@@ -65,8 +67,8 @@ enum db_rc db_tier_delete(struct db *db, const char *actor, const char *rid, con
 {
     const char *p[] = {id};
     json_t *gone = NULL;
-    enum db_rc rc = db_write_json(db, actor, rid, "DELETE FROM tiers WHERE id = $1 RETURNING to_jsonb(id)",
-                                  1, p, &gone);
+    enum db_rc rc = db_write_json(
+        db, actor, rid, "DELETE FROM tiers WHERE id = $1 RETURNING to_jsonb(id)", 1, p, &gone);
     json_decref(gone);
     return rc;
 }

@@ -13,6 +13,8 @@ void audit_list(struct req *r)
         return;
     json_t *rows;
     enum db_rc rc = db_audit_list(r->db, entity, entity_id, limit, after, &rows);
-    if (rc == DB_OK) reply_list(r, rows, limit);
-    else reply_db(r, rc);
+    if (rc == DB_OK)
+        reply_list(r, rows, limit);
+    else
+        reply_db(r, rc);
 }

@@ -20,9 +20,10 @@ void health_ready(struct req *r)
     }
     reply_header(r, "Retry-After", "5");
     reply_problem(r, 503,
-                  pending > 0                    ? "Migrations are pending."
-                  : pending == MIGRATE_DIVERGED ? "The schema differs from this binary's migrations."
-                                                : "The database is not reachable.");
+                  pending > 0 ? "Migrations are pending."
+                  : pending == MIGRATE_DIVERGED
+                      ? "The schema differs from this binary's migrations."
+                      : "The database is not reachable.");
 }
 
 void metrics_get(struct req *r)

@@ -15,8 +15,10 @@ void payments_list(struct req *r)
     json_t *rows;
     enum db_rc rc =
         db_payment_list(r->db, patron_id, pledge_id, provider, kind, limit, after, &rows);
-    if (rc == DB_OK) reply_list(r, rows, limit);
-    else reply_db(r, rc);
+    if (rc == DB_OK)
+        reply_list(r, rows, limit);
+    else
+        reply_db(r, rc);
 }
 
 void payments_get(struct req *r)

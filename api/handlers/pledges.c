@@ -28,13 +28,37 @@ void pledges_create(struct req *r)
     struct pledge_in in = {0};
     struct field fields[] = {
         {.name = "patron_id", .type = FIELD_UUID, .required = true, .out.str = &in.patron_id},
-        {.name = "amount_minor", .type = FIELD_INT, .required = true, .min = 1, .max = cfg.max_amount_minor, .out.i64 = &in.amount_minor},
+        {.name = "amount_minor",
+         .type = FIELD_INT,
+         .required = true,
+         .min = 1,
+         .max = cfg.max_amount_minor,
+         .out.i64 = &in.amount_minor},
         {.name = "currency", .type = FIELD_CURRENCY, .required = true, .out.str = &in.currency},
-        {.name = "interval", .type = FIELD_ENUM, .required = true, .choices = pledge_intervals, .out.str = &in.interval},
-        {.name = "provider", .type = FIELD_ENUM, .required = true, .choices = providers, .out.str = &in.provider},
-        {.name = "provider_ref", .type = FIELD_STRING, .nullable = true, .min = 1, .max = 200, .out.str = &in.provider_ref},
-        {.name = "status", .type = FIELD_ENUM, .choices = creatable_statuses, .out.str = &in.status},
-        {.name = "current_period_end", .type = FIELD_TIMESTAMP, .nullable = true, .out.str = &in.current_period_end},
+        {.name = "interval",
+         .type = FIELD_ENUM,
+         .required = true,
+         .choices = pledge_intervals,
+         .out.str = &in.interval},
+        {.name = "provider",
+         .type = FIELD_ENUM,
+         .required = true,
+         .choices = providers,
+         .out.str = &in.provider},
+        {.name = "provider_ref",
+         .type = FIELD_STRING,
+         .nullable = true,
+         .min = 1,
+         .max = 200,
+         .out.str = &in.provider_ref},
+        {.name = "status",
+         .type = FIELD_ENUM,
+         .choices = creatable_statuses,
+         .out.str = &in.status},
+        {.name = "current_period_end",
+         .type = FIELD_TIMESTAMP,
+         .nullable = true,
+         .out.str = &in.current_period_end},
         {.name = "tier_id", .type = FIELD_UUID, .nullable = true, .out.str = &in.tier_id},
         {0},
     };
@@ -57,8 +81,10 @@ void pledges_list(struct req *r)
         return;
     json_t *rows;
     enum db_rc rc = db_pledge_list(r->db, patron_id, status, provider, limit, after, &rows);
-    if (rc == DB_OK) reply_list(r, rows, limit);
-    else reply_db(r, rc);
+    if (rc == DB_OK)
+        reply_list(r, rows, limit);
+    else
+        reply_db(r, rc);
 }
 
 void pledges_get(struct req *r)

@@ -7,11 +7,29 @@ void tiers_create(struct req *r)
 {
     struct tier_in in = {.vote_weight = 1};
     struct field fields[] = {
-        {.name = "name", .type = FIELD_STRING, .required = true, .min = 1, .max = 200, .out.str = &in.name},
-        {.name = "amount_minor", .type = FIELD_INT, .required = true, .min = 1, .max = cfg.max_amount_minor, .out.i64 = &in.amount_minor},
+        {.name = "name",
+         .type = FIELD_STRING,
+         .required = true,
+         .min = 1,
+         .max = 200,
+         .out.str = &in.name},
+        {.name = "amount_minor",
+         .type = FIELD_INT,
+         .required = true,
+         .min = 1,
+         .max = cfg.max_amount_minor,
+         .out.i64 = &in.amount_minor},
         {.name = "currency", .type = FIELD_CURRENCY, .required = true, .out.str = &in.currency},
-        {.name = "description", .type = FIELD_STRING, .nullable = true, .max = 2000, .out.str = &in.description},
-        {.name = "vote_weight", .type = FIELD_INT, .min = 1, .max = 1000, .out.i64 = &in.vote_weight},
+        {.name = "description",
+         .type = FIELD_STRING,
+         .nullable = true,
+         .max = 2000,
+         .out.str = &in.description},
+        {.name = "vote_weight",
+         .type = FIELD_INT,
+         .min = 1,
+         .max = 1000,
+         .out.i64 = &in.vote_weight},
         {0},
     };
     if (!req_validate(r, fields)) return;
@@ -27,8 +45,10 @@ void tiers_list(struct req *r)
     if (!req_list_params(r, &limit, &after)) return;
     json_t *rows;
     enum db_rc rc = db_tier_list(r->db, currency, limit, after, &rows);
-    if (rc == DB_OK) reply_list(r, rows, limit);
-    else reply_db(r, rc);
+    if (rc == DB_OK)
+        reply_list(r, rows, limit);
+    else
+        reply_db(r, rc);
 }
 
 void tiers_get(struct req *r)
@@ -63,6 +83,8 @@ void tiers_delete(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     enum db_rc rc = db_tier_delete(r->db, r->caller.id, r->request_id, id);
-    if (rc == DB_OK) reply_empty(r, 204);
-    else reply_db(r, rc);
+    if (rc == DB_OK)
+        reply_empty(r, 204);
+    else
+        reply_db(r, rc);
 }

@@ -13,7 +13,8 @@ const char *req_bearer_token(struct req *r)
     const char *h = req_header(r, "Authorization");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) return NULL;
     h += 7;
-    while (*h == ' ') h++;
+    while (*h == ' ')
+        h++;
     return *h ? h : NULL;
 }
 

@@ -10,7 +10,8 @@
 static bool is_json_type(const char *ct)
 {
     if (!ct) return false;
-    while (*ct == ' ') ct++;
+    while (*ct == ' ')
+        ct++;
     size_t n = strlen("application/json");
     if (strncasecmp(ct, "application/json", n) != 0) return false;
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
@@ -39,13 +40,16 @@ static void key_before(const char *body, size_t pos, char *key, size_t key_len)
 {
     key[0] = '\0';
     size_t i = pos;
-    while (i > 0 && strchr("0123456789+-.eE \t\r\n", body[i - 1])) i--;
+    while (i > 0 && strchr("0123456789+-.eE \t\r\n", body[i - 1]))
+        i--;
     if (i == 0 || body[i - 1] != ':') return;
     i--;
-    while (i > 0 && strchr(" \t\r\n", body[i - 1])) i--;
+    while (i > 0 && strchr(" \t\r\n", body[i - 1]))
+        i--;
     if (i == 0 || body[i - 1] != '"') return;
     size_t end = --i;
-    while (i > 0 && body[i - 1] != '"') i--;
+    while (i > 0 && body[i - 1] != '"')
+        i--;
     if (i == 0 || end - i >= key_len || memchr(body + i, '\\', end - i)) return;
     memcpy(key, body + i, end - i);
     key[end - i] = '\0';

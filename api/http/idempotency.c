@@ -71,10 +71,11 @@ bool idempotency_begin(struct req *r)
             return false;
         }
         return true;
-    case IDEM_REPLAY: replay(r, &rec); break;
+    case IDEM_REPLAY:
+        replay(r, &rec);
+        break;
     case IDEM_MISMATCH:
-        reply_invalid_field(r, "Idempotency-Key",
-                            "was already used with a different request body");
+        reply_invalid_field(r, "Idempotency-Key", "was already used with a different request body");
         break;
     case IDEM_IN_FLIGHT:
         reply_header(r, "Retry-After", "1");

@@ -10,20 +10,34 @@
 static const char *reason(unsigned status)
 {
     switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
     }
 }
 
@@ -128,17 +142,28 @@ void reply_db(struct req *r, enum db_rc rc)
         return;
     }
     switch (rc) {
-    case DB_OK: break;
-    case DB_NOT_FOUND: reply_problem(r, 404, "No such resource."); break;
-    case DB_CONFLICT: reply_problem(r, 409, "The request conflicts with the current state."); break;
-    case DB_INVALID: reply_problem(r, 422, "The request refers to data that does not exist or is out of range."); break;
-    case DB_FORBIDDEN: reply_problem(r, 403, "This caller may not do that."); break;
+    case DB_OK:
+        break;
+    case DB_NOT_FOUND:
+        reply_problem(r, 404, "No such resource.");
+        break;
+    case DB_CONFLICT:
+        reply_problem(r, 409, "The request conflicts with the current state.");
+        break;
+    case DB_INVALID:
+        reply_problem(r, 422, "The request refers to data that does not exist or is out of range.");
+        break;
+    case DB_FORBIDDEN:
+        reply_problem(r, 403, "This caller may not do that.");
+        break;
     case DB_RETRY:
     case DB_UNAVAILABLE:
         reply_header(r, "Retry-After", "5");
         reply_problem(r, 503, "The database is unavailable; retry shortly.");
         break;
-    case DB_ERROR: reply_problem(r, 500, "Internal error; it has been logged."); break;
+    case DB_ERROR:
+        reply_problem(r, 500, "Internal error; it has been logged.");
+        break;
     }
 }
 

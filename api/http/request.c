@@ -77,8 +77,7 @@ bool req_query_uuid(struct req *r, const char *name, const char **out)
     return false;
 }
 
-bool req_query_enum(struct req *r, const char *name, const char *const *choices,
-                    const char **out)
+bool req_query_enum(struct req *r, const char *name, const char *const *choices, const char **out)
 {
     *out = req_query(r, name);
     if (!*out) return true;
@@ -101,7 +100,8 @@ bool req_body_append(struct req *r, const char *data, size_t len, size_t limit)
     }
     if (r->body_len + len + 1 > r->body_cap) {
         size_t cap = r->body_cap ? r->body_cap : 4096;
-        while (cap < r->body_len + len + 1) cap *= 2;
+        while (cap < r->body_len + len + 1)
+            cap *= 2;
         char *grown = realloc(r->body, cap);
         if (!grown) return false;
         r->body = grown;
@@ -120,6 +120,7 @@ void req_free(struct req *r)
     json_decref(r->json);
     free(r->idem_key);
     free(r->resp);
-    for (int i = 0; i < r->nheaders; i++) free(r->headers[i].value);
+    for (int i = 0; i < r->nheaders; i++)
+        free(r->headers[i].value);
     free(r);
 }

@@ -33,8 +33,10 @@ static struct req *req_new(struct MHD_Connection *conn, const char *method, cons
     r->url = url;
     snprintf(r->path, sizeof r->path, "%s", url);
     const char *rid = req_header(r, "X-Request-Id");
-    if (rid && valid_request_id(rid)) snprintf(r->request_id, sizeof r->request_id, "%s", rid);
-    else if (!random_uuid(r->request_id)) snprintf(r->request_id, sizeof r->request_id, "-");
+    if (rid && valid_request_id(rid))
+        snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+    else if (!random_uuid(r->request_id))
+        snprintf(r->request_id, sizeof r->request_id, "-");
     return r;
 }
 
@@ -49,8 +51,11 @@ static void route(struct req *r)
     char allow[128];
     switch (router_match(routes, routes_count, r->method, r->path, &r->route, &r->params, allow,
                          sizeof allow)) {
-    case ROUTE_FOUND: return;
-    case ROUTE_NOT_FOUND: reply_problem(r, 404, "No such endpoint."); return;
+    case ROUTE_FOUND:
+        return;
+    case ROUTE_NOT_FOUND:
+        reply_problem(r, 404, "No such endpoint.");
+        return;
     case ROUTE_METHOD_NOT_ALLOWED:
         reply_header(r, "Allow", allow);
         reply_problem(r, 405, "This endpoint does not accept that method.");
@@ -103,24 +108,24 @@ static enum MHD_Result send_reply(struct req *r)
 {
     cors_decorate(r);
     struct MHD_Response *resp =
-        r->stream ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, r,
-                                                      NULL)
-                  : MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_COPY);
+        r->stream
+            ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, r, NULL)
+            : MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_COPY);
     if (!resp) return MHD_NO;
     bool ok = MHD_add_response_header(resp, "X-Request-Id", r->request_id) == MHD_YES;
     if (r->resp_type)
         ok = ok && MHD_add_response_header(resp, "Content-Type", r->resp_type) == MHD_YES;
     for (int i = 0; i < r->nheaders; i++)
-        ok = ok && MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value) == MHD_YES;
+        ok =
+            ok && MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value) == MHD_YES;
     enum MHD_Result ret = ok ? MHD_queue_response(r->conn, r->status, resp) : MHD_NO;
     MHD_destroy_response(resp);
     return ret;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)cls;
     (void)version;
@@ -172,7 +177,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
     log_warn("libmicrohttpd: %s", msg);
 }
 
@@ -182,10 +188,9 @@ struct MHD_Daemon *server_start(const struct sockaddr *addr)
     if (addr->sa_family == AF_INET6) flags |= MHD_USE_IPv6;
     return MHD_start_daemon(
         flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-        MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg.threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned int)0, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_END);
 }

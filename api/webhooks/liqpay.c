@@ -15,7 +15,6 @@
 
 #define SIGNATURE_LEN 28
 
-
 static bool configured(const struct config *c)
 {
     return wh_has_secret(c->liqpay_private_key);

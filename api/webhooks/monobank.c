@@ -16,7 +16,6 @@
 #define SIG_MAX 160
 #define PEM_MAX 1024
 
-
 static bool configured(const struct config *c)
 {
     return wh_has_secret(c->monobank_pubkey);
@@ -71,7 +70,8 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
         EVP_PKEY_free(key);
     }
     if (match) return true;
-    return wh_fail(why, why_len, usable ? "signature mismatch" : "no usable EC public key configured");
+    return wh_fail(why, why_len,
+                   usable ? "signature mismatch" : "no usable EC public key configured");
 }
 
 /* ---- parsing: amounts are integers in minor units, ccy is ISO 4217 numeric ---- */
@@ -200,7 +200,8 @@ static bool parse_invoice(json_t *root, struct wh_event *ev, char *why, size_t w
     const char *suffix = classify(ev);
     set_amount(&a, ev);
     pledge_from(reference, ev);
-    if (ev->kind != WH_IGNORED && !ev->has_amount) return wh_fail(why, why_len, "amount is missing");
+    if (ev->kind != WH_IGNORED && !ev->has_amount)
+        return wh_fail(why, why_len, "amount is missing");
     if (ev->kind == WH_PAYMENT_FAILED) {
         if (!wh_field(root, "failureReason", ev->reason, sizeof ev->reason, why, why_len))
             return false;

@@ -21,7 +21,6 @@ struct paddle_sig {
     int n_h1;
 };
 
-
 static bool configured(const struct config *c)
 {
     return wh_has_secret(c->paddle_webhook_secret);
@@ -279,7 +278,8 @@ static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why
         !wh_field(root, "event_type", ev->type, sizeof ev->type, why, why_len) ||
         !time_field(root, "occurred_at", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
         return false;
-    if (!*ev->event_key || !*ev->type) return wh_fail(why, why_len, "event has no event_id or type");
+    if (!*ev->event_key || !*ev->type)
+        return wh_fail(why, why_len, "event has no event_id or type");
     ev->kind = WH_IGNORED;
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
         if (strcmp(ev->type, handlers[i].type)) continue;

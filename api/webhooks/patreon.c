@@ -9,7 +9,6 @@
 #include "encode.h"
 #include "wh_common.h"
 
-
 static bool configured(const struct config *c)
 {
     return wh_has_secret(c->patreon_webhook_secret);
@@ -101,7 +100,8 @@ static bool money(const struct config *c, json_t *a, struct wh_event *ev, char *
     if (!wh_currency(ev->currency, c->patreon_currency ? c->patreon_currency : "USD"))
         return wh_fail(why, why_len, "PATROND_PATREON_CURRENCY is not a known currency");
     if (!wh_json_int(a, "currently_entitled_amount_cents", &cents, &present) || cents < 0)
-        return wh_fail(why, why_len, "currently_entitled_amount_cents is not a non-negative integer");
+        return wh_fail(why, why_len,
+                       "currently_entitled_amount_cents is not a non-negative integer");
     /* Nothing entitled (a free member, a deleted pledge) is no amount. */
     ev->has_amount = present && cents > 0;
     ev->amount_minor = ev->has_amount ? cents : 0;

@@ -24,7 +24,6 @@
  * retry after an outage. Older than this, no genuine delivery exists. */
 #define MAX_AGE_SECONDS (4 * 86400LL)
 
-
 static bool configured(const struct config *c)
 {
     return c->paypal_cert_file && *c->paypal_cert_file && wh_has_secret(c->paypal_webhook_id);
@@ -137,7 +136,8 @@ static bool check_certs(const char *path, const struct transmission *tr, const c
     /* The reader ends at end of file with an error queued; nobody wants it. */
     ERR_clear_error();
     if (o.match) return true;
-    if (o.certs == 0) return wh_fail(why, why_len, "no certificate readable in the PayPal cert file");
+    if (o.certs == 0)
+        return wh_fail(why, why_len, "no certificate readable in the PayPal cert file");
     if (o.current == 0) return wh_fail(why, why_len, "no current RSA certificate in the cert file");
     return wh_fail(why, why_len, "signature mismatch");
 }
@@ -265,7 +265,8 @@ static bool sale(json_t *r, struct wh_event *ev, char *why, size_t why_len)
                   why_len) ||
         !amount_at(r, "amount", "total", "currency", ev, why, why_len))
         return false;
-    if (!*ev->payment_id || !ev->has_amount) return wh_fail(why, why_len, "sale without id or amount");
+    if (!*ev->payment_id || !ev->has_amount)
+        return wh_fail(why, why_len, "sale without id or amount");
     pledge_from(r, "custom", ev);
     return true;
 }
@@ -306,7 +307,8 @@ static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why
         !wh_field(root, "event_type", ev->type, sizeof ev->type, why, why_len) ||
         !time_field(root, "create_time", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
         return false;
-    if (!*ev->event_key || !*ev->type) return wh_fail(why, why_len, "event has no id or event_type");
+    if (!*ev->event_key || !*ev->type)
+        return wh_fail(why, why_len, "event has no id or event_type");
     ev->kind = WH_IGNORED;
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
         if (strcmp(ev->type, handlers[i].type)) continue;

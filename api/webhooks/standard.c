@@ -13,7 +13,6 @@
 /* A webhook-id must fit wh_event.event_key. */
 #define ID_MAX 255
 
-
 static bool configured(const struct config *c)
 {
     return wh_has_secret(c->standard_webhook_secret);
@@ -168,7 +167,8 @@ static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why
         if (!json_is_object(data)) return wh_fail(why, why_len, "data is missing");
         if (!parse_data(data, ev, why, why_len)) return false;
         if (types[i].moves_money && (!*ev->payment_id || !ev->has_amount || !*ev->currency))
-            return wh_fail(why, why_len, "payment events need payment_id, amount_minor and currency");
+            return wh_fail(why, why_len,
+                           "payment events need payment_id, amount_minor and currency");
         ev->kind = types[i].kind;
         return true;
     }

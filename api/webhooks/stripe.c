@@ -18,7 +18,6 @@ struct stripe_sig {
     int n_v1;
 };
 
-
 static bool configured(const struct config *c)
 {
     return wh_has_secret(c->stripe_webhook_secret);

@@ -22,7 +22,6 @@ static const char *const signed_fields[N_SIGNED] = {
     "cardPan",         "transactionStatus", "reasonCode",
 };
 
-
 static bool configured(const struct config *c)
 {
     return c->wayforpay_merchant && *c->wayforpay_merchant && wh_has_secret(c->wayforpay_secret);
