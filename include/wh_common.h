@@ -35,6 +35,26 @@ int wh_secrets(const char *csv, char *buf, size_t buf_len, const char *out[2]);
 /* A buffer size for wh_secrets that any sane secret list fits. */
 #define WH_SECRET_LIST_MAX 1024
 
+/* Signature headers of the "timestamp plus hex HMAC-SHA256s" family:
+ * Stripe "t=..,v1=..,v1=.." and Paddle "ts=..;h1=..". */
+#define WH_TS_SIGS_MAX 8
+struct wh_ts_sigs {
+    long long ts;
+    bool has_ts;
+    const char *sig[WH_TS_SIGS_MAX];
+    size_t sig_len[WH_TS_SIGS_MAX];
+    int n;
+};
+/* Items separated by `sep`; the timestamp under `ts_key` (exactly once),
+ * signatures under `sig_key`, other keys ignored. With `strict`, an item
+ * without '=' makes the header malformed. No whitespace is trimmed. */
+bool wh_ts_sigs_parse(const char *h, char sep, const char *ts_key, const char *sig_key, bool strict,
+                      struct wh_ts_sigs *s);
+/* Whether hex HMAC-SHA256(secret, prefix + body) equals any signature, for
+ * any secret of the rotation list; constant-time per comparison. */
+bool wh_ts_sigs_verify(const char *secret_list, const char *prefix, const struct wh_ts_sigs *s,
+                       const struct wh_request *rq);
+
 /* Whether a secret list holds at least one usable entry. */
 bool wh_has_secret(const char *csv);
 /* Writes msg into why and returns false, for one-line failure returns. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "encode.h"
 #include "money.h"
 #include "wh_common.h"
 
@@ -386,4 +387,70 @@ bool wh_fail(char *why, size_t why_len, const char *msg)
 {
     snprintf(why, why_len, "%s", msg);
     return false;
+}
+
+static bool ts_sigs_item(const char *p, size_t len, const char *ts_key, const char *sig_key,
+                         bool strict, struct wh_ts_sigs *s)
+{
+    const char *eq = memchr(p, '=', len);
+    if (!eq) return !strict;
+    size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+    if (klen == strlen(ts_key) && !memcmp(p, ts_key, klen)) {
+        char num[16];
+        if (s->has_ts || vlen >= sizeof num) return false;
+        memcpy(num, eq + 1, vlen);
+        num[vlen] = '\0';
+        s->has_ts = wh_parse_unix(num, &s->ts);
+        return s->has_ts;
+    }
+    if (klen == strlen(sig_key) && !memcmp(p, sig_key, klen)) {
+        if (s->n == WH_TS_SIGS_MAX) return false;
+        s->sig[s->n] = eq + 1;
+        s->sig_len[s->n++] = vlen;
+    }
+    return true;
+}
+
+bool wh_ts_sigs_parse(const char *h, char sep, const char *ts_key, const char *sig_key, bool strict,
+                      struct wh_ts_sigs *s)
+{
+    memset(s, 0, sizeof *s);
+    for (const char *p = h;;) {
+        const char *end = strchr(p, sep);
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (!ts_sigs_item(p, len, ts_key, sig_key, strict, s)) return false;
+        if (!end) break;
+        p = end + 1;
+    }
+    return s->has_ts;
+}
+
+static bool ts_sigs_signed_by(const char *secret, const char *prefix, const struct wh_ts_sigs *s,
+                              const struct wh_request *rq)
+{
+    uint8_t mac[64];
+    size_t mac_len;
+    char hex[129];
+    if (!wh_hmac_prefixed("SHA256", secret, strlen(secret), prefix, rq->body, rq->body_len, mac,
+                          &mac_len))
+        return false;
+    hex_encode(mac, mac_len, hex);
+    bool match = false;
+    for (int i = 0; i < s->n; i++)
+        match |= wh_equal(hex, 2 * mac_len, s->sig[i], s->sig_len[i]);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return match;
+}
+
+bool wh_ts_sigs_verify(const char *secret_list, const char *prefix, const struct wh_ts_sigs *s,
+                       const struct wh_request *rq)
+{
+    char buf[WH_SECRET_LIST_MAX];
+    const char *keys[2];
+    int n = wh_secrets(secret_list, buf, sizeof buf, keys);
+    bool match = false;
+    for (int i = 0; i < n && !match; i++)
+        match = ts_sigs_signed_by(keys[i], prefix, s, rq);
+    OPENSSL_cleanse(buf, sizeof buf);
+    return match;
 }

@@ -1,100 +1,32 @@
 /* Stripe (reference §1): "Stripe-Signature: t=..,v1=..", HMAC-SHA256 over
  * "t.body" keyed with the whole whsec_ string, lower-case hex; every v1 is
  * tried, since Stripe signs once per active secret while one is rolled. */
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "encode.h"
 #include "wh_common.h"
-
-#define MAX_V1 8
-
-struct stripe_sig {
-    long long t;
-    bool has_t;
-    const char *v1[MAX_V1];
-    size_t v1_len[MAX_V1];
-    int n_v1;
-};
 
 static bool configured(const struct config *c)
 {
     return wh_has_secret(c->stripe_webhook_secret);
 }
 
-/* One "key=value" item of the header. Like the SDK, no whitespace is
- * trimmed and keys other than t and v1 (the v0 test scheme) are ignored. */
-static bool header_item(const char *p, size_t len, struct stripe_sig *s)
-{
-    const char *eq = memchr(p, '=', len);
-    if (!eq) return true;
-    size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
-    if (klen == 1 && p[0] == 't') {
-        char num[16];
-        if (s->has_t || vlen >= sizeof num) return false;
-        memcpy(num, eq + 1, vlen);
-        num[vlen] = '\0';
-        s->has_t = wh_parse_unix(num, &s->t);
-        return s->has_t;
-    }
-    if (klen == 2 && !memcmp(p, "v1", 2)) {
-        if (s->n_v1 == MAX_V1) return false;
-        s->v1[s->n_v1] = eq + 1;
-        s->v1_len[s->n_v1++] = vlen;
-    }
-    return true;
-}
-
-static bool parse_header(const char *h, struct stripe_sig *s)
-{
-    memset(s, 0, sizeof *s);
-    for (const char *p = h;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (!header_item(p, len, s)) return false;
-        if (!comma) break;
-        p = comma + 1;
-    }
-    return s->has_t;
-}
-
-static bool signed_by(const char *secret, const struct stripe_sig *s, const struct wh_request *rq)
-{
-    char prefix[32];
-    uint8_t mac[64];
-    size_t mac_len;
-    char hex[129];
-    snprintf(prefix, sizeof prefix, "%lld.", s->t);
-    if (!wh_hmac_prefixed("SHA256", secret, strlen(secret), prefix, rq->body, rq->body_len, mac,
-                          &mac_len))
-        return false;
-    hex_encode(mac, mac_len, hex);
-    bool match = false;
-    for (int i = 0; i < s->n_v1; i++)
-        match |= wh_equal(hex, 2 * mac_len, s->v1[i], s->v1_len[i]);
-    OPENSSL_cleanse(mac, sizeof mac);
-    return match;
-}
-
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
 {
     const char *h = rq->header(rq->ctx, "Stripe-Signature");
-    struct stripe_sig s;
+    struct wh_ts_sigs s;
     if (!h || !*h) return wh_fail(why, why_len, "missing Stripe-Signature header");
-    if (!parse_header(h, &s)) return wh_fail(why, why_len, "malformed Stripe-Signature");
-    if (s.n_v1 == 0) return wh_fail(why, why_len, "no v1 signature");
-
-    char buf[WH_SECRET_LIST_MAX];
-    const char *keys[2];
-    int n = wh_secrets(c->stripe_webhook_secret, buf, sizeof buf, keys);
-    bool match = false;
-    for (int i = 0; i < n && !match; i++)
-        match = signed_by(keys[i], &s, rq);
-    OPENSSL_cleanse(buf, sizeof buf);
-    if (!match) return wh_fail(why, why_len, "signature mismatch");
+    /* Like the SDK: items without '=' and keys other than t and v1 (the v0
+     * test scheme) are ignored. */
+    if (!wh_ts_sigs_parse(h, ',', "t", "v1", false, &s))
+        return wh_fail(why, why_len, "malformed Stripe-Signature");
+    if (s.n == 0) return wh_fail(why, why_len, "no v1 signature");
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%lld.", s.ts);
+    if (!wh_ts_sigs_verify(c->stripe_webhook_secret, prefix, &s, rq))
+        return wh_fail(why, why_len, "signature mismatch");
     /* Symmetric, stricter than the SDK: Stripe re-signs every retry. */
-    if (!wh_fresh(s.t, rq->now)) return wh_fail(why, why_len, "timestamp out of tolerance");
+    if (!wh_fresh(s.ts, rq->now)) return wh_fail(why, why_len, "timestamp out of tolerance");
     return true;
 }
 
