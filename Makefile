@@ -46,7 +46,7 @@ build/asan/patrond: $(SRCS) build/migrations.c $(wildcard include/*.h)
 	@mkdir -p build/asan
 	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $(SRCS) build/migrations.c $(PKG_LIBS)
 
-build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(wildcard include/*.h) tests/unit/check.h
+build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(wildcard include/*.h) tests/unit/check.h tests/unit/wh_fake.h
 	@mkdir -p build/unit
 	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $< $(UNIT_DEPS) $(PKG_LIBS)
 

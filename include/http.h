@@ -129,5 +129,7 @@ bool req_list_params(struct req *r, int *limit, const char **after);
 /* {"data": rows, "next_cursor": id of the last row | null}; `rows` holds
  * up to limit+1 objects with an "id" (the extra one only signals more). */
 void reply_list(struct req *r, json_t *rows, int limit);
+/* reply_list when rc is DB_OK, else reply_db(rc). */
+void reply_list_result(struct req *r, enum db_rc rc, json_t *rows, int limit);
 
 #endif

@@ -55,6 +55,22 @@ bool wh_ts_sigs_parse(const char *h, char sep, const char *ts_key, const char *s
 bool wh_ts_sigs_verify(const char *secret_list, const char *prefix, const struct wh_ts_sigs *s,
                        const struct wh_request *rq);
 
+/* Event-type dispatch shared by the JSON providers: each handler maps the
+ * object under the envelope (Stripe "data.object", PayPal "resource", ...)
+ * into the event. */
+typedef bool (*wh_json_fn)(json_t *obj, struct wh_event *ev, char *why, size_t why_len);
+struct wh_handler {
+    const char *type;
+    wh_json_fn apply;
+};
+/* Runs the handler for ev->type on the object at `path`; an event type no
+ * handler names is WH_IGNORED (recorded, no effect). */
+bool wh_dispatch(json_t *root, const char *path, const struct wh_handler *table, size_t n,
+                 struct wh_event *ev, char *why, size_t why_len);
+/* Loads the body as a JSON object and maps it with fn. */
+bool wh_parse_json(const struct wh_request *rq, struct wh_event *ev, wh_json_fn fn, char *why,
+                   size_t why_len);
+
 /* Whether a secret list holds at least one usable entry. */
 bool wh_has_secret(const char *csv);
 /* Writes msg into why and returns false, for one-line failure returns. */

@@ -56,29 +56,9 @@ LANGUAGE sql STABLE AS $$
                                    FROM topics t WHERE t.proposed_by = patron), '[]'::jsonb))
 $$;
 
-CREATE OR REPLACE FUNCTION member_export_extra(patron uuid) RETURNS jsonb
+-- Everything export adds beyond the admin record: sign-in, mail (0006) and
+-- votes.
+CREATE FUNCTION member_export_all(patron uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object(
-    'membership', patron_membership(patron),
-    'sessions', coalesce((
-      SELECT jsonb_agg(jsonb_build_object(
-               'id', s.id, 'created_at', rfc3339(s.created_at),
-               'expires_at', rfc3339(s.expires_at), 'revoked_at', rfc3339(s.revoked_at))
-             ORDER BY s.created_at, s.id)
-        FROM sessions s WHERE s.patron_id = patron), '[]'::jsonb),
-    'magic_links', coalesce((
-      SELECT jsonb_agg(jsonb_build_object(
-               'id', m.id, 'created_at', rfc3339(m.created_at),
-               'expires_at', rfc3339(m.expires_at), 'used_at', rfc3339(m.used_at))
-             ORDER BY m.created_at, m.id)
-        FROM magic_links m WHERE m.patron_id = patron), '[]'::jsonb),
-    'messages', coalesce((
-      SELECT jsonb_agg(jsonb_build_object(
-               'id', o.id, 'kind', o.kind, 'to_address', o.to_address, 'subject', o.subject,
-               'body', redact_link_token(o.body), 'created_at', rfc3339(o.created_at),
-               'attempts', o.attempts, 'sent_at', rfc3339(o.sent_at),
-               'last_error', o.last_error)
-             ORDER BY o.seq)
-        FROM outbox o WHERE o.patron_id = patron), '[]'::jsonb))
-  || patron_votes_json(patron)
+  SELECT member_export_extra(patron) || patron_votes_json(patron)
 $$;

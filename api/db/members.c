@@ -17,7 +17,7 @@ enum db_rc db_member_export(struct db *db, const char *patron_id, json_t **out)
     if (rc != DB_OK) return rc;
     const char *p[] = {patron_id};
     json_t *extra = NULL;
-    rc = db_json_one(db, "SELECT member_export_extra($1)", 1, p, &extra);
+    rc = db_json_one(db, "SELECT member_export_all($1)", 1, p, &extra);
     if (rc == DB_OK && json_object_update(*out, extra) != 0) rc = DB_ERROR;
     json_decref(extra);
     if (rc != DB_OK) {

@@ -73,7 +73,7 @@ enum db_rc db_patron_export(struct db *db, const char *id, json_t **out)
         "  'payments', coalesce((SELECT jsonb_agg(payment_json(pm) ORDER BY pm.seq)"
         "    FROM payments pm WHERE pm.patron_id = p.id"
         "      OR pm.pledge_id IN (SELECT id FROM pledges WHERE patron_id = p.id)), '[]'::jsonb),"
-        "  'exported_at', rfc3339(now())) || member_export_extra(p.id)"
+        "  'exported_at', rfc3339(now())) || member_export_all(p.id)"
         " FROM patrons p WHERE p.id = $1",
         1, p, out);
 }

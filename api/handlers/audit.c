@@ -11,10 +11,7 @@ void audit_list(struct req *r)
     if (!req_list_params(r, &limit, &after) || !req_query_enum(r, "entity", entities, &entity) ||
         !req_query_uuid(r, "entity_id", &entity_id))
         return;
-    json_t *rows;
+    json_t *rows = NULL;
     enum db_rc rc = db_audit_list(r->db, entity, entity_id, limit, after, &rows);
-    if (rc == DB_OK)
-        reply_list(r, rows, limit);
-    else
-        reply_db(r, rc);
+    reply_list_result(r, rc, rows, limit);
 }

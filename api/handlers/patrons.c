@@ -207,10 +207,7 @@ void patrons_list(struct req *r)
     if (!req_list_params(r, &limit, &after)) return;
     json_t *rows = NULL;
     enum db_rc rc = db_patron_list(r->db, q, status, limit, after, &rows);
-    if (rc == DB_OK)
-        reply_list(r, rows, limit);
-    else
-        reply_db(r, rc);
+    reply_list_result(r, rc, rows, limit);
 }
 
 void patrons_get(struct req *r)

@@ -12,13 +12,10 @@ void payments_list(struct req *r)
         !req_query_enum(r, "provider", providers, &provider) ||
         !req_query_enum(r, "kind", payment_kinds, &kind))
         return;
-    json_t *rows;
+    json_t *rows = NULL;
     enum db_rc rc =
         db_payment_list(r->db, patron_id, pledge_id, provider, kind, limit, after, &rows);
-    if (rc == DB_OK)
-        reply_list(r, rows, limit);
-    else
-        reply_db(r, rc);
+    reply_list_result(r, rc, rows, limit);
 }
 
 void payments_get(struct req *r)

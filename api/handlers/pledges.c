@@ -79,12 +79,9 @@ void pledges_list(struct req *r)
         !req_query_enum(r, "status", pledge_statuses, &status) ||
         !req_query_enum(r, "provider", providers, &provider))
         return;
-    json_t *rows;
+    json_t *rows = NULL;
     enum db_rc rc = db_pledge_list(r->db, patron_id, status, provider, limit, after, &rows);
-    if (rc == DB_OK)
-        reply_list(r, rows, limit);
-    else
-        reply_db(r, rc);
+    reply_list_result(r, rc, rows, limit);
 }
 
 void pledges_get(struct req *r)

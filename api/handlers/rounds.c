@@ -103,12 +103,9 @@ void rounds_list(struct req *r)
     if (!req_list_params(r, &limit, &after) ||
         !req_query_enum(r, "status", round_statuses, &status))
         return;
-    json_t *rows;
+    json_t *rows = NULL;
     enum db_rc rc = db_round_list(r->db, status, limit, after, &rows);
-    if (rc == DB_OK)
-        reply_list(r, rows, limit);
-    else
-        reply_db(r, rc);
+    reply_list_result(r, rc, rows, limit);
 }
 
 void rounds_get(struct req *r)

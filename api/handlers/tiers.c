@@ -43,12 +43,9 @@ void tiers_list(struct req *r)
     int limit;
     const char *after, *currency = req_query(r, "currency");
     if (!req_list_params(r, &limit, &after)) return;
-    json_t *rows;
+    json_t *rows = NULL;
     enum db_rc rc = db_tier_list(r->db, currency, limit, after, &rows);
-    if (rc == DB_OK)
-        reply_list(r, rows, limit);
-    else
-        reply_db(r, rc);
+    reply_list_result(r, rc, rows, limit);
 }
 
 void tiers_get(struct req *r)

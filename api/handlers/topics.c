@@ -70,12 +70,9 @@ void topics_list(struct req *r)
     if (!req_list_params(r, &limit, &after) ||
         !req_query_enum(r, "status", topic_statuses, &status))
         return;
-    json_t *rows;
+    json_t *rows = NULL;
     enum db_rc rc = db_topic_list(r->db, status, limit, after, &rows);
-    if (rc == DB_OK)
-        reply_list(r, rows, limit);
-    else
-        reply_db(r, rc);
+    reply_list_result(r, rc, rows, limit);
 }
 
 void topics_get(struct req *r)

@@ -124,10 +124,7 @@ void webhook_events_list(struct req *r)
         return;
     json_t *rows = NULL;
     enum db_rc rc = db_webhook_event_list(r->db, status, provider, limit, after, &rows);
-    if (rc == DB_OK)
-        reply_list(r, rows, limit);
-    else
-        reply_db(r, rc);
+    reply_list_result(r, rc, rows, limit);
 }
 
 void webhook_events_get(struct req *r)

@@ -204,3 +204,11 @@ void reply_result(struct req *r, enum db_rc rc, unsigned status, json_t *body)
         reply_db(r, rc);
     }
 }
+
+void reply_list_result(struct req *r, enum db_rc rc, json_t *rows, int limit)
+{
+    if (rc == DB_OK)
+        reply_list(r, rows, limit);
+    else
+        reply_db(r, rc);
+}

@@ -454,3 +454,29 @@ bool wh_ts_sigs_verify(const char *secret_list, const char *prefix, const struct
     OPENSSL_cleanse(buf, sizeof buf);
     return match;
 }
+
+bool wh_dispatch(json_t *root, const char *path, const struct wh_handler *table, size_t n,
+                 struct wh_event *ev, char *why, size_t why_len)
+{
+    ev->kind = WH_IGNORED;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ev->type, table[i].type)) continue;
+        json_t *obj = wh_json_at(root, path);
+        if (!json_is_object(obj)) {
+            snprintf(why, why_len, "%s is missing", path);
+            return false;
+        }
+        return table[i].apply(obj, ev, why, why_len);
+    }
+    return true;
+}
+
+bool wh_parse_json(const struct wh_request *rq, struct wh_event *ev, wh_json_fn fn, char *why,
+                   size_t why_len)
+{
+    json_t *root = wh_json_load(rq, why, why_len);
+    if (!root) return false;
+    bool ok = fn(root, ev, why, why_len);
+    json_decref(root);
+    return ok;
+}

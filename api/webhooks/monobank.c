@@ -215,11 +215,7 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
 {
     (void)c;
     memset(ev, 0, sizeof *ev);
-    json_t *root = wh_json_load(rq, why, why_len);
-    if (!root) return false;
-    bool ok = parse_invoice(root, ev, why, why_len);
-    json_decref(root);
-    return ok;
+    return wh_parse_json(rq, ev, parse_invoice, why, why_len);
 }
 
 const struct wh_provider wh_monobank = {

@@ -191,10 +191,7 @@ static bool adjustment(json_t *d, struct wh_event *ev, char *why, size_t why_len
     return true;
 }
 
-static const struct {
-    const char *type;
-    bool (*apply)(json_t *d, struct wh_event *ev, char *why, size_t why_len);
-} handlers[] = {
+static const struct wh_handler handlers[] = {
     {"subscription.created", subscription_started},
     {"subscription.activated", subscription_started},
     {"subscription.canceled", subscription_canceled},
@@ -212,14 +209,8 @@ static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why
         return false;
     if (!*ev->event_key || !*ev->type)
         return wh_fail(why, why_len, "event has no event_id or type");
-    ev->kind = WH_IGNORED;
-    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
-        if (strcmp(ev->type, handlers[i].type)) continue;
-        json_t *d = wh_json_at(root, "data");
-        if (!json_is_object(d)) return wh_fail(why, why_len, "data is missing");
-        return handlers[i].apply(d, ev, why, why_len);
-    }
-    return true;
+    return wh_dispatch(root, "data", handlers, sizeof handlers / sizeof handlers[0], ev, why,
+                       why_len);
 }
 
 static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
@@ -227,11 +218,7 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
 {
     (void)c;
     memset(ev, 0, sizeof *ev);
-    json_t *root = wh_json_load(rq, why, why_len);
-    if (!root) return false;
-    bool ok = parse_event(root, ev, why, why_len);
-    json_decref(root);
-    return ok;
+    return wh_parse_json(rq, ev, parse_event, why, why_len);
 }
 
 const struct wh_provider wh_paddle = {

@@ -288,10 +288,7 @@ static bool sale_refunded(json_t *r, struct wh_event *ev, char *why, size_t why_
 /* SUSPENDED stops the charges as CANCELLED does; a later ACTIVATED
  * (reactivation) comes as its own event. Reversals and disputes have no
  * verified payload paths (reference §4.5) and are only recorded. */
-static const struct {
-    const char *type;
-    bool (*apply)(json_t *r, struct wh_event *ev, char *why, size_t why_len);
-} handlers[] = {
+static const struct wh_handler handlers[] = {
     {"BILLING.SUBSCRIPTION.ACTIVATED", subscription_activated},
     {"BILLING.SUBSCRIPTION.PAYMENT.FAILED", subscription_payment_failed},
     {"BILLING.SUBSCRIPTION.CANCELLED", subscription_ended},
@@ -309,14 +306,8 @@ static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why
         return false;
     if (!*ev->event_key || !*ev->type)
         return wh_fail(why, why_len, "event has no id or event_type");
-    ev->kind = WH_IGNORED;
-    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
-        if (strcmp(ev->type, handlers[i].type)) continue;
-        json_t *r = wh_json_at(root, "resource");
-        if (!json_is_object(r)) return wh_fail(why, why_len, "resource is missing");
-        return handlers[i].apply(r, ev, why, why_len);
-    }
-    return true;
+    return wh_dispatch(root, "resource", handlers, sizeof handlers / sizeof handlers[0], ev, why,
+                       why_len);
 }
 
 static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
@@ -324,11 +315,7 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
 {
     (void)c;
     memset(ev, 0, sizeof *ev);
-    json_t *root = wh_json_load(rq, why, why_len);
-    if (!root) return false;
-    bool ok = parse_event(root, ev, why, why_len);
-    json_decref(root);
-    return ok;
+    return wh_parse_json(rq, ev, parse_event, why, why_len);
 }
 
 const struct wh_provider wh_paypal = {

@@ -184,11 +184,7 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
     const char *id = rq->header(rq->ctx, "webhook-id");
     if (!id || !*id || !wh_copy(ev->event_key, sizeof ev->event_key, id))
         return wh_fail(why, why_len, "webhook-id missing or too long");
-    json_t *root = wh_json_load(rq, why, why_len);
-    if (!root) return false;
-    bool ok = parse_event(root, ev, why, why_len);
-    json_decref(root);
-    return ok;
+    return wh_parse_json(rq, ev, parse_event, why, why_len);
 }
 
 const struct wh_provider wh_standard = {

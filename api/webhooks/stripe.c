@@ -304,10 +304,7 @@ static bool dispute_closed(json_t *o, struct wh_event *ev, char *why, size_t why
     return true;
 }
 
-static const struct {
-    const char *type;
-    bool (*apply)(json_t *o, struct wh_event *ev, char *why, size_t why_len);
-} handlers[] = {
+static const struct wh_handler handlers[] = {
     {"checkout.session.completed", checkout_completed},
     {"checkout.session.async_payment_succeeded", checkout_completed},
     {"invoice.paid", invoice_paid},
@@ -328,14 +325,8 @@ static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why
         !unix_time(root, "created", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
         return false;
     if (!*ev->event_key || !*ev->type) return wh_fail(why, why_len, "event has no id or type");
-    ev->kind = WH_IGNORED;
-    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
-        if (strcmp(ev->type, handlers[i].type)) continue;
-        json_t *o = wh_json_at(root, "data.object");
-        if (!json_is_object(o)) return wh_fail(why, why_len, "data.object is missing");
-        return handlers[i].apply(o, ev, why, why_len);
-    }
-    return true;
+    return wh_dispatch(root, "data.object", handlers, sizeof handlers / sizeof handlers[0], ev, why,
+                       why_len);
 }
 
 static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
@@ -343,11 +334,7 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
 {
     (void)c;
     memset(ev, 0, sizeof *ev);
-    json_t *root = wh_json_load(rq, why, why_len);
-    if (!root) return false;
-    bool ok = parse_event(root, ev, why, why_len);
-    json_decref(root);
-    return ok;
+    return wh_parse_json(rq, ev, parse_event, why, why_len);
 }
 
 const struct wh_provider wh_stripe = {

@@ -12,77 +12,7 @@
 #include "webhook.h"
 #include "wh_common.h"
 
-/* ---- a fake request ---- */
-
-#define MAX_HEADERS 6
-static const char *header_names[MAX_HEADERS], *header_values[MAX_HEADERS];
-static int nheaders;
-
-static const char *lookup(void *ctx, const char *name)
-{
-    (void)ctx;
-    for (int i = 0; i < nheaders; i++)
-        if (!strcasecmp(header_names[i], name)) return header_values[i];
-    return NULL;
-}
-
-static void headers_reset(void)
-{
-    nheaders = 0;
-}
-
-static void header(const char *name, const char *value)
-{
-    if (nheaders < MAX_HEADERS) {
-        header_names[nheaders] = name;
-        header_values[nheaders++] = value;
-    }
-}
-
-static char why[256];
-
-static bool verify_n(const struct wh_provider *p, const char *body, size_t len, long long now)
-{
-    struct wh_request rq = {body, len, lookup, NULL, now};
-    why[0] = '\0';
-    return p->verify(&cfg, &rq, why, sizeof why);
-}
-
-static bool verify(const struct wh_provider *p, const char *body, long long now)
-{
-    return verify_n(p, body, strlen(body), now);
-}
-
-static bool parse(const struct wh_provider *p, const char *body, struct wh_event *ev)
-{
-    struct wh_request rq = {body, strlen(body), lookup, NULL, 0};
-    why[0] = '\0';
-    return p->parse(&cfg, &rq, ev, why, sizeof why);
-}
-
-/* JSON written with ' for " so the payloads below read cleanly. */
-static char json_buf[4096];
-static const char *J(const char *text)
-{
-    size_t i = 0;
-    for (; text[i] && i + 1 < sizeof json_buf; i++)
-        json_buf[i] = text[i] == '\'' ? '"' : text[i];
-    json_buf[i] = '\0';
-    return json_buf;
-}
-
-static char *read_fixture(const char *name, size_t *len)
-{
-    char path[256];
-    snprintf(path, sizeof path, "tests/fixtures/webhooks/%s", name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = malloc(4096);
-    *len = buf ? fread(buf, 1, 4095, f) : 0;
-    if (buf) buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
+#include "wh_fake.h"
 
 /* The secrets are arrays: cfg's fields are not const. */
 static char stripe_secret[] = "whsec_test_secret";

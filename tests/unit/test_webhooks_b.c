@@ -14,84 +14,7 @@
 #include "webhook.h"
 #include "wh_common.h"
 
-/* ---- a fake request ---- */
-
-#define MAX_HEADERS 6
-static const char *header_names[MAX_HEADERS], *header_values[MAX_HEADERS];
-static int nheaders;
-
-static const char *lookup(void *ctx, const char *name)
-{
-    (void)ctx;
-    for (int i = 0; i < nheaders; i++)
-        if (!strcasecmp(header_names[i], name)) return header_values[i];
-    return NULL;
-}
-
-/* Sets (or replaces, or with NULL removes) a header. */
-static void header(const char *name, const char *value)
-{
-    for (int i = 0; i < nheaders; i++) {
-        if (strcasecmp(header_names[i], name)) continue;
-        if (value) {
-            header_values[i] = value;
-        } else {
-            header_names[i] = header_names[--nheaders];
-            header_values[i] = header_values[nheaders];
-        }
-        return;
-    }
-    if (value && nheaders < MAX_HEADERS) {
-        header_names[nheaders] = name;
-        header_values[nheaders++] = value;
-    }
-}
-
-static struct config conf;
-static char why[256];
-
-static bool verify_n(const struct wh_provider *p, const char *body, size_t len, long long now)
-{
-    struct wh_request rq = {body, len, lookup, NULL, now};
-    why[0] = '\0';
-    return p->verify(&conf, &rq, why, sizeof why);
-}
-
-static bool verify(const struct wh_provider *p, const char *body, long long now)
-{
-    return verify_n(p, body, strlen(body), now);
-}
-
-static bool parse(const struct wh_provider *p, const char *body, struct wh_event *ev)
-{
-    struct wh_request rq = {body, strlen(body), lookup, NULL, 0};
-    why[0] = '\0';
-    return p->parse(&conf, &rq, ev, why, sizeof why);
-}
-
-/* JSON written with ' for " so the payloads below read cleanly. */
-static char json_buf[4096];
-static const char *J(const char *text)
-{
-    size_t i = 0;
-    for (; text[i] && i + 1 < sizeof json_buf; i++)
-        json_buf[i] = text[i] == '\'' ? '"' : text[i];
-    json_buf[i] = '\0';
-    return json_buf;
-}
-
-static char *read_fixture(const char *name, size_t *len)
-{
-    char path[256];
-    snprintf(path, sizeof path, "tests/fixtures/webhooks/%s", name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = malloc(8192);
-    *len = buf ? fread(buf, 1, 8191, f) : 0;
-    if (buf) buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
+#include "wh_fake.h"
 
 /* ---- PayPal: the SDK fixture (§13.4) ---- */
 
@@ -121,9 +44,9 @@ static void test_paypal_verify(void)
     char *body = read_fixture("paypal-body.json", &len);
     CHECK(body && len == 1288);
     if (!body) return;
-    conf.paypal_webhook_id = "4JH86294D6297924G";
-    conf.paypal_cert_file = "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
-    CHECK(wh_paypal.configured(&conf));
+    cfg.paypal_webhook_id = "4JH86294D6297924G";
+    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
+    CHECK(wh_paypal.configured(&cfg));
     paypal_headers();
 
     CHECK(verify_n(&wh_paypal, body, len, PAYPAL_TIME));
@@ -142,11 +65,11 @@ static void test_paypal_verify(void)
     CHECK(!verify_n(&wh_paypal, body, len - 1, PAYPAL_TIME));
 
     /* The webhook id is signed; either of two configured ids may match. */
-    conf.paypal_webhook_id = "WH-0G2756385H040842W-5Y612302CV158622M";
+    cfg.paypal_webhook_id = "WH-0G2756385H040842W-5Y612302CV158622M";
     CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
-    conf.paypal_webhook_id = "1AB23456CD7890123E, 4JH86294D6297924G";
+    cfg.paypal_webhook_id = "1AB23456CD7890123E, 4JH86294D6297924G";
     CHECK(verify_n(&wh_paypal, body, len, PAYPAL_TIME));
-    conf.paypal_webhook_id = "4JH86294D6297924G";
+    cfg.paypal_webhook_id = "4JH86294D6297924G";
 
     /* The signed fields themselves. */
     header("PAYPAL-TRANSMISSION-ID", "dfb3be50-fd74-11e4-8bf3-77339302725c");
@@ -164,30 +87,30 @@ static void test_paypal_certs(void)
     char *body = read_fixture("paypal-body.json", &len);
     if (!body) return;
     paypal_headers();
-    conf.paypal_cert_file = "tests/fixtures/webhooks/paypal-other-cert.pem";
+    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-other-cert.pem";
     CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
     CHECK_EQ_STR(why, "signature mismatch");
     /* Two certificates in the file (PayPal's rotation): any may match. */
-    conf.paypal_cert_file = "tests/fixtures/webhooks/paypal-two-certs.pem";
+    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-two-certs.pem";
     CHECK(verify_n(&wh_paypal, body, len, PAYPAL_TIME));
-    conf.paypal_cert_file = "tests/fixtures/webhooks/no-such-file.pem";
+    cfg.paypal_cert_file = "tests/fixtures/webhooks/no-such-file.pem";
     CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
     CHECK_EQ_STR(why, "no certificate readable in the PayPal cert file");
-    conf.paypal_cert_file = "tests/fixtures/webhooks/paypal-body.json";
+    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-body.json";
     CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
     /* The certificate expired in 2017: it no longer vouches for anything. */
-    conf.paypal_cert_file = "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
+    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
     CHECK(!verify_n(&wh_paypal, body, len, 1500000000LL));
     CHECK_EQ_STR(why, "no current RSA certificate in the cert file");
 
-    conf.paypal_cert_file = NULL;
-    CHECK(!wh_paypal.configured(&conf));
+    cfg.paypal_cert_file = NULL;
+    CHECK(!wh_paypal.configured(&cfg));
     CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
-    conf.paypal_cert_file = "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
-    conf.paypal_webhook_id = " , ";
-    CHECK(!wh_paypal.configured(&conf));
+    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
+    cfg.paypal_webhook_id = " , ";
+    CHECK(!wh_paypal.configured(&cfg));
     CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
-    conf.paypal_webhook_id = "4JH86294D6297924G";
+    cfg.paypal_webhook_id = "4JH86294D6297924G";
     free(body);
 }
 
@@ -437,8 +360,8 @@ static void test_monobank_official(void)
     char *body = read_fixture("monobank-body.json", &len);
     CHECK(body && len == 582);
     if (!body) return;
-    conf.monobank_pubkey = (char *)mono_pubkey;
-    CHECK(wh_monobank.configured(&conf));
+    cfg.monobank_pubkey = (char *)mono_pubkey;
+    CHECK(wh_monobank.configured(&cfg));
     nheaders = 0;
     header("X-Sign", mono_sign);
     CHECK(verify_n(&wh_monobank, body, len, 0));
@@ -480,26 +403,26 @@ static void test_monobank_keys(void)
     nheaders = 0;
     header("X-Sign", mono_sign);
 
-    conf.monobank_pubkey = ec_served;
+    cfg.monobank_pubkey = ec_served;
     CHECK(!verify_n(&wh_monobank, body, len, 0));
     CHECK_EQ_STR(why, "signature mismatch");
     /* Rotation: the official key second. */
     snprintf(list, sizeof list, "%s,%s", ec_served, mono_pubkey);
-    conf.monobank_pubkey = list;
+    cfg.monobank_pubkey = list;
     CHECK(verify_n(&wh_monobank, body, len, 0));
     /* A broken entry is skipped, not fatal. */
     snprintf(list, sizeof list, "bm90IGEgUEVN,%s", mono_pubkey);
     CHECK(verify_n(&wh_monobank, body, len, 0));
-    conf.monobank_pubkey = "bm90IGEgUEVN";
+    cfg.monobank_pubkey = "bm90IGEgUEVN";
     CHECK(!verify_n(&wh_monobank, body, len, 0));
     CHECK_EQ_STR(why, "no usable EC public key configured");
-    conf.monobank_pubkey = "%%%";
+    cfg.monobank_pubkey = "%%%";
     CHECK(!verify_n(&wh_monobank, body, len, 0));
-    conf.monobank_pubkey = rsa_served;
+    cfg.monobank_pubkey = rsa_served;
     CHECK(!verify_n(&wh_monobank, body, len, 0));
     CHECK_EQ_STR(why, "no usable EC public key configured");
-    conf.monobank_pubkey = NULL;
-    CHECK(!wh_monobank.configured(&conf));
+    cfg.monobank_pubkey = NULL;
+    CHECK(!wh_monobank.configured(&cfg));
     CHECK(!verify_n(&wh_monobank, body, len, 0));
 
     /* A body of our own, signed with our own key. */
@@ -508,9 +431,9 @@ static void test_monobank_keys(void)
                          "'modifiedDate':'2024-01-01T00:00:00Z'}");
     CHECK(sign_body(ec, mine, sign));
     header("X-Sign", sign);
-    conf.monobank_pubkey = ec_served;
+    cfg.monobank_pubkey = ec_served;
     CHECK(verify(&wh_monobank, mine, 0));
-    conf.monobank_pubkey = (char *)mono_pubkey;
+    cfg.monobank_pubkey = (char *)mono_pubkey;
     CHECK(!verify(&wh_monobank, mine, 0));
 out:
     EVP_PKEY_free(ec);
@@ -669,9 +592,9 @@ static const char *liqpay_signed(const char *json, const char *key)
 
 static void test_liqpay_verify(void)
 {
-    conf.liqpay_private_key = "sandbox_private_key_test";
-    conf.liqpay_public_key = NULL;
-    CHECK(wh_liqpay.configured(&conf));
+    cfg.liqpay_private_key = "sandbox_private_key_test";
+    cfg.liqpay_public_key = NULL;
+    CHECK(wh_liqpay.configured(&cfg));
     nheaders = 0;
     CHECK(verify(&wh_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
     /* Fields in either order, extra fields ignored. */
@@ -690,11 +613,11 @@ static void test_liqpay_verify(void)
     CHECK_EQ_STR(why, "signature mismatch");
     CHECK(!verify(&wh_liqpay, liqpay_form(liqpay_data, "JY9xJnBFkmS+vDHxo6U0lkYmMHQ"), 0));
 
-    conf.liqpay_private_key = "sandbox_private_key_other";
+    cfg.liqpay_private_key = "sandbox_private_key_other";
     CHECK(!verify(&wh_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
-    conf.liqpay_private_key = "sandbox_private_key_other, sandbox_private_key_test";
+    cfg.liqpay_private_key = "sandbox_private_key_other, sandbox_private_key_test";
     CHECK(verify(&wh_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
-    conf.liqpay_private_key = "sandbox_private_key_test";
+    cfg.liqpay_private_key = "sandbox_private_key_test";
 
     CHECK(!verify(&wh_liqpay, "data=abc", 0));
     CHECK_EQ_STR(why, "missing data or signature field");
@@ -707,10 +630,10 @@ static void test_liqpay_verify(void)
     CHECK(!verify(&wh_liqpay, J("{'data':'x','signature':'y'}"), 0));
     CHECK(!verify(&wh_liqpay, "", 0));
 
-    conf.liqpay_private_key = NULL;
-    CHECK(!wh_liqpay.configured(&conf));
+    cfg.liqpay_private_key = NULL;
+    CHECK(!wh_liqpay.configured(&cfg));
     CHECK(!verify(&wh_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
-    conf.liqpay_private_key = "sandbox_private_key_test";
+    cfg.liqpay_private_key = "sandbox_private_key_test";
 }
 
 static void test_liqpay_parse(void)
@@ -808,14 +731,14 @@ static void test_liqpay_parse_refused(void)
     CHECK(!parse(&wh_liqpay, liqpay_form("!!!!", "x"), &ev));
     CHECK_EQ_STR(why, "data is not base64");
 
-    conf.liqpay_public_key = "sandbox_i000";
+    cfg.liqpay_public_key = "sandbox_i000";
     const char *other = "{'public_key':'sandbox_i999','payment_id':1,'status':'success',"
                         "'order_id':'p','amount':1,'currency':'UAH'}";
     CHECK(!parse(&wh_liqpay, liqpay_signed(other, "k"), &ev));
     CHECK_EQ_STR(why, "public_key is not ours");
-    conf.liqpay_public_key = "sandbox_i000,sandbox_i999";
+    cfg.liqpay_public_key = "sandbox_i000,sandbox_i999";
     CHECK(parse(&wh_liqpay, liqpay_signed(other, "k"), &ev));
-    conf.liqpay_public_key = NULL;
+    cfg.liqpay_public_key = NULL;
 }
 
 /* ---- WayForPay: the worked example (§13.9) ---- */
@@ -840,9 +763,9 @@ static const char *wfp(const char *sig, const char *amount, const char *status, 
 
 static void test_wayforpay_verify(void)
 {
-    conf.wayforpay_merchant = "test_merch_n1";
-    conf.wayforpay_secret = "flk3409refn54t54t*FNJRET";
-    CHECK(wh_wayforpay.configured(&conf));
+    cfg.wayforpay_merchant = "test_merch_n1";
+    cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET";
+    CHECK(wh_wayforpay.configured(&cfg));
     nheaders = 0;
     CHECK(verify(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
     /* PHP prints 100.00 as "100"; a string amount and reasonCode read the same. */
@@ -865,18 +788,18 @@ static void test_wayforpay_verify(void)
     CHECK(!verify(&wh_wayforpay, J("{'merchantAccount':'test_merch_n1'}"), 0));
     CHECK(!verify(&wh_wayforpay, "merchantAccount=test_merch_n1", 0));
 
-    conf.wayforpay_merchant = "other_merchant";
+    cfg.wayforpay_merchant = "other_merchant";
     CHECK(!verify(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
     CHECK_EQ_STR(why, "merchantAccount is not ours");
-    conf.wayforpay_merchant = "test_merch_n1";
-    conf.wayforpay_secret = "another-secret";
+    cfg.wayforpay_merchant = "test_merch_n1";
+    cfg.wayforpay_secret = "another-secret";
     CHECK(!verify(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
-    conf.wayforpay_secret = "another-secret,flk3409refn54t54t*FNJRET";
+    cfg.wayforpay_secret = "another-secret,flk3409refn54t54t*FNJRET";
     CHECK(verify(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
-    conf.wayforpay_secret = NULL;
-    CHECK(!wh_wayforpay.configured(&conf));
+    cfg.wayforpay_secret = NULL;
+    CHECK(!wh_wayforpay.configured(&cfg));
     CHECK(!verify(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
-    conf.wayforpay_secret = "flk3409refn54t54t*FNJRET";
+    cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET";
 }
 
 static void test_wayforpay_parse(void)
@@ -935,23 +858,23 @@ static void test_wayforpay_ack(void)
     struct wh_event ev;
     memset(&ev, 0, sizeof ev);
     strcpy(ev.subscription_ref, "DH1700000000");
-    conf.wayforpay_secret = "flk3409refn54t54t*FNJRET";
-    char *reply = wh_wayforpay.ack(&conf, &ev, 1700000100);
+    cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET";
+    char *reply = wh_wayforpay.ack(&cfg, &ev, 1700000100);
     CHECK_EQ_STR(reply, "{\"orderReference\":\"DH1700000000\",\"status\":\"accept\","
                         "\"time\":1700000100,\"signature\":\"e874f6966cd204abf15badd20cc5bd8d\"}");
     free(reply);
     /* The first listed secret is the current one. */
-    conf.wayforpay_secret = "flk3409refn54t54t*FNJRET,older-secret";
-    reply = wh_wayforpay.ack(&conf, &ev, 1700000100);
+    cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET,older-secret";
+    reply = wh_wayforpay.ack(&cfg, &ev, 1700000100);
     CHECK(reply && strstr(reply, "e874f6966cd204abf15badd20cc5bd8d"));
     free(reply);
-    conf.wayforpay_secret = "older-secret,flk3409refn54t54t*FNJRET";
-    reply = wh_wayforpay.ack(&conf, &ev, 1700000100);
+    cfg.wayforpay_secret = "older-secret,flk3409refn54t54t*FNJRET";
+    reply = wh_wayforpay.ack(&cfg, &ev, 1700000100);
     CHECK(reply && !strstr(reply, "e874f6966cd204abf15badd20cc5bd8d"));
     free(reply);
-    conf.wayforpay_secret = "flk3409refn54t54t*FNJRET";
+    cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET";
     ev.subscription_ref[0] = '\0';
-    CHECK(wh_wayforpay.ack(&conf, &ev, 1700000100) == NULL);
+    CHECK(wh_wayforpay.ack(&cfg, &ev, 1700000100) == NULL);
     CHECK(wh_paypal.ack == NULL && wh_liqpay.ack == NULL && wh_monobank.ack == NULL);
 }
 
