@@ -15,6 +15,17 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [[ ${1:-} == --test ]]; then
   command -v node >/dev/null || need+=(nodejs)
   command -v npm >/dev/null || need+=(npm)
+  command -v chromium >/dev/null || need+=(chromium)
+  command -v nginx >/dev/null || need+=(nginx)
+  command -v clang-14 >/dev/null || need+=(clang-14)
+  [[ -n $(ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null) ]] || need+=(libclang-rt-14-dev)
+fi
+if [[ ${1:-} == --bench ]]; then
+  command -v wrk >/dev/null || need+=(wrk)
+  command -v nginx >/dev/null || need+=(nginx)
+  command -v node >/dev/null || need+=(nodejs)
+  command -v npm >/dev/null || need+=(npm)
+  command -v pgbench >/dev/null || need+=(postgresql-client)
 fi
 
 ((${#need[@]} == 0)) && exit 0
