@@ -62,12 +62,27 @@ const char *db_last_error(struct db *db);
 enum db_rc db_write_json(struct db *db, const char *actor, const char *request_id, const char *sql,
                          int n, const char *const *params, json_t **out);
 
+/* One statement that is a transaction by itself (autocommit), which saves
+ * the BEGIN and COMMIT round trips of db_write_json on hot paths. Only for
+ * statements that are safe to run twice: one whose connection died is
+ * sent again, and it may have committed the first time. Retried on
+ * serialization failures and deadlocks. Nothing is audited. */
+enum db_rc db_call_json(struct db *db, const char *sql, int n, const char *const *params,
+                        json_t **out);
+
 /* The message of a domain error raised in SQL with SQLSTATE PTnnn (worded
  * for the client), or NULL. */
 const char *db_last_detail(struct db *db);
 
 /* Constraint name of the last DB_CONFLICT/DB_INVALID, or "". */
 const char *db_last_constraint(struct db *db);
+/* The connection itself, connected if need be (NULL when the database
+ * cannot be reached), for the one job that waits on its socket (LISTEN).
+ * *fresh tells whether it was (re)connected by this call. */
+PGconn *db_pg(struct db *db, bool *fresh);
+/* Closes the connection after the caller found it broken. */
+void db_disconnect(struct db *db);
+
 /* Connections currently checked out (executing), for /metrics. */
 int db_in_use(void);
 /* Errors since start, for /metrics. */

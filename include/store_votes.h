@@ -53,8 +53,8 @@ enum db_rc db_round_current_tally(struct db *db, json_t **out);
 enum db_rc db_rounds_settle(struct db *db, int batch, int *frozen);
 
 /* api/db/ballots.c */
-enum db_rc db_ballot_put(struct db *db, const char *rid, const char *round_id,
-                         const char *patron_id, json_t *topic_ids, json_t **out);
+enum db_rc db_ballot_put(struct db *db, const char *round_id, const char *patron_id,
+                         json_t *topic_ids, json_t **out);
 enum db_rc db_ballot_get(struct db *db, const char *round_id, const char *patron_id, json_t **out);
 enum db_rc db_ballot_delete(struct db *db, const char *rid, const char *round_id,
                             const char *patron_id);

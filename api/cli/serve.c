@@ -11,6 +11,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "server.h"
+#include "tally_notify.h"
 
 static bool listen_addr(struct sockaddr_storage *ss)
 {
@@ -82,6 +83,11 @@ int cli_serve(struct db *db, int argc, char **argv)
         MHD_stop_daemon(d);
         return 1;
     }
+    if (!tally_notify_start()) {
+        MHD_stop_daemon(d);
+        jobs_stop();
+        return 1;
+    }
     log_info("patrond listening on %s:%u with %u threads", cfg.listen_host, cfg.listen_port,
              cfg.threads);
     int sig = 0;
@@ -89,6 +95,7 @@ int cli_serve(struct db *db, int argc, char **argv)
     log_info("signal %d: finishing in-flight requests", sig);
     MHD_quiesce_daemon(d);
     MHD_stop_daemon(d);
+    tally_notify_stop();
     jobs_stop();
     log_info("stopped");
     return 0;

@@ -1,18 +1,21 @@
 /* Ballots: each write replaces the ballot and moves the running totals in
- * the same transaction (ballot_put/ballot_delete in 0007_votes.sql). */
+ * one statement (ballot_put/ballot_delete in migrations), which is its own
+ * transaction. Putting the same ballot twice changes nothing, so a put may
+ * be resent after a lost connection. */
 #include <stdlib.h>
 
 #include "store_votes.h"
+#include "tally_notify.h"
 
-enum db_rc db_ballot_put(struct db *db, const char *rid, const char *round_id,
-                         const char *patron_id, json_t *topic_ids, json_t **out)
+enum db_rc db_ballot_put(struct db *db, const char *round_id, const char *patron_id,
+                         json_t *topic_ids, json_t **out)
 {
     char *ids = json_dumps(topic_ids, JSON_COMPACT);
     if (!ids) return DB_ERROR;
     const char *p[] = {round_id, patron_id, ids};
-    enum db_rc rc =
-        db_write_json(db, NULL, rid, "SELECT ballot_put($1, $2, json_uuids($3))", 3, p, out);
+    enum db_rc rc = db_call_json(db, "SELECT ballot_put($1, $2, json_uuids($3))", 3, p, out);
     free(ids);
+    if (rc == DB_OK) tally_changed();
     return rc;
 }
 
@@ -25,6 +28,8 @@ enum db_rc db_ballot_get(struct db *db, const char *round_id, const char *patron
                        2, p, out);
 }
 
+/* Not resent: a withdrawal that committed before its answer was lost
+ * would come back "no ballot". */
 enum db_rc db_ballot_delete(struct db *db, const char *rid, const char *round_id,
                             const char *patron_id)
 {
@@ -32,5 +37,6 @@ enum db_rc db_ballot_delete(struct db *db, const char *rid, const char *round_id
     json_t *done = NULL;
     enum db_rc rc = db_write_json(db, NULL, rid, "SELECT ballot_delete($1, $2)", 2, p, &done);
     json_decref(done);
+    if (rc == DB_OK) tally_changed();
     return rc;
 }

@@ -330,6 +330,19 @@ const char *db_last_constraint(struct db *d)
     return d->constraint;
 }
 
+PGconn *db_pg(struct db *d, bool *fresh)
+{
+    unsigned long gen = d->gen;
+    if (!db_connect(d)) return NULL;
+    *fresh = d->gen != gen;
+    return d->pg;
+}
+
+void db_disconnect(struct db *d)
+{
+    db_drop(d);
+}
+
 int db_in_use(void)
 {
     return atomic_load(&in_use);
@@ -353,6 +366,17 @@ static enum db_rc single_fn(struct db *d, void *arg)
     json_decref(*s->out); /* from an attempt whose COMMIT must be retried */
     *s->out = NULL;
     return db_json_one(d, s->sql, s->n, s->params, s->out);
+}
+
+enum db_rc db_call_json(struct db *d, const char *sql, int n, const char *const *params,
+                        json_t **out)
+{
+    for (int attempt = 0; attempt < TXN_MAX_ATTEMPTS; attempt++) {
+        enum db_rc rc = db_json_one(d, sql, n, params, out);
+        if (rc != DB_RETRY) return rc;
+        backoff(attempt);
+    }
+    return DB_UNAVAILABLE;
 }
 
 enum db_rc db_write_json(struct db *d, const char *actor, const char *request_id, const char *sql,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "store_votes.h"
+#include "tally_notify.h"
 
 enum db_rc db_round_create(struct db *db, const char *actor, const char *rid,
                            const struct round_in *in, json_t **out)
@@ -17,6 +18,7 @@ enum db_rc db_round_create(struct db *db, const char *actor, const char *rid,
     enum db_rc rc =
         db_write_json(db, actor, rid, "SELECT round_create($1, $2, $3, $4, $5)", 5, p, out);
     free(ids);
+    if (rc == DB_OK) tally_changed();
     return rc;
 }
 
@@ -56,6 +58,7 @@ enum db_rc db_round_update(struct db *db, const char *actor, const char *rid, co
     const char *p[] = {id, doc};
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT round_patch($1, $2)", 2, p, out);
     free(doc);
+    if (rc == DB_OK) tally_changed();
     return rc;
 }
 
@@ -63,7 +66,9 @@ enum db_rc db_round_close(struct db *db, const char *actor, const char *rid, con
                           json_t **out)
 {
     const char *p[] = {id};
-    return db_write_json(db, actor, rid, "SELECT round_close($1)", 1, p, out);
+    enum db_rc rc = db_write_json(db, actor, rid, "SELECT round_close($1)", 1, p, out);
+    if (rc == DB_OK) tally_changed();
+    return rc;
 }
 
 enum db_rc db_round_tally(struct db *db, const char *id, json_t **out)

@@ -108,8 +108,7 @@ static bool record_build(struct record *rec, const struct wh_delivery *d)
     return record_event(rec, d->ev, d->failure, d->body, d->body_len);
 }
 
-enum db_rc db_webhook_receive(struct db *db, const char *rid, const struct wh_delivery *d,
-                              json_t **out)
+enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t **out)
 {
     struct record rec;
     *out = NULL;
@@ -119,10 +118,11 @@ enum db_rc db_webhook_receive(struct db *db, const char *rid, const struct wh_de
     }
     const char *p[] = {d->provider, rec.key,   rec.type,   rec.body_hex,
                        rec.headers, rec.event, rec.failure};
-    enum db_rc rc = db_write_json(db, NULL, rid,
-                                  "SELECT webhook_receive($1, $2, $3, decode($4, 'hex'),"
-                                  " $5::jsonb, $6::jsonb, $7)",
-                                  7, p, out);
+    /* Safe to resend: the provider's event key records it once. */
+    enum db_rc rc = db_call_json(db,
+                                 "SELECT webhook_receive($1, $2, $3, decode($4, 'hex'),"
+                                 " $5::jsonb, $6::jsonb, $7)",
+                                 7, p, out);
     record_free(&rec);
     return rc;
 }

@@ -84,7 +84,7 @@ static void receive(struct req *r, const struct wh_provider *p, const struct wh_
     }
     struct wh_delivery d = {p->name, rq->body, rq->body_len, headers, parsed ? &ev : NULL, why};
     json_t *result = NULL;
-    enum db_rc rc = db_webhook_receive(r->db, r->request_id, &d, &result);
+    enum db_rc rc = db_webhook_receive(r->db, &d, &result);
     json_decref(headers);
     if (rc != DB_OK) {
         reply_db(r, rc);

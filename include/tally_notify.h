@@ -1,0 +1,18 @@
+#ifndef PATROND_TALLY_NOTIFY_H
+#define PATROND_TALLY_NOTIFY_H
+
+#include <stdbool.h>
+
+/* Instances tell each other about tally changes through PostgreSQL's
+ * LISTEN/NOTIFY, so each can answer tally reads from memory
+ * (tally_cache.h). */
+
+/* This instance has committed a change that may move a tally: drops its
+ * own cached tallies now and has the others drop theirs shortly. */
+void tally_changed(void);
+
+/* The thread that listens and sends the notifications. */
+bool tally_notify_start(void);
+void tally_notify_stop(void);
+
+#endif

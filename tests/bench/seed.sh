@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# PATROND_SEED_CMD for ../shared/bench/run.sh: migrates $DATABASE_URL, loads
+# the bench data set and prints `ROUND_ID=<id> TOPIC_IDS=<json,...>` last.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build/patrond migrate >&2
+psql -qX -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f tests/bench/seed.sql >&2
+psql -qXtA -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c \
+  "SELECT 'ROUND_ID=' || r.id || ' TOPIC_IDS=' || string_agg('\"' || rt.topic_id || '\"', ',' ORDER BY rt.position)
+     FROM rounds r JOIN round_topics rt ON rt.round_id = r.id GROUP BY r.id"
