@@ -37,6 +37,9 @@ bool tally_cache_put(const char *key, unsigned long gen, long long fresh_until_m
 /* Something that may change a tally has been committed. */
 void tally_cache_invalidate(void);
 
+/* Lookups answered from memory and not, since start (for /metrics). */
+void tally_cache_counts(unsigned long *hits, unsigned long *misses);
+
 /* Frees every entry (at shutdown, and between unit tests). */
 void tally_cache_clear(void);
 

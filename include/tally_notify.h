@@ -11,6 +11,9 @@
  * own cached tallies now and has the others drop theirs shortly. */
 void tally_changed(void);
 
+/* Notifications received from other instances since start (/metrics). */
+unsigned long tally_notify_received(void);
+
 /* The thread that listens and sends the notifications. */
 bool tally_notify_start(void);
 void tally_notify_stop(void);

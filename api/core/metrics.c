@@ -10,6 +10,8 @@
 #include "db.h"
 #include "metrics.h"
 #include "router.h"
+#include "tally_cache.h"
+#include "tally_notify.h"
 
 #define MAX_ROUTES 128
 static const unsigned statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
@@ -161,6 +163,16 @@ char *metrics_render(long long outbox_backlog, size_t *len)
         "# HELP patrond_db_errors_total Database errors and lost connections.\n"
         "# TYPE patrond_db_errors_total counter\npatrond_db_errors_total %lu\n",
         db_in_use(), db_error_count());
+    unsigned long hits, misses;
+    tally_cache_counts(&hits, &misses);
+    put(&b,
+        "# HELP patrond_tally_cache_lookups_total Tally reads answered from memory (hit) or not.\n"
+        "# TYPE patrond_tally_cache_lookups_total counter\n"
+        "patrond_tally_cache_lookups_total{result=\"hit\"} %lu\n"
+        "patrond_tally_cache_lookups_total{result=\"miss\"} %lu\n"
+        "# HELP patrond_tally_notifications_total Tally changes announced by other instances.\n"
+        "# TYPE patrond_tally_notifications_total counter\npatrond_tally_notifications_total %lu\n",
+        hits, misses, tally_notify_received());
     if (outbox_backlog >= 0)
         put(&b,
             "# HELP patrond_outbox_backlog E-mails waiting in the outbox.\n"

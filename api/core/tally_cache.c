@@ -20,6 +20,7 @@ struct slot {
 
 static struct slot slots[SLOTS];
 static atomic_ulong generation = 1;
+static atomic_ulong hits, misses;
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 
 unsigned long tally_cache_generation(void)
@@ -53,7 +54,14 @@ bool tally_cache_get(const char *key, long long now_ms, struct tally_copy *out)
         hit = true;
     }
     pthread_rwlock_unlock(&lock);
+    atomic_fetch_add(hit ? &hits : &misses, 1);
     return hit;
+}
+
+void tally_cache_counts(unsigned long *h, unsigned long *m)
+{
+    *h = atomic_load(&hits);
+    *m = atomic_load(&misses);
 }
 
 /* The slot to overwrite: the key's own, a free one, or the stalest. */

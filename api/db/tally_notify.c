@@ -23,6 +23,7 @@
 #define RECONNECT_MS 1000
 
 static atomic_bool dirty, stopping;
+static atomic_ulong received;
 static int wake_fd = -1;
 static pthread_t thread;
 static bool running;
@@ -91,7 +92,10 @@ static bool receive(PGconn *pg)
     if (!PQconsumeInput(pg)) return false;
     PGnotify *n;
     while ((n = PQnotifies(pg))) {
-        if (n->be_pid != PQbackendPID(pg)) tally_cache_invalidate();
+        if (n->be_pid != PQbackendPID(pg)) {
+            tally_cache_invalidate();
+            atomic_fetch_add(&received, 1);
+        }
         PQfreemem(n);
     }
     return true;
@@ -112,6 +116,11 @@ static void *run(void *arg)
         if (!ok || PQstatus(pg) != CONNECTION_OK) db_disconnect(db);
     }
     return NULL;
+}
+
+unsigned long tally_notify_received(void)
+{
+    return atomic_load(&received);
 }
 
 bool tally_notify_start(void)
