@@ -15,5 +15,9 @@ bool sha256(const void *data, size_t len, uint8_t out[32]);
 bool random_token(char out[44]);
 /* A random (version 4) UUID in canonical text form. */
 bool random_uuid(char out[37]);
+/* The same shape from a per-thread generator seeded by random_uuid's
+ * source: unpredictable enough to label a request, not for secrets, and
+ * without a call into OpenSSL (and a getpid) on every request. */
+bool label_uuid(char out[37]);
 
 #endif

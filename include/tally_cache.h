@@ -26,8 +26,12 @@ struct tally_copy {
 unsigned long tally_cache_generation(void);
 
 /* Copies the entry for `key` into *out when it is still good at `now_ms`
- * (CLOCK_MONOTONIC milliseconds). The caller frees out->body. */
-bool tally_cache_get(const char *key, long long now_ms, struct tally_copy *out);
+ * (CLOCK_MONOTONIC milliseconds). The body is copied only when the
+ * client's If-None-Match (may be NULL) does not match the entry's ETag;
+ * otherwise out->body is NULL and the answer is a 304. The caller frees
+ * out->body. */
+bool tally_cache_get(const char *key, long long now_ms, const char *if_none_match,
+                     struct tally_copy *out);
 
 /* Stores a copy of `c` under `key`, good until `fresh_until_ms`, unless
  * the generation has moved past `gen`. False only when memory ran out. */

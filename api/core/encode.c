@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "encode.h"
 
@@ -48,14 +49,49 @@ bool random_token(char out[44])
     return true;
 }
 
+static void uuid_text(uint8_t b[16], char out[37])
+{
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    char hex[33];
+    hex_encode(b, 16, hex);
+    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
 bool random_uuid(char out[37])
 {
     uint8_t b[16];
     if (RAND_bytes(b, sizeof b) != 1) return false;
-    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    char hex[33];
-    hex_encode(b, sizeof b, hex);
-    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+    uuid_text(b, out);
+    return true;
+}
+
+/* xoshiro128** (Blackman and Vigna), one state per thread. */
+static uint32_t rotl(uint32_t x, int k)
+{
+    return (x << k) | (x >> (32 - k));
+}
+
+bool label_uuid(char out[37])
+{
+    static _Thread_local uint32_t s[4];
+    static _Thread_local bool seeded;
+    if (!seeded) {
+        if (RAND_bytes((unsigned char *)s, sizeof s) != 1) return false;
+        s[0] |= 1; /* the all-zero state is the one it cannot leave */
+        seeded = true;
+    }
+    uint8_t b[16];
+    for (int i = 0; i < 4; i++) {
+        uint32_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 9;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = rotl(s[3], 11);
+        memcpy(b + 4 * i, &r, 4);
+    }
+    uuid_text(b, out);
     return true;
 }

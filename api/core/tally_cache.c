@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etag.h"
 #include "tally_cache.h"
 
 #define SLOTS 32
@@ -40,19 +41,30 @@ static struct slot *find(const char *key)
     return NULL;
 }
 
-bool tally_cache_get(const char *key, long long now_ms, struct tally_copy *out)
+/* The copy a conditional GET needs: the validators, and the body only
+ * when the client does not have it. False when memory ran out. */
+static bool copy_out(const struct tally_copy *from, const char *if_none_match,
+                     struct tally_copy *out)
+{
+    memcpy(out->etag, from->etag, sizeof out->etag);
+    out->frozen = from->frozen;
+    out->body = NULL;
+    out->len = 0;
+    if (etag_none_match(if_none_match, from->etag)) return true;
+    if (!(out->body = malloc(from->len + 1))) return false;
+    memcpy(out->body, from->body, from->len + 1);
+    out->len = from->len;
+    return true;
+}
+
+bool tally_cache_get(const char *key, long long now_ms, const char *if_none_match,
+                     struct tally_copy *out)
 {
     unsigned long gen = atomic_load(&generation);
     bool hit = false;
     pthread_rwlock_rdlock(&lock);
     struct slot *s = find(key);
-    if (s && s->gen == gen && now_ms < s->fresh_until && (out->body = malloc(s->copy.len + 1))) {
-        memcpy(out->body, s->copy.body, s->copy.len + 1);
-        out->len = s->copy.len;
-        out->frozen = s->copy.frozen;
-        memcpy(out->etag, s->copy.etag, sizeof out->etag);
-        hit = true;
-    }
+    if (s && s->gen == gen && now_ms < s->fresh_until) hit = copy_out(&s->copy, if_none_match, out);
     pthread_rwlock_unlock(&lock);
     atomic_fetch_add(hit ? &hits : &misses, 1);
     return hit;

@@ -213,8 +213,10 @@ static void reply_tally(struct req *r, struct tally_copy *c)
     if (etag_none_match(req_header(r, "If-None-Match"), c->etag)) {
         free(c->body);
         reply_empty(r, 304);
-    } else {
+    } else if (c->body) {
         reply_raw(r, 200, "application/json", c->body, c->len);
+    } else {
+        reply_problem(r, 500, "Out of memory.");
     }
 }
 
@@ -224,7 +226,7 @@ static void reply_tally(struct req *r, struct tally_copy *c)
 static void tally(struct req *r, const char *key, const char *id)
 {
     struct tally_copy c;
-    if (tally_cache_get(key, monotonic_ms(), &c)) {
+    if (tally_cache_get(key, monotonic_ms(), req_header(r, "If-None-Match"), &c)) {
         reply_tally(r, &c);
         return;
     }

@@ -1,5 +1,7 @@
 #include <string.h>
 
+#include <stdbool.h>
+
 #include "check.h"
 #include "encode.h"
 
@@ -73,11 +75,32 @@ static void test_random(void)
     CHECK(strchr("89ab", u[19]) != NULL);
 }
 
+static void test_label(void)
+{
+    char u[37], v[37];
+    CHECK(label_uuid(u));
+    CHECK(label_uuid(v));
+    CHECK_EQ_INT(strlen(u), 36);
+    CHECK(u[8] == '-' && u[13] == '-' && u[18] == '-' && u[23] == '-');
+    CHECK(u[14] == '4' && strchr("89ab", u[19]) != NULL);
+    CHECK(strcmp(u, v) != 0);
+    /* no repeats over many draws */
+    static char seen[2000][37];
+    bool repeated = false;
+    for (int i = 0; i < 2000; i++) {
+        label_uuid(seen[i]);
+        for (int j = 0; j < i && !repeated; j++)
+            repeated = !strcmp(seen[i], seen[j]);
+    }
+    CHECK(!repeated);
+}
+
 int main(void)
 {
     test_sha256();
     test_hex();
     test_base64url();
     test_random();
+    test_label();
     return CHECK_DONE();
 }
