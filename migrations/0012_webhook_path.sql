@@ -73,3 +73,110 @@ BEGIN
   RETURN webhook_move(p, 'active', at, stale);
 END
 $$;
+
+-- As in 0005, but the pledge's references are written only when the event
+-- adds one; a renewal of a known subscription changes none.
+CREATE OR REPLACE FUNCTION webhook_apply(via text, ev jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  kind text := ev->>'kind';
+  at timestamptz := coalesce((ev->>'occurred_at')::timestamptz, now());
+  stamp bigint := coalesce((ev->>'sequence')::bigint, 0);
+  p pledges;
+  stale boolean;
+  was_activated boolean;
+BEGIN
+  IF kind = 'ignored' THEN
+    RETURN jsonb_build_object('status', 'ignored', 'reason', 'not an event patrond acts on');
+  END IF;
+  p := webhook_find_pledge(via, ev);
+  IF p.id IS NULL THEN
+    p := webhook_patron_event_pledge(via, ev);
+  END IF;
+  stale := stamp > 0 AND stamp < p.last_sequence;
+  IF (p.provider_ref IS NULL AND ev ? 'subscription_ref')
+     OR (p.customer_ref IS NULL AND ev ? 'customer_ref') OR stamp > p.last_sequence THEN
+    UPDATE pledges SET provider_ref = coalesce(provider_ref, ev->>'subscription_ref'),
+                       customer_ref = coalesce(customer_ref, ev->>'customer_ref'),
+                       last_sequence = greatest(last_sequence, stamp)
+     WHERE id = p.id RETURNING * INTO p;
+  END IF;
+  was_activated := p.activated_at IS NOT NULL;
+  CASE kind
+    WHEN 'pledge_activated' THEN
+      IF ev ? 'period_end' THEN
+        UPDATE pledges SET current_period_end = webhook_period_end(p, ev, at)
+         WHERE id = p.id RETURNING * INTO p;
+      END IF;
+      p := webhook_move(p, 'active', at, stale);
+    WHEN 'payment_succeeded' THEN
+      p := webhook_paid(p, via, ev, at, stale);
+    WHEN 'payment_failed' THEN
+      IF ev ? 'payment_id' THEN
+        PERFORM webhook_payment(p, via, ev, 'charge', 1, 'failed', at);
+      END IF;
+      p := webhook_move(p, 'past_due', at, stale);
+    WHEN 'pledge_canceled' THEN
+      p := webhook_move(p, 'canceled', at, stale);
+    WHEN 'payment_refunded' THEN
+      PERFORM webhook_payment(p, via, ev, 'refund', -1, 'succeeded', at);
+    WHEN 'dispute_opened' THEN
+      PERFORM webhook_payment(p, via, ev, 'dispute', -1, 'succeeded', at);
+    WHEN 'dispute_won' THEN
+      PERFORM webhook_payment(p, via, ev, 'dispute_won', 1, 'succeeded', at);
+    ELSE
+      RAISE EXCEPTION 'Unknown event kind %.', kind USING ERRCODE = 'PT422';
+  END CASE;
+  IF NOT was_activated AND p.activated_at IS NOT NULL THEN
+    PERFORM webhook_mail(p, 'welcome', 'Welcome, and thank you',
+      E'Hello,\n\nthank you for becoming a patron. As a member you can vote for the '
+      'topics we cover next; sign in with your e-mail address on our members page.\n');
+  END IF;
+  RETURN jsonb_build_object('status', 'applied', 'pledge_id', p.id);
+END
+$$;
+
+-- POST /v1/webhooks/{provider}, as in 0005 but writing the event's row
+-- once, with its outcome, instead of inserting and then updating it.
+-- Deliveries of one event queue on an advisory lock named by its key; the
+-- later one then finds the row and is a duplicate. Should the row appear
+-- without that lock (a replay taking this key), the unique key refuses
+-- our insert, and the whole statement is undone and retried as a
+-- serialization failure, effects included.
+CREATE OR REPLACE FUNCTION webhook_receive(via text, key text, typ text, body bytea, hdrs jsonb,
+                                           ev jsonb, parse_error text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  result jsonb;
+  why text;
+  e webhook_events;
+BEGIN
+  PERFORM pg_advisory_xact_lock(7002, hashtext(via || ' ' || key));
+  IF EXISTS (SELECT 1 FROM webhook_events WHERE provider = via AND event_key = key) THEN
+    RETURN jsonb_build_object('outcome', 'duplicate');
+  END IF;
+  IF ev IS NULL THEN
+    result := jsonb_build_object('status', 'failed', 'reason', parse_error);
+  ELSE
+    BEGIN
+      result := webhook_apply(via, ev);
+    EXCEPTION
+      WHEN SQLSTATE 'PT404' OR SQLSTATE 'PT409' OR SQLSTATE 'PT422'
+           OR data_exception OR integrity_constraint_violation THEN
+        GET STACKED DIAGNOSTICS why = MESSAGE_TEXT;
+        result := jsonb_build_object('status', 'failed', 'reason', why);
+    END;
+  END IF;
+  INSERT INTO webhook_events (provider, event_key, type, payload, headers, event, status,
+                              reason, pledge_id, applied_at, attempts)
+  VALUES (via, key, typ, body, hdrs, ev, result->>'status', result->>'reason',
+          (result->>'pledge_id')::uuid,
+          CASE WHEN result->>'status' <> 'failed' THEN now() END, 1)
+  ON CONFLICT (provider, event_key) DO NOTHING
+  RETURNING * INTO e;
+  IF e.id IS NULL THEN
+    RAISE EXCEPTION 'The event was recorded concurrently; retry.' USING ERRCODE = '40001';
+  END IF;
+  RETURN jsonb_build_object('outcome', e.status, 'id', e.id);
+END
+$$;
