@@ -218,3 +218,31 @@ BEGIN
   RETURN round_json(cur);
 END
 $$;
+
+-- As in 0007, except that a round never counted yet has no earlier count
+-- to serve while another request counts: those requests now wait for that
+-- count instead of each running member_count() at once.
+CREATE OR REPLACE FUNCTION round_eligible(r rounds) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  n integer;
+BEGIN
+  IF r.eligible_at > now() - interval '60 seconds' THEN
+    RETURN r.eligible;
+  END IF;
+  PERFORM 1 FROM rounds
+    WHERE id = r.id AND (eligible_at IS NULL OR eligible_at <= now() - interval '60 seconds')
+    FOR NO KEY UPDATE SKIP LOCKED;
+  IF FOUND THEN
+    n := member_count();
+    UPDATE rounds SET eligible = n, eligible_at = now() WHERE id = r.id;
+    RETURN n;
+  END IF;
+  IF r.eligible IS NOT NULL THEN
+    RETURN r.eligible;
+  END IF;
+  PERFORM 1 FROM rounds WHERE id = r.id FOR NO KEY UPDATE;
+  SELECT eligible INTO n FROM rounds WHERE id = r.id;
+  RETURN coalesce(n, member_count());
+END
+$$;

@@ -11,11 +11,16 @@
 
 #define SLOTS 32
 #define KEY_MAX 40
+/* How long past its deadline a copy may still be served while one reader
+ * fetches its replacement, so that a popular tally expiring sends one
+ * query to the database rather than one per waiting reader. */
+#define REFRESH_GRACE_MS 2000
 
 struct slot {
     char key[KEY_MAX];
     unsigned long gen;
     long long fresh_until;
+    _Atomic long long refreshing_until; /* a reader is fetching a new copy */
     struct tally_copy copy;
 };
 
@@ -57,6 +62,19 @@ static bool copy_out(const struct tally_copy *from, const char *if_none_match,
     return true;
 }
 
+/* Whether the slot's copy may answer now. Past its deadline, the first
+ * reader to ask gets "no" and fetches; the others get the old copy until
+ * the new one arrives (or the grace runs out). Only the deadline is
+ * stretched so: a copy from an older generation is never served. */
+static bool servable(struct slot *s, long long now)
+{
+    if (now < s->fresh_until) return true;
+    if (now >= s->fresh_until + REFRESH_GRACE_MS) return false;
+    long long busy = atomic_load(&s->refreshing_until);
+    if (now < busy) return true;
+    return !atomic_compare_exchange_strong(&s->refreshing_until, &busy, now + REFRESH_GRACE_MS);
+}
+
 bool tally_cache_get(const char *key, long long now_ms, const char *if_none_match,
                      struct tally_copy *out)
 {
@@ -64,7 +82,7 @@ bool tally_cache_get(const char *key, long long now_ms, const char *if_none_matc
     bool hit = false;
     pthread_rwlock_rdlock(&lock);
     struct slot *s = find(key);
-    if (s && s->gen == gen && now_ms < s->fresh_until) hit = copy_out(&s->copy, if_none_match, out);
+    if (s && s->gen == gen && servable(s, now_ms)) hit = copy_out(&s->copy, if_none_match, out);
     pthread_rwlock_unlock(&lock);
     atomic_fetch_add(hit ? &hits : &misses, 1);
     return hit;
@@ -108,6 +126,7 @@ bool tally_cache_put(const char *key, unsigned long gen, long long fresh_until_m
     strcpy(s->key, key);
     s->gen = gen;
     s->fresh_until = fresh_until_ms;
+    atomic_store(&s->refreshing_until, 0);
     s->copy = *c;
     s->copy.body = body;
     pthread_rwlock_unlock(&lock);

@@ -34,6 +34,20 @@ int main(void)
     CHECK(!get_body("r1", 1000, body, sizeof body));
     CHECK(!get_body("r2", 0, body, sizeof body));
 
+    /* past the deadline one reader refreshes while the others keep the
+     * old copy for a while */
+    CHECK(tally_cache_put("r1", tally_cache_generation(), 1000, &one));
+    CHECK(!get_body("r1", 1000, body, sizeof body)); /* the refresher */
+    CHECK(get_body("r1", 1001, body, sizeof body));  /* the others */
+    CHECK(get_body("r1", 2999, body, sizeof body));
+    CHECK(!get_body("r1", 3000, body, sizeof body)); /* grace over */
+    CHECK(!get_body("r1", 3001, body, sizeof body) && !get_body("r1", 5000, body, sizeof body));
+    CHECK(tally_cache_put("r1", tally_cache_generation(), 6000, &one));
+    CHECK(get_body("r1", 5999, body, sizeof body));
+    CHECK(!get_body("r1", 6000, body, sizeof body)); /* a new refresher for the new copy */
+    tally_cache_invalidate();
+    CHECK(!get_body("r1", 6001, body, sizeof body)); /* never stale across a change */
+
     /* any committed change drops every copy */
     CHECK(tally_cache_put("r1", tally_cache_generation(), 1000, &one));
     tally_cache_invalidate();
@@ -77,7 +91,7 @@ int main(void)
 
     unsigned long hits, misses;
     tally_cache_counts(&hits, &misses);
-    CHECK(hits == 5 && misses >= 5);
+    CHECK(hits == 8 && misses >= 5);
     tally_cache_clear();
     CHECK(!get_body("k99", 0, body, sizeof body));
     return CHECK_DONE();

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make bench`: the side-by-side harness (../shared/bench/run.sh, or
+# BENCH_DIR) with patrond measured in the same run as the bare
+# libmicrohttpd server, nginx, pgbench and the Node peer. Results go to
+# $OUT/results.txt (default /tmp/patrond-bench). Needs root (the harness
+# runs its PostgreSQL as the postgres user).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bench=${BENCH_DIR:-$root/../shared/bench}
+if [[ ! -x $bench/run.sh ]]; then
+  echo "bench: no harness at $bench; set BENCH_DIR to the shared bench folder" >&2
+  exit 1
+fi
+export PATROND_SEED_CMD="$root/tests/bench/seed.sh"
+# Ballots and webhooks wait on PostgreSQL's commit flush: more threads than
+# cores keep enough transactions in flight for its group commit.
+export PATROND_CMD="env PATROND_THREADS=${PATROND_BENCH_THREADS:-16} $root/build/patrond serve"
+exec "$bench/run.sh"
