@@ -20,9 +20,9 @@ UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate
              api/webhooks/paypal.c api/webhooks/liqpay.c api/webhooks/monobank.c \
              api/webhooks/wayforpay.c api/core/form.c api/core/json_text.c \
              api/checkout/checkout.c api/checkout/liqpay.c api/checkout/wayforpay.c \
-             api/checkout/stripe.c api/checkout/patreon.c api/core/etag.c
+             api/checkout/stripe.c api/checkout/patreon.c api/core/etag.c api/core/tally_cache.c api/core/cidr.c
 
-.PHONY: all asan run test unit blackbox deps test-deps format clean bench
+.PHONY: all asan run test unit blackbox deps test-deps format clean bench valgrind
 
 all: deps build/patrond
 
@@ -37,14 +37,24 @@ build/migrations.c: $(MIGRATIONS) tools/embed_migrations.c
 	$(CC) -std=c11 -O1 -o build/embed_migrations tools/embed_migrations.c
 	build/embed_migrations $@ $(MIGRATIONS)
 
-build/patrond: $(SRCS) build/migrations.c $(wildcard include/*.h)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $(SRCS) build/migrations.c $(PKG_LIBS)
+# the pages and their URLs; every file in web/assets/ is served under /assets/
+WEB_PAGES := /donate=web/donate.html /donate/thanks=web/thanks.html /members=web/members.html \
+             /admin=web/admin.html
+WEB_ASSETS := $(sort $(wildcard web/assets/*))
+build/assets.c: tools/embed_files.c $(wildcard web/*.html) $(WEB_ASSETS) api/openapi.yaml
+	@mkdir -p build
+	$(CC) -std=c11 -O1 -o build/embed_files tools/embed_files.c
+	build/embed_files $@ $(WEB_PAGES) $(foreach f,$(WEB_ASSETS),/assets/$(notdir $(f))=$(f)) \
+	    /v1/openapi.yaml=api/openapi.yaml
+
+build/patrond: $(SRCS) build/migrations.c build/assets.c $(wildcard include/*.h)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $(SRCS) build/migrations.c build/assets.c $(PKG_LIBS)
 
 asan: deps build/asan/patrond
 
-build/asan/patrond: $(SRCS) build/migrations.c $(wildcard include/*.h)
+build/asan/patrond: $(SRCS) build/migrations.c build/assets.c $(wildcard include/*.h)
 	@mkdir -p build/asan
-	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $(SRCS) build/migrations.c $(PKG_LIBS)
+	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $(SRCS) build/migrations.c build/assets.c $(PKG_LIBS)
 
 build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(wildcard include/*.h) tests/unit/check.h tests/unit/wh_fake.h
 	@mkdir -p build/unit
@@ -57,6 +67,16 @@ unit: deps $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
 
 test: test-deps all asan unit
 	@tests/run.sh
+
+# The black-box suite with patrond under valgrind memcheck (slow: minutes per
+# file). VALGRIND_TESTS picks files, e.g. VALGRIND_TESTS=tests/blackbox/hostile.test.js
+valgrind: test-deps all unit
+	@PATROND_BIN=tests/valgrind.sh PATROND_TEST_SLOWDOWN=10 PATROND_TESTS="$(VALGRIND_TESTS)" tests/run.sh
+
+# Side-by-side benchmarks (../shared/bench, see README "Performance").
+bench: all
+	@scripts/deps.sh --bench
+	@tests/bench/run.sh
 
 format:
 	clang-format -i $(SRCS) $(wildcard include/*.h) $(UNIT_SRCS) tools/*.c

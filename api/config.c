@@ -26,6 +26,7 @@ struct config cfg;
 /* Checkouts per client address and minute: a family behind one address
  * donates in a few; a script creating pledges in bulk is stopped. */
 #define DEFAULT_CHECKOUT_RATE_LIMIT 20
+#define DEFAULT_CONNECTION_TIMEOUT 30
 #define MAX_THREADS 256
 #define SECRET_FILE_MAX (1024 * 1024)
 
@@ -329,16 +330,31 @@ static bool load_currencies(struct loader *l)
 
 static bool load_limits(struct loader *l)
 {
-    int64_t body, checkout;
+    int64_t body, checkout, timeout;
     if (!load_int(l, "PATROND_MAX_AMOUNT_MINOR", 1, MAX_SAFE_INTEGER, DEFAULT_MAX_AMOUNT,
                   &l->c->max_amount_minor) ||
         !load_int(l, "PATROND_BODY_LIMIT", 1024, 64 * 1024 * 1024, DEFAULT_BODY_LIMIT, &body) ||
         !load_int(l, "PATROND_CHECKOUT_RATE_LIMIT", 0, 1000000, DEFAULT_CHECKOUT_RATE_LIMIT,
-                  &checkout))
+                  &checkout) ||
+        !load_int(l, "PATROND_CONNECTION_TIMEOUT", 1, 3600, DEFAULT_CONNECTION_TIMEOUT, &timeout))
         return false;
     l->c->body_limit = (size_t)body;
     l->c->checkout_rate_limit = (unsigned)checkout;
+    l->c->connection_timeout = (unsigned)timeout;
     return true;
+}
+
+static bool load_trusted_proxies(struct loader *l)
+{
+    const char *v = env_value(l, "PATROND_TRUSTED_PROXIES");
+    char bad[80];
+    if (cidr_list_parse(v, &l->c->trusted_proxies, bad, sizeof bad)) return true;
+    if (!bad[0]) return fail(l, "out of memory");
+    char q[80];
+    return fail(l,
+                "PATROND_TRUSTED_PROXIES: \"%s\" is not an IPv4 or IPv6 address or CIDR block "
+                "(a comma-separated list like 127.0.0.1,10.0.0.0/8,::1)",
+                quoted(bad, q, sizeof q));
 }
 
 static bool load_providers(struct loader *l)
@@ -372,7 +388,8 @@ bool config_load(struct config *c, getenv_fn env, const char *cwd, char *err, si
     bool ok = load_database(&l, cwd) && load_listen(&l) && load_threads(&l) &&
               load_url(&l, "PATROND_PUBLIC_URL", DEFAULT_PUBLIC_URL, true, &c->public_url) &&
               load_cors(&l) && load_plain(&l, "PATROND_MAIL_COMMAND", &c->mail_command) &&
-              load_currencies(&l) && load_limits(&l) && load_providers(&l);
+              load_currencies(&l) && load_limits(&l) && load_trusted_proxies(&l) &&
+              load_providers(&l);
     if (!ok) config_free(c);
     return ok;
 }
@@ -399,5 +416,6 @@ void config_free(struct config *c)
                      c->patreon_campaign_url, c->patreon_currency, c->paypal_cert_file};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         free(plain[i]);
+    cidr_list_free(&c->trusted_proxies);
     memset(c, 0, sizeof *c);
 }

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cidr.h"
+
 /* SPEC §7: everything patrond reads from its environment. */
 struct config {
     char *database_url;
@@ -19,6 +21,10 @@ struct config {
     int64_t max_amount_minor;
     size_t body_limit;
     unsigned checkout_rate_limit; /* per client address and minute; 0: no limit */
+    /* seconds a connection may sit idle (or dribble a request) before it is closed */
+    unsigned connection_timeout;
+    /* peers whose X-Forwarded-For names the client (empty: none) */
+    struct cidr_list trusted_proxies;
 
     char *stripe_webhook_secret;
     char *stripe_payment_link;

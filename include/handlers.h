@@ -43,6 +43,15 @@ void me_export(struct req *r);
 void me_erase(struct req *r);
 
 void checkout_create(struct req *r);
+void checkout_options(struct req *r);
+
+/* The web pages and served files (api/handlers/pages.c). */
+void pages_donate(struct req *r);
+void pages_thanks(struct req *r);
+void pages_members(struct req *r);
+void pages_admin(struct req *r);
+void pages_asset(struct req *r);
+void pages_openapi(struct req *r);
 
 void webhooks_receive(struct req *r);
 void webhook_events_list(struct req *r);

@@ -44,6 +44,7 @@ struct req {
     const char *url;
     char path[512];
     char request_id[65];
+    char client_ip[64]; /* req_client_ip's answer, once asked; "" before */
     struct timespec started;
     const struct route *route;
     struct route_params params;
@@ -82,8 +83,11 @@ const char *req_query(struct req *r, const char *name);  /* NULL when absent */
 const char *req_header(struct req *r, const char *name); /* NULL when absent */
 /* The token of an `Authorization: Bearer` header, or NULL (api/http/auth.c). */
 const char *req_bearer_token(struct req *r);
-/* The peer's address as text (an IPv4-mapped IPv6 peer as IPv4); false
- * when it cannot be told. Behind a reverse proxy this is the proxy. */
+/* The client's address as text (an IPv4-mapped IPv6 address as IPv4):
+ * the peer's, or, when the peer is in PATROND_TRUSTED_PROXIES, the one
+ * X-Forwarded-For names (see cidr_client_addr). False when it cannot be
+ * told. Worked out once per request; call it first while the request's
+ * headers are still there (the server does so as the request arrives). */
 bool req_client_ip(struct req *r, char *out, size_t len);
 /* A per-instance limit of `limit` requests per `window_s` seconds for the
  * client's address (see rate_limit.h; `bucket` a string literal naming

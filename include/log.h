@@ -8,9 +8,10 @@ void log_msg(const char *level, const char *fmt, ...) __attribute__((format(prin
 #define log_warn(...) log_msg("warn", __VA_ARGS__)
 #define log_error(...) log_msg("error", __VA_ARGS__)
 
-/* The access line written once per request. */
-void log_access(const char *request_id, const char *method, const char *path, unsigned status,
-                double duration_ms);
+/* The access line written once per request; `client` (the client's
+ * address, see req_client_ip) may be NULL when unknown. */
+void log_access(const char *request_id, const char *client, const char *method, const char *path,
+                unsigned status, double duration_ms);
 
 /* Current time as RFC 3339 UTC with milliseconds and Z. buf >= 32. */
 void log_timestamp(char *buf, unsigned long len);

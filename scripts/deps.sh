@@ -17,6 +17,8 @@ if [[ ${1:-} == --test ]]; then
   command -v npm >/dev/null || need+=(npm)
   command -v chromium >/dev/null || need+=(chromium)
   command -v nginx >/dev/null || need+=(nginx)
+  command -v jq >/dev/null || need+=(jq)
+  command -v curl >/dev/null || need+=(curl)
   command -v clang-14 >/dev/null || need+=(clang-14)
   [[ -n $(ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null) ]] || need+=(libclang-rt-14-dev)
 fi

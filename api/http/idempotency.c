@@ -39,13 +39,23 @@ static void replay(struct req *r, struct idem_record *rec)
     rec->body = NULL;
 }
 
+/* The key is stored as text and compared byte for byte, so it is kept to
+ * printable ASCII (as the header's draft, a structured-field string, has it). */
+static bool valid_key(const char *key)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > 255) return false;
+    for (const unsigned char *c = (const unsigned char *)key; *c; c++)
+        if (*c < 0x20 || *c > 0x7e) return false;
+    return true;
+}
+
 bool idempotency_begin(struct req *r)
 {
     const char *key = req_header(r, "Idempotency-Key");
     if (!key) return true;
-    size_t klen = strlen(key);
-    if (klen == 0 || klen > 255) {
-        reply_invalid_field(r, "Idempotency-Key", "must be 1 to 255 characters");
+    if (!valid_key(key)) {
+        reply_invalid_field(r, "Idempotency-Key", "must be 1 to 255 printable ASCII characters");
         return false;
     }
     char hex[65];

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "cidr.h"
+#include "config.h"
 #include "http.h"
 #include "rate_limit.h"
 #include "request.h"
@@ -24,7 +27,7 @@ const char *req_header(struct req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-bool req_client_ip(struct req *r, char *out, size_t len)
+static bool peer_ip(struct req *r, char *out, size_t len)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -33,10 +36,54 @@ bool req_client_ip(struct req *r, char *out, size_t len)
     if (sa->sa_family == AF_INET)
         return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
     if (sa->sa_family != AF_INET6) return false;
-    const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-    /* one client, one key, whichever socket family reached us */
-    if (IN6_IS_ADDR_V4MAPPED(a)) return inet_ntop(AF_INET, a->s6_addr + 12, out, (socklen_t)len);
-    return inet_ntop(AF_INET6, a, out, (socklen_t)len);
+    return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
+}
+
+struct joined {
+    char *text;
+    size_t len;
+    bool failed;
+};
+
+/* A proxy may add its own X-Forwarded-For line after the client's, so all
+ * of them count, in order, as if joined with commas (RFC 9110 §5.3). */
+static enum MHD_Result join_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    struct joined *j = cls;
+    if (!key || !value || strcasecmp(key, "X-Forwarded-For")) return MHD_YES;
+    size_t n = strlen(value);
+    char *grown = realloc(j->text, j->len + n + 2);
+    if (!grown) {
+        j->failed = true;
+        return MHD_NO;
+    }
+    j->text = grown;
+    if (j->len) j->text[j->len++] = ',';
+    memcpy(j->text + j->len, value, n + 1);
+    j->len += n;
+    return MHD_YES;
+}
+
+bool req_client_ip(struct req *r, char *out, size_t len)
+{
+    if (!r->client_ip[0]) {
+        char peer[INET6_ADDRSTRLEN];
+        if (!peer_ip(r, peer, sizeof peer)) return false;
+        struct joined xff = {0};
+        if (cfg.trusted_proxies.n)
+            MHD_get_connection_values(r->conn, MHD_HEADER_KIND, join_forwarded, &xff);
+        /* without the header's text, the peer is all that can be trusted */
+        bool ok = cidr_client_addr(&cfg.trusted_proxies, peer, xff.failed ? NULL : xff.text,
+                                   r->client_ip, sizeof r->client_ip);
+        free(xff.text);
+        if (!ok) {
+            r->client_ip[0] = '\0';
+            return false;
+        }
+    }
+    return snprintf(out, len, "%s", r->client_ip) < (int)len;
 }
 
 bool req_rate_limit(struct req *r, const char *bucket, unsigned limit, unsigned window_s)

@@ -8,6 +8,13 @@ const struct route routes[] = {
     {"GET", "/readyz", health_ready, AUTH_PUBLIC, BODY_NONE},
     {"GET", "/metrics", metrics_get, AUTH_PUBLIC, BODY_NONE},
 
+    {"GET", "/donate", pages_donate, AUTH_PUBLIC, BODY_NONE},
+    {"GET", "/donate/thanks", pages_thanks, AUTH_PUBLIC, BODY_NONE},
+    {"GET", "/members", pages_members, AUTH_PUBLIC, BODY_NONE},
+    {"GET", "/admin", pages_admin, AUTH_PUBLIC, BODY_NONE},
+    {"GET", "/assets/{name}", pages_asset, AUTH_PUBLIC, BODY_NONE},
+    {"GET", "/v1/openapi.yaml", pages_openapi, AUTH_PUBLIC, BODY_NONE},
+
     {"GET", "/v1/patrons", patrons_list, AUTH_ADMIN, BODY_NONE},
     {"POST", "/v1/patrons", patrons_create, AUTH_ADMIN, BODY_JSON},
     {"GET", "/v1/patrons/{id}", patrons_get, AUTH_ADMIN, BODY_NONE},
@@ -42,6 +49,7 @@ const struct route routes[] = {
     {"GET", "/v1/me/export", me_export, AUTH_PATRON, BODY_NONE},
 
     {"POST", "/v1/checkout", checkout_create, AUTH_PUBLIC, BODY_JSON},
+    {"GET", "/v1/checkout/options", checkout_options, AUTH_PUBLIC, BODY_NONE},
 
     {"POST", "/v1/webhooks/{provider}", webhooks_receive, AUTH_PUBLIC, BODY_RAW},
     {"GET", "/v1/webhook-events", webhook_events_list, AUTH_ADMIN, BODY_NONE},

@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "request.h"
 #include "server.h"
+#include "validate.h"
 
 static bool valid_request_id(const char *s)
 {
@@ -32,10 +33,13 @@ static struct req *req_new(struct MHD_Connection *conn, const char *method, cons
     r->method = method;
     r->url = url;
     snprintf(r->path, sizeof r->path, "%s", url);
+    /* worked out now: the headers it may read are gone by the access log */
+    char ip[sizeof r->client_ip];
+    req_client_ip(r, ip, sizeof ip);
     const char *rid = req_header(r, "X-Request-Id");
     if (rid && valid_request_id(rid))
         snprintf(r->request_id, sizeof r->request_id, "%s", rid);
-    else if (!random_uuid(r->request_id))
+    else if (!label_uuid(r->request_id))
         snprintf(r->request_id, sizeof r->request_id, "-");
     return r;
 }
@@ -61,6 +65,27 @@ static void route(struct req *r)
         reply_problem(r, 405, "This endpoint does not accept that method.");
         return;
     }
+}
+
+/* Query values reach handlers and SQL as C strings: a NUL would cut one
+ * short unseen, and bytes that are not UTF-8 text match nothing honestly. */
+static enum MHD_Result query_arg_ok(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    bool *ok = cls;
+    if (valid_text(key, key_size, NULL) && (!value || valid_text(value, value_size, NULL)))
+        return MHD_YES;
+    *ok = false;
+    return MHD_NO;
+}
+
+static void query_check(struct req *r)
+{
+    bool ok = true;
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, query_arg_ok, &ok);
+    if (!ok)
+        reply_problem(r, 400, "The query string is not UTF-8 text without control characters.");
 }
 
 static void declared_length_check(struct req *r)
@@ -134,6 +159,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!(r = req_new(conn, method, url))) return MHD_NO;
         *con_cls = r;
         if (!cors_preflight(r)) route(r);
+        if (!r->replied) query_check(r);
         if (!r->replied) declared_length_check(r);
         /* An early error goes out now; MHD then drops the unread body. */
         return r->replied ? send_reply(r) : MHD_YES;
@@ -166,7 +192,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     double secs = elapsed_seconds(&r->started);
     size_t route_index = r->route ? (size_t)(r->route - routes) : routes_count;
     metrics_observe(route_index, status, secs);
-    log_access(r->request_id, r->method, r->path, status, secs * 1000.0);
+    log_access(r->request_id, r->client_ip[0] ? r->client_ip : NULL, r->method, r->path, status,
+               secs * 1000.0);
     req_free(r);
     *con_cls = NULL;
 }
@@ -190,7 +217,8 @@ struct MHD_Daemon *server_start(const struct sockaddr *addr)
         flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg.threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int)0, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_END);
+        (unsigned int)0, MHD_OPTION_CONNECTION_TIMEOUT, cfg.connection_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned int)1024, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED,
+        &on_completed, NULL, MHD_OPTION_END);
 }

@@ -1,0 +1,114 @@
+/* The donation form, the member and admin pages, their assets and the
+ * OpenAPI description (SPEC §5), served from the copies compiled into the
+ * binary (tools/embed_files.c). The pages run no inline script, so the
+ * Content-Security-Policy can forbid it outright; only the donation form
+ * may be framed, because newsrooms embed it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assets.h"
+#include "checkout.h"
+#include "config.h"
+#include "etag.h"
+#include "handlers.h"
+
+#define CSP_MAX 1024
+
+#define CSP_PAGE                                                                                   \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; "
+/* a file that is not a page runs nothing and shows nowhere else */
+#define CSP_FILE "default-src 'none'; frame-ancestors 'none'"
+
+static const struct asset *asset_find(const char *path)
+{
+    for (size_t i = 0; i < assets_count; i++)
+        if (!strcmp(assets[i].path, path)) return &assets[i];
+    return NULL;
+}
+
+/* The page under its validators, or a 304 when the client's copy is
+ * current; every copy is revalidated, so a deploy shows at once. */
+static void serve(struct req *r, const char *path, const char *csp)
+{
+    const struct asset *a = asset_find(path);
+    if (!a) {
+        reply_problem(r, 404, "No such file.");
+        return;
+    }
+    bool fresh = etag_none_match(req_header(r, "If-None-Match"), a->etag);
+    char *copy = fresh ? NULL : malloc(a->len + 1);
+    if (!fresh && !copy) {
+        reply_problem(r, 500, "Out of memory.");
+        return;
+    }
+    reply_header(r, "ETag", a->etag);
+    reply_header(r, "Cache-Control", "no-cache");
+    reply_header(r, "Content-Security-Policy", csp);
+    reply_header(r, "X-Content-Type-Options", "nosniff");
+    /* the member page's URL carries a sign-in token until its script runs */
+    reply_header(r, "Referrer-Policy", "no-referrer");
+    if (fresh) {
+        reply_empty(r, 304);
+        return;
+    }
+    memcpy(copy, a->data, a->len);
+    reply_raw(r, 200, a->type, copy, a->len);
+}
+
+/* The providers whose checkout is a form patrond signs and the page
+ * submits (api/checkout/liqpay.c, wayforpay.c); the others are links the
+ * page navigates to, which form-action does not govern. */
+static const struct {
+    const char *provider, *origin;
+} form_origins[] = {
+    {"liqpay", "https://www.liqpay.ua"},
+    {"wayforpay", "https://secure.wayforpay.com"},
+};
+
+void pages_donate(struct req *r)
+{
+    /* each origin at most once: far below the buffer's size */
+    char form_action[CSP_MAX / 2] = "'self'";
+    const char *configured[CHECKOUT_PROVIDERS_MAX + 1];
+    checkout_providers(&cfg, configured);
+    for (size_t i = 0; configured[i]; i++)
+        for (size_t j = 0; j < sizeof form_origins / sizeof form_origins[0]; j++)
+            if (!strcmp(configured[i], form_origins[j].provider)) {
+                strcat(form_action, " ");
+                strcat(form_action, form_origins[j].origin);
+            }
+    char csp[CSP_MAX];
+    snprintf(csp, sizeof csp, CSP_PAGE "form-action %s; frame-ancestors *", form_action);
+    serve(r, "/donate", csp);
+}
+
+void pages_thanks(struct req *r)
+{
+    serve(r, "/donate/thanks", CSP_PAGE "form-action 'none'; frame-ancestors *");
+}
+
+void pages_members(struct req *r)
+{
+    reply_header(r, "X-Frame-Options", "DENY");
+    serve(r, "/members", CSP_PAGE "form-action 'self'; frame-ancestors 'none'");
+}
+
+void pages_admin(struct req *r)
+{
+    reply_header(r, "X-Frame-Options", "DENY");
+    serve(r, "/admin", CSP_PAGE "form-action 'self'; frame-ancestors 'none'");
+}
+
+void pages_asset(struct req *r)
+{
+    char path[ROUTE_PARAM_MAX + sizeof "/assets/"];
+    snprintf(path, sizeof path, "/assets/%s", req_param(r, 0));
+    serve(r, path, CSP_FILE);
+}
+
+void pages_openapi(struct req *r)
+{
+    serve(r, "/v1/openapi.yaml", CSP_FILE);
+}
