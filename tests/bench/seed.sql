@@ -11,9 +11,11 @@ INSERT INTO sessions (patron_id, token_hash, expires_at)
 SELECT p.id, sha256(convert_to('tok-' || p.seq, 'UTF8')), now() + interval '30 days'
   FROM patrons p;
 
+-- customer cus_<n>, as the subscription's earlier events (checkout,
+-- first invoice) would have recorded it
 INSERT INTO pledges (patron_id, amount_minor, currency, interval, provider, provider_ref,
-                     status, current_period_end, activated_at)
-SELECT p.id, 500, 'UAH', 'month', 'stripe', 'sub_' || p.seq, 'active',
+                     customer_ref, status, current_period_end, activated_at)
+SELECT p.id, 500, 'UAH', 'month', 'stripe', 'sub_' || p.seq, 'cus_' || p.seq, 'active',
        now() + interval '1 month', now()
   FROM patrons p;
 
