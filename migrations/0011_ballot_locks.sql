@@ -35,7 +35,8 @@ END
 $$;
 
 -- A member's vote weight (the best tier among their membership pledges,
--- chosen as pledge_tier() does), or NULL when they are not a member: one
+-- chosen as pledge_tier() does, which its subquery keeps from being
+-- inlined), or NULL when they are not a member: one
 -- look at their pledges where patron_vote_refusal and patron_vote_weight
 -- took two.
 CREATE FUNCTION patron_member_weight(patron uuid) RETURNS integer
@@ -48,20 +49,9 @@ BEGIN
     FROM pledges p
     LEFT JOIN tiers t ON t.id = coalesce(p.tier_id, (
       SELECT x.id FROM tiers x
-       WHERE x.currency = p.currency
-         AND x.amount_minor <= CASE p.interval WHEN 'year' THEN p.amount_minor / 12
-                                               ELSE p.amount_minor END
+       WHERE x.currency = p.currency AND x.amount_minor <= monthly_amount(p)
        ORDER BY x.amount_minor DESC, x.seq LIMIT 1))
-   WHERE p.patron_id = patron
-     AND CASE
-           WHEN p.interval = 'once' THEN
-             p.status IN ('active', 'past_due')
-             AND coalesce(p.activated_at, p.created_at) > now() - interval '31 days'
-           WHEN p.status = 'active' THEN true
-           WHEN p.status = 'past_due' THEN
-             p.current_period_end IS NULL OR p.current_period_end + interval '7 days' > now()
-           ELSE false
-         END;
+   WHERE p.patron_id = patron AND pledge_is_membership(p);
   RETURN CASE WHEN pledges_found > 0 THEN coalesce(best, 1) END;
 END
 $$;
