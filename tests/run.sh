@@ -41,7 +41,7 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_supp
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 tap=$(mktemp)
-node --test --test-reporter=tap --test-reporter-destination=stdout tests/blackbox/ | tee "$tap" |
+node --test --test-reporter=tap --test-reporter-destination=stdout ${PATROND_TESTS:-tests/blackbox/} | tee "$tap" |
   grep -E '^(not ok|# (Subtest|pass|fail))' | grep -vE '^# Subtest' 
 bp=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$tap" | tail -n 1)
 bf=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$tap" | tail -n 1)

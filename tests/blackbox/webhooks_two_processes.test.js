@@ -8,15 +8,17 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { startServer, uniqueEmail } = require('./lib/harness');
-const { standardSecret, msgId, standardBody, sendStandard, counts } = require('./lib/webhooks');
+const { standardSecret, msgId, standardBody, sendStandard, sendStripe, stripeEvent, counts } = require('./lib/webhooks');
 
 const SECRET = standardSecret();
+const STRIPE_SECRET = `whsec_${crypto.randomBytes(24).toString('hex')}`;
+const ENV = { PATROND_STANDARD_WEBHOOK_SECRET: SECRET, PATROND_STRIPE_WEBHOOK_SECRET: STRIPE_SECRET };
 let a, b;
 
 before(async () => {
-  a = await startServer({ env: { PATROND_STANDARD_WEBHOOK_SECRET: SECRET } });
+  a = await startServer({ env: ENV });
   b = await startServer({
-    env: { PATROND_STANDARD_WEBHOOK_SECRET: SECRET },
+    env: ENV,
     dbName: a.dbName, dbUrl: a.dbUrl, skipMigrate: true, adminKey: a.adminKey, readKey: a.readKey,
   });
 });
@@ -76,4 +78,35 @@ test('distinct events for one new subscription raced across both processes make 
   assert.equal(await a.psql(`SELECT count(*) FROM patrons WHERE lower(email) = lower('${email}')`), '1');
   assert.equal(await a.psql(
     `SELECT count(*) FROM payments p JOIN pledges l ON l.id = p.pledge_id WHERE l.provider_ref = '${ref}'`), '10');
+});
+
+test('one Stripe event delivered 50 times at once to two processes has exactly one effect', async () => {
+  const sub = `sub_${crypto.randomBytes(6).toString('hex')}`;
+  const inv = `in_${crypto.randomBytes(6).toString('hex')}`;
+  const email = uniqueEmail('twostripe');
+  const body = stripeEvent('invoice.paid', {
+    id: inv, object: 'invoice', customer: `cus_${crypto.randomBytes(6).toString('hex')}`, customer_email: email,
+    amount_paid: 900, amount_due: 900, currency: 'usd', billing_reason: 'subscription_create', attempt_count: 1,
+    parent: { subscription_details: { subscription: sub } },
+    lines: { data: [{ period: { end: Math.floor(Date.now() / 1000) + 30 * 86400 },
+      price: { recurring: { interval: 'month', interval_count: 1 } } }] },
+  });
+  const eventId = JSON.parse(body).id;
+  const beforeCounts = await counts(a);
+  // each delivery signed on its own, as Stripe's retries are
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
+    sendStripe(i % 2 ? b : a, body, { secret: STRIPE_SECRET })));
+  results.forEach((r, i) => assert.equal(r.status, 200, `delivery ${i} → ${r.status} ${r.text}`));
+  const afterCounts = await counts(a);
+  assert.equal(afterCounts.events - beforeCounts.events, 1, 'one webhook_events row');
+  assert.equal(afterCounts.payments - beforeCounts.payments, 1, 'one payments row');
+  assert.equal(afterCounts.pledges - beforeCounts.pledges, 1, 'one pledge');
+  assert.equal(afterCounts.patrons - beforeCounts.patrons, 1, 'one patron');
+  assert.equal(await a.psql(
+    `SELECT count(*) || ' ' || min(status) FROM webhook_events WHERE provider = 'stripe' AND event_key = '${eventId}'`),
+  '1 applied');
+  assert.equal(await a.psql(
+    `SELECT count(*) || ' ' || sum(amount_minor) FROM payments WHERE provider = 'stripe' AND provider_payment_id = '${inv}'`),
+  '1 900');
+  assert.equal(await a.psql(`SELECT count(*) FROM pledges WHERE provider_ref = '${sub}'`), '1');
 });

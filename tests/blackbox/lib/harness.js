@@ -22,7 +22,11 @@ const PSQL = fs.existsSync('/usr/bin/psql') ? '/usr/bin/psql' : 'psql';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RFC3339_Z_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const SANITIZER_RE = /AddressSanitizer|LeakSanitizer|runtime error:|ThreadSanitizer|MemorySanitizer/;
+const SANITIZER_RE =
+  /AddressSanitizer|LeakSanitizer|runtime error:|ThreadSanitizer|MemorySanitizer|ERROR SUMMARY: [1-9]\d* errors/;
+// PATROND_BIN may be a wrapper (tests/valgrind.sh) that makes the server many
+// times slower: start-up and shutdown waits grow with it.
+const SLOW = Number(process.env.PATROND_TEST_SLOWDOWN) || 1;
 
 function pgHost() {
   const h = process.env.PATROND_TEST_PGHOST;
@@ -229,11 +233,11 @@ async function startServer(opts = {}) {
     });
 
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 15000;
+    const deadline = Date.now() + 15000 * SLOW;
     let ready = false;
     while (Date.now() < deadline && !exit) {
       try {
-        const r = await httpRequest(url, 'GET', '/healthz', { timeout: 1000 });
+        const r = await httpRequest(url, 'GET', '/healthz', { timeout: 1000 * SLOW });
         if (r.status === 200) { ready = true; break; }
       } catch { /* not listening yet */ }
       await sleep(50);
@@ -260,6 +264,7 @@ async function startServer(opts = {}) {
     get stdout() { return stdout; },
     get stderr() { return stderr; },
     get exit() { return exit; },
+    get pid() { return child.pid; },
     request: (method, p, o) => httpRequest(url, method, p, o),
     // admin-key shorthands
     get: (p, o = {}) => httpRequest(url, 'GET', p, { key: adminKey, ...o }),
@@ -269,6 +274,20 @@ async function startServer(opts = {}) {
     psql: (sql) => psql(dbUrl, sql),
     psqlJson: (sql) => psqlJson(dbUrl, sql),
     cli: (args, env) => cli(dbUrl, args, env),
+    // Sends `signal` (default SIGKILL: a crash, no shutdown), waits for the
+    // exit and keeps the database; throws only on a sanitizer report.
+    async kill(signal = 'SIGKILL') {
+      if (stopped) return;
+      stopped = true;
+      if (!exit) {
+        child.kill(signal);
+        await child.exited;
+      }
+      await sleep(50 * SLOW);
+      if (SANITIZER_RE.test(stderr)) {
+        throw new Error(`sanitizer report on stderr\n--- stderr tail ---\n${sanitizerExcerpt(stderr)}`);
+      }
+    },
     // Sends SIGTERM, waits for the exit, drops the database, and throws if the
     // server did not exit 0 or a sanitizer reported anything.
     async stop() {
@@ -278,17 +297,17 @@ async function startServer(opts = {}) {
       if (!exit) {
         child.kill('SIGTERM');
         let timer;
-        const t = new Promise((res) => { timer = setTimeout(() => res('timeout'), 10000); });
+        const t = new Promise((res) => { timer = setTimeout(() => res('timeout'), 10000 * SLOW); });
         const r = await Promise.race([child.exited, t]);
         clearTimeout(timer);
         if (r === 'timeout') {
           child.kill('SIGKILL');
           await child.exited;
-          problem = 'patrond did not exit within 10 s of SIGTERM';
+          problem = `patrond did not exit within ${10 * SLOW} s of SIGTERM`;
         }
       }
       // let the pipes drain
-      await sleep(50);
+      await sleep(50 * SLOW);
       if (!problem && exit && (exit.code !== 0 || exit.signal)) {
         problem = `patrond exited with ${JSON.stringify(exit)} (expected code 0)`;
       }
