@@ -22,7 +22,7 @@ UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate
              api/checkout/checkout.c api/checkout/liqpay.c api/checkout/wayforpay.c \
              api/checkout/stripe.c api/checkout/patreon.c api/core/etag.c api/core/tally_cache.c api/core/cidr.c
 
-.PHONY: all asan run test unit blackbox deps test-deps format clean bench valgrind
+.PHONY: fuzz fuzz-build all asan run test unit blackbox deps test-deps format clean bench valgrind
 
 all: deps build/patrond
 
@@ -60,12 +60,26 @@ build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(wildcard include/*.h) tests/unit/che
 	@mkdir -p build/unit
 	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $< $(UNIT_DEPS) $(PKG_LIBS)
 
+# libFuzzer targets (tests/fuzz/): `make fuzz FUZZ_TIME=600` runs each in turn.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_TIME ?= 60
+build/fuzz/%: tests/fuzz/%.c $(UNIT_DEPS) $(wildcard include/*.h) tests/fuzz/fuzz_wh.h
+	@mkdir -p build/fuzz
+	clang-14 $(CFLAGS_COMMON) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -o $@ $< $(UNIT_DEPS) $(PKG_LIBS)
+
+fuzz-build: deps $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_TIME)
+
 run: all
 	@scripts/run.sh
 
 unit: deps $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
 
-test: test-deps all asan unit
+test: test-deps all asan unit fuzz-build
 	@tests/run.sh
 
 # The black-box suite with patrond under valgrind memcheck (slow: minutes per

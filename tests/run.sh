@@ -21,6 +21,15 @@ for t in build/unit/test_*; do
   if [[ $status -ne 0 && ${f:-0} -eq 0 ]]; then failed=$((failed + 1)); fi
 done
 
+# A short smoke of each libFuzzer target (regressions replayed first); each counts once.
+while read -r line; do
+  echo "$line"
+  case $line in
+    fuzz*": ok"*) passed=$((passed + 1)) ;;
+    fuzz*) failed=$((failed + 1)) ;;
+  esac
+done < <(tests/fuzz/run.sh "${FUZZ_SMOKE_TIME:-3}")
+
 pgdir=$(mktemp -d /tmp/patrond-test-pg.XXXXXX)
 cleanup() { scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
 trap cleanup EXIT
@@ -32,6 +41,16 @@ fi
 
 if [[ -f package-lock.json ]]; then
   npm ci --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci failed"; failed=$((failed + 1)); }
+fi
+
+# The OpenAPI description must lint clean (rules: redocly.yaml).
+if lint=$(REDOCLY_TELEMETRY=off npx --no-install redocly lint api/openapi.yaml 2>&1); then
+  echo "ok openapi lint"
+  passed=$((passed + 1))
+else
+  echo "$lint" | tail -n 40 | sed 's/^/  /'
+  echo "not ok openapi lint (npx redocly lint api/openapi.yaml)"
+  failed=$((failed + 1))
 fi
 
 export PATROND_TEST_PGHOST=$pgdir/run

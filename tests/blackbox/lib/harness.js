@@ -15,6 +15,7 @@ const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
 const fs = require('node:fs');
+const { validateResponse } = require('./openapi');
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BIN = path.resolve(ROOT, process.env.PATROND_BIN || 'build/patrond');
@@ -127,7 +128,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 //   headers  extra headers (a value of null removes a default one)
 //   key      API key for Authorization: Bearer
 //   timeout  ms (default 15000)
+//   openapi  false: do not check the response against api/openapi.yaml
 // Resolves {status, headers, text, json}; json is null when the body is not JSON.
+// Rejects when the response does not match api/openapi.yaml (lib/openapi.js).
 function httpRequest(baseUrl, method, urlPath, opts = {}) {
   const u = new URL(urlPath, baseUrl);
   const headers = {};
@@ -168,6 +171,13 @@ function httpRequest(baseUrl, method, urlPath, opts = {}) {
         if (settled) return;
         settled = true;
         const text = Buffer.concat(chunks).toString('utf8');
+        if (opts.openapi !== false) {
+          try {
+            validateResponse(method, u.pathname + u.search, res.statusCode, res.headers, text);
+          } catch (e) {
+            return reject(e);
+          }
+        }
         let json = null;
         try { json = text.length ? JSON.parse(text) : null; } catch { json = null; }
         resolve({ status: res.statusCode, headers: res.headers, text, json });
