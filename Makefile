@@ -11,6 +11,7 @@ SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-san
 
 SRCS := $(shell find api -name '*.c' | sort)
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+HDRS := $(wildcard include/*.h include/*.def)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 # the pure-logic modules the unit tests link against
 UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate.c api/config.c api/http/router.c \
@@ -47,16 +48,16 @@ build/assets.c: tools/embed_files.c $(wildcard web/*.html) $(WEB_ASSETS) api/ope
 	build/embed_files $@ $(WEB_PAGES) $(foreach f,$(WEB_ASSETS),/assets/$(notdir $(f))=$(f)) \
 	    /v1/openapi.yaml=api/openapi.yaml
 
-build/patrond: $(SRCS) build/migrations.c build/assets.c $(wildcard include/*.h)
+build/patrond: $(SRCS) build/migrations.c build/assets.c $(HDRS)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $(SRCS) build/migrations.c build/assets.c $(PKG_LIBS)
 
 asan: deps build/asan/patrond
 
-build/asan/patrond: $(SRCS) build/migrations.c build/assets.c $(wildcard include/*.h)
+build/asan/patrond: $(SRCS) build/migrations.c build/assets.c $(HDRS)
 	@mkdir -p build/asan
 	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $(SRCS) build/migrations.c build/assets.c $(PKG_LIBS)
 
-build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(wildcard include/*.h) tests/unit/check.h tests/unit/wh_fake.h
+build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(HDRS) tests/unit/check.h tests/unit/wh_fake.h
 	@mkdir -p build/unit
 	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $< $(UNIT_DEPS) $(PKG_LIBS)
 
@@ -64,7 +65,7 @@ build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(wildcard include/*.h) tests/unit/che
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 FUZZ_TIME ?= 60
-build/fuzz/%: tests/fuzz/%.c $(UNIT_DEPS) $(wildcard include/*.h) tests/fuzz/fuzz_wh.h
+build/fuzz/%: tests/fuzz/%.c $(UNIT_DEPS) $(HDRS) tests/fuzz/fuzz_wh.h
 	@mkdir -p build/fuzz
 	clang-14 $(CFLAGS_COMMON) -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -o $@ $< $(UNIT_DEPS) $(PKG_LIBS)
@@ -93,7 +94,7 @@ bench: all
 	@tests/bench/run.sh
 
 format:
-	clang-format -i $(SRCS) $(wildcard include/*.h) $(UNIT_SRCS) tools/*.c
+	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) tools/*.c
 
 clean:
 	rm -rf build
