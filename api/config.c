@@ -28,6 +28,7 @@ struct config cfg;
 #define DEFAULT_CHECKOUT_RATE_LIMIT 20
 #define DEFAULT_CONNECTION_TIMEOUT 30
 #define MAX_THREADS 256
+#define DEFAULT_DB_THREADS 16
 #define SECRET_FILE_MAX (1024 * 1024)
 
 /* State shared by the steps of one config_load call. */
@@ -242,6 +243,10 @@ static bool load_threads(struct loader *l)
     int64_t def = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : cpus, n;
     if (!load_int(l, "PATROND_THREADS", 1, MAX_THREADS, def, &n)) return false;
     l->c->threads = (unsigned)n;
+    /* PostgreSQL's group commit needs several transactions in flight per
+     * instance, whatever the number of cores. */
+    if (!load_int(l, "PATROND_DB_THREADS", 1, MAX_THREADS, DEFAULT_DB_THREADS, &n)) return false;
+    l->c->db_threads = (unsigned)n;
     return true;
 }
 

@@ -13,7 +13,8 @@ struct config {
     char *database_read_url;
     char *listen_host;
     unsigned listen_port;
-    unsigned threads;
+    unsigned threads;    /* HTTP threads (libmicrohttpd's pool) */
+    unsigned db_threads; /* handler threads that use the database */
     char *public_url;
     char *cors_origins;
     char *mail_command;

@@ -72,6 +72,9 @@ void rounds_update(struct req *r);
 void rounds_close(struct req *r);
 void rounds_tally(struct req *r);
 void rounds_current_tally(struct req *r);
+/* the same from memory, on the HTTP thread (struct route's `memory`) */
+void rounds_tally_cached(struct req *r);
+void rounds_current_tally_cached(struct req *r);
 void ballots_put(struct req *r);
 void ballots_get(struct req *r);
 void ballots_delete(struct req *r);

@@ -70,6 +70,7 @@ struct req {
     } headers[REPLY_MAX_HEADERS];
     int nheaders;
     bool replied;
+    bool pooled; /* handed to the handler pool (handler_pool.h) */
     /* a streamed reply (reply_stream) instead of resp/resp_len */
     reply_stream_fn stream;
     void *stream_cls;

@@ -1,6 +1,8 @@
 #ifndef PATROND_LOG_H
 #define PATROND_LOG_H
 
+#include <stdbool.h>
+
 /* One JSON object per line on stderr: {"time","level","msg",...}. Never
  * pass secrets, tokens or payloads. */
 void log_msg(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -9,9 +11,18 @@ void log_msg(const char *level, const char *fmt, ...) __attribute__((format(prin
 #define log_error(...) log_msg("error", __VA_ARGS__)
 
 /* The access line written once per request; `client` (the client's
- * address, see req_client_ip) may be NULL when unknown. */
+ * address, see req_client_ip) may be NULL when unknown. While buffering
+ * is on, access lines are written in batches, at the latest 50 ms later
+ * (so a crash loses at most that much of the access log); every other
+ * line goes out at once, after the access lines before it. */
 void log_access(const char *request_id, const char *client, const char *method, const char *path,
                 unsigned status, double duration_ms);
+
+/* Buffering of access lines, by a flusher thread: `serve` starts it once
+ * it listens and stops it (writing what is left) after the last request.
+ * False when the thread cannot start; lines are then written at once. */
+bool log_buffer_start(void);
+void log_buffer_stop(void);
 
 /* Current time as RFC 3339 UTC with milliseconds and Z. buf >= 32. */
 void log_timestamp(char *buf, unsigned long len);

@@ -24,9 +24,13 @@ enum route_body {
 struct route {
     const char *method;
     const char *pattern; /* "/v1/patrons/{id}"; also the metrics label */
-    handler_fn handler;
+    handler_fn handler;  /* runs on a database thread (handler_pool.h); may be NULL */
     enum route_auth auth;
     enum route_body body;
+    /* Runs first, on the HTTP thread, without the database: what it
+     * answers (a page, a cached tally) never waits for PostgreSQL. When it
+     * does not reply, `handler` runs. Only on AUTH_PUBLIC routes. */
+    handler_fn memory;
 };
 
 #define ROUTE_MAX_PARAMS 4
@@ -52,7 +56,7 @@ enum route_match router_match(const struct route *table, size_t n, const char *m
                               const char *path, const struct route **found,
                               struct route_params *params, char *allow, size_t allow_len);
 
-/* The server's route table (api/http/routes.c). */
+/* The server's route table (include/routes.def, compiled by api/http/routes.c). */
 extern const struct route routes[];
 extern const size_t routes_count;
 

@@ -7,11 +7,15 @@
 
 #include "cli.h"
 #include "config.h"
+#include "handler_pool.h"
 #include "jobs.h"
 #include "log.h"
 #include "migrate.h"
 #include "server.h"
 #include "tally_notify.h"
+
+/* statement_timeout (15 s) bounds a handler; a reply then goes out at once */
+#define STOP_TIMEOUT_MS 20000
 
 static bool listen_addr(struct sockaddr_storage *ss)
 {
@@ -53,6 +57,16 @@ static bool schema_ready(struct db *db, bool apply)
     return false;
 }
 
+/* No new connections; the requests being handled are answered (the pool
+ * waits for their replies to be sent) before the daemon goes, as
+ * libmicrohttpd must not be stopped with a connection suspended. */
+static void stop_serving(struct MHD_Daemon *d)
+{
+    MHD_quiesce_daemon(d);
+    pool_stop(STOP_TIMEOUT_MS);
+    MHD_stop_daemon(d);
+}
+
 int cli_serve(struct db *db, int argc, char **argv)
 {
     bool apply = argc > 0 && !strcmp(argv[0], "--migrate");
@@ -74,29 +88,35 @@ int cli_serve(struct db *db, int argc, char **argv)
         log_error("PATROND_LISTEN: cannot use host %s", cfg.listen_host);
         return 1;
     }
+    if (!pool_start(cfg.db_threads)) {
+        log_error("cannot start the handler threads");
+        return 1;
+    }
     struct MHD_Daemon *d = server_start((struct sockaddr *)&ss);
     if (!d) {
         log_error("cannot listen on %s:%u", cfg.listen_host, cfg.listen_port);
+        pool_stop(0);
         return 1;
     }
     if (!jobs_start()) {
-        MHD_stop_daemon(d);
+        stop_serving(d);
         return 1;
     }
     if (!tally_notify_start()) {
-        MHD_stop_daemon(d);
+        stop_serving(d);
         jobs_stop();
         return 1;
     }
+    if (!log_buffer_start()) log_warn("the access log is written unbuffered: no flusher thread");
     log_info("patrond listening on %s:%u with %u threads", cfg.listen_host, cfg.listen_port,
              cfg.threads);
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("signal %d: finishing in-flight requests", sig);
-    MHD_quiesce_daemon(d);
-    MHD_stop_daemon(d);
+    stop_serving(d);
     tally_notify_stop();
     jobs_stop();
+    log_buffer_stop();
     log_info("stopped");
     return 0;
 }

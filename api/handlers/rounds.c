@@ -248,14 +248,40 @@ static void tally(struct req *r, const char *key, const char *id)
         reply_problem(r, 500, "The tally came back malformed.");
 }
 
+/* The cache key of /v1/rounds/{id}/tally; false after a 404. */
+static bool round_key(struct req *r, char key[UUID_LEN + 1], const char **id)
+{
+    if (!(*id = req_uuid_param(r, 0))) return false;
+    for (int i = 0; i <= UUID_LEN; i++)
+        key[i] = (char)tolower((unsigned char)(*id)[i]);
+    return true;
+}
+
+/* Without a reply when the cache does not hold a good copy. */
+static void tally_from_memory(struct req *r, const char *key)
+{
+    struct tally_copy c;
+    if (tally_cache_get(key, monotonic_ms(), req_header(r, "If-None-Match"), &c))
+        reply_tally(r, &c);
+}
+
+void rounds_tally_cached(struct req *r)
+{
+    char key[UUID_LEN + 1];
+    const char *id;
+    if (round_key(r, key, &id)) tally_from_memory(r, key);
+}
+
+void rounds_current_tally_cached(struct req *r)
+{
+    tally_from_memory(r, "current");
+}
+
 void rounds_tally(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
     char key[UUID_LEN + 1];
-    for (int i = 0; i <= UUID_LEN; i++)
-        key[i] = (char)tolower((unsigned char)id[i]);
-    tally(r, key, id);
+    const char *id;
+    if (round_key(r, key, &id)) tally(r, key, id);
 }
 
 void rounds_current_tally(struct req *r)

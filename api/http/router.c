@@ -78,14 +78,14 @@ enum route_match router_match(const struct route *table, size_t n, const char *m
     if (params) params->n = 0;
     if (allow && allow_len) allow[0] = '\0';
     if (!method || !path || path[0] != '/') return ROUTE_NOT_FOUND;
+    /* The routes of the request's method first: the usual request needs
+     * no other comparison. */
     const struct route *best = NULL;
     int best_params = ROUTE_MAX_PARAMS + 1;
-    bool path_known = false;
     for (size_t i = 0; i < n; i++) {
+        if (!method_fits(table[i].method, method)) continue;
         int np = match_pattern(table[i].pattern, path, NULL);
-        if (np < 0) continue;
-        path_known = true;
-        if (method_fits(table[i].method, method) && np < best_params) {
+        if (np >= 0 && np < best_params) {
             best = &table[i];
             best_params = np;
         }
@@ -95,6 +95,9 @@ enum route_match router_match(const struct route *table, size_t n, const char *m
         if (params) params->n = match_pattern(best->pattern, path, params);
         return ROUTE_FOUND;
     }
+    bool path_known = false;
+    for (size_t i = 0; i < n && !path_known; i++)
+        path_known = match_pattern(table[i].pattern, path, NULL) >= 0;
     if (!path_known) return ROUTE_NOT_FOUND;
     format_allow(table, n, path, allow, allow_len);
     return ROUTE_METHOD_NOT_ALLOWED;

@@ -3,7 +3,8 @@
 #include "router.h"
 
 const struct route routes[] = {
-#define ROUTE(method, pattern, handler, auth, body) {method, pattern, handler, auth, body},
+#define ROUTE(method, pattern, handler, auth, body, memory)                                        \
+    {method, pattern, handler, auth, body, memory},
 #include "routes.def"
 #undef ROUTE
 };

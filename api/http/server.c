@@ -8,6 +8,7 @@
 #include "config.h"
 #include "cors.h"
 #include "encode.h"
+#include "handler_pool.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -88,24 +89,34 @@ static void query_check(struct req *r)
         reply_problem(r, 400, "The query string is not UTF-8 text without control characters.");
 }
 
+static void reply_too_large(struct req *r)
+{
+    char detail[96];
+    snprintf(detail, sizeof detail, "The body is larger than %zu bytes.", cfg.body_limit);
+    reply_problem(r, 413, detail);
+}
+
 static void declared_length_check(struct req *r)
 {
     const char *cl = req_header(r, "Content-Length");
-    if (cl && strtoull(cl, NULL, 10) > cfg.body_limit) {
-        char detail[96];
-        snprintf(detail, sizeof detail, "The body is larger than %zu bytes.", cfg.body_limit);
-        reply_problem(r, 413, detail);
+    if (cl && strtoull(cl, NULL, 10) > cfg.body_limit) reply_too_large(r);
+}
+
+/* What the HTTP thread answers itself, without the database: an oversized
+ * body, and whatever the route's memory handler answers. */
+static bool from_memory(struct req *r)
+{
+    if (r->body_too_large) {
+        reply_too_large(r);
+        return true;
     }
+    if (r->route->memory) r->route->memory(r);
+    if (!r->replied && !r->route->handler) reply_problem(r, 500, "The handler produced no reply.");
+    return r->replied;
 }
 
 static void dispatch(struct req *r)
 {
-    if (r->body_too_large) {
-        char detail[96];
-        snprintf(detail, sizeof detail, "The body is larger than %zu bytes.", cfg.body_limit);
-        reply_problem(r, 413, detail);
-        return;
-    }
     r->db = db_thread();
     if (!authenticate(r)) return;
     if (r->route->body == BODY_JSON && method_has_body(r->method) && !parse_json_body(r)) return;
@@ -148,6 +159,34 @@ static enum MHD_Result send_reply(struct req *r)
     return ret;
 }
 
+/* On a pool thread while the connection is suspended; resuming it brings
+ * libmicrohttpd back to on_request, which sends the reply. */
+static void run_pooled(void *arg)
+{
+    struct req *r = arg;
+    dispatch(r);
+    MHD_resume_connection(r->conn);
+}
+
+/* The request has been read whole; true when the reply goes out later,
+ * once libmicrohttpd resumes the connection. The connection is suspended
+ * before the task is queued, so the pool never resumes it before it is
+ * suspended. A pool that refuses is stopping: the request is refused
+ * untouched, so that the stop cuts off no reply to a change it made. */
+static bool answer_later(struct req *r)
+{
+    if (from_memory(r)) return false;
+    MHD_suspend_connection(r->conn);
+    r->pooled = pool_submit(run_pooled, r);
+    if (!r->pooled) {
+        reply_header(r, "Retry-After", "1");
+        reply_header(r, "Connection", "close");
+        reply_problem(r, 503, "The server is shutting down; retry.");
+        MHD_resume_connection(r->conn);
+    }
+    return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -169,7 +208,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return ok ? MHD_YES : MHD_NO;
     }
-    if (!r->replied) dispatch(r);
+    if (!r->replied && answer_later(r)) return MHD_YES;
     return send_reply(r);
 }
 
@@ -192,6 +231,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     double secs = elapsed_seconds(&r->started);
     size_t route_index = r->route ? (size_t)(r->route - routes) : routes_count;
     metrics_observe(route_index, status, secs);
+    if (r->pooled) pool_finished();
     log_access(r->request_id, r->client_ip[0] ? r->client_ip : NULL, r->method, r->path, status,
                secs * 1000.0);
     req_free(r);
@@ -211,14 +251,15 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 struct MHD_Daemon *server_start(const struct sockaddr *addr)
 {
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (addr->sa_family == AF_INET6) flags |= MHD_USE_IPv6;
     return MHD_start_daemon(
         flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg.threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int)0, MHD_OPTION_CONNECTION_TIMEOUT, cfg.connection_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned int)1024, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED,
-        &on_completed, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg.connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+        MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_END);
 }

@@ -109,6 +109,35 @@ async function assertTallyIsRecount(srv, roundId) {
   return t.json;
 }
 
+test('SIGTERM under load: what was started is answered, the rest refused untouched, exit 0', async (t) => {
+  const srv = await startServer({ keepDb: true });
+  databases.push(srv.dbName);
+  const tag = crypto.randomBytes(4).toString('hex');
+  const outcomes = [];
+  const inflight = [];
+  for (let i = 0; i < 80; i++) {
+    inflight.push(srv.post('/v1/patrons', { email: `drain-${i}-${tag}@example.org`, name: `Drain ${i}` })
+      .then((r) => outcomes.push(r), (e) => outcomes.push({ error: e.code || e.message })));
+  }
+  // stop once the first answers are out, with the others still in flight
+  while (outcomes.length < 5) await sleep(1);
+  const stopping = srv.stop(); // rejects unless patrond exits 0 within 10 s of SIGTERM
+  await Promise.all(inflight);
+  await stopping;
+  const created = outcomes.filter((o) => o.status === 201).length;
+  const tally = {};
+  for (const o of outcomes) tally[o.status || o.error] = (tally[o.status || o.error] || 0) + 1;
+  t.diagnostic(`outcomes: ${JSON.stringify(tally)}`);
+  for (const o of outcomes) {
+    if (o.error) continue; // not accepted before the listening socket closed, or cut off unread
+    assert.ok(o.status === 201 || o.status === 503, `a 201 or a 503 while stopping, not ${o.status} ${o.text}`);
+    if (o.status === 503) assertProblem(assert, o, 503);
+  }
+  const stored = Number(await srv.psql(`SELECT count(*) FROM patrons WHERE email LIKE 'drain-%-${tag}@example.org'`));
+  assert.ok(created > 0, `some requests were answered before the stop (${JSON.stringify(outcomes.map((o) => o.status || o.error))})`);
+  assert.equal(stored, created, 'every stored patron was acknowledged with a 201, and every 201 is stored');
+});
+
 test('kill -9 under a load of ballots and Stripe webhooks: every 2xx survives, nothing doubles', async (t) => {
   const dbName = await createDatabase();
   databases.push(dbName);

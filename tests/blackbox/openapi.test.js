@@ -1,5 +1,5 @@
 'use strict';
-// api/openapi.yaml describes exactly the routes of api/http/routes.c, is
+// api/openapi.yaml describes exactly the routes of include/routes.def, is
 // the document GET /v1/openapi.yaml serves, and its validator
 // (lib/openapi.js, applied by the harness to every response) rejects what
 // it should.
@@ -11,8 +11,8 @@ const { startServer, ROOT } = require('./lib/harness');
 const { validateResponse, loadSpec, SPEC_PATH, METHODS } = require('./lib/openapi');
 
 function routesFromC() {
-  const src = fs.readFileSync(path.join(ROOT, 'api', 'http', 'routes.c'), 'utf8');
-  const routes = [...src.matchAll(/\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,/g)].map((m) => `${m[1]} ${m[2]}`);
+  const src = fs.readFileSync(path.join(ROOT, 'include', 'routes.def'), 'utf8');
+  const routes = [...src.matchAll(/^ROUTE\(\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,/gm)].map((m) => `${m[1]} ${m[2]}`);
   return routes;
 }
 
@@ -25,14 +25,14 @@ function operationsFromSpec() {
   return ops;
 }
 
-test('every route in routes.c has an operation, and every operation a route', () => {
+test('every route in routes.def has an operation, and every operation a route', () => {
   const routes = routesFromC();
-  assert.ok(routes.length >= 50, `parsed ${routes.length} routes from routes.c`);
+  assert.ok(routes.length >= 50, `parsed ${routes.length} routes from routes.def`);
   const ops = operationsFromSpec();
   const missing = routes.filter((r) => !ops.includes(r));
   const extra = ops.filter((o) => !routes.includes(o));
   assert.deepEqual(missing, [], 'routes without an operation in api/openapi.yaml');
-  assert.deepEqual(extra, [], 'operations without a route in routes.c');
+  assert.deepEqual(extra, [], 'operations without a route in routes.def');
   assert.equal(new Set(ops).size, ops.length);
 });
 

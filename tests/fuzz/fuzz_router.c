@@ -14,7 +14,7 @@ static void h(struct req *r)
 
 /* The server's own patterns; handlers are never called here. */
 static const struct route table[] = {
-#define ROUTE(method, pattern, handler, auth, body) {method, pattern, h, auth, body},
+#define ROUTE(method, pattern, handler, auth, body, memory) {method, pattern, h, auth, body, NULL},
 #include "routes.def"
 #undef ROUTE
 };

@@ -86,6 +86,7 @@ static void test_defaults(void)
     CHECK_EQ_INT(c.listen_port, 8080);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     CHECK_EQ_INT(c.threads, cpus < 1 ? 1 : cpus > 256 ? 256 : cpus);
+    CHECK_EQ_INT(c.db_threads, 16);
     CHECK_EQ_STR(c.public_url, "http://127.0.0.1:8080");
     CHECK_EQ_STR(c.cors_origins, NULL);
     CHECK_EQ_STR(c.mail_command, NULL);
@@ -108,6 +109,7 @@ static void test_values(void)
     env_set("DATABASE_URL", "postgres://db/patrond");
     env_set("PATROND_LISTEN", "[::1]:9000");
     env_set("PATROND_THREADS", "256");
+    env_set("PATROND_DB_THREADS", "3");
     env_set("PATROND_PUBLIC_URL", "https://news.example.org//");
     env_set("PATROND_CORS_ORIGINS", " https://news.example.org , http://localhost:3000");
     env_set("PATROND_MAIL_COMMAND", "/usr/sbin/sendmail -t");
@@ -123,6 +125,7 @@ static void test_values(void)
     CHECK_EQ_STR(c.listen_host, "::1");
     CHECK_EQ_INT(c.listen_port, 9000);
     CHECK_EQ_INT(c.threads, 256);
+    CHECK_EQ_INT(c.db_threads, 3);
     CHECK_EQ_STR(c.public_url, "https://news.example.org");
     CHECK_EQ_STR(c.cors_origins, "https://news.example.org,http://localhost:3000");
     CHECK_EQ_STR(c.mail_command, "/usr/sbin/sendmail -t");
@@ -160,6 +163,8 @@ static void test_errors(void)
 
     const char *bad[][2] = {
         {"PATROND_THREADS", "0"},
+        {"PATROND_DB_THREADS", "0"},
+        {"PATROND_DB_THREADS", "257"},
         {"PATROND_THREADS", "257"},
         {"PATROND_THREADS", "-1"},
         {"PATROND_THREADS", " 4"},

@@ -34,18 +34,18 @@ static void h_root(struct req *r)
 }
 
 static const struct route table[] = {
-    {"GET", "/", h_root, AUTH_PUBLIC, BODY_NONE},
-    {"GET", "/v1/patrons", h_list, AUTH_ADMIN, BODY_NONE},
-    {"POST", "/v1/patrons", h_create, AUTH_ADMIN, BODY_JSON},
-    {"GET", "/v1/patrons/{id}", h_get, AUTH_ADMIN, BODY_NONE},
-    {"DELETE", "/v1/patrons/{id}", h_delete, AUTH_ADMIN, BODY_NONE},
+    {"GET", "/", h_root, AUTH_PUBLIC, BODY_NONE, NULL},
+    {"GET", "/v1/patrons", h_list, AUTH_ADMIN, BODY_NONE, NULL},
+    {"POST", "/v1/patrons", h_create, AUTH_ADMIN, BODY_JSON, NULL},
+    {"GET", "/v1/patrons/{id}", h_get, AUTH_ADMIN, BODY_NONE, NULL},
+    {"DELETE", "/v1/patrons/{id}", h_delete, AUTH_ADMIN, BODY_NONE, NULL},
     /* Listed before the literal route on purpose: specificity, not order, decides. */
-    {"GET", "/v1/rounds/{id}", h_get, AUTH_PUBLIC, BODY_NONE},
-    {"GET", "/v1/rounds/current", h_current, AUTH_PUBLIC, BODY_NONE},
-    {"PUT", "/v1/rounds/{id}/ballot", h_ballot, AUTH_PATRON, BODY_JSON},
-    {"DELETE", "/v1/rounds/{id}/ballot", h_ballot, AUTH_PATRON, BODY_NONE},
-    {"POST", "/v1/webhooks/{provider}", h_create, AUTH_PUBLIC, BODY_RAW},
-    {"GET", "/v1/a/{x}/b/{y}", h_get, AUTH_PUBLIC, BODY_NONE},
+    {"GET", "/v1/rounds/{id}", h_get, AUTH_PUBLIC, BODY_NONE, NULL},
+    {"GET", "/v1/rounds/current", h_current, AUTH_PUBLIC, BODY_NONE, NULL},
+    {"PUT", "/v1/rounds/{id}/ballot", h_ballot, AUTH_PATRON, BODY_JSON, NULL},
+    {"DELETE", "/v1/rounds/{id}/ballot", h_ballot, AUTH_PATRON, BODY_NONE, NULL},
+    {"POST", "/v1/webhooks/{provider}", h_create, AUTH_PUBLIC, BODY_RAW, NULL},
+    {"GET", "/v1/a/{x}/b/{y}", h_get, AUTH_PUBLIC, BODY_NONE, NULL},
 };
 #define N (sizeof table / sizeof table[0])
 
