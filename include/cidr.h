@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Address blocks (IPv4 and IPv6) and the client address behind trusted
  * reverse proxies (PATROND_TRUSTED_PROXIES). Pure logic, no I/O. */
@@ -42,5 +43,9 @@ bool cidr_list_contains(const struct cidr_list *l, const char *ip);
  * or out is too small. */
 bool cidr_client_addr(const struct cidr_list *trusted, const char *peer, const char *xff, char *out,
                       size_t len);
+
+/* An IPv4 address (4 bytes, network order) as a dotted quad into out;
+ * false when out is too small. */
+bool cidr_ipv4_text(const uint8_t b[4], char *out, size_t len);
 
 #endif

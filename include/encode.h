@@ -19,5 +19,8 @@ bool random_uuid(char out[37]);
  * source: unpredictable enough to label a request, not for secrets, and
  * without a call into OpenSSL (and a getpid) on every request. */
 bool label_uuid(char out[37]);
+/* src into dst (cap bytes, NUL included), cut short when it does not fit;
+ * false then. snprintf's "%s" without its cost on every request. */
+bool text_copy(char *dst, size_t cap, const char *src);
 
 #endif

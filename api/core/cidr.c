@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cidr.h"
+#include "encode.h"
 #include "validate.h"
 
 #define ADDR_TEXT_MAX 64 /* longer than any address in text form */
@@ -40,8 +41,24 @@ static bool addr_parse(const char *s, size_t len, struct addr *a)
     return true;
 }
 
+/* By hand: glibc's inet_ntop goes through sprintf, and this runs on every
+ * request. */
+bool cidr_ipv4_text(const uint8_t b[4], char *out, size_t len)
+{
+    char text[16], *at = text;
+    for (int i = 0; i < 4; i++) {
+        if (i) *at++ = '.';
+        if (b[i] >= 100) *at++ = (char)('0' + b[i] / 100);
+        if (b[i] >= 10) *at++ = (char)('0' + b[i] / 10 % 10);
+        *at++ = (char)('0' + b[i] % 10);
+    }
+    *at = '\0';
+    return text_copy(out, len, text);
+}
+
 static bool addr_text(const struct addr *a, char *out, size_t len)
 {
+    if (a->family == AF_INET) return cidr_ipv4_text(a->b, out, len);
     return inet_ntop(a->family, a->b, out, (socklen_t)len) != NULL;
 }
 

@@ -95,3 +95,14 @@ bool label_uuid(char out[37])
     uuid_text(b, out);
     return true;
 }
+
+bool text_copy(char *dst, size_t cap, const char *src)
+{
+    if (cap == 0) return false;
+    size_t n = strnlen(src, cap);
+    bool fits = n < cap;
+    if (!fits) n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return fits;
+}

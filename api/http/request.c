@@ -8,6 +8,7 @@
 
 #include "cidr.h"
 #include "config.h"
+#include "encode.h"
 #include "http.h"
 #include "rate_limit.h"
 #include "request.h"
@@ -34,7 +35,8 @@ static bool peer_ip(struct req *r, char *out, size_t len)
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
     if (!sa) return false;
     if (sa->sa_family == AF_INET)
-        return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
+        return cidr_ipv4_text((const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr, out,
+                              len);
     if (sa->sa_family != AF_INET6) return false;
     return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
 }
@@ -83,7 +85,7 @@ bool req_client_ip(struct req *r, char *out, size_t len)
             return false;
         }
     }
-    return snprintf(out, len, "%s", r->client_ip) < (int)len;
+    return text_copy(out, len, r->client_ip);
 }
 
 bool req_rate_limit(struct req *r, const char *bucket, unsigned limit, unsigned window_s)

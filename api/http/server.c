@@ -33,15 +33,15 @@ static struct req *req_new(struct MHD_Connection *conn, const char *method, cons
     r->conn = conn;
     r->method = method;
     r->url = url;
-    snprintf(r->path, sizeof r->path, "%s", url);
+    text_copy(r->path, sizeof r->path, url);
     /* worked out now: the headers it may read are gone by the access log */
     char ip[sizeof r->client_ip];
     req_client_ip(r, ip, sizeof ip);
     const char *rid = req_header(r, "X-Request-Id");
     if (rid && valid_request_id(rid))
-        snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+        text_copy(r->request_id, sizeof r->request_id, rid);
     else if (!label_uuid(r->request_id))
-        snprintf(r->request_id, sizeof r->request_id, "-");
+        text_copy(r->request_id, sizeof r->request_id, "-");
     return r;
 }
 

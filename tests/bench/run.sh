@@ -12,7 +12,7 @@ if [[ ! -x $bench/run.sh ]]; then
   exit 1
 fi
 export PATROND_SEED_CMD="$root/tests/bench/seed.sh"
-# Ballots and webhooks wait on PostgreSQL's commit flush: more threads than
-# cores keep enough transactions in flight for its group commit.
-export PATROND_CMD="env PATROND_THREADS=${PATROND_BENCH_THREADS:-16} $root/build/patrond serve"
+# The defaults: one HTTP thread per core, 16 database threads (the
+# environment's PATROND_THREADS / PATROND_DB_THREADS override them).
+export PATROND_CMD="$root/build/patrond serve"
 exec "$bench/run.sh"

@@ -141,9 +141,26 @@ static void test_client_addr(void)
     cidr_list_free(&proxies);
 }
 
+static void test_ipv4_text(void)
+{
+    const uint8_t cases[][4] = {
+        {0, 0, 0, 0}, {255, 255, 255, 255}, {10, 0, 100, 5}, {1, 20, 199, 9}};
+    const char *want[] = {"0.0.0.0", "255.255.255.255", "10.0.100.5", "1.20.199.9"};
+    char out[16];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK(cidr_ipv4_text(cases[i], out, sizeof out));
+        CHECK_EQ_STR(out, want[i]);
+    }
+    char small[15]; /* one short of "255.255.255.255" */
+    CHECK(!cidr_ipv4_text(cases[1], small, sizeof small));
+    CHECK_EQ_STR(small, "255.255.255.25");
+    CHECK(!cidr_ipv4_text(cases[0], out, 0));
+}
+
 int main(void)
 {
     test_parse();
+    test_ipv4_text();
     test_list();
     test_client_addr();
     return CHECK_DONE();

@@ -95,8 +95,21 @@ static void test_label(void)
     CHECK(!repeated);
 }
 
+static void test_text_copy(void)
+{
+    char out[4];
+    CHECK(text_copy(out, sizeof out, "abc"));
+    CHECK_EQ_STR(out, "abc");
+    CHECK(!text_copy(out, sizeof out, "abcd"));
+    CHECK_EQ_STR(out, "abc");
+    CHECK(text_copy(out, sizeof out, ""));
+    CHECK_EQ_STR(out, "");
+    CHECK(!text_copy(out, 0, "a"));
+}
+
 int main(void)
 {
+    test_text_copy();
     test_sha256();
     test_hex();
     test_base64url();
