@@ -53,9 +53,16 @@ static void uuid_text(uint8_t b[16], char out[37])
 {
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    char hex[33];
-    hex_encode(b, 16, hex);
-    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+    /* 8-4-4-4-12 hex digits; the byte groups are 4, 2, 2, 2 and 6 long */
+    static const int group_end[] = {4, 6, 8, 10, 16};
+    char *at = out;
+    for (int g = 0, i = 0; g < 5; g++) {
+        if (g) *at++ = '-';
+        hex_encode(b + i, (size_t)(group_end[g] - i), at);
+        at += 2 * (group_end[g] - i);
+        i = group_end[g];
+    }
+    *at = '\0';
 }
 
 bool random_uuid(char out[37])

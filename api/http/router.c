@@ -34,10 +34,11 @@ static int match_pattern(const char *pattern, const char *path, struct route_par
     return *p || *s ? -1 : n;
 }
 
-static bool method_fits(const char *route_method, const char *method)
+/* HEAD is answered by the GET route; `head` says the request is a HEAD. */
+static bool method_fits(const char *route_method, const char *method, bool head)
 {
-    return !strcmp(route_method, method) ||
-           (!strcmp(method, "HEAD") && !strcmp(route_method, "GET"));
+    if (head) return !strcmp(route_method, "GET") || !strcmp(route_method, "HEAD");
+    return route_method[0] == method[0] && !strcmp(route_method, method);
 }
 
 /* Appends a method to the list unless it is already there. */
@@ -82,8 +83,9 @@ enum route_match router_match(const struct route *table, size_t n, const char *m
      * no other comparison. */
     const struct route *best = NULL;
     int best_params = ROUTE_MAX_PARAMS + 1;
+    bool head = !strcmp(method, "HEAD");
     for (size_t i = 0; i < n; i++) {
-        if (!method_fits(table[i].method, method)) continue;
+        if (!method_fits(table[i].method, method, head)) continue;
         int np = match_pattern(table[i].pattern, path, NULL);
         if (np >= 0 && np < best_params) {
             best = &table[i];
