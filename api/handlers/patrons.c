@@ -104,9 +104,10 @@ static void csv_patron(struct csv *c, json_t *patron)
 
 /* The state of one streamed export: the filters (copied, since the
  * request's query strings are not ours to keep), the keyset cursor, and
- * the current page rendered as CSV waiting to be read out. */
+ * the current page rendered as CSV waiting to be read out. No database
+ * connection is kept: the first page is read on the handler's thread, the
+ * others on the HTTP thread draining the body, each with its own. */
 struct csv_export {
-    struct db *db;
     char *q, *status;
     char after[37];
     bool header_done, last_page;
@@ -136,8 +137,8 @@ static bool csv_next_page(struct csv_export *x)
         x->header_done = true;
     }
     json_t *rows = NULL;
-    if (db_patron_list(x->db, x->q, x->status, CSV_PAGE, x->after[0] ? x->after : NULL, &rows) !=
-        DB_OK)
+    if (db_patron_list(db_thread(), x->q, x->status, CSV_PAGE, x->after[0] ? x->after : NULL,
+                       &rows) != DB_OK)
         return false;
     size_t n = json_array_size(rows);
     x->last_page = n <= CSV_PAGE;
@@ -182,7 +183,6 @@ static void list_csv(struct req *r, const char *q, const char *status)
         return;
     }
     csv_init(&x->page);
-    x->db = r->db;
     x->q = q ? strdup(q) : NULL;
     x->status = status ? strdup(status) : NULL;
     if ((q && !x->q) || (status && !x->status) || !csv_next_page(x)) {

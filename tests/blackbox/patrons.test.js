@@ -412,6 +412,24 @@ describe('CSV', () => {
     assert.equal(er[2], '');
   });
 
+  test('a CSV export of several pages is whole while other requests run', async () => {
+    const t = tag();
+    await s.psql(`INSERT INTO patrons (email, name)
+                  SELECT 'page-' || g || '-${t}@example.org', 'Paged ${t}' FROM generate_series(1, 1300) g`);
+    // pages after the first are read while the body drains; other requests
+    // keep the handler threads busy meanwhile
+    const [r, ...others] = await Promise.all([
+      s.get(`/v1/patrons?q=${encodeURIComponent(`paged ${t}`)}`, { headers: { Accept: 'text/csv' } }),
+      ...Array.from({ length: 30 }, () => s.get('/v1/patrons?limit=3')),
+    ]);
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    for (const o of others) assert.equal(o.status, 200, o.text);
+    const rows = parseCsv(r.text).slice(1);
+    assert.equal(rows.length, 1300, 'every patron once, across three pages');
+    assert.equal(new Set(rows.map((row) => row[0])).size, 1300, 'no row twice');
+    for (const row of rows) assert.equal(row[2], `Paged ${t}`);
+  });
+
   test('CSV honours ?q=', async () => {
     const t = tag();
     const p = await create({ email: uniqueEmail(), name: `CsvOnly ${t}` });
