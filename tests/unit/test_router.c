@@ -182,6 +182,28 @@ static void test_method_not_allowed(void)
     CHECK_EQ_STR(small, "GET");
 }
 
+/* The server answers a memory handler before authenticating, so a route
+ * that has one must be public. */
+static void test_memory_routes_public(void)
+{
+    static const struct {
+        const char *pattern, *memory;
+        enum route_auth auth;
+    } routes[] = {
+#define ROUTE(method, pattern, handler, auth, body, memory) {pattern, #memory, auth},
+#include "routes.def"
+#undef ROUTE
+    };
+    int with_memory = 0;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (!strcmp(routes[i].memory, "NULL")) continue;
+        with_memory++;
+        if (routes[i].auth != AUTH_PUBLIC) fprintf(stderr, "  not public: %s\n", routes[i].pattern);
+        CHECK_EQ_INT(routes[i].auth, AUTH_PUBLIC);
+    }
+    CHECK(with_memory > 0);
+}
+
 int main(void)
 {
     test_found();
@@ -190,5 +212,6 @@ int main(void)
     test_not_found();
     test_param_length();
     test_method_not_allowed();
+    test_memory_routes_public();
     return CHECK_DONE();
 }
