@@ -5,6 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build/patrond migrate >&2
 psql -qX -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f tests/bench/seed.sql >&2
+# The ceiling of patrond's own webhook SQL, measured here because nothing
+# else runs yet (the peer has stopped, patrond has not started);
+# tests/bench/run.sh adds it to the results table.
+out=${OUT:-/tmp/patrond-bench}
+pgbench -n -c 16 -j 2 -T "${DUR:-15}" -M prepared -f tests/bench/webhook_receive.sql \
+  "$DATABASE_URL" >"$out/pgbench-patrond-webhook.log" 2>&1 ||
+  echo "bench: pgbench of webhook_receive failed, see $out/pgbench-patrond-webhook.log" >&2
 psql -qXtA -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c \
   "SELECT 'ROUND_ID=' || r.id || ' TOPIC_IDS=' || string_agg('\"' || rt.topic_id || '\"', ',' ORDER BY rt.position)
      FROM rounds r JOIN round_topics rt ON rt.round_id = r.id GROUP BY r.id"
