@@ -79,15 +79,12 @@ static bool json_plain(const char *s)
 #define FLUSH_MS 50
 
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+/* signalled when the first line lands in an empty buffer, and at stop */
+static pthread_cond_t pending_wake = PTHREAD_COND_INITIALIZER;
 static char pending[PENDING_CAP];
 static size_t pending_len;
 static bool buffering;
-
-static pthread_mutex_t flusher_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t flusher_wake = PTHREAD_COND_INITIALIZER;
-static bool flusher_stop;
 static pthread_t flusher;
-static bool flusher_started;
 
 /* A short write or EINTR must not drop the rest of the lines. */
 static void write_all(const char *text, size_t n)
@@ -111,32 +108,29 @@ static void flush_locked(void)
 static void write_line(const char *text, size_t n, bool may_wait)
 {
     pthread_mutex_lock(&pending_lock);
-    if (may_wait && buffering) {
+    if (may_wait && buffering && n <= PENDING_CAP) {
         if (pending_len + n > PENDING_CAP) flush_locked();
-        if (n <= PENDING_CAP) {
-            memcpy(pending + pending_len, text, n);
-            pending_len += n;
-            pthread_mutex_unlock(&pending_lock);
-            return;
-        }
+        if (pending_len == 0) pthread_cond_signal(&pending_wake);
+        memcpy(pending + pending_len, text, n);
+        pending_len += n;
+    } else {
+        flush_locked();
+        write_all(text, n);
     }
-    flush_locked();
-    write_all(text, n);
     pthread_mutex_unlock(&pending_lock);
 }
 
-static void log_flush(void)
-{
-    pthread_mutex_lock(&pending_lock);
-    flush_locked();
-    pthread_mutex_unlock(&pending_lock);
-}
-
+/* Sleeps while nothing is pending; otherwise gives the first pending
+ * line FLUSH_MS to gather company. */
 static void *flusher_main(void *arg)
 {
     (void)arg;
-    pthread_mutex_lock(&flusher_lock);
-    while (!flusher_stop) {
+    pthread_mutex_lock(&pending_lock);
+    while (buffering) {
+        if (pending_len == 0) {
+            pthread_cond_wait(&pending_wake, &pending_lock);
+            continue;
+        }
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_nsec += FLUSH_MS * 1000000L;
@@ -144,37 +138,34 @@ static void *flusher_main(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        pthread_cond_timedwait(&flusher_wake, &flusher_lock, &until);
-        log_flush();
+        pthread_cond_timedwait(&pending_wake, &pending_lock, &until);
+        flush_locked();
     }
-    pthread_mutex_unlock(&flusher_lock);
+    pthread_mutex_unlock(&pending_lock);
     return NULL;
 }
 
 bool log_buffer_start(void)
 {
-    flusher_stop = false;
-    if (pthread_create(&flusher, NULL, flusher_main, NULL) != 0) return false;
-    flusher_started = true;
     pthread_mutex_lock(&pending_lock);
     buffering = true;
     pthread_mutex_unlock(&pending_lock);
-    return true;
+    if (pthread_create(&flusher, NULL, flusher_main, NULL) == 0) return true;
+    pthread_mutex_lock(&pending_lock);
+    buffering = false;
+    pthread_mutex_unlock(&pending_lock);
+    return false;
 }
 
 void log_buffer_stop(void)
 {
-    if (!flusher_started) return;
-    flusher_started = false;
     pthread_mutex_lock(&pending_lock);
+    bool was_buffering = buffering;
     buffering = false;
+    flush_locked();
+    pthread_cond_signal(&pending_wake);
     pthread_mutex_unlock(&pending_lock);
-    pthread_mutex_lock(&flusher_lock);
-    flusher_stop = true;
-    pthread_cond_signal(&flusher_wake);
-    pthread_mutex_unlock(&flusher_lock);
-    pthread_join(flusher, NULL);
-    log_flush();
+    if (was_buffering) pthread_join(flusher, NULL);
 }
 
 static void emit(json_t *line, bool may_wait)
