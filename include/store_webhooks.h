@@ -23,8 +23,7 @@ struct wh_delivery {
 /* Records the delivery once per (provider, event key) and applies it, in
  * one transaction: {"outcome": "applied"|"ignored"|"failed"|"duplicate"}.
  * An unparsed payload is kept as failed under the SHA-256 of its body. */
-enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d,
-                              json_t **out);
+enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t **out);
 
 enum db_rc db_webhook_event_list(struct db *db, const char *status, const char *provider, int limit,
                                  const char *after, json_t **rows);

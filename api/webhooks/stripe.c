@@ -244,26 +244,36 @@ static bool subscription_deleted(json_t *o, struct wh_event *ev, char *why, size
     return true;
 }
 
-/* charge.refunded fires once per refund; the newest refund, when the
- * charge carries its list, gives this event's own id and amount. Without
- * the list the charge id stands for its (cumulative) refund. */
-static bool charge_refunded(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+/* charge.refunded fires once per refund. When the charge carries its
+ * refunds list, the newest refund gives the event its own id and amount.
+ * API versions since 2022-11-15 leave the list out: then the charge's
+ * cumulative amount_refunded tells successive refunds apart, and
+ * previous_attributes.amount_refunded (the total before this refund)
+ * gives this one's amount. Reads data, not only data.object. */
+static bool charge_refunded(json_t *data, struct wh_event *ev, char *why, size_t why_len)
 {
+    json_t *o = json_object_get(data, "object");
     char charge[150];
+    if (!json_is_object(o)) return wh_fail(why, why_len, "data.object is missing");
     if (!wh_field(o, "id", charge, sizeof charge, why, why_len) ||
         !wh_field(o, "customer", ev->customer_ref, sizeof ev->customer_ref, why, why_len) ||
         !wh_field(o, "billing_details.email", ev->email, sizeof ev->email, why, why_len) ||
         !wh_field(o, "billing_details.name", ev->name, sizeof ev->name, why, why_len) ||
         !wh_field(o, "refunds.data.0.id", ev->payment_id, sizeof ev->payment_id, why, why_len))
         return false;
-    if (*ev->payment_id) {
-        if (!money(o, "refunds.data.0.amount", ev, why, why_len)) return false;
-    } else {
-        if (!*charge) return wh_fail(why, why_len, "charge has no id");
-        snprintf(ev->payment_id, sizeof ev->payment_id, "%s:refund", charge);
-        if (!money(o, "amount_refunded", ev, why, why_len)) return false;
-    }
     ev->kind = WH_PAYMENT_REFUNDED;
+    if (*ev->payment_id) return money(o, "refunds.data.0.amount", ev, why, why_len);
+    if (!*charge) return wh_fail(why, why_len, "charge has no id");
+    if (!money(o, "amount_refunded", ev, why, why_len)) return false;
+    int64_t before = 0;
+    bool present;
+    if (!wh_json_int(data, "previous_attributes.amount_refunded", &before, &present) ||
+        before < 0 || before >= ev->amount_minor)
+        return wh_fail(why, why_len, "previous amount_refunded is not below amount_refunded");
+    int n = snprintf(ev->payment_id, sizeof ev->payment_id, "%s:refund:%lld", charge,
+                     (long long)ev->amount_minor);
+    if (n < 0 || (size_t)n >= sizeof ev->payment_id) return wh_fail(why, why_len, "id too long");
+    ev->amount_minor -= before;
     return true;
 }
 
@@ -313,7 +323,6 @@ static const struct wh_handler handlers[] = {
     {"customer.subscription.created", subscription_changed},
     {"customer.subscription.updated", subscription_changed},
     {"customer.subscription.deleted", subscription_deleted},
-    {"charge.refunded", charge_refunded},
     {"charge.dispute.created", dispute_created},
     {"charge.dispute.closed", dispute_closed},
 };
@@ -325,6 +334,8 @@ static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why
         !unix_time(root, "created", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
         return false;
     if (!*ev->event_key || !*ev->type) return wh_fail(why, why_len, "event has no id or type");
+    if (!strcmp(ev->type, "charge.refunded"))
+        return charge_refunded(json_object_get(root, "data"), ev, why, why_len);
     return wh_dispatch(root, "data.object", handlers, sizeof handlers / sizeof handlers[0], ev, why,
                        why_len);
 }

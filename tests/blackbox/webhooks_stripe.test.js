@@ -23,7 +23,7 @@ const rid = (prefix) => `${prefix}_${crypto.randomBytes(8).toString('hex')}`;
 const unix = (iso) => Math.floor(Date.parse(iso) / 1000);
 
 function send(type, object, opts = {}) {
-  return sendStripe(srv, stripeEvent(type, object, opts.created), { secret: SECRET, ...opts });
+  return sendStripe(srv, stripeEvent(type, object, opts.created, opts.previous), { secret: SECRET, ...opts });
 }
 
 function assertReceived(res, msg = '') {
@@ -124,6 +124,25 @@ test('a checkout pledge is activated, renewed, refunded, disputed and canceled',
   // a late renewal after the cancel records the money, not a revival
   assertReceived(await send('invoice.paid', invoice(email, sub, cus, { periodEnd: '2031-04-01T00:00:00Z' })));
   assert.equal((await pledge(p.id)).status, 'canceled');
+});
+
+test('two partial refunds of one charge without its refunds list are two ledger rows', async () => {
+  const email = uniqueEmail('striperefund');
+  const sub = rid('sub'), cus = rid('cus');
+  assertReceived(await send('invoice.paid', invoice(email, sub, cus, { periodEnd: '2031-02-01T00:00:00Z' })));
+  const id = await srv.psql(`SELECT id FROM pledges WHERE provider = 'stripe' AND provider_ref = '${sub}'`);
+  const ch = rid('ch');
+  const charge = (total) => ({ id: ch, object: 'charge', customer: cus, currency: 'usd', amount_refunded: total, billing_details: { email } });
+  assertReceived(await send('charge.refunded', charge(300), { previous: { amount_refunded: 0, refunded: false } }));
+  assertReceived(await send('charge.refunded', charge(500), { previous: { amount_refunded: 300 } }));
+  const refunds = (await srv.get(`/v1/payments?pledge_id=${id}`)).json.data
+    .filter((x) => x.kind === 'refund').map((x) => [x.amount_minor, x.provider_payment_id]).sort();
+  assert.deepEqual(refunds, [[-200, `${ch}:refund:500`], [-300, `${ch}:refund:300`]]);
+  // a total that does not grow is refused, not recorded as a refund of nothing
+  assertReceived(await send('charge.refunded', charge(500), { previous: { amount_refunded: 500 } }));
+  const failed = await srv.psql(`SELECT status || ': ' || reason FROM webhook_events
+    WHERE convert_from(payload, 'UTF8') LIKE '%${ch}%' AND status <> 'applied'`);
+  assert.match(failed, /^failed: .*previous amount_refunded is not below amount_refunded/);
 });
 
 test('a failed renewal makes the pledge past_due with the reason on the ledger', async () => {

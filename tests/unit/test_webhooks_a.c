@@ -333,8 +333,24 @@ static void test_stripe_parse(void)
     CHECK(stripe_parse("{'id':'evt_14','type':'charge.refunded','data':{'object':{'id':'ch_14',"
                        "'amount_refunded':700,'currency':'usd'}}}",
                        &ev));
-    CHECK_EQ_STR(ev.payment_id, "ch_14:refund");
+    CHECK_EQ_STR(ev.payment_id, "ch_14:refund:700");
     CHECK(ev.amount_minor == 700);
+    /* a second partial refund of the same charge, without the refunds list */
+    CHECK(stripe_parse("{'id':'evt_14b','type':'charge.refunded','data':{'object':{'id':'ch_14',"
+                       "'amount_refunded':700,'currency':'usd'},"
+                       "'previous_attributes':{'amount_refunded':500,'refunded':false}}}",
+                       &ev));
+    CHECK_EQ_STR(ev.payment_id, "ch_14:refund:700");
+    CHECK(ev.amount_minor == 200);
+    CHECK(!stripe_parse("{'id':'evt_14c','type':'charge.refunded','data':{'object':{'id':'ch_14',"
+                        "'amount_refunded':700,'currency':'usd'},"
+                        "'previous_attributes':{'amount_refunded':700}}}",
+                        &ev));
+    CHECK(!stripe_parse("{'id':'evt_14d','type':'charge.refunded','data':{'object':{'id':'ch_14',"
+                        "'amount_refunded':700,'currency':'usd'},"
+                        "'previous_attributes':{'amount_refunded':'500'}}}",
+                        &ev));
+    CHECK(!stripe_parse("{'id':'evt_14e','type':'charge.refunded','data':{}}", &ev));
 
     CHECK(stripe_parse("{'id':'evt_15','type':'charge.dispute.created','data':{'object':{"
                        "'id':'dp_15','charge':'ch_1','amount':500,'currency':'usd',"

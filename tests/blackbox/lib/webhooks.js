@@ -56,7 +56,8 @@ function sendStripe(srv, body, opts) {
   });
 }
 
-function stripeEvent(type, object, created = Math.floor(Date.now() / 1000)) {
+// previous: data.previous_attributes, as Stripe sends it with changes
+function stripeEvent(type, object, created = Math.floor(Date.now() / 1000), previous = undefined) {
   return JSON.stringify({
     id: `evt_${crypto.randomBytes(12).toString('hex')}`,
     object: 'event',
@@ -64,7 +65,7 @@ function stripeEvent(type, object, created = Math.floor(Date.now() / 1000)) {
     created,
     livemode: false,
     type,
-    data: { object },
+    data: previous ? { object, previous_attributes: previous } : { object },
   });
 }
 
