@@ -8,6 +8,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -136,6 +137,57 @@ test('SIGTERM under load: what was started is answered, the rest refused untouch
   const stored = Number(await srv.psql(`SELECT count(*) FROM patrons WHERE email LIKE 'drain-%-${tag}@example.org'`));
   assert.ok(created > 0, `some requests were answered before the stop (${JSON.stringify(outcomes.map((o) => o.status || o.error))})`);
   assert.equal(stored, created, 'every stored patron was acknowledged with a 201, and every 201 is stored');
+});
+
+// Holds a row lock from a psql session until release() is called.
+async function holdRowLock(dbUrl, table, id) {
+  const ps = spawn(fs.existsSync('/usr/bin/psql') ? '/usr/bin/psql' : 'psql',
+    ['-X', '-qtA', '-v', 'ON_ERROR_STOP=1', '-d', dbUrl], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  ps.stdout.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => ps.on('exit', resolve));
+  ps.stdin.write(`BEGIN;\nSELECT 'locked' FROM ${table} WHERE id = '${id}' FOR UPDATE;\n`);
+  const deadline = Date.now() + 10000 * SLOW;
+  while (!out.includes('locked')) {
+    if (Date.now() > deadline) throw new Error('psql never took the row lock');
+    await sleep(20);
+  }
+  return { release: async () => { ps.stdin.end('ROLLBACK;\n'); await exited; } };
+}
+
+test('SIGTERM while a request waits on the database: it completes; a new request on an open connection gets 503', async () => {
+  const srv = await startServer({ keepDb: true });
+  databases.push(srv.dbName);
+  const patron = (await srv.post('/v1/patrons', { email: uniqueEmail('drain'), name: 'Before' })).json;
+  // a keep-alive connection, opened and used before the stop
+  const conn = await rawConnection(srv.port);
+  const get = `GET /v1/tiers HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+  conn.sock.write(get);
+  while (!/\r\n\r\n/.test(conn.data)) await sleep(10);
+  assert.match(conn.data, /^HTTP\/1\.1 200 /);
+  const lock = await holdRowLock(srv.dbUrl, 'patrons', patron.id);
+  const waiting = srv.patch(`/v1/patrons/${patron.id}`, { name: 'After' }, { timeout: 30000 * SLOW });
+  await sleep(300 * SLOW); // the PATCH is now blocked in a database thread
+  conn.data = '';
+  const stopping = srv.stop();
+  await sleep(300 * SLOW); // patrond has stopped accepting and waits for the PATCH
+  conn.sock.write(get);
+  const deadline = Date.now() + 5000 * SLOW;
+  while (!conn.closedAt && Date.now() < deadline) await sleep(10);
+  const [head, body] = conn.data.split('\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.1 503 /, `a new request while stopping: ${conn.data}`);
+  assert.match(head, /\r\nRetry-After: \d+/i);
+  assert.match(head, /\r\nConnection: close/i);
+  assert.match(head, /\r\nContent-Type: application\/problem\+json/i);
+  assert.equal(JSON.parse(body.replace(/^[0-9a-f]+\r\n|\r\n0\r\n$/g, '')).status, 503);
+  assert.ok(conn.closedAt, 'the connection is closed after the 503');
+  assert.equal(srv.exit, null, 'patrond still waits for the request in progress');
+  await lock.release();
+  const done = await waiting;
+  assert.equal(done.status, 200, done.text);
+  assert.equal(done.json.name, 'After');
+  await stopping; // exit 0
+  assert.equal(await srv.psql(`SELECT name FROM patrons WHERE id = '${patron.id}'`), 'After');
 });
 
 test('kill -9 under a load of ballots and Stripe webhooks: every 2xx survives, nothing doubles', async (t) => {
