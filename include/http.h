@@ -53,6 +53,7 @@ struct req {
 
     char *body; /* raw bytes, NUL-terminated */
     size_t body_len, body_cap;
+    size_t body_dropped; /* bytes read past the limit and thrown away */
     bool body_too_large;
     json_t *json; /* parsed body of BODY_JSON routes */
 

@@ -8,8 +8,14 @@
 
 /* Server-internal parts of the request lifecycle (api/http/request.c). */
 
+/* Past the body limit, at most this much more of a body is read (and
+ * dropped) so the client, still sending, can read its 413; a longer body
+ * closes the connection. */
+#define REQ_BODY_DRAIN_MAX (16u * 1024 * 1024)
+
 /* Appends upload bytes; past `limit` the rest is counted as too large and
- * dropped (a reply cannot be queued mid-upload). False on out-of-memory. */
+ * dropped (a reply cannot be queued mid-upload). False on out-of-memory,
+ * or when an oversized body goes on past REQ_BODY_DRAIN_MAX. */
 bool req_body_append(struct req *r, const char *data, size_t len, size_t limit);
 void req_free(struct req *r);
 

@@ -145,7 +145,8 @@ bool req_body_append(struct req *r, const char *data, size_t len, size_t limit)
 {
     if (r->body_too_large || r->body_len + len > limit) {
         r->body_too_large = true;
-        return true;
+        r->body_dropped += len;
+        return r->body_dropped <= REQ_BODY_DRAIN_MAX;
     }
     if (r->body_len + len + 1 > r->body_cap) {
         size_t cap = r->body_cap ? r->body_cap : 4096;

@@ -4,6 +4,7 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "cors.h"
@@ -93,13 +94,25 @@ static void reply_too_large(struct req *r)
 {
     char detail[96];
     snprintf(detail, sizeof detail, "The body is larger than %zu bytes.", cfg.body_limit);
+    reply_header(r, "Connection", "close");
     reply_problem(r, 413, detail);
 }
 
+/* A body declared too long is still read (and dropped) to its end before
+ * the 413: most clients write the whole body before they read, and fail
+ * with EPIPE instead of a 413 when the server stops reading. A client
+ * that waits for 100 Continue, and a body too long to drain, get the 413
+ * at once. */
 static void declared_length_check(struct req *r)
 {
     const char *cl = req_header(r, "Content-Length");
-    if (cl && strtoull(cl, NULL, 10) > cfg.body_limit) reply_too_large(r);
+    const char *expect = req_header(r, "Expect");
+    unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+    if (declared <= cfg.body_limit) return;
+    r->body_too_large = true;
+    if ((expect && !strcasecmp(expect, "100-continue")) ||
+        declared - cfg.body_limit > REQ_BODY_DRAIN_MAX)
+        reply_too_large(r);
 }
 
 /* What the HTTP thread answers itself, without the database: an oversized

@@ -2,6 +2,7 @@
 const { test, before, after, describe } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const net = require('node:net');
 const { startServer, assertProblem, uniqueEmail, UUID_RE } = require('./lib/harness');
 
 let s;      // default configuration
@@ -114,6 +115,42 @@ describe('413', () => {
       key: s.adminKey, body, headers: { 'Content-Type': 'application/json' },
     });
     assertProblem(assert, r, 413, '1.1 MiB body');
+  });
+
+  test('a client that writes its whole body before reading (fetch) gets the 413, not a broken pipe', async () => {
+    const body = Buffer.alloc(5 * 1024 * 1024, 'a');
+    for (let i = 0; i < 5; i++) {
+      const r = await fetch(`${s.url}/v1/patrons`, {
+        method: 'POST', body, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${s.adminKey}` },
+      });
+      assert.equal(r.status, 413);
+      assert.equal(r.headers.get('content-type'), 'application/problem+json');
+      assert.equal((await r.json()).status, 413);
+    }
+  });
+
+  // the head of a request only; resolves with what came back before the server closed
+  const headOnly = (port, head) => new Promise((resolve, reject) => {
+    let data = '';
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(head));
+    sock.on('data', (d) => {
+      data += d.toString('latin1');
+      if (/\r\n\r\n[\s\S]*\}/.test(data)) sock.destroy();
+    });
+    sock.on('close', () => resolve(data));
+    sock.on('error', reject);
+    sock.setTimeout(10000, () => sock.destroy());
+  });
+
+  test('Expect: 100-continue, or a body too long to read through, is answered 413 before any body is sent', async () => {
+    for (const [length, expect] of [[4 * 1024 * 1024, true], [1024 * 1024 * 1024, false]]) {
+      const head = `POST /v1/patrons HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${length}\r\n${expect ? 'Expect: 100-continue\r\n' : ''}\r\n`;
+      const answer = await headOnly(s.port, head);
+      assert.match(answer, /^HTTP\/1\.1 413 /, `Content-Length ${length}, expect ${expect}: ${answer.slice(0, 200)}`);
+      assert.doesNotMatch(answer, /100 Continue/);
+      assert.match(answer, /\r\nContent-Type: application\/problem\+json/i);
+    }
   });
 
   test('the server is still healthy after oversized bodies', async () => {
