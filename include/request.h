@@ -8,15 +8,18 @@
 
 /* Server-internal parts of the request lifecycle (api/http/request.c). */
 
-/* Past the body limit, at most this much more of a body is read (and
- * dropped) so the client, still sending, can read its 413; a longer body
- * closes the connection. */
+/* At most this much of a body that will not be used (it is over the
+ * limit, or the answer is already decided) is read and dropped, so that
+ * the client, still sending, can read the answer; past it the connection
+ * is closed. */
 #define REQ_BODY_DRAIN_MAX (16u * 1024 * 1024)
 
 /* Appends upload bytes; past `limit` the rest is counted as too large and
  * dropped (a reply cannot be queued mid-upload). False on out-of-memory,
  * or when an oversized body goes on past REQ_BODY_DRAIN_MAX. */
 bool req_body_append(struct req *r, const char *data, size_t len, size_t limit);
+/* Drops upload bytes; false once more than REQ_BODY_DRAIN_MAX were dropped. */
+bool req_body_drop(struct req *r, size_t len);
 void req_free(struct req *r);
 
 /* The steps of a request that run before its handler (in api/http/). Each

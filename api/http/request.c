@@ -141,12 +141,17 @@ bool req_query_enum(struct req *r, const char *name, const char *const *choices,
     return false;
 }
 
+bool req_body_drop(struct req *r, size_t len)
+{
+    r->body_dropped += len;
+    return r->body_dropped <= REQ_BODY_DRAIN_MAX;
+}
+
 bool req_body_append(struct req *r, const char *data, size_t len, size_t limit)
 {
     if (r->body_too_large || r->body_len + len > limit) {
         r->body_too_large = true;
-        r->body_dropped += len;
-        return r->body_dropped <= REQ_BODY_DRAIN_MAX;
+        return req_body_drop(r, len);
     }
     if (r->body_len + len + 1 > r->body_cap) {
         size_t cap = r->body_cap ? r->body_cap : 4096;

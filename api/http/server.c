@@ -98,21 +98,28 @@ static void reply_too_large(struct req *r)
     reply_problem(r, 413, detail);
 }
 
-/* A body declared too long is still read (and dropped) to its end before
- * the 413: most clients write the whole body before they read, and fail
- * with EPIPE instead of a 413 when the server stops reading. A client
- * that waits for 100 Continue, and a body too long to drain, get the 413
- * at once. */
 static void declared_length_check(struct req *r)
+{
+    const char *cl = req_header(r, "Content-Length");
+    if (!cl || strtoull(cl, NULL, 10) <= cfg.body_limit) return;
+    r->body_too_large = true;
+    reply_too_large(r);
+}
+
+/* Whether an answer decided from the request's head (404, 405, 413, …)
+ * goes out at once. Most clients write the whole body before they read,
+ * and fail with EPIPE instead of reading the answer when the server stops
+ * reading; so the body is read (and dropped) first, unless there is none,
+ * the client waits for 100 Continue, or it is declared too long to read
+ * through. */
+static bool answer_before_body(struct req *r)
 {
     const char *cl = req_header(r, "Content-Length");
     const char *expect = req_header(r, "Expect");
     unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
-    if (declared <= cfg.body_limit) return;
-    r->body_too_large = true;
-    if ((expect && !strcasecmp(expect, "100-continue")) ||
-        declared - cfg.body_limit > REQ_BODY_DRAIN_MAX)
-        reply_too_large(r);
+    if (!req_header(r, "Transfer-Encoding") && declared == 0) return true;
+    if (expect && !strcasecmp(expect, "100-continue")) return true;
+    return declared > cfg.body_limit + REQ_BODY_DRAIN_MAX;
 }
 
 /* What the HTTP thread answers itself, without the database: an oversized
@@ -215,11 +222,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!cors_preflight(r)) route(r);
         if (!r->replied) query_check(r);
         if (!r->replied) declared_length_check(r);
-        /* An early error goes out now; MHD then drops the unread body. */
-        return r->replied ? send_reply(r) : MHD_YES;
+        /* An early answer sent now makes MHD drop the unread body. */
+        return r->replied && answer_before_body(r) ? send_reply(r) : MHD_YES;
     }
     if (*upload_data_size > 0) {
-        bool ok = req_body_append(r, upload_data, *upload_data_size, cfg.body_limit);
+        bool ok = r->replied ? req_body_drop(r, *upload_data_size)
+                             : req_body_append(r, upload_data, *upload_data_size, cfg.body_limit);
         *upload_data_size = 0;
         return ok ? MHD_YES : MHD_NO;
     }

@@ -129,6 +129,18 @@ describe('413', () => {
     }
   });
 
+  test('an answer decided before the body (404, 405) also waits until a large body is read', async () => {
+    const body = Buffer.alloc(5 * 1024 * 1024, 'a');
+    for (const [method, p, status] of [['POST', '/v1/nope', 404], ['PUT', '/v1/patrons', 405], ['POST', '/healthz', 405]]) {
+      for (let i = 0; i < 3; i++) {
+        const r = await fetch(`${s.url}${p}`, { method, body, headers: { 'Content-Type': 'application/json' } });
+        assert.equal(r.status, status, `${method} ${p}`);
+        assert.equal(r.headers.get('content-type'), 'application/problem+json');
+        assert.equal((await r.json()).status, status);
+      }
+    }
+  });
+
   // the head of a request only; resolves with what came back before the server closed
   const headOnly = (port, head) => new Promise((resolve, reject) => {
     let data = '';
