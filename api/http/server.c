@@ -119,7 +119,7 @@ static bool answer_before_body(struct req *r)
     unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
     if (!req_header(r, "Transfer-Encoding") && declared == 0) return true;
     if (expect && !strcasecmp(expect, "100-continue")) return true;
-    return declared > cfg.body_limit + REQ_BODY_DRAIN_MAX;
+    return declared > REQ_BODY_DRAIN_MAX; /* all of it would be dropped */
 }
 
 /* What the HTTP thread answers itself, without the database: an oversized
