@@ -53,7 +53,7 @@ struct req {
 
     char *body; /* raw bytes, NUL-terminated */
     size_t body_len, body_cap;
-    size_t body_dropped; /* bytes read past the limit and thrown away */
+    size_t body_dropped; /* bytes read and thrown away: past the limit, or after an early answer */
     bool body_too_large;
     json_t *json; /* parsed body of BODY_JSON routes */
 

@@ -1,6 +1,6 @@
 -- pgbench script: patrond's Stripe invoice.paid delivery as the one SQL call
--- the server makes (webhook_receive, migrations/0012), with no HTTP, TLS-free
--- signature check or JSON parsing around it. Its TPS is the ceiling of
+-- the server makes (webhook_receive, migrations/0012), without the HTTP,
+-- signature check and JSON parsing around it. Its TPS is the ceiling of
 -- patrond's webhook design on this database, to set beside the harness's
 -- pgbench/webhook.sql (the three statements of the naive design). Needs
 -- the bench seed (pledges sub_1..sub_100000); tests/bench/seed.sh runs it.
