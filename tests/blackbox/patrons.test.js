@@ -213,10 +213,10 @@ describe('list', () => {
     const ids = all.map((p) => p.id);
     assert.equal(new Set(ids).size, ids.length, 'no duplicates across pages');
     const dbIds = (await s.psql('SELECT id FROM patrons ORDER BY seq DESC')).split('\n');
-    assert.deepEqual([...ids].sort(), [...dbIds].sort(), 'pages = all patrons');
-    for (let i = 1; i < all.length; i++) {
-      assert.ok(all[i - 1].created_at >= all[i].created_at, `newest first at ${i}: ${all[i - 1].created_at} < ${all[i].created_at}`);
-    }
+    // newest first is the order of creation; created_at (the creating
+    // transaction's start, to the second) may disagree by a second between
+    // patrons created concurrently, as the previous test does
+    assert.deepEqual(ids, dbIds, 'pages = all patrons, newest first');
     const last = await s.get(`/v1/patrons?limit=${dbIds.length}`);
     assert.equal(last.json.next_cursor, null, 'no next_cursor when everything fits');
   });
