@@ -98,10 +98,16 @@ static void reply_too_large(struct req *r)
     reply_problem(r, 413, detail);
 }
 
-static void declared_length_check(struct req *r)
+/* 0 without a Content-Length (libmicrohttpd has refused a malformed one) */
+static unsigned long long declared_length(struct req *r)
 {
     const char *cl = req_header(r, "Content-Length");
-    if (!cl || strtoull(cl, NULL, 10) <= cfg.body_limit) return;
+    return cl ? strtoull(cl, NULL, 10) : 0;
+}
+
+static void declared_length_check(struct req *r)
+{
+    if (declared_length(r) <= cfg.body_limit) return;
     r->body_too_large = true;
     reply_too_large(r);
 }
@@ -114,9 +120,8 @@ static void declared_length_check(struct req *r)
  * through. */
 static bool answer_before_body(struct req *r)
 {
-    const char *cl = req_header(r, "Content-Length");
     const char *expect = req_header(r, "Expect");
-    unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+    unsigned long long declared = declared_length(r);
     if (!req_header(r, "Transfer-Encoding") && declared == 0) return true;
     if (expect && !strcasecmp(expect, "100-continue")) return true;
     return declared > REQ_BODY_DRAIN_MAX; /* all of it would be dropped */

@@ -14,7 +14,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const {
-  startServer, createDatabase, dropDatabase, conninfo, run, ROOT, lastLine, sleep, uniqueEmail,
+  startServer, createDatabase, dropDatabase, conninfo, run, ROOT, PSQL, lastLine, sleep, uniqueEmail,
   assertProblem, UUID_RE,
 } = require('./lib/harness');
 const { sendStripe, stripeEvent } = require('./lib/webhooks');
@@ -141,8 +141,7 @@ test('SIGTERM under load: what was started is answered, the rest refused untouch
 
 // Holds a row lock from a psql session until release() is called.
 async function holdRowLock(dbUrl, table, id) {
-  const ps = spawn(fs.existsSync('/usr/bin/psql') ? '/usr/bin/psql' : 'psql',
-    ['-X', '-qtA', '-v', 'ON_ERROR_STOP=1', '-d', dbUrl], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const ps = spawn(PSQL, ['-X', '-qtA', '-v', 'ON_ERROR_STOP=1', '-d', dbUrl], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   ps.stdout.on('data', (d) => { out += d; });
   const exited = new Promise((resolve) => ps.on('exit', resolve));

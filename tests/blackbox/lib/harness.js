@@ -409,7 +409,7 @@ function parseCsv(text) {
 }
 
 module.exports = {
-  ROOT, BIN, UUID_RE, RFC3339_Z_RE, SANITIZER_RE,
+  ROOT, BIN, PSQL, UUID_RE, RFC3339_Z_RE, SANITIZER_RE,
   startServer, httpRequest, psql, psqlJson, cli, run, conninfo, createDatabase, dropDatabase,
   createKey, lastLine, freePort, sleep, assertProblem, assertInvalid, uniqueEmail, pageAll, parseCsv,
 };
