@@ -49,6 +49,11 @@ struct wh_event {
     char customer_ref[201];     /* provider's customer id, when it has one */
     char pledge_id[37];         /* our pledge id passed through the provider, when present */
     char payment_id[201];       /* provider's payment id (charge, invoice, refund, dispute) */
+    /* The charge a refund or dispute concerns, by the provider's id for it
+     * (Stripe payment_intent, PayPal sale id, Monobank invoiceId, ...); on
+     * a charge, the id its later refunds will name when that differs from
+     * payment_id. "" when unknown. */
+    char charge_ref[201];
     int64_t amount_minor;       /* exact minor units; meaningful when has_amount */
     bool has_amount;
     char currency[4];     /* ISO 4217 alphabetic, upper case */

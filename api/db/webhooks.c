@@ -55,7 +55,7 @@ static char *event_text(const struct wh_event *ev)
         put_text(o, "type", ev->type) && put_text(o, "email", ev->email) &&
         put_text(o, "name", ev->name) && put_text(o, "subscription_ref", ev->subscription_ref) &&
         put_text(o, "customer_ref", ev->customer_ref) && put_text(o, "pledge_id", ev->pledge_id) &&
-        put_text(o, "payment_id", ev->payment_id) &&
+        put_text(o, "payment_id", ev->payment_id) && put_text(o, "charge_ref", ev->charge_ref) &&
         (!ev->has_amount || put_int(o, "amount_minor", ev->amount_minor)) &&
         put_text(o, "currency", ev->currency) && put_text(o, "interval", ev->interval) &&
         put_text(o, "period_end", ev->period_end) && put_text(o, "occurred_at", ev->occurred_at) &&
