@@ -45,7 +45,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "patrond: %s\n", err);
         return 1;
     }
-    db_global_init(cfg.database_url, cfg.database_read_url);
+    db_global_init(cfg.database_url, cfg.database_read_url, cfg.grace_days);
     int status = cmd(db_thread(), argc - 2, argv + 2);
     db_global_shutdown();
     config_free(&cfg);

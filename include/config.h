@@ -24,6 +24,8 @@ struct config {
     unsigned checkout_rate_limit; /* per client address and minute; 0: no limit */
     /* seconds a connection may sit idle (or dribble a request) before it is closed */
     unsigned connection_timeout;
+    /* days a recurring pledge stays a membership after its paid period */
+    unsigned grace_days;
     /* peers whose X-Forwarded-For names the client (empty: none) */
     struct cidr_list trusted_proxies;
 

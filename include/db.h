@@ -25,7 +25,9 @@ struct db *db_thread(void);
 /* The same for read-only work that may lag a little (tally, reports): a
  * connection to PATROND_DATABASE_READ_URL when that names another server. */
 struct db *db_thread_read(void);
-void db_global_init(const char *conninfo, const char *read_conninfo);
+/* grace_days: PATROND_GRACE_DAYS, which the membership rules in SQL read
+ * from every session as the setting patrond.grace_days. */
+void db_global_init(const char *conninfo, const char *read_conninfo, unsigned grace_days);
 void db_global_shutdown(void);
 
 /* Runs a parameterised statement (prepared once per connection and

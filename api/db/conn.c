@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,14 +32,19 @@ struct db {
 };
 
 static char *conninfo, *read_conninfo;
+static char session_options[160];
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *registry;
 static _Thread_local struct db *thread_db, *thread_read_db;
 static atomic_int in_use;
 static atomic_ulong errors;
 
-void db_global_init(const char *info, const char *read_info)
+void db_global_init(const char *info, const char *read_info, unsigned grace_days)
 {
+    snprintf(session_options, sizeof session_options,
+             "-c statement_timeout=15000 -c idle_in_transaction_session_timeout=30000 "
+             "-c TimeZone=UTC -c patrond.grace_days=%u",
+             grace_days);
     free(conninfo);
     free(read_conninfo);
     conninfo = strdup(info);
@@ -99,10 +105,7 @@ static bool db_connect(struct db *d)
     if (d->pg && PQstatus(d->pg) == CONNECTION_OK) return true;
     if (d->pg) PQfinish(d->pg);
     const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
-    const char *vals[] = {d->conninfo ? d->conninfo : "", "3", "patrond",
-                          "-c statement_timeout=15000 -c idle_in_transaction_session_timeout=30000 "
-                          "-c TimeZone=UTC",
-                          NULL};
+    const char *vals[] = {d->conninfo ? d->conninfo : "", "3", "patrond", session_options, NULL};
     d->pg = PQconnectdbParams(keys, vals, 1);
     d->gen++;
     if (d->pg && PQstatus(d->pg) == CONNECTION_OK) {

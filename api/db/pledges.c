@@ -3,6 +3,18 @@
 #include <stdlib.h>
 
 #include "store.h"
+#include "tally_notify.h"
+
+/* The pledge functions also say how many of the patron's ballots they
+ * re-weighed in the same transaction; the tally is announced after the
+ * commit, and the count is not part of the pledge. */
+static enum db_rc announced(enum db_rc rc, json_t *out)
+{
+    if (rc != DB_OK || !out) return rc;
+    if (json_integer_value(json_object_get(out, "ballots_changed")) > 0) tally_changed();
+    json_object_del(out, "ballots_changed");
+    return rc;
+}
 
 enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
                             const struct pledge_in *in, json_t **out)
@@ -18,14 +30,12 @@ enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
                        in->status ? in->status : "pending",
                        in->current_period_end,
                        in->tier_id};
-    return db_write_json(
-        db, actor, rid,
-        "INSERT INTO pledges (patron_id, amount_minor, currency, interval, provider, provider_ref,"
-        "  status, current_period_end, tier_id, activated_at)"
-        " SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $7 = 'active' THEN now() END"
-        " FROM patrons WHERE id = $1 AND erased_at IS NULL"
-        " RETURNING pledge_json(pledges)",
-        9, p, out);
+    enum db_rc rc =
+        db_write_json(db, actor, rid,
+                      "SELECT x FROM pledge_create($1, $2, $3, $4, $5, $6, $7, $8, $9) x"
+                      " WHERE x IS NOT NULL",
+                      9, p, out);
+    return announced(rc, *out);
 }
 
 enum db_rc db_pledge_get(struct db *db, const char *id, json_t **out)
@@ -59,5 +69,5 @@ enum db_rc db_pledge_update(struct db *db, const char *actor, const char *rid, c
     const char *p[] = {id, doc};
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT pledge_patch($1, $2)", 2, p, out);
     free(doc);
-    return rc;
+    return announced(rc, *out);
 }

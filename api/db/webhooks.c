@@ -7,6 +7,7 @@
 #include "encode.h"
 #include "money.h"
 #include "store_webhooks.h"
+#include "tally_notify.h"
 
 static const char *const kind_names[] = {
     [WH_IGNORED] = "ignored",
@@ -124,6 +125,7 @@ enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t
                                  " $5::jsonb, $6::jsonb, $7)",
                                  7, p, out);
     record_free(&rec);
+    if (rc == DB_OK && json_is_true(json_object_get(*out, "tally_changed"))) tally_changed();
     return rc;
 }
 
@@ -173,5 +175,8 @@ enum db_rc db_webhook_replay(struct db *db, const char *actor, const char *rid, 
     enum db_rc rc = db_write_json(db, actor, rid,
                                   "SELECT webhook_replay($1, $2, $3, $4::jsonb, $5)", 5, p, out);
     free(event);
+    /* A replay may move the patron's ballots; replays are rare, so the
+     * tally is announced without asking. */
+    if (rc == DB_OK) tally_changed();
     return rc;
 }

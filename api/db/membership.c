@@ -1,0 +1,18 @@
+/* Membership by the clock (migrations/0013_integrity.sql, membership_sweep). */
+#include <stdlib.h>
+
+#include "membership.h"
+#include "tally_notify.h"
+
+enum db_rc db_membership_sweep(struct db *db, const char *since, int *changed)
+{
+    const char *p[] = {since};
+    PGresult *res;
+    *changed = 0;
+    enum db_rc rc = db_exec(db, "SELECT membership_sweep($1::timestamptz)", 1, p, &res);
+    if (rc != DB_OK) return rc;
+    if (PQntuples(res) == 1) *changed = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (*changed > 0) tally_changed();
+    return DB_OK;
+}
