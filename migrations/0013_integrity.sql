@@ -19,6 +19,8 @@ ALTER TABLE webhook_events ADD COLUMN adjusted jsonb;
 -- The clock's sweep finds periods that ran out through this index.
 CREATE INDEX pledges_period_end ON pledges (current_period_end)
   WHERE status IN ('active', 'past_due');
+CREATE INDEX pledges_once_unended ON pledges (activated_at)
+  WHERE interval = 'once' AND current_period_end IS NULL;
 
 -- PATROND_GRACE_DAYS reaches every session as patrond.grace_days
 -- (api/db/conn.c); sessions without it (psql, pgbench) get the default.
@@ -260,16 +262,20 @@ BEGIN
    WHERE status = 'active' AND interval <> 'once' AND current_period_end < now();
   SELECT EXISTS (SELECT 1 FROM tiers WHERE updated_at >= since) INTO tiers_changed;
   FOR patron IN
-    SELECT DISTINCT b.patron_id FROM ballots b JOIN rounds r ON r.id = b.round_id
-     WHERE r.result IS NULL AND round_status(r) = 'open'
-       AND (since = '-infinity' OR tiers_changed OR EXISTS (
-             SELECT 1 FROM pledges p
-              WHERE p.patron_id = b.patron_id
-                AND (p.current_period_end BETWEEN since - membership_grace() AND now()
-                     OR (p.interval = 'once' AND p.current_period_end IS NULL
-                         AND p.activated_at BETWEEN since - interval '31 days'
-                                                AND now() - interval '31 days'))))
-     ORDER BY b.patron_id
+    SELECT b.patron_id FROM ballots b JOIN rounds r ON r.id = b.round_id
+     WHERE (since = '-infinity' OR tiers_changed)
+       AND r.result IS NULL AND round_status(r) = 'open'
+    UNION
+    SELECT p.patron_id FROM pledges p
+     WHERE since <> '-infinity' AND NOT tiers_changed
+       AND p.status IN ('active', 'past_due')
+       AND p.current_period_end BETWEEN since - membership_grace() AND now()
+    UNION
+    SELECT p.patron_id FROM pledges p
+     WHERE since <> '-infinity' AND NOT tiers_changed
+       AND p.interval = 'once' AND p.current_period_end IS NULL
+       AND p.activated_at BETWEEN since - interval '31 days' AND now() - interval '31 days'
+     ORDER BY 1
   LOOP
     n := n + patron_ballots_sync(patron);
   END LOOP;
