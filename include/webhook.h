@@ -58,7 +58,7 @@ struct wh_event {
      * orderReference, which for a regular charge is not the pledge's).
      * Used by `ack` only; not stored. */
     char reply_ref[201];
-    int64_t amount_minor;       /* exact minor units; meaningful when has_amount */
+    int64_t amount_minor; /* exact minor units; meaningful when has_amount */
     bool has_amount;
     char currency[4];     /* ISO 4217 alphabetic, upper case */
     char interval[8];     /* month | year | once, or "" */

@@ -78,12 +78,9 @@ static const struct {
     const char *status;
     enum wh_kind kind;
 } statuses[] = {
-    {"subscribed", WH_PLEDGE_ACTIVATED},
-    {"success", WH_PAYMENT_SUCCEEDED},
-    {"failure", WH_PAYMENT_FAILED},
-    {"error", WH_PAYMENT_FAILED},
-    {"unsubscribed", WH_PLEDGE_CANCELED},
-    {"reversed", WH_PAYMENT_REFUNDED},
+    {"subscribed", WH_PLEDGE_ACTIVATED},  {"success", WH_PAYMENT_SUCCEEDED},
+    {"failure", WH_PAYMENT_FAILED},       {"error", WH_PAYMENT_FAILED},
+    {"unsubscribed", WH_PLEDGE_CANCELED}, {"reversed", WH_PAYMENT_REFUNDED},
 };
 
 /* Anything else (processing, wait_*, *_verify, ...) is not final. */

@@ -160,16 +160,16 @@ static bool refunded(const struct member *m, struct wh_event *ev, char *why, siz
     ev->kind = WH_PAYMENT_REFUNDED;
     return charge_id(ev->charge_ref, sizeof ev->charge_ref, ev->subscription_ref, ":",
                      m->charge_date, why, why_len) &&
-           charge_id(ev->payment_id, sizeof ev->payment_id, ev->subscription_ref, ":refunded:",
-                     m->charge_date, why, why_len);
+           charge_id(ev->payment_id, sizeof ev->payment_id, ev->subscription_ref,
+                     ":refunded:", m->charge_date, why, why_len);
 }
 
 static bool declined(const struct member *m, struct wh_event *ev, char *why, size_t why_len)
 {
     ev->kind = WH_PAYMENT_FAILED;
     snprintf(ev->reason, sizeof ev->reason, "Patreon charge declined");
-    return charge_id(ev->payment_id, sizeof ev->payment_id, ev->subscription_ref, ":failed:",
-                     m->charge_date, why, why_len);
+    return charge_id(ev->payment_id, sizeof ev->payment_id, ev->subscription_ref,
+                     ":failed:", m->charge_date, why, why_len);
 }
 
 /* The member's state after the change says what happened, whichever

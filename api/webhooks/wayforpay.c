@@ -205,7 +205,7 @@ static void order_of(const char *ref, struct wh_event *ev)
 
 /* The signed fields of one callback, as ids are made of them. */
 struct signed_ids {
-    char ref[sizeof ((struct wh_event *)0)->reply_ref];
+    char ref[sizeof((struct wh_event *)0)->reply_ref];
     char auth[64];
     char code[32];
 };
@@ -299,8 +299,8 @@ static char *ack(const struct config *c, const struct wh_event *ev, long long no
     bool ok = n > 0 && *ev->reply_ref && hmac_md5_hex(keys[0], text, hex);
     OPENSSL_cleanse(buf, sizeof buf);
     if (!ok) return NULL;
-    json_t *reply = json_pack("{s:s, s:s, s:I, s:s}", "orderReference", ev->reply_ref,
-                              "status", "accept", "time", (json_int_t)now, "signature", hex);
+    json_t *reply = json_pack("{s:s, s:s, s:I, s:s}", "orderReference", ev->reply_ref, "status",
+                              "accept", "time", (json_int_t)now, "signature", hex);
     char *out = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
     json_decref(reply);
     return out;

@@ -807,8 +807,8 @@ static void test_patreon(void)
     CHECK_EQ_INT(ev.kind, WH_IGNORED);
 
     CHECK(patreon_parse(NULL, "{'data':{'type':'member','id':'m1','attributes':{}}}", &ev));
-    CHECK(patreon_parse("members:create", "{'data':{'type':'post','id':'p1','attributes':{}}}",
-                        &ev));
+    CHECK(
+        patreon_parse("members:create", "{'data':{'type':'post','id':'p1','attributes':{}}}", &ev));
     CHECK_EQ_INT(ev.kind, WH_IGNORED);
     CHECK(!patreon_parse("members:create", "{'data':{'id':'p1'}}", &ev));
     CHECK(!patreon_parse("members:create",
