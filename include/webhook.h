@@ -54,7 +54,11 @@ struct wh_event {
      * a charge, the id its later refunds will name when that differs from
      * payment_id. "" when unknown. */
     char charge_ref[201];
-    int64_t amount_minor;       /* exact minor units; meaningful when has_amount */
+    /* The reference the provider's acknowledgement must echo (WayForPay's
+     * orderReference, which for a regular charge is not the pledge's).
+     * Used by `ack` only; not stored. */
+    char reply_ref[201];
+    int64_t amount_minor; /* exact minor units; meaningful when has_amount */
     bool has_amount;
     char currency[4];     /* ISO 4217 alphabetic, upper case */
     char interval[8];     /* month | year | once, or "" */

@@ -2,7 +2,8 @@
  * merchantSignature is hex HMAC-MD5, keyed with the merchant secret, of
  * merchantAccount;merchantDomainName;orderReference;orderDate;amount;
  * currency;productName[0];productCount[0];productPrice[0]. WayForPay
- * echoes orderReference (our pledge id) in its callbacks. */
+ * echoes orderReference (our pledge id) in its callbacks. A month or year
+ * pledge also asks for a regular payment (SPEC §4 Checkout). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,49 @@ static json_t *form_fields(const struct config *c, const struct checkout_order *
     return NULL;
 }
 
+/* ---- regular payments: WayForPay charges the card again by itself ---- */
+
+/* The Purchase form's regular-payment fields, as WayForPay's official PHP
+ * SDK sends them (github.com/wayforpay/php-sdk, src/Form/PurchaseForm.php
+ * and src/Domain/Regular.php at eca49b5): regularBehavior "preset" fixes
+ * the schedule for the payer, regularMode is the frequency, dateNext and
+ * dateEnd are "d.m.Y", regularOn 1 ticks the box. They are not signed. */
+#define REGULAR_YEARS 10 /* the schedule needs an end; the patron cancels sooner */
+
+static int days_in_month(int year, int mon)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return mon == 1 && leap ? 29 : days[mon];
+}
+
+/* "DD.MM.YYYY" of the day `months` after t (UTC); the 31st of a month
+ * without one becomes its last day, as a monthly charge falls. */
+static bool date_after(time_t t, int months, char out[11])
+{
+    struct tm tm;
+    if (!gmtime_r(&t, &tm)) return false;
+    int m = tm.tm_mon + months, year = tm.tm_year + 1900 + m / 12;
+    m %= 12;
+    int day = tm.tm_mday, last = days_in_month(year, m);
+    int n = snprintf(out, 11, "%02d.%02d.%04d", day < last ? day : last, m + 1, year);
+    return n == 10;
+}
+
+static bool add_regular(json_t *fields, const struct checkout_order *o, const char *amount)
+{
+    bool yearly = !strcmp(o->interval, "year");
+    char next[11], end[11];
+    if (!date_after(o->now, yearly ? 12 : 1, next) || !date_after(o->now, 12 * REGULAR_YEARS, end))
+        return false;
+    json_t *regular = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "regularBehavior", "preset",
+                                "regularMode", yearly ? "yearly" : "monthly", "regularAmount",
+                                amount, "dateNext", next, "dateEnd", end, "regularOn", "1");
+    bool ok = regular && json_object_update(fields, regular) == 0;
+    json_decref(regular);
+    return ok;
+}
+
 json_t *checkout_wayforpay(const struct config *c, const struct checkout_order *o)
 {
     struct purchase pu = {.product = checkout_description(o->interval)};
@@ -117,6 +161,10 @@ json_t *checkout_wayforpay(const struct config *c, const struct checkout_order *
         !plain_amount(o, pu.amount, sizeof pu.amount) || !sign(c, o, &pu, signature))
         return NULL;
     json_t *fields = form_fields(c, o, &pu, signature);
+    if (fields && strcmp(o->interval, "once") && !add_regular(fields, o, pu.amount)) {
+        json_decref(fields);
+        fields = NULL;
+    }
     if (!fields) return NULL;
     return json_pack("{s:s, s:s, s:o}", "method", "POST", "url", WAYFORPAY_PURCHASE_URL, "fields",
                      fields);

@@ -78,14 +78,9 @@ static const struct {
     const char *status;
     enum wh_kind kind;
 } statuses[] = {
-    {"subscribed", WH_PLEDGE_ACTIVATED},
-    {"success", WH_PAYMENT_SUCCEEDED},
-    /* A test payment made with sandbox keys: the operator is trying it out. */
-    {"sandbox", WH_PAYMENT_SUCCEEDED},
-    {"failure", WH_PAYMENT_FAILED},
-    {"error", WH_PAYMENT_FAILED},
-    {"unsubscribed", WH_PLEDGE_CANCELED},
-    {"reversed", WH_PAYMENT_REFUNDED},
+    {"subscribed", WH_PLEDGE_ACTIVATED},  {"success", WH_PAYMENT_SUCCEEDED},
+    {"failure", WH_PAYMENT_FAILED},       {"error", WH_PAYMENT_FAILED},
+    {"unsubscribed", WH_PLEDGE_CANCELED}, {"reversed", WH_PAYMENT_REFUNDED},
 };
 
 /* Anything else (processing, wait_*, *_verify, ...) is not final. */
@@ -126,17 +121,53 @@ static bool amount(json_t *root, const char *json, size_t len, struct wh_event *
     return true;
 }
 
-/* A public_key other than ours means another merchant's callback. */
-static bool our_public_key(const struct config *c, json_t *root, char *why, size_t why_len)
+/* LiqPay's test keys say so: "sandbox_i000...". */
+static bool is_sandbox_key(const char *key)
+{
+    return !strncmp(key, "sandbox_", strlen("sandbox_"));
+}
+
+/* A public_key other than ours means another merchant's callback. Sets
+ * *sandbox when the payment was made with a test key: the (signed) key
+ * the callback names, else every key we hold. */
+static bool our_public_key(const struct config *c, json_t *root, bool *sandbox, char *why,
+                           size_t why_len)
 {
     char key[128], buf[WH_SECRET_LIST_MAX];
     const char *mine[2];
     if (!wh_field(root, "public_key", key, sizeof key, why, why_len)) return false;
     int n = wh_secrets(c->liqpay_public_key, buf, sizeof buf, mine);
+    *sandbox = *key ? is_sandbox_key(key) : n > 0;
+    for (int i = 0; i < n && !*key; i++)
+        *sandbox = *sandbox && is_sandbox_key(mine[i]);
     if (!*key || n == 0) return true;
     for (int i = 0; i < n; i++)
         if (!strcmp(key, mine[i])) return true;
     return wh_fail(why, why_len, "public_key is not ours");
+}
+
+/* Status "sandbox" is a test payment. With test keys the operator is
+ * trying the integration out, and it counts; with production keys it
+ * moved no money and is only recorded. */
+static enum wh_kind kind_with(const char *status, bool sandbox_keys)
+{
+    if (!strcmp(status, "sandbox")) return sandbox_keys ? WH_PAYMENT_SUCCEEDED : WH_IGNORED;
+    return kind_of(status);
+}
+
+/* What a subscription is for: "pay" is one-off; a subscription's own
+ * periodicity, when the callback repeats it, else nothing (not a guess). */
+static bool interval_of(json_t *root, const char *action, struct wh_event *ev, char *why,
+                        size_t why_len)
+{
+    char periodicity[16];
+    if (!strcmp(action, "pay")) return wh_copy(ev->interval, sizeof ev->interval, "once");
+    if (strcmp(action, "subscribe")) return true;
+    if (!wh_field(root, "subscribe_periodicity", periodicity, sizeof periodicity, why, why_len))
+        return false;
+    if (!strcmp(periodicity, "month") || !strcmp(periodicity, "year"))
+        wh_copy(ev->interval, sizeof ev->interval, periodicity);
+    return true;
 }
 
 /* end_date (ms), or create_date when the payment is not finished. */
@@ -172,6 +203,8 @@ static bool set_ids(struct wh_event *ev, const char *payment_id, char *why, size
     bool suffixed = ev->kind == WH_PAYMENT_FAILED || ev->kind == WH_PAYMENT_REFUNDED;
     n = snprintf(ev->payment_id, sizeof ev->payment_id, "%s%s%s", payment_id,
                  *payment_id && suffixed ? ":" : "", *payment_id && suffixed ? ev->type : "");
+    /* A reversal carries the payment_id of the payment it reverses. */
+    if (ev->kind == WH_PAYMENT_REFUNDED) wh_copy(ev->charge_ref, sizeof ev->charge_ref, payment_id);
     return (n >= 0 && (size_t)n < sizeof ev->payment_id) || wh_fail(why, why_len, "ids too long");
 }
 
@@ -179,18 +212,19 @@ static bool parse_payment(const struct config *c, json_t *root, const char *json
                           struct wh_event *ev, char *why, size_t why_len)
 {
     char payment_id[64], action[32];
+    bool sandbox;
     if (!wh_field(root, "status", ev->type, sizeof ev->type, why, why_len) ||
         !wh_field(root, "order_id", ev->subscription_ref, sizeof ev->subscription_ref, why,
                   why_len) ||
         !wh_field(root, "action", action, sizeof action, why, why_len) ||
         !id_text(root, "payment_id", payment_id, sizeof payment_id, why, why_len) ||
-        !our_public_key(c, root, why, why_len) || !amount(root, json, len, ev, why, why_len) ||
-        !occurred(root, ev, why, why_len))
+        !our_public_key(c, root, &sandbox, why, why_len) ||
+        !amount(root, json, len, ev, why, why_len) || !occurred(root, ev, why, why_len) ||
+        !interval_of(root, action, ev, why, why_len))
         return false;
     if (!*ev->type) return wh_fail(why, why_len, "status is missing");
-    ev->kind = kind_of(ev->type);
+    ev->kind = kind_with(ev->type, sandbox);
     wh_uuid(ev->pledge_id, ev->subscription_ref);
-    if (!strcmp(action, "pay")) wh_copy(ev->interval, sizeof ev->interval, "once");
     if (ev->kind == WH_PAYMENT_FAILED && !failure_reason(root, ev, why, why_len)) return false;
     if (ev->kind == WH_PAYMENT_SUCCEEDED && !ev->has_amount)
         return wh_fail(why, why_len, "payment without amount or currency");

@@ -1,8 +1,10 @@
 /* Patreon (reference §3): X-Patreon-Signature is the hex HMAC-MD5 of the
- * body keyed with the webhook secret; X-Patreon-Event names the trigger.
- * The body is a JSON:API member document. */
+ * body keyed with the webhook secret. X-Patreon-Event names the trigger,
+ * but no signature covers it, so it only labels the event (SPEC §4
+ * Webhooks step 1): the body, a JSON:API member document, decides. Member
+ * attributes as documented in Patreon/platform-documentation
+ * source/includes/_resources_v2.md ("Member"). */
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,21 +41,16 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     return match || wh_fail(why, why_len, "signature mismatch");
 }
 
-/* Patreon sends no event id. A redelivery repeats the trigger and the
- * body byte for byte, while two real changes differ in the body (charge
- * date, status, amount), so SHA-256 of trigger + body is the event key. */
-static bool event_key(const char *trigger, const struct wh_request *rq, struct wh_event *ev)
+/* Patreon sends no event id, and signs only the body: a redelivery
+ * repeats the body byte for byte, while two real changes differ in it
+ * (charge date, status, amount). So SHA-256 of the body alone is the key;
+ * the unsigned X-Patreon-Event header cannot make a replay new. */
+static bool event_key(const struct wh_request *rq, struct wh_event *ev)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
     uint8_t digest[32];
-    unsigned int n = 0;
-    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-              EVP_DigestUpdate(md, trigger, strlen(trigger)) == 1 &&
-              EVP_DigestUpdate(md, rq->body, rq->body_len) == 1 &&
-              EVP_DigestFinal_ex(md, digest, &n) == 1 && n == sizeof digest;
-    EVP_MD_CTX_free(md);
-    if (ok) hex_encode(digest, sizeof digest, ev->event_key);
-    return ok;
+    if (!sha256(rq->body, rq->body_len, digest)) return false;
+    hex_encode(digest, sizeof digest, ev->event_key);
+    return true;
 }
 
 /* The included user resource the member points at, or NULL. */
@@ -116,12 +113,16 @@ struct member {
     char patron_status[32];
     char charge_status[32];
     char charge_date[32]; /* normalized */
+    bool free_trial;
 };
 
 static bool member_fields(json_t *a, struct member *m, struct wh_event *ev, char *why,
                           size_t why_len)
 {
     char next[64], last[64];
+    json_t *trial = json_object_get(a, "is_free_trial");
+    if (trial && !json_is_boolean(trial) && !json_is_null(trial))
+        return wh_fail(why, why_len, "is_free_trial is not a boolean");
     if (!wh_field(a, "patron_status", m->patron_status, sizeof m->patron_status, why, why_len) ||
         !wh_field(a, "last_charge_status", m->charge_status, sizeof m->charge_status, why,
                   why_len) ||
@@ -131,90 +132,100 @@ static bool member_fields(json_t *a, struct member *m, struct wh_event *ev, char
     if (!wh_rfc3339_normalize(last, m->charge_date, sizeof m->charge_date) ||
         !wh_rfc3339_normalize(next, ev->period_end, sizeof ev->period_end))
         return wh_fail(why, why_len, "last_charge_date or next_charge_date is not RFC 3339");
+    m->free_trial = json_is_true(trial) || !strcmp(m->charge_status, "Free Trial");
     return true;
 }
 
-/* payment_id ← member id + suffix: one ledger row per charge date. */
-static bool charge_id(struct wh_event *ev, const char *suffix, const char *date, char *why,
-                      size_t why_len)
+/* dst ← member id + tag + charge date: one id per charge, so every body
+ * that reports the same charge names it alike. */
+static bool charge_id(char *dst, size_t dst_len, const char *member, const char *tag,
+                      const char *date, char *why, size_t why_len)
 {
-    int n = snprintf(ev->payment_id, sizeof ev->payment_id, "%s%s%s", ev->subscription_ref, suffix,
-                     date);
-    if (n < 0 || (size_t)n >= sizeof ev->payment_id)
-        return wh_fail(why, why_len, "member id too long");
+    int n = snprintf(dst, dst_len, "%s%s%s", member, tag, date);
+    if (n < 0 || (size_t)n >= dst_len) return wh_fail(why, why_len, "member id too long");
     return true;
 }
 
-/* members:update and members:pledge:update carry every change, so the
- * member's state, not the trigger, says what happened. */
-static bool member_update(const struct member *m, bool charges, struct wh_event *ev, char *why,
-                          size_t why_len)
+/* Charge statuses that take the money back (Patreon has no separate
+ * dispute event: a chargeback shows as Fraud). "Partially Refunded" is
+ * not among them: the body does not say how much went back. */
+static bool taken_back(const char *status)
 {
-    bool active = !strcmp(m->patron_status, "active_patron");
+    return !strcmp(status, "Refunded") || !strcmp(status, "Refunded by Patreon") ||
+           !strcmp(status, "Fraud");
+}
+
+static bool refunded(const struct member *m, struct wh_event *ev, char *why, size_t why_len)
+{
+    ev->kind = WH_PAYMENT_REFUNDED;
+    return charge_id(ev->charge_ref, sizeof ev->charge_ref, ev->subscription_ref, ":",
+                     m->charge_date, why, why_len) &&
+           charge_id(ev->payment_id, sizeof ev->payment_id, ev->subscription_ref,
+                     ":refunded:", m->charge_date, why, why_len);
+}
+
+static bool declined(const struct member *m, struct wh_event *ev, char *why, size_t why_len)
+{
+    ev->kind = WH_PAYMENT_FAILED;
+    snprintf(ev->reason, sizeof ev->reason, "Patreon charge declined");
+    return charge_id(ev->payment_id, sizeof ev->payment_id, ev->subscription_ref,
+                     ":failed:", m->charge_date, why, why_len);
+}
+
+/* The member's state after the change says what happened, whichever
+ * trigger announced it. A former patron is gone whatever their last
+ * charge did; otherwise a charge taken back, a declined one, then a paid
+ * one decide. A free trial, or a member who never pledged, pays nothing. */
+static bool classify(const struct member *m, struct wh_event *ev, char *why, size_t why_len)
+{
     ev->kind = WH_IGNORED;
     if (!strcmp(m->patron_status, "former_patron")) {
         ev->kind = WH_PLEDGE_CANCELED;
-    } else if (!strcmp(m->patron_status, "declined_patron") ||
-               !strcmp(m->charge_status, "Declined")) {
-        ev->kind = WH_PAYMENT_FAILED;
-        snprintf(ev->reason, sizeof ev->reason, "Patreon charge declined");
-        return charge_id(ev, ":failed:", m->charge_date, why, why_len);
-    } else if (charges && active && !strcmp(m->charge_status, "Paid") && *m->charge_date &&
-               ev->has_amount) {
-        ev->kind = WH_PAYMENT_SUCCEEDED;
-        wh_copy(ev->occurred_at, sizeof ev->occurred_at, m->charge_date);
-        return charge_id(ev, ":", m->charge_date, why, why_len);
-    } else if (!charges && active) {
+        return true;
+    }
+    if (taken_back(m->charge_status) && *m->charge_date) return refunded(m, ev, why, why_len);
+    if (!strcmp(m->patron_status, "declined_patron") || !strcmp(m->charge_status, "Declined"))
+        return declined(m, ev, why, why_len);
+    if (strcmp(m->patron_status, "active_patron") || m->free_trial) return true;
+    if (strcmp(m->charge_status, "Paid") || !*m->charge_date || !ev->has_amount) {
         ev->kind = WH_PLEDGE_ACTIVATED;
-    }
-    return true;
-}
-
-static bool apply_trigger(const char *trigger, const struct member *m, struct wh_event *ev,
-                          char *why, size_t why_len)
-{
-    if (!strcmp(trigger, "members:create") || !strcmp(trigger, "members:pledge:create")) {
-        /* members:create also fires for free followers, who pledge nothing. */
-        ev->kind = !strcmp(m->patron_status, "active_patron") ? WH_PLEDGE_ACTIVATED : WH_IGNORED;
         return true;
     }
-    if (!strcmp(trigger, "members:delete") || !strcmp(trigger, "members:pledge:delete")) {
-        ev->kind = WH_PLEDGE_CANCELED;
-        return true;
-    }
-    if (!strcmp(trigger, "members:pledge:update")) return member_update(m, false, ev, why, why_len);
-    if (!strcmp(trigger, "members:update")) return member_update(m, true, ev, why, why_len);
-    ev->kind = WH_IGNORED; /* posts:*, the deprecated pledges:* */
-    return true;
+    ev->kind = WH_PAYMENT_SUCCEEDED;
+    wh_copy(ev->occurred_at, sizeof ev->occurred_at, m->charge_date);
+    return charge_id(ev->payment_id, sizeof ev->payment_id, ev->subscription_ref, ":",
+                     m->charge_date, why, why_len);
 }
 
+/* Posts and other resources are recorded without effect. */
 static bool parse_member(const struct config *c, json_t *root, struct wh_event *ev, char *why,
                          size_t why_len)
 {
-    if (strncmp(ev->type, "members:", 8)) {
-        ev->kind = WH_IGNORED;
-        return true;
-    }
     char type[32];
     struct member m;
     json_t *a = wh_json_at(root, "data.attributes");
-    if (!wh_field(root, "data.type", type, sizeof type, why, why_len) ||
-        !wh_field(root, "data.id", ev->subscription_ref, sizeof ev->subscription_ref, why, why_len))
+    if (!wh_field(root, "data.type", type, sizeof type, why, why_len)) return false;
+    if (!*type) return wh_fail(why, why_len, "data.type is missing");
+    if (strcmp(type, "member")) {
+        ev->kind = WH_IGNORED;
+        return true;
+    }
+    if (!wh_field(root, "data.id", ev->subscription_ref, sizeof ev->subscription_ref, why, why_len))
         return false;
-    if (strcmp(type, "member") || !*ev->subscription_ref || !json_is_object(a))
+    if (!*ev->subscription_ref || !json_is_object(a))
         return wh_fail(why, why_len, "data is not a member resource");
     return identity(root, a, ev, why, why_len) && money(c, a, ev, why, why_len) &&
-           member_fields(a, &m, ev, why, why_len) && apply_trigger(ev->type, &m, ev, why, why_len);
+           member_fields(a, &m, ev, why, why_len) && classify(&m, ev, why, why_len);
 }
 
 static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
                   char *why, size_t why_len)
 {
     memset(ev, 0, sizeof *ev);
+    /* Kept for whoever reads the event list; it decides nothing. */
     const char *trigger = rq->header(rq->ctx, "X-Patreon-Event");
-    if (!trigger || !*trigger || !wh_copy(ev->type, sizeof ev->type, trigger))
-        return wh_fail(why, why_len, "X-Patreon-Event missing or too long");
-    if (!event_key(trigger, rq, ev)) return wh_fail(why, why_len, "cannot hash the event");
+    if (trigger) wh_copy(ev->type, sizeof ev->type, trigger);
+    if (!event_key(rq, ev)) return wh_fail(why, why_len, "cannot hash the event");
     json_t *root = wh_json_load(rq, why, why_len);
     if (!root) return false;
     bool ok = parse_member(c, root, ev, why, why_len);

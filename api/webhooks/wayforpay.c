@@ -163,66 +163,106 @@ static bool amount(json_t *root, const struct wh_request *rq, struct wh_event *e
     return true;
 }
 
-/* processingDate (unix seconds), or createdDate before processing. */
-static bool occurred(json_t *root, struct wh_event *ev, char *stamp, size_t stamp_len, char *why,
-                     size_t why_len)
+/* processingDate (unix seconds), or createdDate before processing. No
+ * signature covers either: they only place the event in time (and the
+ * store never lets such a time pass the receipt), never name it. */
+static bool occurred(json_t *root, struct wh_event *ev, char *why, size_t why_len)
 {
     int64_t t = 0;
     bool processed, created = false;
     if (!wh_json_int(root, "processingDate", &t, &processed) ||
         (!processed && !wh_json_int(root, "createdDate", &t, &created)))
         return wh_fail(why, why_len, "processingDate or createdDate is not an integer");
-    snprintf(stamp, stamp_len, "%lld", processed ? (long long)t : 0LL);
     if (!processed && !created) return true;
     return wh_unix_to_rfc3339(t, false, ev->occurred_at, sizeof ev->occurred_at) ||
            wh_fail(why, why_len, "processingDate out of range");
 }
 
-static bool failure_reason(json_t *root, struct wh_event *ev, char *why, size_t why_len)
+static bool failure_reason(json_t *root, struct wh_event *ev, const char *code, char *why,
+                           size_t why_len)
 {
-    char code[32];
-    if (!wh_field(root, "reason", ev->reason, sizeof ev->reason, why, why_len) ||
-        !field_text(root, "reasonCode", code, sizeof code))
-        return wh_fail(why, why_len, "reason or reasonCode is malformed");
+    if (!wh_field(root, "reason", ev->reason, sizeof ev->reason, why, why_len)) return false;
     if (!*ev->reason) snprintf(ev->reason, sizeof ev->reason, "%s %s", ev->type, code);
     return true;
 }
 
-/* The key the reference advises; a failure or refund must not take the
- * payment id of the charge (orderReference). */
-static bool set_ids(struct wh_event *ev, const char *stamp, char *why, size_t why_len)
+/* A regular payment's later charges come back under their own
+ * orderReference, the first one's with "_WFPREG-<n>" appended (as
+ * integrations observe it; WayForPay does not document it). The pledge is
+ * the first order's; each charge keeps its own reference. */
+#define REGULAR_MARK "_WFPREG-"
+
+static void order_of(const char *ref, struct wh_event *ev)
 {
-    const char *ref = ev->subscription_ref;
-    bool suffixed = ev->kind == WH_PAYMENT_FAILED || ev->kind == WH_PAYMENT_REFUNDED;
-    int k = snprintf(ev->event_key, sizeof ev->event_key, "%s:%s:%s", ref, ev->type, stamp);
-    /* Recurring charges reuse the orderReference, so the processing time
-     * tells one month's charge from the next. */
-    int p = snprintf(ev->payment_id, sizeof ev->payment_id, "%s%s%s:%s", ref, suffixed ? ":" : "",
-                     suffixed ? ev->type : "", stamp);
-    if (k < 0 || (size_t)k >= sizeof ev->event_key || p < 0 || (size_t)p >= sizeof ev->payment_id)
-        return wh_fail(why, why_len, "orderReference too long");
+    const char *mark = strstr(ref, REGULAR_MARK);
+    size_t base = mark ? (size_t)(mark - ref) : strlen(ref);
+    const char *n = mark ? mark + strlen(REGULAR_MARK) : "";
+    if (!mark || !*n || strspn(n, "0123456789") != strlen(n) || base == 0) base = strlen(ref);
+    memcpy(ev->subscription_ref, ref, base);
+    ev->subscription_ref[base] = '\0';
+    wh_uuid(ev->pledge_id, ev->subscription_ref);
+}
+
+/* The signed fields of one callback, as ids are made of them. */
+struct signed_ids {
+    char ref[sizeof((struct wh_event *)0)->reply_ref];
+    char auth[64];
+    char code[32];
+};
+
+static bool fits(int n, size_t len)
+{
+    return n >= 0 && (size_t)n < len;
+}
+
+/* Key and payment id from signed fields only (the unsigned processingDate
+ * let a payer replay their own Approved callback as new charges). A
+ * charge is its orderReference and the bank's authCode, which tells one
+ * authorization from the next even should an order be charged twice; a
+ * failure or refund adds its status, not to take the charge's id. */
+static bool set_ids(struct wh_event *ev, const struct signed_ids *s, char *why, size_t why_len)
+{
+    bool charge = ev->kind == WH_PAYMENT_SUCCEEDED;
+    int k = snprintf(ev->event_key, sizeof ev->event_key, "%s:%s:%s:%s:%lld", s->ref, ev->type,
+                     s->auth, s->code, ev->has_amount ? (long long)ev->amount_minor : -1LL);
+    int p = snprintf(ev->payment_id, sizeof ev->payment_id, "%s:%s%s%s", s->ref,
+                     charge ? "" : ev->type, charge ? "" : ":", s->auth);
+    /* Refunds are by order: the charge they concern is named so. */
+    if (ev->kind == WH_PAYMENT_SUCCEEDED || ev->kind == WH_PAYMENT_REFUNDED)
+        wh_copy(ev->charge_ref, sizeof ev->charge_ref, s->ref);
+    if (!fits(k, sizeof ev->event_key) || !fits(p, sizeof ev->payment_id))
+        return wh_fail(why, why_len, "orderReference or authCode too long");
+    return true;
+}
+
+static bool read_ids(json_t *root, struct signed_ids *s, char *why, size_t why_len)
+{
+    if (!wh_field(root, "orderReference", s->ref, sizeof s->ref, why, why_len)) return false;
+    if (!field_text(root, "authCode", s->auth, sizeof s->auth) ||
+        !field_text(root, "reasonCode", s->code, sizeof s->code))
+        return wh_fail(why, why_len, "authCode or reasonCode is malformed");
     return true;
 }
 
 static bool parse_callback(json_t *root, const struct wh_request *rq, struct wh_event *ev,
                            char *why, size_t why_len)
 {
-    char stamp[24];
-    if (!wh_field(root, "orderReference", ev->subscription_ref, sizeof ev->subscription_ref, why,
-                  why_len) ||
+    struct signed_ids s;
+    if (!read_ids(root, &s, why, why_len) ||
         !wh_field(root, "transactionStatus", ev->type, sizeof ev->type, why, why_len) ||
         !wh_field(root, "email", ev->email, sizeof ev->email, why, why_len) ||
-        !amount(root, rq, ev, why, why_len) ||
-        !occurred(root, ev, stamp, sizeof stamp, why, why_len))
+        !amount(root, rq, ev, why, why_len) || !occurred(root, ev, why, why_len))
         return false;
-    if (!*ev->subscription_ref || !*ev->type)
+    if (!*s.ref || !*ev->type)
         return wh_fail(why, why_len, "orderReference or transactionStatus is missing");
     ev->kind = kind_of(ev->type);
-    wh_uuid(ev->pledge_id, ev->subscription_ref);
+    wh_copy(ev->reply_ref, sizeof ev->reply_ref, s.ref);
+    order_of(s.ref, ev);
     if (ev->kind != WH_IGNORED && !ev->has_amount)
         return wh_fail(why, why_len, "amount or currency is missing");
-    if (ev->kind == WH_PAYMENT_FAILED && !failure_reason(root, ev, why, why_len)) return false;
-    return set_ids(ev, stamp, why, why_len);
+    if (ev->kind == WH_PAYMENT_FAILED && !failure_reason(root, ev, s.code, why, why_len))
+        return false;
+    return set_ids(ev, &s, why, why_len);
 }
 
 static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
@@ -252,15 +292,15 @@ static bool hmac_md5_hex(const char *secret, const char *text, char hex[2 * MD5_
  * secret at a time: the first one listed is taken as the current one. */
 static char *ack(const struct config *c, const struct wh_event *ev, long long now)
 {
-    char buf[WH_SECRET_LIST_MAX], text[sizeof ev->subscription_ref + 32], hex[2 * MD5_LEN + 1];
+    char buf[WH_SECRET_LIST_MAX], text[sizeof ev->reply_ref + 32], hex[2 * MD5_LEN + 1];
     const char *keys[2];
     int n = wh_secrets(c->wayforpay_secret, buf, sizeof buf, keys);
-    snprintf(text, sizeof text, "%s;accept;%lld", ev->subscription_ref, now);
-    bool ok = n > 0 && *ev->subscription_ref && hmac_md5_hex(keys[0], text, hex);
+    snprintf(text, sizeof text, "%s;accept;%lld", ev->reply_ref, now);
+    bool ok = n > 0 && *ev->reply_ref && hmac_md5_hex(keys[0], text, hex);
     OPENSSL_cleanse(buf, sizeof buf);
     if (!ok) return NULL;
-    json_t *reply = json_pack("{s:s, s:s, s:I, s:s}", "orderReference", ev->subscription_ref,
-                              "status", "accept", "time", (json_int_t)now, "signature", hex);
+    json_t *reply = json_pack("{s:s, s:s, s:I, s:s}", "orderReference", ev->reply_ref, "status",
+                              "accept", "time", (json_int_t)now, "signature", hex);
     char *out = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
     json_decref(reply);
     return out;

@@ -140,6 +140,32 @@ describe('redirects', () => {
     assert.equal(p.json.provider_ref, r.json.pledge_id);
   });
 
+  test('WayForPay month/year ask for a regular payment; once does not', async () => {
+    // field names and formats of wayforpay/php-sdk PurchaseForm (dates d.m.Y, UTC)
+    const ddmmyyyy = (d) => `${String(d.getUTCDate()).padStart(2, '0')}.${String(d.getUTCMonth() + 1).padStart(2, '0')}.${d.getUTCFullYear()}`;
+    const regularKeys = ['regularBehavior', 'regularMode', 'regularAmount', 'dateNext', 'dateEnd', 'regularOn'];
+    for (const [interval, mode, months] of [['month', 'monthly', 1], ['year', 'yearly', 12]]) {
+      const r = await created(order({ provider: 'wayforpay', interval, amount_minor: 12345 }));
+      const f = r.json.redirect.fields;
+      const at = new Date(Number(f.orderDate) * 1000);
+      const next = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + months, 1));
+      const lastDay = new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth() + 1, 0)).getUTCDate();
+      next.setUTCDate(Math.min(at.getUTCDate(), lastDay));
+      assert.equal(f.regularBehavior, 'preset', interval);
+      assert.equal(f.regularMode, mode);
+      assert.equal(f.regularAmount, f.amount);
+      assert.equal(f.amount, '123.45');
+      assert.equal(f.dateNext, ddmmyyyy(next));
+      assert.match(f.dateEnd, /^\d\d\.\d\d\.\d{4}$/);
+      assert.equal(f.regularOn, '1');
+      const signed = [f.merchantAccount, f.merchantDomainName, f.orderReference, f.orderDate, f.amount, f.currency,
+        ...f['productName[]'], ...f['productCount[]'], ...f['productPrice[]']].join(';');
+      assert.equal(f.merchantSignature, crypto.createHmac('md5', WFP_SECRET).update(signed, 'utf8').digest('hex'));
+    }
+    const once = await created(order({ provider: 'wayforpay', interval: 'once' }));
+    for (const k of regularKeys) assert.equal(once.json.redirect.fields[k], undefined, k);
+  });
+
   test('Stripe: Payment Link with client_reference_id and prefilled_email; provider_ref left to the webhook', async () => {
     const email = `a+${crypto.randomBytes(4).toString('hex')}@example.org`;
     const r = await created(order({ provider: 'stripe', email, currency: 'EUR' }));

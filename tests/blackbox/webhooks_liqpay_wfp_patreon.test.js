@@ -15,6 +15,8 @@ const { startServer, uniqueEmail, pageAll } = require('./lib/harness');
 const { counts } = require('./lib/webhooks');
 
 const LIQPAY_PUBLIC = 'sandbox_i00000000';
+// a production key of the same merchant (rotation list): LiqPay's test keys start with sandbox_
+const LIQPAY_PRODUCTION = 'i00000001';
 const LIQPAY_PRIVATE = `sandbox_${crypto.randomBytes(12).toString('hex')}`;
 const WFP_MERCHANT = 'test_merch_n1';
 const WFP_SECRET = 'flk3409refn54t54t*FNJRET';
@@ -27,7 +29,7 @@ before(async () => {
       PATROND_PUBLIC_URL: 'https://members.example.org',
       PATROND_CURRENCIES: 'UAH,USD,EUR',
       PATROND_CHECKOUT_RATE_LIMIT: '100000',
-      PATROND_LIQPAY_PUBLIC_KEY: LIQPAY_PUBLIC,
+      PATROND_LIQPAY_PUBLIC_KEY: `${LIQPAY_PUBLIC},${LIQPAY_PRODUCTION}`,
       PATROND_LIQPAY_PRIVATE_KEY: LIQPAY_PRIVATE,
       PATROND_WAYFORPAY_MERCHANT: WFP_MERCHANT,
       PATROND_WAYFORPAY_SECRET: WFP_SECRET,
@@ -251,6 +253,32 @@ describe('LiqPay', () => {
   });
 });
 
+describe('LiqPay sandbox', () => {
+  const ev = (id, publicKey, paymentId) => ({
+    version: 3, public_key: publicKey, action: 'pay', order_id: id, status: 'sandbox',
+    payment_id: paymentId, amount: 5, currency: 'UAH', end_date: Date.parse('2031-06-01T00:00:00Z'),
+  });
+
+  test('status sandbox made with a production key is recorded as ignored and books nothing', async () => {
+    const id = await checkout('liqpay', uniqueEmail('lpsbx'), 500, 'UAH');
+    const c0 = await counts(srv);
+    ok200(await sendLiqpay(ev(id, LIQPAY_PRODUCTION, 4000001)), 'sandbox, production key');
+    const c1 = await counts(srv);
+    assert.deepEqual(c1, { ...c0, events: c0.events + 1 }, 'one event recorded, nothing else');
+    assert.equal(await srv.psql("SELECT status FROM webhook_events WHERE provider = 'liqpay' AND event_key = '4000001:sandbox'"), 'ignored');
+    assert.deepEqual(await ledger('liqpay', id), []);
+    assert.equal((await pledgeVia('liqpay', id)).status, 'pending');
+  });
+
+  test('status sandbox made with a test key is a payment (the operator trying it out)', async () => {
+    const id = await checkout('liqpay', uniqueEmail('lpsbx2'), 500, 'UAH');
+    ok200(await sendLiqpay(ev(id, LIQPAY_PUBLIC, 4000002)), 'sandbox, test key');
+    sent('liqpay', 'UAH', 500);
+    assert.deepEqual(await ledger('liqpay', id), [['charge', 'succeeded', 500, 'UAH', '4000002']]);
+    assert.equal((await pledgeVia('liqpay', id)).status, 'active');
+  });
+});
+
 // ---------- WayForPay ----------
 
 describe('WayForPay', () => {
@@ -279,7 +307,7 @@ describe('WayForPay', () => {
     sent('wayforpay', 'UAH', 55050);
     let p = await pledgeVia('wayforpay', ref);
     assert.equal(p.status, 'active');
-    assert.deepEqual(await ledger('wayforpay', ref), [['charge', 'succeeded', 55050, 'UAH', `${ref}:${processed('2031-01-01T00:00:00Z')}`]]);
+    assert.deepEqual(await ledger('wayforpay', ref), [['charge', 'succeeded', 55050, 'UAH', `${ref}:541963`]]);
 
     // In-between states are acknowledged and ignored
     assertAccept(await sendWfp(cb('InProcessing', '2031-01-31T23:59:00Z')), ref, 'InProcessing');
@@ -297,21 +325,48 @@ describe('WayForPay', () => {
     assert.deepEqual(rows.filter((r) => r[0] === 'refund'), [['refund', 'succeeded', -10000, 'UAH', rows.find((r) => r[0] === 'refund')[4]]]);
   });
 
-  test('a renewal (second Approved on the same orderReference, later processingDate) is a second charge row', async () => {
+  test('a regular charge (its own orderReference, <ref>_WFPREG-<n>, and authCode) is a second charge row of the pledge', async () => {
     const email = uniqueEmail('wfpren');
     const ref = await checkout('wayforpay', email, 10000, 'UAH');
-    const cb = (iso) => wfpBody({
-      orderReference: ref, amountText: '100', currency: 'UAH', transactionStatus: 'Approved', email,
+    const cb = (orderReference, authCode, iso) => wfpBody({
+      orderReference, authCode, amountText: '100', currency: 'UAH', transactionStatus: 'Approved', email,
       processingDate: processed(iso),
     });
-    assertAccept(await sendWfp(cb('2031-03-01T00:00:00Z')), ref, 'first');
+    assertAccept(await sendWfp(cb(ref, '541963', '2031-03-01T00:00:00Z')), ref, 'first');
     sent('wayforpay', 'UAH', 10000);
-    assertAccept(await sendWfp(cb('2031-04-01T00:00:00Z')), ref, 'renewal');
+    const regular = `${ref}_WFPREG-1`;
+    assertAccept(await sendWfp(cb(regular, '662476', '2031-04-01T00:00:00Z')), regular, 'regular charge');
     const rows = await ledger('wayforpay', ref);
-    assert.equal(rows.filter((r) => r[0] === 'charge' && r[1] === 'succeeded').length, 2,
-      `expected two charge rows for two Approved callbacks, got ${JSON.stringify(rows)}`);
+    assert.deepEqual(rows.filter((r) => r[0] === 'charge' && r[1] === 'succeeded').map((r) => r[4]),
+      [`${ref}:541963`, `${regular}:662476`], JSON.stringify(rows));
+    assert.equal((await pledgeVia('wayforpay', ref)).status, 'active');
     // counted only once the row exists, so the totals test checks the rest on its own
     sent('wayforpay', 'UAH', 10000);
+  });
+
+  test('an Approved callback replayed with other processingDate/createdDate values changes nothing', async () => {
+    const email = uniqueEmail('wfpreplay');
+    const ref = await checkout('wayforpay', email, 2500, 'UAH');
+    const cb = (extra) => wfpBody({
+      orderReference: ref, amountText: '25', currency: 'UAH', transactionStatus: 'Approved', email,
+      createdDate: processed('2031-08-01T00:00:00Z') - 5, processingDate: processed('2031-08-01T00:00:00Z'), ...extra,
+    });
+    assertAccept(await sendWfp(cb({})), ref, 'genuine');
+    sent('wayforpay', 'UAH', 2500);
+    const c0 = await counts(srv);
+    const rows0 = await ledger('wayforpay', ref);
+    assert.equal(rows0.length, 1, JSON.stringify(rows0));
+    for (const [i, extra] of [
+      { processingDate: processed('2031-09-01T00:00:00Z') },
+      { processingDate: processed('2099-01-01T00:00:00Z'), createdDate: processed('2099-01-01T00:00:00Z') },
+      { processingDate: 1 },
+      { processingDate: undefined, createdDate: undefined },
+    ].entries()) {
+      assertAccept(await sendWfp(cb(extra)), ref, `replay #${i}`);
+    }
+    assert.deepEqual(await counts(srv), c0, 'replays write no event, ledger row or receipt');
+    assert.deepEqual(await ledger('wayforpay', ref), rows0);
+    assert.equal((await pledgeVia('wayforpay', ref)).status, 'active');
   });
 
   test('duplicate delivery → accept and no second row; forged → 401 and nothing written', async () => {
@@ -392,6 +447,27 @@ describe('Patreon', () => {
     assert.ok(p.canceled_at);
     rows = await ledger('patreon', id);
     assert.equal(rows.length, 3, JSON.stringify(rows));
+  });
+
+  test('the same body replayed under other X-Patreon-Event values is a duplicate and changes nothing', async () => {
+    const email = uniqueEmail('patreonreplay');
+    const member = crypto.randomUUID();
+    const body = patreonMember(member, String(crypto.randomInt(1e6, 1e9)), email, {
+      last_charge_status: 'Paid', last_charge_date: '2031-03-01T00:00:00.000+00:00', next_charge_date: '2031-04-01T00:00:00.000+00:00' });
+    ok200(await sendPatreon('members:update', body), 'genuine');
+    sent('patreon', 'EUR', 500);
+    const key = crypto.createHash('sha256').update(body).digest('hex');
+    assert.equal(await srv.psql(`SELECT status FROM webhook_events WHERE provider = 'patreon' AND event_key = '${key}'`), 'applied');
+    const id = (await pledges('patreon')).find((x) => x.provider_ref === member).id;
+    const rows0 = await ledger('patreon', id);
+    assert.equal(rows0.length, 1, JSON.stringify(rows0));
+    const c0 = await counts(srv);
+    for (const trigger of ['members:pledge:delete', 'members:delete', 'members:pledge:create', 'posts:publish']) {
+      ok200(await sendPatreon(trigger, body), trigger);
+    }
+    assert.deepEqual(await counts(srv), c0, 'replays write nothing');
+    assert.equal((await pledgeVia('patreon', id)).status, 'active', 'a replayed delete does not cancel');
+    assert.deepEqual(await ledger('patreon', id), rows0);
   });
 
   test('forged signatures → 401 and nothing written', async () => {

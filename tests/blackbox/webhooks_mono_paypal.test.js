@@ -177,6 +177,37 @@ test('monobank: success, a stale failure, a newer failure and a reversal', async
   await assertNoFailedEvents('monobank');
 });
 
+test('monobank: two partial refunds of one invoice are two refund rows', async () => {
+  const inv = `inv${crypto.randomBytes(8).toString('hex')}`;
+  const pl = await pendingPledge('monobank', inv);
+  const item = (amount, when, extRef) => ({
+    status: 'success', amount, ccy: 980, createdDate: when, modifiedDate: when,
+    approvalCode: '662476', rrn: `rrn${extRef}`, extRef,
+  });
+  const first = item(1000, '2031-05-02T10:00:00Z', 'refund-a');
+  const second = item(4000, '2031-05-03T10:00:00Z', 'refund-b');
+  assertOk(await sendMono(monoBody({
+    invoiceId: inv, status: 'success', amount: 5000, finalAmount: 5000, modifiedDate: '2031-05-01T10:00:00Z',
+  })), 'paid');
+  // a partial refund leaves the invoice a success; the list grows with each
+  assertOk(await sendMono(monoBody({
+    invoiceId: inv, status: 'success', amount: 5000, finalAmount: 4000, modifiedDate: '2031-05-02T10:00:01Z',
+    cancelList: [first],
+  })), 'first refund');
+  assertOk(await sendMono(monoBody({
+    invoiceId: inv, status: 'reversed', amount: 5000, finalAmount: 0, modifiedDate: '2031-05-03T10:00:01Z',
+    cancelList: [first, second],
+  })), 'second refund');
+  const refunds = (await payments(pl.id)).filter((p) => p.kind === 'refund')
+    .map((p) => [p.amount_minor, p.currency, p.provider_payment_id]).sort();
+  assert.deepEqual(refunds, [
+    [-1000, 'UAH', `${inv}:refund:refund-a`],
+    [-4000, 'UAH', `${inv}:refund:refund-b`],
+  ]);
+  assert.equal((await payments(pl.id)).filter((p) => p.kind === 'charge').length, 1);
+  await assertNoFailedEvents('monobank');
+});
+
 test('monobank: the pledge id as a 32-hex reference links a pledge without provider_ref', async () => {
   const pl = await pendingPledge('monobank', null, { amount: 12345 });
   const inv = `inv${crypto.randomBytes(8).toString('hex')}`;

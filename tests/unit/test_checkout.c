@@ -225,6 +225,51 @@ static void test_wayforpay(void)
     json_decref(r);
 }
 
+/* A month or year pledge asks WayForPay for a regular payment with the
+ * Purchase form's fields (wayforpay/php-sdk PurchaseForm); they are not
+ * signed, so the signature stays the one over the order. */
+static void test_wayforpay_regular(void)
+{
+    static const char *const keys[] = {"regularBehavior", "regularMode", "regularAmount",
+                                       "dateNext",        "dateEnd",     "regularOn"};
+    const struct {
+        const char *interval;
+        time_t now;
+        const char *values[6]; /* in keys' order; NULL: no such field */
+    } rows[] = {
+        {"month", NOW, {"preset", "monthly", "5.5", "14.12.2023", "14.11.2033", "1"}},
+        {"year", NOW, {"preset", "yearly", "5.5", "14.11.2024", "14.11.2033", "1"}},
+        /* 2024-01-31: February has no 31st; 2024-02-29: 2025 has no 29 February */
+        {"month", 1706659200, {"preset", "monthly", "5.5", "29.02.2024", "31.01.2034", "1"}},
+        {"year", 1709164800, {"preset", "yearly", "5.5", "28.02.2025", "28.02.2034", "1"}},
+        {"month", 1703980800, {"preset", "monthly", "5.5", "31.01.2024", "31.12.2033", "1"}},
+        {"once", NOW, {NULL, NULL, NULL, NULL, NULL, NULL}},
+    };
+    struct config c = base_config();
+    c.wayforpay_merchant = "test_merch_n1";
+    c.wayforpay_secret = "flk3409refn54t54t*FNJRET";
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct checkout_order o = order(rows[i].interval, 550, "UAH");
+        o.now = rows[i].now;
+        json_t *r = checkout_redirect(&c, "wayforpay", &o);
+        CHECK(r != NULL);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            const char *got = field(r, keys[k]);
+            CHECK_EQ_STR(got, rows[i].values[k]);
+            if (rows[i].values[k] && (!got || strcmp(got, rows[i].values[k])))
+                printf("    %s: %s, row %zu\n", rows[i].interval, keys[k], i);
+        }
+        const char *product = array_item(r, "productName[]");
+        char signed_text[512], want[33];
+        snprintf(signed_text, sizeof signed_text,
+                 "test_merch_n1;members.example.org;" PLEDGE ";%lld;5.5;UAH;%s;1;5.5",
+                 (long long)rows[i].now, product ? product : "");
+        hmac_md5_hex("flk3409refn54t54t*FNJRET", signed_text, want);
+        CHECK_EQ_STR(field(r, "merchantSignature"), want);
+        json_decref(r);
+    }
+}
+
 static void test_stripe(void)
 {
     struct config c = base_config();
@@ -268,6 +313,7 @@ int main(void)
     test_liqpay_subscription();
     test_liqpay_one_off();
     test_wayforpay();
+    test_wayforpay_regular();
     test_stripe();
     test_patreon();
     return CHECK_DONE();

@@ -808,8 +808,8 @@ static void test_wayforpay_parse(void)
     CHECK(parse(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), &ev));
     CHECK_EQ_INT(ev.kind, WH_PAYMENT_SUCCEEDED);
     CHECK_EQ_STR(ev.subscription_ref, "DH1700000000");
-    CHECK_EQ_STR(ev.payment_id, "DH1700000000:1700000050");
-    CHECK_EQ_STR(ev.event_key, "DH1700000000:Approved:1700000050");
+    CHECK_EQ_STR(ev.payment_id, "DH1700000000:541963");
+    CHECK_EQ_STR(ev.event_key, "DH1700000000:Approved:541963:1100:10000");
     CHECK_EQ_INT(ev.amount_minor, 10000);
     CHECK_EQ_STR(ev.currency, "UAH");
     CHECK_EQ_STR(ev.email, "client@example.org");
@@ -840,7 +840,7 @@ static void test_wayforpay_parse(void)
                 &ev));
     CHECK_EQ_STR(ev.pledge_id, "0b7e8f5c-3c1a-4d2e-9f00-123456789abc");
     CHECK_EQ_STR(ev.occurred_at, "");
-    CHECK_EQ_STR(ev.event_key, "0b7e8f5c-3c1a-4d2e-9f00-123456789abc:Approved:0");
+    CHECK_EQ_STR(ev.event_key, "0b7e8f5c-3c1a-4d2e-9f00-123456789abc:Approved:::500");
 
     CHECK(!parse(&wh_wayforpay, wfp(WFP_SIG, "100.001", "Approved", "Ok", "1100"), &ev));
     CHECK(!parse(&wh_wayforpay, J("{'orderReference':'r','transactionStatus':'Approved'}"), &ev));
@@ -857,7 +857,7 @@ static void test_wayforpay_ack(void)
 {
     struct wh_event ev;
     memset(&ev, 0, sizeof ev);
-    strcpy(ev.subscription_ref, "DH1700000000");
+    strcpy(ev.reply_ref, "DH1700000000");
     cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET";
     char *reply = wh_wayforpay.ack(&cfg, &ev, 1700000100);
     CHECK_EQ_STR(reply, "{\"orderReference\":\"DH1700000000\",\"status\":\"accept\","
@@ -873,7 +873,7 @@ static void test_wayforpay_ack(void)
     CHECK(reply && !strstr(reply, "e874f6966cd204abf15badd20cc5bd8d"));
     free(reply);
     cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET";
-    ev.subscription_ref[0] = '\0';
+    ev.reply_ref[0] = '\0';
     CHECK(wh_wayforpay.ack(&cfg, &ev, 1700000100) == NULL);
     CHECK(wh_paypal.ack == NULL && wh_liqpay.ack == NULL && wh_monobank.ack == NULL);
 }
