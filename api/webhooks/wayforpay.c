@@ -164,9 +164,10 @@ static bool amount(json_t *root, const struct wh_request *rq, struct wh_event *e
 }
 
 /* processingDate (unix seconds), or createdDate before processing. No
- * signature covers either: they only place the event in time (and the
- * store never lets such a time pass the receipt), never name it. */
-static bool occurred(json_t *root, struct wh_event *ev, char *why, size_t why_len)
+ * signature covers either: they only place the event in time, never name
+ * it, and are never taken as later than the receipt (SPEC §4 Webhooks),
+ * so a forged future date cannot make later genuine events look older. */
+static bool occurred(json_t *root, long long now, struct wh_event *ev, char *why, size_t why_len)
 {
     int64_t t = 0;
     bool processed, created = false;
@@ -174,6 +175,7 @@ static bool occurred(json_t *root, struct wh_event *ev, char *why, size_t why_le
         (!processed && !wh_json_int(root, "createdDate", &t, &created)))
         return wh_fail(why, why_len, "processingDate or createdDate is not an integer");
     if (!processed && !created) return true;
+    if (t > now) t = now;
     return wh_unix_to_rfc3339(t, false, ev->occurred_at, sizeof ev->occurred_at) ||
            wh_fail(why, why_len, "processingDate out of range");
 }
@@ -251,7 +253,7 @@ static bool parse_callback(json_t *root, const struct wh_request *rq, struct wh_
     if (!read_ids(root, &s, why, why_len) ||
         !wh_field(root, "transactionStatus", ev->type, sizeof ev->type, why, why_len) ||
         !wh_field(root, "email", ev->email, sizeof ev->email, why, why_len) ||
-        !amount(root, rq, ev, why, why_len) || !occurred(root, ev, why, why_len))
+        !amount(root, rq, ev, why, why_len) || !occurred(root, rq->now, ev, why, why_len))
         return false;
     if (!*s.ref || !*ev->type)
         return wh_fail(why, why_len, "orderReference or transactionStatus is missing");
