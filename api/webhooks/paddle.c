@@ -109,10 +109,16 @@ static bool subscription(json_t *d, struct wh_event *ev, char *why, size_t why_l
     return true;
 }
 
-static bool subscription_started(json_t *d, struct wh_event *ev, char *why, size_t why_len)
+/* Created, activated or changed: only an active subscription confirms its
+ * price. A trialing one has paid nothing (SPEC §4 Checkout). */
+static bool subscription_changed(json_t *d, struct wh_event *ev, char *why, size_t why_len)
 {
-    ev->kind = WH_PLEDGE_ACTIVATED;
-    return subscription(d, ev, why, why_len);
+    char status[32];
+    if (!subscription(d, ev, why, why_len) ||
+        !wh_field(d, "status", status, sizeof status, why, why_len))
+        return false;
+    ev->kind = !strcmp(status, "active") ? WH_PLEDGE_ACTIVATED : WH_IGNORED;
+    return true;
 }
 
 static bool subscription_canceled(json_t *d, struct wh_event *ev, char *why, size_t why_len)
@@ -165,12 +171,14 @@ static bool transaction_failed(json_t *d, struct wh_event *ev, char *why, size_t
     return true;
 }
 
-/* Refunds and chargebacks are adjustments; only approved ones moved money. */
+/* Refunds and chargebacks are adjustments; only approved ones moved money.
+ * They name their charge by transaction id, the charge's payment_id. */
 static bool adjustment(json_t *d, struct wh_event *ev, char *why, size_t why_len)
 {
     char action[32], status[32];
     if (!data_common(d, ev, why, why_len) ||
         !wh_field(d, "id", ev->payment_id, sizeof ev->payment_id, why, why_len) ||
+        !wh_field(d, "transaction_id", ev->charge_ref, sizeof ev->charge_ref, why, why_len) ||
         !wh_field(d, "action", action, sizeof action, why, why_len) ||
         !wh_field(d, "status", status, sizeof status, why, why_len) ||
         !wh_field(d, "subscription_id", ev->subscription_ref, sizeof ev->subscription_ref, why,
@@ -192,8 +200,9 @@ static bool adjustment(json_t *d, struct wh_event *ev, char *why, size_t why_len
 }
 
 static const struct wh_handler handlers[] = {
-    {"subscription.created", subscription_started},
-    {"subscription.activated", subscription_started},
+    {"subscription.created", subscription_changed},
+    {"subscription.activated", subscription_changed},
+    {"subscription.updated", subscription_changed},
     {"subscription.canceled", subscription_canceled},
     {"transaction.completed", transaction_completed},
     {"transaction.payment_failed", transaction_failed},

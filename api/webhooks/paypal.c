@@ -171,9 +171,11 @@ static bool time_field(json_t *o, const char *path, char *dst, size_t dst_len, c
     return false;
 }
 
-/* The amount "<path>.<value_key>" in "<path>.<currency_key>"; absent is fine. */
+/* The amount "<path>.<value_key>" in "<path>.<currency_key>"; absent is
+ * fine. Money going `back` (refunds, reversals) is negative in PayPal's own
+ * sample events and positive in its refund resource: its magnitude is kept. */
 static bool amount_at(json_t *r, const char *path, const char *value_key, const char *currency_key,
-                      struct wh_event *ev, char *why, size_t why_len)
+                      bool back, struct wh_event *ev, char *why, size_t why_len)
 {
     char value_path[96], currency_path[96], text[48], code[8];
     snprintf(value_path, sizeof value_path, "%s.%s", path, value_key);
@@ -184,11 +186,13 @@ static bool amount_at(json_t *r, const char *path, const char *value_key, const 
     if (!*text) return true;
     if (!wh_currency(ev->currency, code))
         return wh_fail(why, why_len, "amount without a known currency");
-    if (!money_parse_decimal(text, currency_exponent(ev->currency), &ev->amount_minor) ||
-        ev->amount_minor < 0) {
+    int64_t v;
+    if (!money_parse_decimal(text, currency_exponent(ev->currency), &v) || v == INT64_MIN ||
+        (v < 0 && !back)) {
         snprintf(why, why_len, "%s is not an exact non-negative amount", value_path);
         return false;
     }
+    ev->amount_minor = v < 0 ? -v : v;
     ev->has_amount = true;
     return true;
 }
@@ -225,14 +229,32 @@ static bool subscription(json_t *r, struct wh_event *ev, char *why, size_t why_l
     return true;
 }
 
+/* ACTIVATED and RE-ACTIVATED. The last payment is what each interval
+ * costs; a zero one (a free trial) says nothing of the price. */
 static bool subscription_activated(json_t *r, struct wh_event *ev, char *why, size_t why_len)
 {
     ev->kind = WH_PLEDGE_ACTIVATED;
-    return subscription(r, ev, why, why_len) &&
-           time_field(r, "billing_info.next_billing_time", ev->period_end, sizeof ev->period_end,
-                      why, why_len) &&
-           amount_at(r, "billing_info.last_payment.amount", "value", "currency_code", ev, why,
-                     why_len);
+    if (!subscription(r, ev, why, why_len) ||
+        !time_field(r, "billing_info.next_billing_time", ev->period_end, sizeof ev->period_end, why,
+                    why_len) ||
+        !amount_at(r, "billing_info.last_payment.amount", "value", "currency_code", false, ev, why,
+                   why_len))
+        return false;
+    if (ev->has_amount && ev->amount_minor == 0) ev->has_amount = false;
+    return true;
+}
+
+/* PayPal suspends a subscription (its failed payments reached the plan's
+ * threshold, or the merchant paused it) and may re-activate it later: the
+ * pledge is past_due, not canceled. No payment comes with it. */
+static bool subscription_suspended(json_t *r, struct wh_event *ev, char *why, size_t why_len)
+{
+    ev->kind = WH_PAYMENT_FAILED;
+    if (!subscription(r, ev, why, why_len) ||
+        !wh_field(r, "status_change_note", ev->reason, sizeof ev->reason, why, why_len))
+        return false;
+    if (!*ev->reason) wh_copy(ev->reason, sizeof ev->reason, "subscription suspended");
+    return true;
 }
 
 /* No payment id comes with a failure: the event id names the attempt. */
@@ -242,8 +264,8 @@ static bool subscription_payment_failed(json_t *r, struct wh_event *ev, char *wh
     if (!subscription(r, ev, why, why_len) ||
         !wh_field(r, "billing_info.last_failed_payment.reason_code", ev->reason, sizeof ev->reason,
                   why, why_len) ||
-        !amount_at(r, "billing_info.last_failed_payment.amount", "value", "currency_code", ev, why,
-                   why_len))
+        !amount_at(r, "billing_info.last_failed_payment.amount", "value", "currency_code", false,
+                   ev, why, why_len))
         return false;
     if (!*ev->reason) wh_copy(ev->reason, sizeof ev->reason, "payment failed");
     return wh_copy(ev->payment_id, sizeof ev->payment_id, ev->event_key) ||
@@ -256,14 +278,15 @@ static bool subscription_ended(json_t *r, struct wh_event *ev, char *why, size_t
     return subscription(r, ev, why, why_len);
 }
 
-/* PAYMENT.SALE.*: the resource is the sale or its refund; a subscription's
- * sales name it in billing_agreement_id and carry its custom_id as custom. */
-static bool sale(json_t *r, struct wh_event *ev, char *why, size_t why_len)
+/* PAYMENT.SALE.*: the resource is the sale or what undid it; a
+ * subscription's sales name it in billing_agreement_id and carry its
+ * custom_id as custom. */
+static bool sale(json_t *r, bool back, struct wh_event *ev, char *why, size_t why_len)
 {
     if (!wh_field(r, "id", ev->payment_id, sizeof ev->payment_id, why, why_len) ||
         !wh_field(r, "billing_agreement_id", ev->subscription_ref, sizeof ev->subscription_ref, why,
                   why_len) ||
-        !amount_at(r, "amount", "total", "currency", ev, why, why_len))
+        !amount_at(r, "amount", "total", "currency", back, ev, why, why_len))
         return false;
     if (!*ev->payment_id || !ev->has_amount)
         return wh_fail(why, why_len, "sale without id or amount");
@@ -271,31 +294,54 @@ static bool sale(json_t *r, struct wh_event *ev, char *why, size_t why_len)
     return true;
 }
 
+/* A sale's id is what its refunds and reversals name: no charge_ref. */
 static bool sale_completed(json_t *r, struct wh_event *ev, char *why, size_t why_len)
 {
     ev->kind = WH_PAYMENT_SUCCEEDED;
-    if (!sale(r, ev, why, why_len)) return false;
+    if (!sale(r, false, ev, why, why_len)) return false;
     if (!*ev->subscription_ref) wh_copy(ev->interval, sizeof ev->interval, "once");
     return true;
 }
 
+/* The resource is the refund; sale_id names the sale it gave back. */
 static bool sale_refunded(json_t *r, struct wh_event *ev, char *why, size_t why_len)
 {
     ev->kind = WH_PAYMENT_REFUNDED;
-    return sale(r, ev, why, why_len);
+    return sale(r, true, ev, why, why_len) &&
+           wh_field(r, "sale_id", ev->charge_ref, sizeof ev->charge_ref, why, why_len);
 }
 
-/* SUSPENDED stops the charges as CANCELLED does; a later ACTIVATED
- * (reactivation) comes as its own event. Reversals and disputes have no
- * verified payload paths (reference §4.5) and are only recorded. */
+/* "PayPal reverses a sale" (a merchant's own refund is REFUNDED): the money
+ * is taken back on the payer's claim or chargeback, which the ledger keeps
+ * as a dispute. The resource names the sale in sale_id, or is the reversed
+ * sale itself, whose id the charge row already holds: the dispute row's id
+ * is always suffixed. */
+static bool sale_reversed(json_t *r, struct wh_event *ev, char *why, size_t why_len)
+{
+    ev->kind = WH_DISPUTE_OPENED;
+    if (!sale(r, true, ev, why, why_len) ||
+        !wh_field(r, "sale_id", ev->charge_ref, sizeof ev->charge_ref, why, why_len))
+        return false;
+    if (!*ev->charge_ref) wh_copy(ev->charge_ref, sizeof ev->charge_ref, ev->payment_id);
+    size_t len = strlen(ev->payment_id);
+    if (len + sizeof ":reversed" > sizeof ev->payment_id)
+        return wh_fail(why, why_len, "sale id too long");
+    memcpy(ev->payment_id + len, ":reversed", sizeof ":reversed");
+    return true;
+}
+
+/* Disputes (CUSTOMER.DISPUTE.*) have no verified payload paths (reference
+ * §4.5) and are only recorded; a reversal is what takes the money. */
 static const struct wh_handler handlers[] = {
     {"BILLING.SUBSCRIPTION.ACTIVATED", subscription_activated},
+    {"BILLING.SUBSCRIPTION.RE-ACTIVATED", subscription_activated},
     {"BILLING.SUBSCRIPTION.PAYMENT.FAILED", subscription_payment_failed},
+    {"BILLING.SUBSCRIPTION.SUSPENDED", subscription_suspended},
     {"BILLING.SUBSCRIPTION.CANCELLED", subscription_ended},
-    {"BILLING.SUBSCRIPTION.SUSPENDED", subscription_ended},
     {"BILLING.SUBSCRIPTION.EXPIRED", subscription_ended},
     {"PAYMENT.SALE.COMPLETED", sale_completed},
     {"PAYMENT.SALE.REFUNDED", sale_refunded},
+    {"PAYMENT.SALE.REVERSED", sale_reversed},
 };
 
 static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why_len)

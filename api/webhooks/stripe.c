@@ -100,6 +100,32 @@ static void our_pledge_id(json_t *o, const char *path, struct wh_event *ev)
     if (!*ev->pledge_id && wh_json_str(o, path, id, sizeof id)) wh_uuid(ev->pledge_id, id);
 }
 
+/* The id that refunds and disputes name a charge by: its payment intent,
+ * or the charge itself when it was made without one. */
+static bool charge_ref(json_t *o, const char *intent_path, const char *charge_path,
+                       struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!wh_field(o, intent_path, ev->charge_ref, sizeof ev->charge_ref, why, why_len))
+        return false;
+    return *ev->charge_ref ||
+           wh_field(o, charge_path, ev->charge_ref, sizeof ev->charge_ref, why, why_len);
+}
+
+/* A session confirms its subscription only once paid (SPEC §4 Checkout);
+ * an unpaid one is followed by async_payment_succeeded or a paid invoice. */
+static bool session_subscription(const char *status, struct wh_event *ev)
+{
+    bool paid = !strcmp(status, "paid");
+    if (!paid && strcmp(status, "no_payment_required")) {
+        ev->kind = WH_IGNORED;
+        return true;
+    }
+    ev->kind = WH_PLEDGE_ACTIVATED;
+    /* Nothing charged (a trial, a full discount) says nothing of the price. */
+    if (!paid) ev->has_amount = false;
+    return true;
+}
+
 static bool checkout_completed(json_t *o, struct wh_event *ev, char *why, size_t why_len)
 {
     char mode[32], status[32];
@@ -116,15 +142,13 @@ static bool checkout_completed(json_t *o, struct wh_event *ev, char *why, size_t
         return false;
     /* Set by our checkout on the payment link; other links may set their own. */
     our_pledge_id(o, "client_reference_id", ev);
-    if (!strcmp(mode, "subscription")) {
-        ev->kind = WH_PLEDGE_ACTIVATED;
-        return true;
-    }
+    if (!strcmp(mode, "subscription")) return session_subscription(status, ev);
     if (strcmp(mode, "payment") || strcmp(status, "paid")) {
         ev->kind = WH_IGNORED; /* set-up sessions; delayed payments arrive later */
         return true;
     }
-    /* A one-off gift: this session is the only event that carries its money. */
+    /* A one-off gift: this session is the only event that carries its money;
+     * its payment intent is also what refunds name, so no charge_ref. */
     ev->kind = WH_PAYMENT_SUCCEEDED;
     wh_copy(ev->interval, sizeof ev->interval, "once");
     if (!wh_field(o, "payment_intent", ev->payment_id, sizeof ev->payment_id, why, why_len))
@@ -160,9 +184,19 @@ static bool invoice_common(json_t *o, struct wh_event *ev, char *why, size_t why
     return true;
 }
 
+/* Refunds and disputes name the invoice's charge by its payment intent:
+ * on the invoice before API 2025-03-31 (basil), in its payments since. */
+static bool invoice_charge_ref(json_t *o, struct wh_event *ev, char *why, size_t why_len)
+{
+    if (!charge_ref(o, "payment_intent", "charge", ev, why, why_len)) return false;
+    return *ev->charge_ref || charge_ref(o, "payments.data.0.payment.payment_intent",
+                                         "payments.data.0.payment.charge", ev, why, why_len);
+}
+
 static bool invoice_paid(json_t *o, struct wh_event *ev, char *why, size_t why_len)
 {
-    if (!invoice_common(o, ev, why, why_len) || !money(o, "amount_paid", ev, why, why_len))
+    if (!invoice_common(o, ev, why, why_len) || !money(o, "amount_paid", ev, why, why_len) ||
+        !invoice_charge_ref(o, ev, why, why_len))
         return false;
     /* A zero invoice (trial, full discount) moves no money. */
     ev->kind = ev->amount_minor > 0 ? WH_PAYMENT_SUCCEEDED : WH_IGNORED;
@@ -231,6 +265,8 @@ static bool subscription_changed(json_t *o, struct wh_event *ev, char *why, size
     if (!subscription_common(o, ev, why, why_len) ||
         !wh_field(o, "status", status, sizeof status, why, why_len))
         return false;
+    /* Only an active subscription confirms its price: a trialing one has
+     * paid nothing, an incomplete one not yet. */
     ev->kind = !strcmp(status, "active") ? WH_PLEDGE_ACTIVATED : WH_IGNORED;
     return true;
 }
@@ -259,7 +295,8 @@ static bool charge_refunded(json_t *data, struct wh_event *ev, char *why, size_t
         !wh_field(o, "customer", ev->customer_ref, sizeof ev->customer_ref, why, why_len) ||
         !wh_field(o, "billing_details.email", ev->email, sizeof ev->email, why, why_len) ||
         !wh_field(o, "billing_details.name", ev->name, sizeof ev->name, why, why_len) ||
-        !wh_field(o, "refunds.data.0.id", ev->payment_id, sizeof ev->payment_id, why, why_len))
+        !wh_field(o, "refunds.data.0.id", ev->payment_id, sizeof ev->payment_id, why, why_len) ||
+        !charge_ref(o, "payment_intent", "id", ev, why, why_len))
         return false;
     ev->kind = WH_PAYMENT_REFUNDED;
     if (*ev->payment_id) return money(o, "refunds.data.0.amount", ev, why, why_len);
@@ -283,7 +320,8 @@ static bool dispute_common(json_t *o, struct wh_event *ev, char *why, size_t why
         !wh_field(o, "reason", ev->reason, sizeof ev->reason, why, why_len) ||
         !wh_field(o, "evidence.customer_email_address", ev->email, sizeof ev->email, why,
                   why_len) ||
-        !money(o, "amount", ev, why, why_len))
+        !money(o, "amount", ev, why, why_len) ||
+        !charge_ref(o, "payment_intent", "charge", ev, why, why_len))
         return false;
     if (!*ev->payment_id) return wh_fail(why, why_len, "dispute has no id");
     return true;

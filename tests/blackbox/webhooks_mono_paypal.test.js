@@ -360,6 +360,26 @@ test('paypal: activation, payments, a failure, cancellation and a refund', async
   await assertNoFailedEvents('paypal');
 });
 
+test('paypal: a suspended subscription is past_due, and re-activated it is active again', async () => {
+  const pl = await pendingPledge('paypal', null, { amount: 500, currency: 'USD' });
+  const subId = `I-${crypto.randomBytes(6).toString('hex').toUpperCase()}`;
+  assertOk(await sendPaypal(paypalEvent('BILLING.SUBSCRIPTION.ACTIVATED', subscription(subId, pl.id))), 'activated');
+  assert.equal((await pledge(pl.id)).status, 'active');
+
+  assertOk(await sendPaypal(paypalEvent('BILLING.SUBSCRIPTION.SUSPENDED',
+    subscription(subId, pl.id, { status: 'SUSPENDED', status_change_note: 'Too many failed payments' }))), 'suspended');
+  let p = await pledge(pl.id);
+  assert.equal(p.status, 'past_due', 'suspended is not a final cancel');
+  assert.equal(p.canceled_at, null);
+  assert.deepEqual(await payments(pl.id), [], 'a suspension moves no money');
+
+  assertOk(await sendPaypal(paypalEvent('BILLING.SUBSCRIPTION.RE-ACTIVATED', subscription(subId, pl.id))), 're-activated');
+  p = await pledge(pl.id);
+  assert.equal(p.status, 'active');
+  assert.equal(p.canceled_at, null);
+  await assertNoFailedEvents('paypal');
+});
+
 test('paypal: forged, tampered or mis-addressed deliveries are 401 and write nothing', async () => {
   const pl = await pendingPledge('paypal', null, { amount: 500, currency: 'USD' });
   const subId = `I-${crypto.randomBytes(6).toString('hex').toUpperCase()}`;

@@ -60,6 +60,30 @@ test('a pledge is found by custom_data.pledge_id, then by subscription, and char
   assert.deepEqual(rows, [['charge', 1000, 'EUR'], ['refund', -400, 'EUR']]);
 });
 
+test('a trialing subscription is no payment: the pledge waits until it is active', async () => {
+  const patron = await srv.post('/v1/patrons', { email: uniqueEmail('paddletrial') });
+  const pledge = (await srv.post('/v1/pledges', {
+    patron_id: patron.json.id, amount_minor: 1000, currency: 'EUR', interval: 'month', provider: 'paddle',
+  })).json;
+  const sub = rid('sub');
+  const subscription = (status) => ({
+    id: sub, status, customer_id: rid('ctm'), currency_code: 'EUR', custom_data: { pledge_id: pledge.id },
+    current_billing_period: { starts_at: '2031-01-01T00:00:00Z', ends_at: '2031-01-15T00:00:00Z' },
+    billing_cycle: { interval: 'month', frequency: 1 },
+    items: [{ quantity: 1, price: { unit_price: { amount: '1000', currency_code: 'EUR' } } }],
+  });
+  const body = paddleEvent('subscription.created', subscription('trialing'));
+  assertReceived(await sendPaddle(srv, body, { secret: SECRET }));
+  const key = JSON.parse(body).event_id;
+  assert.equal(await srv.psql(`SELECT status FROM webhook_events WHERE event_key = '${key}'`), 'ignored');
+  assert.equal((await srv.get(`/v1/pledges/${pledge.id}`)).json.status, 'pending');
+  assert.equal((await srv.get(`/v1/patrons/${patron.json.id}`)).json.status, 'none');
+
+  assertReceived(await send('subscription.activated', subscription('active')));
+  assert.equal((await srv.get(`/v1/pledges/${pledge.id}`)).json.status, 'active');
+  assert.equal((await srv.get(`/v1/payments?pledge_id=${pledge.id}`)).json.data.length, 0);
+});
+
 test('a charge for an unknown subscription, with no e-mail, fails and waits for a replay', async () => {
   const sub = rid('sub');
   const body = paddleEvent('transaction.completed', {

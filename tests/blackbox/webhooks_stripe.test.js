@@ -126,6 +126,24 @@ test('a checkout pledge is activated, renewed, refunded, disputed and canceled',
   assert.equal((await pledge(p.id)).status, 'canceled');
 });
 
+test('an unpaid subscription session waits; its async payment activates the pledge', async () => {
+  const email = uniqueEmail('stripeasync');
+  const p = await pendingPledge(email);
+  const sub = rid('sub'), cus = rid('cus');
+  const unpaid = { ...session(email, p.id, sub, cus), payment_status: 'unpaid' };
+  assertReceived(await send('checkout.session.completed', unpaid));
+  assert.equal((await pledge(p.id)).status, 'pending', 'an unpaid session is not a payment');
+  const recorded = await srv.psql(`SELECT status FROM webhook_events
+    WHERE provider = 'stripe' AND convert_from(payload, 'UTF8') LIKE '%${unpaid.id}%'`);
+  assert.equal(recorded, 'ignored');
+
+  assertReceived(await send('checkout.session.async_payment_succeeded', { ...unpaid, payment_status: 'paid' }));
+  const now = await pledge(p.id);
+  assert.equal(now.status, 'active');
+  assert.equal(now.provider_ref, sub);
+  assert.deepEqual(await ledger(p.id), [], 'a subscription session is no charge: its invoice is');
+});
+
 test('two partial refunds of one charge without its refunds list are two ledger rows', async () => {
   const email = uniqueEmail('striperefund');
   const sub = rid('sub'), cus = rid('cus');
