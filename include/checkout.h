@@ -36,6 +36,11 @@ size_t checkout_providers(const struct config *c, const char **out);
  * pledge's provider_ref is the pledge id from the start. */
 bool checkout_echoes_order_id(const char *provider);
 
+/* Whether a payer may be sent back to `url`: only to the origin of
+ * PATROND_PUBLIC_URL or of one of PATROND_CORS_ORIGINS, so a signed
+ * payment form is never a redirect to someone else's site. */
+bool checkout_return_url_allowed(const struct config *c, const char *url);
+
 /* {"method": "GET"|"POST", "url", "fields"?}; NULL for a provider that is
  * unknown or not configured, or when out of memory. */
 json_t *checkout_redirect(const struct config *c, const char *provider,

@@ -9,6 +9,8 @@ typedef void (*handler_fn)(struct req *r);
 /* Who may call a route (SPEC §3). ADMIN routes accept `read` keys for GET. */
 enum route_auth {
     AUTH_PUBLIC,
+    AUTH_PUBLIC_OR_KEY, /* anyone; a valid API key is recognised, so the
+                         * handler may show an admin more */
     AUTH_ADMIN,
     AUTH_PATRON,
     AUTH_PATRON_OR_ADMIN,

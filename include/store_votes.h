@@ -6,6 +6,7 @@
  * UUID strings, already checked by the caller. */
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -20,9 +21,11 @@ enum db_rc db_topic_create(struct db *db, const char *actor, const char *rid,
  * the limit of pending proposals. */
 enum db_rc db_topic_propose(struct db *db, const char *rid, const char *patron_id,
                             const char *title, const char *description, json_t **out);
-enum db_rc db_topic_get(struct db *db, const char *id, json_t **out);
+/* Reads name the proposing patron (`proposed_by`) only when `admin`;
+ * everyone sees `proposed_by_member` (migrations/0014). */
+enum db_rc db_topic_get(struct db *db, const char *id, bool admin, json_t **out);
 enum db_rc db_topic_list(struct db *db, const char *status, int limit, const char *after,
-                         json_t **rows);
+                         bool admin, json_t **rows);
 enum db_rc db_topic_update(struct db *db, const char *actor, const char *rid, const char *id,
                            json_t *patch, json_t **out);
 enum db_rc db_topic_delete(struct db *db, const char *actor, const char *rid, const char *id);

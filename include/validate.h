@@ -49,6 +49,12 @@ bool valid_email(const char *s);
 bool valid_uuid(const char *s);
 bool valid_rfc3339(const char *s);
 bool valid_http_url(const char *s);
+/* Whether the absolute http(s) URL `url` is on the origin of `base` (any
+ * http(s) URL; only its scheme, host and port count): the same scheme,
+ * host (case-insensitively) and port, an absent port being the scheme's
+ * default. A URL with userinfo, a backslash or a percent-escape in its
+ * authority is on no origin. */
+bool same_origin(const char *url, const char *base);
 /* Well-formed UTF-8 with no control characters other than \t \n \r, and
  * no NUL; returns the character count in *chars. */
 bool valid_text(const char *s, size_t len, size_t *chars);

@@ -6,6 +6,7 @@
 
 #include "checkout.h"
 #include "money.h"
+#include "validate.h"
 #include "wh_common.h"
 
 struct provider {
@@ -100,4 +101,23 @@ const char *checkout_current_key(const char *list, char *buf, size_t len)
 {
     const char *keys[2];
     return list && wh_secrets(list, buf, len, keys) > 0 ? keys[0] : NULL;
+}
+
+/* The CORS list is stored trimmed and comma-joined (api/config.c). Its
+ * wildcard lets any page call the API; it names no site a payer may be
+ * sent back to. */
+bool checkout_return_url_allowed(const struct config *c, const char *url)
+{
+    if (same_origin(url, c->public_url)) return true;
+    for (const char *p = c->cors_origins; p && *p;) {
+        size_t n = strcspn(p, ",");
+        char origin[512];
+        if (n < sizeof origin) {
+            memcpy(origin, p, n);
+            origin[n] = '\0';
+            if (same_origin(url, origin)) return true;
+        }
+        p += n + (p[n] == ',');
+    }
+    return false;
 }

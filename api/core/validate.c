@@ -217,6 +217,67 @@ bool valid_http_url(const char *s)
     return host < auth + auth_len && *host != ':';
 }
 
+/* ---- origins ---- */
+
+struct origin {
+    bool https;
+    const char *host;
+    size_t host_len;
+    long port;
+};
+
+static bool is_host_char(char c, bool bracketed)
+{
+    if (bracketed) return isxdigit((unsigned char)c) || c == ':' || c == '.';
+    return isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_';
+}
+
+/* ":port" or nothing; an empty or absent port is the scheme's default. */
+static bool parse_port(const char *s, size_t len, bool https, long *port)
+{
+    *port = https ? 443 : 80;
+    if (len == 0) return true;
+    if (s[0] != ':' || len > 6) return false;
+    if (len == 1) return true;
+    long v = 0;
+    for (size_t i = 1; i < len; i++) {
+        if (!isdigit((unsigned char)s[i])) return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *port = v;
+    return v >= 1 && v <= 65535;
+}
+
+/* The authority may hold nothing but a host and a port. Userinfo
+ * ("trusted@evil"), percent-escapes and backslashes (a browser reads
+ * "https://evil\@trusted" as host evil) make it no origin at all, so a
+ * text that merely looks like an allowed host never matches one. */
+static bool url_origin(const char *url, struct origin *o)
+{
+    if (!valid_http_url(url)) return false;
+    o->https = !strncasecmp(url, "https://", 8);
+    const char *auth = url + (o->https ? 8 : 7);
+    size_t auth_len = strcspn(auth, "/?#\\");
+    if (auth[auth_len] == '\\') return false;
+    bool bracketed = auth[0] == '[';
+    const char *host = auth + bracketed;
+    size_t host_len = 0;
+    while (host_len < auth_len - bracketed && is_host_char(host[host_len], bracketed))
+        host_len++;
+    if (host_len == 0 || (bracketed && host[host_len] != ']')) return false;
+    size_t taken = bracketed + host_len + bracketed;
+    o->host = host;
+    o->host_len = host_len;
+    return parse_port(auth + taken, auth_len - taken, o->https, &o->port);
+}
+
+bool same_origin(const char *url, const char *base)
+{
+    struct origin a, b;
+    return url && base && url_origin(url, &a) && url_origin(base, &b) && a.https == b.https &&
+           a.port == b.port && a.host_len == b.host_len && !strncasecmp(a.host, b.host, a.host_len);
+}
+
 bool parse_int_in(const char *s, int64_t min, int64_t max, int64_t *out)
 {
     if (!s) return false;

@@ -12,33 +12,35 @@ enum db_rc db_topic_create(struct db *db, const char *actor, const char *rid,
     return db_write_json(db, actor, rid, "SELECT topic_create($1, $2, $3, $4)", 4, p, out);
 }
 
-/* Not audited: the audit trail records admin keys, and a patron is none. */
+/* Not audited: the audit trail records admin keys, and a patron is none.
+ * The proposer gets the public view, like every reader who is no admin. */
 enum db_rc db_topic_propose(struct db *db, const char *rid, const char *patron_id,
                             const char *title, const char *description, json_t **out)
 {
     const char *p[] = {patron_id, title, description};
-    return db_write_json(db, NULL, rid, "SELECT topic_propose($1, $2, $3)", 3, p, out);
+    return db_write_json(db, NULL, rid, "SELECT topic_propose($1, $2, $3) - 'proposed_by'", 3, p,
+                         out);
 }
 
-enum db_rc db_topic_get(struct db *db, const char *id, json_t **out)
+enum db_rc db_topic_get(struct db *db, const char *id, bool admin, json_t **out)
 {
-    const char *p[] = {id};
-    return db_json_one(db, "SELECT topic_json(t) FROM topics t WHERE id = $1", 1, p, out);
+    const char *p[] = {id, admin ? "true" : "false"};
+    return db_json_one(db, "SELECT topic_view(t, $2) FROM topics t WHERE id = $1", 2, p, out);
 }
 
 enum db_rc db_topic_list(struct db *db, const char *status, int limit, const char *after,
-                         json_t **rows)
+                         bool admin, json_t **rows)
 {
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {status, after, lim};
+    const char *p[] = {status, after, lim, admin ? "true" : "false"};
     return db_json_rows(
         db,
-        "SELECT topic_json(t) FROM topics t"
+        "SELECT topic_view(t, $4) FROM topics t"
         " WHERE ($1::text IS NULL OR t.status = $1)"
         "   AND ($2::uuid IS NULL OR t.seq < (SELECT seq FROM topics WHERE id = $2))"
         " ORDER BY t.seq DESC LIMIT $3",
-        3, p, rows);
+        4, p, rows);
 }
 
 enum db_rc db_topic_update(struct db *db, const char *actor, const char *rid, const char *id,

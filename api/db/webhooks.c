@@ -172,8 +172,8 @@ enum db_rc db_webhook_replay(struct db *db, const char *actor, const char *rid, 
     if (ev && !event) failure = "the parsed event is not valid UTF-8 text";
     const char *p[] = {id, event ? ev->event_key : NULL, event && *ev->type ? ev->type : NULL,
                        event, event ? NULL : failure};
-    enum db_rc rc = db_write_json(db, actor, rid,
-                                  "SELECT webhook_replay($1, $2, $3, $4::jsonb, $5)", 5, p, out);
+    enum db_rc rc = db_write_json(
+        db, actor, rid, "SELECT webhook_replay_audited($1, $2, $3, $4::jsonb, $5)", 5, p, out);
     free(event);
     /* A replay may move the patron's ballots; replays are rare, so the
      * tally is announced without asking. */

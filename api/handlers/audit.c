@@ -2,7 +2,9 @@
 #include "handlers.h"
 #include "store.h"
 
-static const char *const entities[] = {"patrons", "tiers", "pledges", NULL};
+/* The audited tables (the triggers of 0001 and 0007; replays, 0014). */
+static const char *const entities[] = {"patrons", "tiers",          "pledges", "topics",
+                                       "rounds",  "webhook_events", NULL};
 
 void audit_list(struct req *r)
 {

@@ -28,6 +28,24 @@ static void explain_no_provider(json_t *errors)
     }
 }
 
+/* An open redirect through a genuine payment page is what this refuses. */
+static json_t *add_foreign_return_url(json_t *errors)
+{
+    if (!errors) errors = json_array();
+    json_t *e = json_pack("{s:s, s:s}", "field", "return_url", "message",
+                          "must be on the origin of this site or of an allowed origin "
+                          "(PATROND_PUBLIC_URL, PATROND_CORS_ORIGINS)");
+    if (!e || !errors) {
+        json_decref(e);
+        json_decref(errors);
+        return NULL;
+    }
+    /* On failure the array has already released e. */
+    if (json_array_append_new(errors, e) == 0) return errors;
+    json_decref(errors);
+    return NULL;
+}
+
 /* Like req_validate, with `provider` limited to the configured providers,
  * so every problem is reported at once. */
 static bool validate(struct req *r, struct checkout_in *in, const char **return_url)
@@ -62,8 +80,11 @@ static bool validate(struct req *r, struct checkout_in *in, const char **return_
         {0},
     };
     json_t *errors = NULL;
-    if (validate_object(r->json, fields, true, &errors)) return true;
+    bool valid = validate_object(r->json, fields, true, &errors);
+    bool foreign = *return_url && !checkout_return_url_allowed(&cfg, *return_url);
+    if (valid && !foreign) return true;
     if (n == 0) explain_no_provider(errors);
+    if (foreign) errors = add_foreign_return_url(errors);
     reply_invalid(r, errors);
     return false;
 }

@@ -63,6 +63,12 @@ void topics_create(struct req *r)
         topics_create_admin(r);
 }
 
+/* API keys, read-only ones included, see who proposed a topic. */
+static bool is_admin(const struct req *r)
+{
+    return r->caller.kind == CALLER_ADMIN_KEY || r->caller.kind == CALLER_READ_KEY;
+}
+
 void topics_list(struct req *r)
 {
     int limit;
@@ -71,7 +77,7 @@ void topics_list(struct req *r)
         !req_query_enum(r, "status", topic_statuses, &status))
         return;
     json_t *rows = NULL;
-    enum db_rc rc = db_topic_list(r->db, status, limit, after, &rows);
+    enum db_rc rc = db_topic_list(r->db, status, limit, after, is_admin(r), &rows);
     reply_list_result(r, rc, rows, limit);
 }
 
@@ -80,7 +86,7 @@ void topics_get(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *topic = NULL;
-    enum db_rc rc = db_topic_get(r->db, id, &topic);
+    enum db_rc rc = db_topic_get(r->db, id, is_admin(r), &topic);
     reply_result(r, rc, 200, topic);
 }
 

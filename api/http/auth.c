@@ -49,15 +49,39 @@ static bool api_key_caller(struct req *r, const char *hex)
     return true;
 }
 
+/* Tokens are stored as the hex SHA-256 of their text. */
+static bool token_hash(const char *token, char hex[65])
+{
+    uint8_t digest[32];
+    if (strlen(token) > 256 || !sha256(token, strlen(token), digest)) return false;
+    hex_encode(digest, sizeof digest, hex);
+    return true;
+}
+
+/* A public read answers anyone as before; a valid API key only adds to
+ * what it shows. Any other token reads as none, so a browser's stale
+ * session cannot break a public page. */
+static bool optional_key_caller(struct req *r)
+{
+    const char *token = req_bearer_token(r);
+    char hex[65], scope[8];
+    if (!token || !token_hash(token, hex)) return true;
+    enum db_rc rc = db_api_key_lookup(r->db, hex, r->caller.id, scope);
+    if (rc == DB_NOT_FOUND) return true;
+    if (rc != DB_OK) {
+        reply_db(r, rc);
+        return false;
+    }
+    r->caller.kind = !strcmp(scope, "admin") ? CALLER_ADMIN_KEY : CALLER_READ_KEY;
+    return true;
+}
+
 /* A patron's session token, else an API key: both are bearer tokens, told
  * apart by which table holds their hash. */
 static bool token_caller(struct req *r, const char *token, bool patron_ok, bool key_ok)
 {
-    uint8_t digest[32];
     char hex[65];
-    if (strlen(token) > 256 || !sha256(token, strlen(token), digest))
-        return unauthorized(r, "The bearer token is not valid.");
-    hex_encode(digest, sizeof digest, hex);
+    if (!token_hash(token, hex)) return unauthorized(r, "The bearer token is not valid.");
     if (patron_ok) {
         enum db_rc rc = db_session_lookup(r->db, hex, r->caller.id);
         if (rc == DB_OK) {
@@ -84,6 +108,7 @@ bool authenticate(struct req *r)
 {
     enum route_auth need = r->route->auth;
     if (need == AUTH_PUBLIC) return true;
+    if (need == AUTH_PUBLIC_OR_KEY) return optional_key_caller(r);
     const char *token = req_bearer_token(r);
     if (!token) return unauthorized(r, "This endpoint needs an Authorization: Bearer token.");
     bool patron_ok = need == AUTH_PATRON || need == AUTH_PATRON_OR_ADMIN;

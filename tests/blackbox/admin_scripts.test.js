@@ -47,6 +47,22 @@ async function member(email = uniqueEmail('m')) {
   return { id: p.json.id, token };
 }
 
+// README.md names scripts as deploy/admin/NAME, deploy/README.md's examples as admin/NAME.
+test('every script the READMEs name exists, is executable and is exercised here', () => {
+  const named = new Set();
+  const sources = [['README.md', /deploy\/admin\/([a-z][a-z-]*)/g], [path.join('deploy', 'README.md'), /(?:^|\s)admin\/([a-z][a-z-]*)/gm]];
+  for (const [file, re] of sources) {
+    for (const m of fs.readFileSync(path.join(ROOT, file), 'utf8').matchAll(re)) named.add(m[1]);
+  }
+  assert.ok(named.size >= 5, `found the scripts named: ${[...named]}`);
+  for (const name of named) {
+    const file = path.join(ADMIN, name);
+    assert.ok(fs.existsSync(file), `deploy/admin/${name}, named in a README, exists`);
+    assert.doesNotThrow(() => fs.accessSync(file, fs.constants.X_OK), `deploy/admin/${name} is executable`);
+    assert.ok(SCRIPTS.includes(name), `deploy/admin/${name} is run by this file`);
+  }
+});
+
 describe('every script', () => {
   for (const name of SCRIPTS) {
     test(`${name} --help names its usage and environment`, async () => {

@@ -24,15 +24,18 @@ const HOUR = 3600 * 1000;
 let s, browser;
 before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
+  // The pages are served from the public URL, whose origin the donation
+  // form's return_url must have.
   s = await startServer({
-    env: {
+    env: (url) => ({
+      PATROND_PUBLIC_URL: url,
       PATROND_CURRENCIES: 'UAH,USD,EUR',
       PATROND_STRIPE_PAYMENT_LINK: PAYMENT_LINK,
       PATROND_STRIPE_WEBHOOK_SECRET: SECRET,
       PATROND_LIQPAY_PUBLIC_KEY: LIQPAY_PUBLIC,
       PATROND_LIQPAY_PRIVATE_KEY: LIQPAY_PRIVATE,
       PATROND_CHECKOUT_RATE_LIMIT: '1000',
-    },
+    }),
   });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
 });

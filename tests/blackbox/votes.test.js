@@ -89,10 +89,11 @@ test('topics: admin CRUD, validation and public reads', async () => {
   assert.match(t.id, UUID_RE);
   assert.equal(t.status, 'open');
   assert.equal(t.proposed_by, null);
+  assert.equal(t.proposed_by_member, false);
   assert.equal(t.covered_url, null);
   assert.match(t.created_at, RFC3339_Z_RE);
   assert.deepEqual(Object.keys(t).sort(), ['covered_url', 'created_at', 'description', 'id',
-    'proposed_by', 'status', 'title', 'updated_at']);
+    'proposed_by', 'proposed_by_member', 'status', 'title', 'updated_at']);
 
   assertInvalid(assert, await srv.post('/v1/topics', { title: '' }), 'title');
   assertInvalid(assert, await srv.post('/v1/topics', { title: 'x'.repeat(201) }), 'title');
@@ -105,7 +106,8 @@ test('topics: admin CRUD, validation and public reads', async () => {
 
   const pub = await srv.request('GET', `/v1/topics/${t.id}`);
   assert.equal(pub.status, 200);
-  assert.deepEqual(pub.json, t);
+  const { proposed_by: _admins, ...publicView } = t; // only admins see who proposed it
+  assert.deepEqual(pub.json, publicView);
   assertProblem(assert, await srv.request('GET', '/v1/topics/not-a-uuid'), 404);
   assertProblem(assert, await srv.request('GET', `/v1/topics/${crypto.randomUUID()}`), 404);
 
@@ -149,7 +151,9 @@ test('topics: members propose up to 3 pending; others are refused with a reason'
     const r = await as(m, 'POST', '/v1/topics', { title: `Proposal ${i}` });
     assert.equal(r.status, 201, r.text);
     assert.equal(r.json.status, 'proposed');
-    assert.equal(r.json.proposed_by, m.id);
+    assert.equal(r.json.proposed_by_member, true);
+    assert.equal(r.json.proposed_by, undefined, 'the answer is the public view');
+    assert.equal((await srv.get(`/v1/topics/${r.json.id}`)).json.proposed_by, m.id);
     ids.push(r.json.id);
   }
   const fourth = await as(m, 'POST', '/v1/topics', { title: 'One too many' });

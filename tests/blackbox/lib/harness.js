@@ -201,7 +201,9 @@ function httpRequest(baseUrl, method, urlPath, opts = {}) {
   });
 }
 
-// Starts a fresh database + `patrond serve`. opts.env: extra environment.
+// Starts a fresh database + `patrond serve`. opts.env: extra environment, or a
+// function of the server's URL returning it (for settings that name the
+// server itself, such as PATROND_PUBLIC_URL).
 async function startServer(opts = {}) {
   if (!fs.existsSync(BIN)) throw new Error(`patrond binary not found at ${BIN} (run make, or set PATROND_BIN)`);
   const dbName = opts.dbName || (await createDatabase());
@@ -228,7 +230,7 @@ async function startServer(opts = {}) {
         DATABASE_URL: dbUrl,
         PATROND_LISTEN: `127.0.0.1:${port}`,
         PATROND_THREADS: '4',
-        ...(opts.env || {}),
+        ...(typeof opts.env === 'function' ? opts.env(`http://127.0.0.1:${port}`) : opts.env || {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
