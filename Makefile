@@ -10,6 +10,12 @@ CFLAGS ?= -O2 -g
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 SRCS := $(shell find api -name '*.c' | sort)
+# One object per source, and its header dependencies from the compiler
+# (-MMD -MP): touching one file recompiles one object and relinks.
+GEN_SRCS := build/migrations.c build/assets.c
+OBJS := $(patsubst %.c,build/obj/%.o,$(SRCS) $(GEN_SRCS))
+ASAN_OBJS := $(patsubst %.c,build/asan/obj/%.o,$(SRCS) $(GEN_SRCS))
+DEPFLAGS = -MMD -MP
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 HDRS := $(wildcard include/*.h include/*.def)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -22,6 +28,9 @@ UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate
              api/webhooks/wayforpay.c api/core/form.c api/core/json_text.c \
              api/checkout/checkout.c api/checkout/liqpay.c api/checkout/wayforpay.c \
              api/checkout/stripe.c api/checkout/patreon.c api/core/etag.c api/core/tally_cache.c api/core/cidr.c
+
+# objects made by pattern rules are kept, not removed as intermediates
+.SECONDARY:
 
 .PHONY: fuzz fuzz-build all asan run test unit blackbox deps test-deps format clean bench valgrind
 
@@ -48,27 +57,40 @@ build/assets.c: tools/embed_files.c $(wildcard web/*.html) $(WEB_ASSETS) api/ope
 	build/embed_files $@ $(WEB_PAGES) $(foreach f,$(WEB_ASSETS),/assets/$(notdir $(f))=$(f)) \
 	    /v1/openapi.yaml=api/openapi.yaml
 
-build/patrond: $(SRCS) build/migrations.c build/assets.c $(HDRS)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $(SRCS) build/migrations.c build/assets.c $(PKG_LIBS)
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+build/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) $(DEPFLAGS) -c -o $@ $<
+
+build/patrond: $(OBJS)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
 
 asan: deps build/asan/patrond
 
-build/asan/patrond: $(SRCS) build/migrations.c build/assets.c $(HDRS)
-	@mkdir -p build/asan
-	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $(SRCS) build/migrations.c build/assets.c $(PKG_LIBS)
+build/asan/patrond: $(ASAN_OBJS)
+	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $(ASAN_OBJS) $(PKG_LIBS)
 
-build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(HDRS) tests/unit/check.h tests/unit/wh_fake.h
+UNIT_OBJS := $(patsubst %.c,build/asan/obj/%.o,$(UNIT_DEPS))
+build/unit/%: build/asan/obj/tests/unit/%.o $(UNIT_OBJS)
 	@mkdir -p build/unit
-	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $< $(UNIT_DEPS) $(PKG_LIBS)
+	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 # libFuzzer targets (tests/fuzz/): `make fuzz FUZZ_TIME=600` runs each in turn.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 FUZZ_TIME ?= 60
-build/fuzz/%: tests/fuzz/%.c $(UNIT_DEPS) $(HDRS) tests/fuzz/fuzz_wh.h
-	@mkdir -p build/fuzz
-	clang-14 $(CFLAGS_COMMON) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined -o $@ $< $(UNIT_DEPS) $(PKG_LIBS)
+FUZZ_FLAGS = -g -O1 -fno-sanitize-recover=undefined
+FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(UNIT_DEPS))
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang-14 $(CFLAGS_COMMON) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+	    $(DEPFLAGS) -c -o $@ $<
+
+build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o $(FUZZ_OBJS)
+	clang-14 $(CFLAGS_COMMON) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 
 fuzz-build: deps $(FUZZ_BINS)
 
@@ -98,3 +120,5 @@ format:
 
 clean:
 	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -704,7 +704,9 @@ BEGIN
   END IF;
   CASE kind
     WHEN 'pledge_activated' THEN
-      IF ev ? 'period_end' OR p.current_period_end IS NULL THEN
+      -- Only an activation that names the money it confirms pays for a
+      -- period; one without an amount (a trial, nothing charged) does not.
+      IF ev ? 'amount_minor' THEN
         p.current_period_end := webhook_period_end(p, ev, at);
       END IF;
       p := webhook_move(p, 'active', at, stale);

@@ -303,23 +303,23 @@ describe('WayForPay', () => {
       createdDate: processed(iso) - 5, processingDate: processed(iso), ...extra,
     });
 
-    assertAccept(await sendWfp(cb('Approved', '2031-01-01T00:00:00Z')), ref, 'Approved');
+    assertAccept(await sendWfp(cb('Approved', '2025-01-01T00:00:00Z')), ref, 'Approved');
     sent('wayforpay', 'UAH', 55050);
     let p = await pledgeVia('wayforpay', ref);
     assert.equal(p.status, 'active');
     assert.deepEqual(await ledger('wayforpay', ref), [['charge', 'succeeded', 55050, 'UAH', `${ref}:541963`]]);
 
     // In-between states are acknowledged and ignored
-    assertAccept(await sendWfp(cb('InProcessing', '2031-01-31T23:59:00Z')), ref, 'InProcessing');
+    assertAccept(await sendWfp(cb('InProcessing', '2025-01-31T23:59:00Z')), ref, 'InProcessing');
 
-    assertAccept(await sendWfp(cb('Declined', '2031-02-01T00:00:00Z', { reasonCode: 1006, reason: 'Insufficient funds' })), ref, 'Declined');
+    assertAccept(await sendWfp(cb('Declined', '2025-02-01T00:00:00Z', { reasonCode: 1006, reason: 'Insufficient funds' })), ref, 'Declined');
     p = await pledgeVia('wayforpay', ref);
     assert.equal(p.status, 'past_due');
     const failed = (await payments('wayforpay')).find((x) => x.pledge_id === ref && x.status === 'failed');
     assert.ok(failed, 'a failed charge row');
     assert.equal(failed.failure_reason, 'Insufficient funds');
 
-    assertAccept(await sendWfp(cb('Refunded', '2031-02-02T00:00:00Z', { amountText: '100' })), ref, 'Refunded');
+    assertAccept(await sendWfp(cb('Refunded', '2025-02-02T00:00:00Z', { amountText: '100' })), ref, 'Refunded');
     sent('wayforpay', 'UAH', -10000);
     const rows = await ledger('wayforpay', ref);
     assert.deepEqual(rows.filter((r) => r[0] === 'refund'), [['refund', 'succeeded', -10000, 'UAH', rows.find((r) => r[0] === 'refund')[4]]]);
@@ -332,10 +332,10 @@ describe('WayForPay', () => {
       orderReference, authCode, amountText: '100', currency: 'UAH', transactionStatus: 'Approved', email,
       processingDate: processed(iso),
     });
-    assertAccept(await sendWfp(cb(ref, '541963', '2031-03-01T00:00:00Z')), ref, 'first');
+    assertAccept(await sendWfp(cb(ref, '541963', '2025-03-01T00:00:00Z')), ref, 'first');
     sent('wayforpay', 'UAH', 10000);
     const regular = `${ref}_WFPREG-1`;
-    assertAccept(await sendWfp(cb(regular, '662476', '2031-04-01T00:00:00Z')), regular, 'regular charge');
+    assertAccept(await sendWfp(cb(regular, '662476', '2025-04-01T00:00:00Z')), regular, 'regular charge');
     const rows = await ledger('wayforpay', ref);
     assert.deepEqual(rows.filter((r) => r[0] === 'charge' && r[1] === 'succeeded').map((r) => r[4]),
       [`${ref}:541963`, `${regular}:662476`], JSON.stringify(rows));
@@ -349,7 +349,7 @@ describe('WayForPay', () => {
     const ref = await checkout('wayforpay', email, 2500, 'UAH');
     const cb = (extra) => wfpBody({
       orderReference: ref, amountText: '25', currency: 'UAH', transactionStatus: 'Approved', email,
-      createdDate: processed('2031-08-01T00:00:00Z') - 5, processingDate: processed('2031-08-01T00:00:00Z'), ...extra,
+      createdDate: processed('2025-08-01T00:00:00Z') - 5, processingDate: processed('2025-08-01T00:00:00Z'), ...extra,
     });
     assertAccept(await sendWfp(cb({})), ref, 'genuine');
     sent('wayforpay', 'UAH', 2500);
@@ -357,7 +357,7 @@ describe('WayForPay', () => {
     const rows0 = await ledger('wayforpay', ref);
     assert.equal(rows0.length, 1, JSON.stringify(rows0));
     for (const [i, extra] of [
-      { processingDate: processed('2031-09-01T00:00:00Z') },
+      { processingDate: processed('2025-09-01T00:00:00Z') },
       { processingDate: processed('2099-01-01T00:00:00Z'), createdDate: processed('2099-01-01T00:00:00Z') },
       { processingDate: 1 },
       { processingDate: undefined, createdDate: undefined },
@@ -373,7 +373,7 @@ describe('WayForPay', () => {
     const email = uniqueEmail('wfpdup');
     const ref = await checkout('wayforpay', email, 100, 'UAH');
     const body = wfpBody({ orderReference: ref, amountText: '1.00', currency: 'UAH', transactionStatus: 'Approved', email,
-      processingDate: processed('2031-07-01T00:00:00Z') });
+      processingDate: processed('2025-07-01T00:00:00Z') });
     assertAccept(await sendWfp(body), ref, 'first');
     sent('wayforpay', 'UAH', 100);
     const c0 = await counts(srv);
@@ -382,14 +382,14 @@ describe('WayForPay', () => {
 
     const forgeries = [
       wfpBody({ orderReference: ref, amountText: '999', currency: 'UAH', transactionStatus: 'Refunded', email,
-        processingDate: processed('2031-07-02T00:00:00Z') }, { secret: 'not-the-secret' }),
+        processingDate: processed('2025-07-02T00:00:00Z') }, { secret: 'not-the-secret' }),
       wfpBody({ orderReference: ref, amountText: '999', currency: 'UAH', transactionStatus: 'Refunded', email,
-        processingDate: processed('2031-07-02T00:00:00Z') }, { signature: '0'.repeat(32) }),
+        processingDate: processed('2025-07-02T00:00:00Z') }, { signature: '0'.repeat(32) }),
       // signed for 1.00, claims 999
       body.replace('"amount":1.00', '"amount":999').replace('"transactionStatus":"Approved"', '"transactionStatus":"Refunded"'),
       // another merchant's account, correctly signed with our secret
       wfpBody({ merchantAccount: 'someone_else', orderReference: ref, amountText: '5', currency: 'UAH',
-        transactionStatus: 'Approved', email, processingDate: processed('2031-07-03T00:00:00Z') }),
+        transactionStatus: 'Approved', email, processingDate: processed('2025-07-03T00:00:00Z') }),
     ];
     for (const [i, f] of forgeries.entries()) {
       const r = await sendWfp(f);

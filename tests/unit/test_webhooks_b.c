@@ -815,6 +815,9 @@ static void test_wayforpay_parse(void)
     CHECK_EQ_STR(ev.email, "client@example.org");
     CHECK_EQ_STR(ev.occurred_at, "2023-11-14T22:14:10Z");
     CHECK_EQ_STR(ev.pledge_id, "");
+    /* processingDate is unsigned: never later than the receipt */
+    CHECK(parse_at(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 1700000000LL, &ev));
+    CHECK_EQ_STR(ev.occurred_at, "2023-11-14T22:13:20Z");
 
     CHECK(parse(&wh_wayforpay, wfp(WFP_SIG, "1.5", "Approved", "Ok", "1100"), &ev));
     CHECK_EQ_INT(ev.amount_minor, 150);
