@@ -171,8 +171,10 @@ char *metrics_render(long long outbox_backlog, size_t *len)
         "patrond_tally_cache_lookups_total{result=\"hit\"} %lu\n"
         "patrond_tally_cache_lookups_total{result=\"miss\"} %lu\n"
         "# HELP patrond_tally_notifications_total Tally changes announced by other instances.\n"
-        "# TYPE patrond_tally_notifications_total counter\npatrond_tally_notifications_total %lu\n",
-        hits, misses, tally_notify_received());
+        "# TYPE patrond_tally_notifications_total counter\npatrond_tally_notifications_total %lu\n"
+        "# HELP patrond_tally_notify_undrained Own tally notifications not yet read back.\n"
+        "# TYPE patrond_tally_notify_undrained gauge\npatrond_tally_notify_undrained %ld\n",
+        hits, misses, tally_notify_received(), tally_notify_undrained());
     if (outbox_backlog >= 0)
         put(&b,
             "# HELP patrond_outbox_backlog E-mails waiting in the outbox.\n"

@@ -24,6 +24,9 @@
 
 static atomic_bool dirty, stopping;
 static atomic_ulong received;
+/* Our own announcements not yet read back off the connection: each one
+ * returns to us, so this stays near 0 unless libpq's queue is left to grow. */
+static atomic_long undrained;
 static int wake_fd = -1;
 static pthread_t thread;
 static bool running;
@@ -64,6 +67,7 @@ static PGconn *listening(struct db *db)
         return NULL;
     }
     tally_cache_invalidate();
+    atomic_store(&undrained, 0);
     return pg;
 }
 
@@ -77,6 +81,7 @@ static void drain_wake(void)
 static bool announce(PGconn *pg)
 {
     if (!atomic_exchange(&dirty, false)) return true;
+    atomic_fetch_add(&undrained, 1);
     if (command_ok(pg, "SELECT pg_notify('" CHANNEL "', '')")) {
         struct timespec pause = {0, COALESCE_NS};
         nanosleep(&pause, NULL);
@@ -95,6 +100,8 @@ static bool receive(PGconn *pg)
         if (n->be_pid != PQbackendPID(pg)) {
             tally_cache_invalidate();
             atomic_fetch_add(&received, 1);
+        } else {
+            atomic_fetch_sub(&undrained, 1);
         }
         PQfreemem(n);
     }
@@ -121,6 +128,11 @@ static void *run(void *arg)
 unsigned long tally_notify_received(void)
 {
     return atomic_load(&received);
+}
+
+long tally_notify_undrained(void)
+{
+    return atomic_load(&undrained);
 }
 
 bool tally_notify_start(void)
