@@ -44,6 +44,24 @@ void tally_changed(void)
     if (wake_fd >= 0 && !atomic_exchange(&dirty, true)) wake();
 }
 
+/* Our own notifications come back too; only other sessions' count. */
+static void take_notifications(PGconn *pg)
+{
+    PGnotify *n;
+    while ((n = PQnotifies(pg))) {
+        if (n->be_pid != PQbackendPID(pg)) {
+            tally_cache_invalidate();
+            atomic_fetch_add(&received, 1);
+        } else {
+            atomic_fetch_sub(&undrained, 1);
+        }
+        PQfreemem(n);
+    }
+}
+
+/* PQexec reads any notification that arrives with the reply, our own
+ * included, into libpq's queue, and the socket is then not readable for
+ * them: unless taken here they wait until the connection closes. */
 static bool command_ok(PGconn *pg, const char *sql)
 {
     PGresult *res = PQexec(pg, sql);
@@ -51,6 +69,7 @@ static bool command_ok(PGconn *pg, const char *sql)
         res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK);
     if (!ok) log_warn("tally notify: %s: %s", sql, PQerrorMessage(pg));
     PQclear(res);
+    take_notifications(pg);
     return ok;
 }
 
@@ -91,20 +110,10 @@ static bool announce(PGconn *pg)
     return false;
 }
 
-/* Our own notifications come back too; only other sessions' count. */
 static bool receive(PGconn *pg)
 {
     if (!PQconsumeInput(pg)) return false;
-    PGnotify *n;
-    while ((n = PQnotifies(pg))) {
-        if (n->be_pid != PQbackendPID(pg)) {
-            tally_cache_invalidate();
-            atomic_fetch_add(&received, 1);
-        } else {
-            atomic_fetch_sub(&undrained, 1);
-        }
-        PQfreemem(n);
-    }
+    take_notifications(pg);
     return true;
 }
 
