@@ -23,7 +23,7 @@ UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate
              api/checkout/checkout.c api/checkout/liqpay.c api/checkout/wayforpay.c \
              api/checkout/stripe.c api/checkout/patreon.c api/core/etag.c api/core/tally_cache.c api/core/cidr.c
 
-.PHONY: fuzz fuzz-build all asan run test unit blackbox deps test-deps format clean bench valgrind
+.PHONY: fuzz fuzz-build all asan run test unit blackbox deps test-deps format clean bench valgrind soak
 
 all: deps build/patrond
 
@@ -92,6 +92,12 @@ valgrind: test-deps all unit
 bench: all
 	@scripts/deps.sh --bench
 	@tests/bench/run.sh
+
+# A long run under a fixed mixed load that fails on growth of RSS, fds or
+# connections (README "Operations"); SOAK_S seconds, default 600.
+soak: all
+	@scripts/deps.sh --bench
+	@tests/soak/run.sh
 
 format:
 	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) tools/*.c
