@@ -7,6 +7,7 @@ const struct job jobs[] = {
     {"outbox-delivery", 1000, job_deliver_outbox},
     {"pledge-expiry", 60000, job_expire_pledges},
     {"round-settling", 5000, job_settle_rounds},
+    {"retention", 600000, job_retention},
 };
 
 const size_t jobs_count = sizeof jobs / sizeof jobs[0];

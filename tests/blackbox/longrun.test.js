@@ -122,3 +122,50 @@ test('a stalled stderr reader: requests are still answered, access lines are dro
     await s.stop();
   }
 });
+
+test('housekeeping removes finished inbox and outbox rows past their retention, and only those', async () => {
+  const who = (await srv.post('/v1/patrons', { email: `keep-${crypto.randomBytes(4).toString('hex')}@example.org` })).json.id;
+  const tag = crypto.randomBytes(4).toString('hex');
+  const hash = (s) => `sha256('${tag}-${s}'::bytea)`;
+  await srv.psql(`
+    INSERT INTO sessions (patron_id, token_hash, created_at, expires_at, revoked_at) VALUES
+      ('${who}', ${hash('s-expired')}, now() - interval '40 days', now() - interval '8 days', NULL),
+      ('${who}', ${hash('s-revoked')}, now() - interval '20 days', now() + interval '10 days', now() - interval '8 days'),
+      ('${who}', ${hash('s-recent')}, now() - interval '25 days', now() - interval '1 day', NULL),
+      ('${who}', ${hash('s-live')}, now(), now() + interval '30 days', NULL);
+    INSERT INTO magic_links (patron_id, token_hash, created_at, expires_at) VALUES
+      ('${who}', ${hash('m-old')}, now() - interval '2 days', now() - interval '2 days' + interval '15 minutes'),
+      ('${who}', ${hash('m-new')}, now() - interval '1 hour', now() - interval '45 minutes');
+    INSERT INTO outbox (patron_id, kind, subject, body, created_at, sent_at, next_attempt_at) VALUES
+      ('${who}', '${tag}-sent-old', 's', 'b', now() - interval '31 days', now() - interval '31 days', now()),
+      ('${who}', '${tag}-given-up', 's', 'b', now() - interval '31 days', NULL, 'infinity'),
+      ('${who}', '${tag}-retrying', 's', 'b', now() - interval '31 days', NULL, now() + interval '1 hour'),
+      ('${who}', '${tag}-sent-new', 's', 'b', now() - interval '29 days', now() - interval '29 days', now());
+    INSERT INTO webhook_events (provider, event_key, payload, status, received_at) VALUES
+      ('stripe', '${tag}-applied-old', '{}', 'applied', now() - interval '91 days'),
+      ('stripe', '${tag}-failed-old', '{}', 'failed', now() - interval '91 days'),
+      ('stripe', '${tag}-received-old', '{}', 'received', now() - interval '91 days'),
+      ('stripe', '${tag}-applied-new', '{}', 'applied', now() - interval '89 days');`);
+
+  const left = async () => srv.psql(`
+    SELECT (SELECT string_agg(encode(token_hash, 'hex'), ',' ORDER BY created_at) FROM sessions WHERE patron_id = '${who}')
+      || '|' || (SELECT count(*) FROM magic_links WHERE patron_id = '${who}')
+      || '|' || (SELECT string_agg(kind, ',' ORDER BY kind) FROM outbox WHERE kind LIKE '${tag}-%')
+      || '|' || (SELECT string_agg(event_key, ',' ORDER BY event_key) FROM webhook_events WHERE event_key LIKE '${tag}-%')`);
+  const hex = (s) => crypto.createHash('sha256').update(`${tag}-${s}`).digest('hex');
+  const want = [`${hex('s-recent')},${hex('s-live')}`, '1',
+    `${tag}-retrying,${tag}-sent-new`, `${tag}-applied-new,${tag}-received-old`].join('|');
+
+  // a second instance runs its jobs, housekeeping included, as it starts
+  const other = await startServer({ dbName: srv.dbName, dbUrl: srv.dbUrl, skipMigrate: true });
+  try {
+    let now;
+    for (let i = 0; i < 100 && now !== want; i++) {
+      now = await left();
+      if (now !== want) await sleep(100);
+    }
+    assert.equal(now, want);
+  } finally {
+    await other.stop();
+  }
+});
