@@ -109,7 +109,8 @@ static size_t write_all(const char *text, size_t n)
     return n;
 }
 
-static void count_unwritten(const char *text, size_t n)
+/* Lines that cannot be written (stderr closed, say) count as dropped. */
+static void write_lines(const char *text, size_t n)
 {
     size_t left = write_all(text, n), lines = 0;
     for (const char *p = text + n - left; p < text + n; p++)
@@ -136,7 +137,7 @@ static void write_line(const char *text, size_t n, bool access)
     bool direct = !buffering, kept = direct || append(text, n, access);
     pthread_mutex_unlock(&lock);
     if (direct)
-        count_unwritten(text, n);
+        write_lines(text, n);
     else if (!kept)
         atomic_fetch_add(&dropped, 1);
 }
@@ -175,7 +176,7 @@ static void *flusher_main(void *arg)
         filled = 0;
         urgent = false;
         pthread_mutex_unlock(&lock);
-        count_unwritten(out, n);
+        write_lines(out, n);
         pthread_mutex_lock(&lock);
     }
     pthread_mutex_unlock(&lock);
