@@ -32,7 +32,7 @@ UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate
 # objects made by pattern rules are kept, not removed as intermediates
 .SECONDARY:
 
-.PHONY: fuzz fuzz-build all asan run test unit blackbox deps test-deps format clean bench valgrind
+.PHONY: fuzz fuzz-build all asan run test unit blackbox deps test-deps format clean bench valgrind soak
 
 all: deps build/patrond
 
@@ -114,6 +114,12 @@ valgrind: test-deps all unit
 bench: all
 	@scripts/deps.sh --bench
 	@tests/bench/run.sh
+
+# A long run under a fixed mixed load that fails on growth of RSS, fds or
+# connections (README "Operations"); SOAK_S seconds, default 600.
+soak: all
+	@scripts/deps.sh --bench
+	@tests/soak/run.sh
 
 format:
 	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) tools/*.c

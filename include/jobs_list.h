@@ -5,6 +5,7 @@
 
 /* The functions behind api/jobs/table.c, one file each in api/jobs/. */
 void job_expire_idempotency(struct db *db);
+void job_retention(struct db *db);
 void job_deliver_outbox(struct db *db);
 void job_expire_pledges(struct db *db);
 void job_settle_rounds(struct db *db);

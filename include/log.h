@@ -14,15 +14,21 @@ void log_msg(const char *level, const char *fmt, ...) __attribute__((format(prin
  * address, see req_client_ip) may be NULL when unknown. While buffering
  * is on, access lines are written in batches, at the latest 50 ms later
  * (so a crash loses at most that much of the access log); every other
- * line goes out at once, after the access lines before it. */
+ * line is written at once, after the access lines before it. */
 void log_access(const char *request_id, const char *client, const char *method, const char *path,
                 unsigned status, double duration_ms);
 
-/* Buffering of access lines, by a flusher thread: `serve` starts it once
- * it listens and stops it (writing what is left) after the last request.
- * False when the thread cannot start; lines are then written at once. */
+/* Buffering, by a flusher thread: `serve` starts it once it listens and
+ * stops it (writing what is left) after the last request. While it is on,
+ * no caller ever waits for stderr: lines that find the buffer full (its
+ * reader has stalled) are dropped, access lines first. False when the
+ * thread cannot start; lines are then written at once. */
 bool log_buffer_start(void);
 void log_buffer_stop(void);
+
+/* Lines dropped since start, for want of room or because stderr could not
+ * be written (/metrics). */
+unsigned long log_dropped(void);
 
 /* Current time as RFC 3339 UTC with milliseconds and Z. buf >= 32. */
 void log_timestamp(char *buf, unsigned long len);

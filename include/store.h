@@ -35,6 +35,12 @@ enum db_rc db_idem_store(struct db *db, const char *scope, const char *key, int 
 enum db_rc db_idem_release(struct db *db, const char *scope, const char *key);
 enum db_rc db_idem_expire(struct db *db);
 
+/* api/db/retention.c: rule i (< db_retention_rules()) deletes at most
+ * `batch` rows of db_retention_table(i) past their retention period. */
+size_t db_retention_rules(void);
+const char *db_retention_table(size_t rule);
+enum db_rc db_retention_apply(struct db *db, size_t rule, int batch, int *deleted);
+
 /* api/db/migrate.c is in migrate.h */
 
 /* api/db/tiers.c */

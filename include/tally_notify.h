@@ -14,6 +14,10 @@ void tally_changed(void);
 /* Notifications received from other instances since start (/metrics). */
 unsigned long tally_notify_received(void);
 
+/* Own notifications sent but not yet read back and freed (/metrics): a
+ * gauge that must stay near 0, or libpq's notification queue is growing. */
+long tally_notify_undrained(void);
+
 /* The thread that listens and sends the notifications. */
 bool tally_notify_start(void);
 void tally_notify_stop(void);

@@ -1,10 +1,10 @@
-/* JSON-lines logging. Each line is written whole by one write(2) (or
- * with others, never split), so concurrent threads never interleave
- * within a line. */
+/* JSON-lines logging. Lines are written whole, by one writer at a time,
+ * so concurrent threads never interleave within a line. */
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,110 +72,150 @@ static bool json_plain(const char *s)
     return true;
 }
 
-/* Access lines wait here, up to FLUSH_MS or until the buffer is full,
- * so that a request costs no write(2) of its own; every other line
- * flushes them first and is written at once, keeping the order. */
-#define PENDING_CAP (64 * 1024)
+/* While buffering, every line waits in one of two buffers and only the
+ * flusher writes: a request thread copies its line in under the lock and
+ * the flusher swaps the buffers under it, then writes the full one with
+ * the lock released. So a stalled reader of stderr (journald rate-limiting
+ * or restarting) stalls the flusher alone, never a request. While it is
+ * stalled, access lines that find no room are dropped and counted rather
+ * than waited for; RESERVE bytes are kept for the other lines, which are
+ * rare and matter more. Access lines wait up to FLUSH_MS for company; any
+ * other line, or a buffer half full, has them written at once. */
+#define BUF_CAP (64 * 1024)
+#define RESERVE (8 * 1024)
 #define FLUSH_MS 50
 
-static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
-/* signalled when the first line lands in an empty buffer, and at stop */
-static pthread_cond_t pending_wake = PTHREAD_COND_INITIALIZER;
-static char pending[PENDING_CAP];
-static size_t pending_len;
-static bool buffering;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* signalled by the first line in an empty buffer, by `urgent`, and at stop */
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static char bufs[2][BUF_CAP];
+static char *filling = bufs[0];
+static size_t filled;
+static bool urgent, buffering;
 static pthread_t flusher;
+static atomic_ulong dropped;
 
-/* A short write or EINTR must not drop the rest of the lines. */
-static void write_all(const char *text, size_t n)
+/* A short write or EINTR must not lose the rest; returns what could not
+ * be written. */
+static size_t write_all(const char *text, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(STDERR_FILENO, text, n);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;
+        if (w <= 0) break;
         text += w;
         n -= (size_t)w;
     }
+    return n;
 }
 
-/* Called with pending_lock held. */
-static void flush_locked(void)
+/* Lines that cannot be written (stderr closed, say) count as dropped. */
+static void write_lines(const char *text, size_t n)
 {
-    write_all(pending, pending_len);
-    pending_len = 0;
+    size_t left = write_all(text, n), lines = 0;
+    for (const char *p = text + n - left; p < text + n; p++)
+        lines += *p == '\n';
+    if (lines) atomic_fetch_add(&dropped, lines);
 }
 
-static void write_line(const char *text, size_t n, bool may_wait)
+/* Called with the lock held; false when the line finds no room. */
+static bool append(const char *text, size_t n, bool access)
 {
-    pthread_mutex_lock(&pending_lock);
-    if (may_wait && buffering && n <= PENDING_CAP) {
-        if (pending_len + n > PENDING_CAP) flush_locked();
-        if (pending_len == 0) pthread_cond_signal(&pending_wake);
-        memcpy(pending + pending_len, text, n);
-        pending_len += n;
-    } else {
-        flush_locked();
-        write_all(text, n);
+    if (n > (access ? BUF_CAP - RESERVE : BUF_CAP) - filled) return false;
+    bool was_empty = filled == 0, was_urgent = urgent;
+    memcpy(filling + filled, text, n);
+    filled += n;
+    urgent = urgent || !access || filled >= BUF_CAP / 2;
+    /* fails only for an invalid cond, and there is no one to tell */
+    if (was_empty || (urgent && !was_urgent)) (void)pthread_cond_signal(&wake);
+    return true;
+}
+
+static void write_line(const char *text, size_t n, bool access)
+{
+    pthread_mutex_lock(&lock);
+    bool direct = !buffering, kept = direct || append(text, n, access);
+    pthread_mutex_unlock(&lock);
+    if (direct)
+        write_lines(text, n);
+    else if (!kept)
+        atomic_fetch_add(&dropped, 1);
+}
+
+unsigned long log_dropped(void)
+{
+    return atomic_load(&dropped);
+}
+
+/* Called with the lock held: waits for lines, giving a first access line
+ * FLUSH_MS to gather company; false once stopped with nothing left. */
+static bool lines_ready(void)
+{
+    while (buffering && filled == 0)
+        if (pthread_cond_wait(&wake, &lock) != 0) return filled > 0;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += FLUSH_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
     }
-    pthread_mutex_unlock(&pending_lock);
+    while (buffering && !urgent)
+        if (pthread_cond_timedwait(&wake, &lock, &until) != 0) break;
+    return filled > 0;
 }
 
-/* Sleeps while nothing is pending; otherwise gives the first pending
- * line FLUSH_MS to gather company. */
 static void *flusher_main(void *arg)
 {
     (void)arg;
-    pthread_mutex_lock(&pending_lock);
-    while (buffering) {
-        if (pending_len == 0) {
-            pthread_cond_wait(&pending_wake, &pending_lock);
-            continue;
-        }
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += FLUSH_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&pending_wake, &pending_lock, &until);
-        flush_locked();
+    pthread_mutex_lock(&lock);
+    while (lines_ready()) {
+        char *out = filling;
+        size_t n = filled;
+        filling = out == bufs[0] ? bufs[1] : bufs[0];
+        filled = 0;
+        urgent = false;
+        pthread_mutex_unlock(&lock);
+        write_lines(out, n);
+        pthread_mutex_lock(&lock);
     }
-    pthread_mutex_unlock(&pending_lock);
+    pthread_mutex_unlock(&lock);
     return NULL;
 }
 
 bool log_buffer_start(void)
 {
-    pthread_mutex_lock(&pending_lock);
+    pthread_mutex_lock(&lock);
     buffering = true;
-    pthread_mutex_unlock(&pending_lock);
+    pthread_mutex_unlock(&lock);
     if (pthread_create(&flusher, NULL, flusher_main, NULL) == 0) return true;
-    pthread_mutex_lock(&pending_lock);
+    pthread_mutex_lock(&lock);
     buffering = false;
-    pthread_mutex_unlock(&pending_lock);
+    pthread_mutex_unlock(&lock);
     return false;
 }
 
+/* The flusher writes what is left before it ends; lines after that are
+ * written at once. */
 void log_buffer_stop(void)
 {
-    pthread_mutex_lock(&pending_lock);
+    pthread_mutex_lock(&lock);
     bool was_buffering = buffering;
     buffering = false;
-    flush_locked();
-    pthread_cond_signal(&pending_wake);
-    pthread_mutex_unlock(&pending_lock);
-    if (was_buffering) pthread_join(flusher, NULL);
+    bool woken = pthread_cond_signal(&wake) == 0;
+    pthread_mutex_unlock(&lock);
+    if (was_buffering && (!woken || pthread_join(flusher, NULL) != 0))
+        log_error("log: the flusher did not stop; buffered lines may be lost");
 }
 
-static void emit(json_t *line, bool may_wait)
+static void emit(json_t *line, bool access)
 {
     char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
     json_decref(line);
     if (!text) return;
     size_t n = strlen(text);
     text[n] = '\n'; /* json_dumps' NUL: the line is written by length */
-    write_line(text, n + 1, may_wait);
+    write_line(text, n + 1, access);
     free(text);
 }
 

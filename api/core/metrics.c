@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "log.h"
 #include "metrics.h"
 #include "router.h"
 #include "tally_cache.h"
@@ -161,8 +162,10 @@ char *metrics_render(long long outbox_backlog, size_t *len)
         "# HELP patrond_db_connections_in_use Database connections executing a statement.\n"
         "# TYPE patrond_db_connections_in_use gauge\npatrond_db_connections_in_use %d\n"
         "# HELP patrond_db_errors_total Database errors and lost connections.\n"
-        "# TYPE patrond_db_errors_total counter\npatrond_db_errors_total %lu\n",
-        db_in_use(), db_error_count());
+        "# TYPE patrond_db_errors_total counter\npatrond_db_errors_total %lu\n"
+        "# HELP patrond_log_dropped_total Log lines dropped while stderr's reader lagged.\n"
+        "# TYPE patrond_log_dropped_total counter\npatrond_log_dropped_total %lu\n",
+        db_in_use(), db_error_count(), log_dropped());
     unsigned long hits, misses;
     tally_cache_counts(&hits, &misses);
     put(&b,
@@ -171,8 +174,10 @@ char *metrics_render(long long outbox_backlog, size_t *len)
         "patrond_tally_cache_lookups_total{result=\"hit\"} %lu\n"
         "patrond_tally_cache_lookups_total{result=\"miss\"} %lu\n"
         "# HELP patrond_tally_notifications_total Tally changes announced by other instances.\n"
-        "# TYPE patrond_tally_notifications_total counter\npatrond_tally_notifications_total %lu\n",
-        hits, misses, tally_notify_received());
+        "# TYPE patrond_tally_notifications_total counter\npatrond_tally_notifications_total %lu\n"
+        "# HELP patrond_tally_notify_undrained Own tally notifications not yet read back.\n"
+        "# TYPE patrond_tally_notify_undrained gauge\npatrond_tally_notify_undrained %ld\n",
+        hits, misses, tally_notify_received(), tally_notify_undrained());
     if (outbox_backlog >= 0)
         put(&b,
             "# HELP patrond_outbox_backlog E-mails waiting in the outbox.\n"

@@ -24,6 +24,9 @@
 
 static atomic_bool dirty, stopping;
 static atomic_ulong received;
+/* Our own announcements not yet read back off the connection: each one
+ * returns to us, so this stays near 0 unless libpq's queue is left to grow. */
+static atomic_long undrained;
 static int wake_fd = -1;
 static pthread_t thread;
 static bool running;
@@ -41,6 +44,24 @@ void tally_changed(void)
     if (wake_fd >= 0 && !atomic_exchange(&dirty, true)) wake();
 }
 
+/* Our own notifications come back too; only other sessions' count. */
+static void take_notifications(PGconn *pg)
+{
+    PGnotify *n;
+    while ((n = PQnotifies(pg))) {
+        if (n->be_pid != PQbackendPID(pg)) {
+            tally_cache_invalidate();
+            atomic_fetch_add(&received, 1);
+        } else {
+            atomic_fetch_sub(&undrained, 1);
+        }
+        PQfreemem(n);
+    }
+}
+
+/* PQexec reads any notification that arrives with the reply, our own
+ * included, into libpq's queue, and the socket is then not readable for
+ * them: unless taken here they wait until the connection closes. */
 static bool command_ok(PGconn *pg, const char *sql)
 {
     PGresult *res = PQexec(pg, sql);
@@ -48,6 +69,7 @@ static bool command_ok(PGconn *pg, const char *sql)
         res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK);
     if (!ok) log_warn("tally notify: %s: %s", sql, PQerrorMessage(pg));
     PQclear(res);
+    take_notifications(pg);
     return ok;
 }
 
@@ -64,6 +86,7 @@ static PGconn *listening(struct db *db)
         return NULL;
     }
     tally_cache_invalidate();
+    atomic_store(&undrained, 0);
     return pg;
 }
 
@@ -77,6 +100,7 @@ static void drain_wake(void)
 static bool announce(PGconn *pg)
 {
     if (!atomic_exchange(&dirty, false)) return true;
+    atomic_fetch_add(&undrained, 1);
     if (command_ok(pg, "SELECT pg_notify('" CHANNEL "', '')")) {
         struct timespec pause = {0, COALESCE_NS};
         nanosleep(&pause, NULL);
@@ -86,18 +110,10 @@ static bool announce(PGconn *pg)
     return false;
 }
 
-/* Our own notifications come back too; only other sessions' count. */
 static bool receive(PGconn *pg)
 {
     if (!PQconsumeInput(pg)) return false;
-    PGnotify *n;
-    while ((n = PQnotifies(pg))) {
-        if (n->be_pid != PQbackendPID(pg)) {
-            tally_cache_invalidate();
-            atomic_fetch_add(&received, 1);
-        }
-        PQfreemem(n);
-    }
+    take_notifications(pg);
     return true;
 }
 
@@ -121,6 +137,11 @@ static void *run(void *arg)
 unsigned long tally_notify_received(void)
 {
     return atomic_load(&received);
+}
+
+long tally_notify_undrained(void)
+{
+    return atomic_load(&undrained);
 }
 
 bool tally_notify_start(void)

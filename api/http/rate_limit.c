@@ -7,6 +7,8 @@
 
 #include "rate_limit.h"
 
+/* The whole table, and its ceiling: 4 096 slots of 72 bytes (288 KiB) in
+ * static storage; more clients than that evict each other, never grow it. */
 #define RATE_SLOTS 4096
 /* Slots searched per key: enough to make eviction rare while the table
  * has room, few enough to keep a check cheap. */

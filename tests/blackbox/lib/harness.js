@@ -277,6 +277,10 @@ async function startServer(opts = {}) {
     get stderr() { return stderr; },
     get exit() { return exit; },
     get pid() { return child.pid; },
+    // Stops reading the server's stderr, so the pipe fills up as under a
+    // stalled journald; resumeStderr() reads (and keeps) what waited.
+    pauseStderr: () => child.stderr.pause(),
+    resumeStderr: () => child.stderr.resume(),
     request: (method, p, o) => httpRequest(url, method, p, o),
     // admin-key shorthands
     get: (p, o = {}) => httpRequest(url, 'GET', p, { key: adminKey, ...o }),
