@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: C unit tests, the SQL functions' pgTAP tests (tests/sql/), then the
-# black-box suite against the ASan build
-# on a throw-away PostgreSQL cluster. Ends with one line `N passed, N failed`.
+# `make test`: C unit tests, then the SQL functions' pgTAP tests (tests/sql/)
+# and the black-box suite against the ASan build on a throw-away PostgreSQL
+# cluster. Ends with one line `N passed, N failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
