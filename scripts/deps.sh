@@ -21,6 +21,11 @@ if [[ ${1:-} == --test ]]; then
   command -v curl >/dev/null || need+=(curl)
   command -v clang-14 >/dev/null || need+=(clang-14)
   [[ -n $(ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null) ]] || need+=(libclang-rt-14-dev)
+  # pgTAP for the SQL tests (tests/sql/): the extension for the server's
+  # major version, and pg_prove, which Debian ships apart (only recommended).
+  pgmajor=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1)
+  ls /usr/share/postgresql/"${pgmajor:-15}"/extension/pgtap.control >/dev/null 2>&1 || need+=(postgresql-"${pgmajor:-15}"-pgtap)
+  command -v pg_prove >/dev/null || need+=(libtap-parser-sourcehandler-pgtap-perl)
 fi
 if [[ ${1:-} == --bench ]]; then
   command -v wrk >/dev/null || need+=(wrk)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: C unit tests, then the black-box suite against the ASan build
-# on a throw-away PostgreSQL cluster. Ends with one line `N passed, N failed`.
+# `make test`: C unit tests, then the SQL functions' pgTAP tests (tests/sql/)
+# and the black-box suite against the ASan build on a throw-away PostgreSQL
+# cluster. Ends with one line `N passed, N failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,43 @@ if ! scripts/pg.sh start "$pgdir" >/dev/null; then
   echo "$passed passed, $((failed + 1)) failed"
   exit 1
 fi
+
+# The SQL functions tested directly with pgTAP (tests/sql/*.sql), by pg_prove,
+# on a database of their own migrated by build/patrond. Each pgTAP assertion
+# counts once. Counted from the TAP lines, not pg_prove's summary: a file
+# that dies half-way (an SQL error) has run fewer tests than it planned, and
+# the ones it never ran count as failed.
+sql_tests() {
+  local db=pgtap_$$ out rc planned
+  local host=$pgdir/run
+  if ! command -v pg_prove >/dev/null; then
+    echo "not ok sql tests: pg_prove not found (scripts/deps.sh --test installs postgresql-15-pgtap and libtap-parser-sourcehandler-pgtap-perl)"
+    failed=$((failed + 1))
+    return
+  fi
+  if ! psql -X -q -h "$host" -U patrond -d postgres -c "CREATE DATABASE $db" ||
+    ! DATABASE_URL="host=$host user=patrond dbname=$db" build/patrond migrate >/dev/null ||
+    ! psql -X -q -h "$host" -U patrond -d "$db" -c "CREATE EXTENSION pgtap"; then
+    echo "not ok sql tests: could not create, migrate or add pgtap to database $db"
+    failed=$((failed + 1))
+    return
+  fi
+  out=$(pg_prove --verbose -h "$host" -U patrond -d "$db" tests/sql/*.sql 2>&1)
+  rc=$?
+  # the failures and pg_prove's own report, for the CI log
+  echo "$out" | grep -E '^(not ok [0-9]+|# )' | head -n 200 | sed 's/^/  /'
+  echo "$out" | grep -E '^(tests/sql/.*\(Wstat|psql:|  Parse errors|Files=|Result:)' | sed 's/^/  /'
+  planned=$(echo "$out" | sed -nE 's/^1\.\.([0-9]+)$/\1/p' | awk '{s += $1} END {print s + 0}')
+  local p f
+  p=$(echo "$out" | grep -cE '^ok [0-9]+')
+  f=$((planned - p))
+  if [[ $rc -ne 0 && $f -le 0 ]]; then f=1; fi
+  echo "sql tests (pg_prove tests/sql): $p passed, $f failed"
+  passed=$((passed + p))
+  failed=$((failed + f))
+  psql -X -q -h "$host" -U patrond -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+}
+sql_tests
 
 if [[ -f package-lock.json ]]; then
   npm ci --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci failed"; failed=$((failed + 1)); }

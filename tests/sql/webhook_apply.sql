@@ -1,0 +1,164 @@
+-- Webhook apply (SPEC §4 Webhooks step 3, Pledges, Membership): a parsed,
+-- provider-neutral event (the jsonb that api/db/webhooks.c's event_text()
+-- writes: kind, email, subscription_ref, payment_id, charge_ref,
+-- amount_minor, currency, interval, period_end, occurred_at, reason, ...)
+-- applied to patrons, pledges and payments. Out-of-order events converge;
+-- the provider's confirmed figures win; money back pays for nothing;
+-- canceled is final.
+BEGIN;
+SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
+CREATE EXTENSION IF NOT EXISTS pgtap;
+SELECT plan(38);
+
+-- An event of `kind` that happened at `at`, with the other fields given.
+CREATE FUNCTION pg_temp.ev(kind text, at timestamptz, fields jsonb) RETURNS jsonb
+LANGUAGE sql AS $$ SELECT jsonb_build_object('kind', kind, 'occurred_at', at) || fields $$;
+-- Events applied only for their effect keep their answer in :last (\gset),
+-- so that it does not clutter the TAP output.
+
+-- ---- a payment for an unknown subscription creates the patron and pledge ----
+
+SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '2 days',
+         jsonb_build_object('email', 'a@example.org', 'name', 'A', 'subscription_ref', 'sub_a',
+                            'payment_id', 'pay_a1', 'amount_minor', 500, 'currency', 'EUR',
+                            'interval', 'month', 'period_end', now() + interval '28 days'))) AS r1 \gset
+SELECT :'r1'::jsonb->>'pledge_id' AS a \gset
+
+SELECT is(:'r1'::jsonb->>'status', 'applied', 'a first payment is applied');
+SELECT results_eq(
+  format($$SELECT pa.email, p.provider, p.provider_ref, p.amount_minor, p.currency, p.interval
+             FROM pledges p JOIN patrons pa ON pa.id = p.patron_id WHERE p.id = %L$$, :'a'),
+  $$VALUES ('a@example.org', 'standard', 'sub_a', 500::bigint, 'EUR'::char(3), 'month')$$,
+  'a payment for an unknown subscription creates the patron and its pledge from the event');
+SELECT is((SELECT status FROM pledges WHERE id = :'a'), 'active', 'the first payment activates the pledge');
+SELECT is((SELECT current_period_end FROM pledges WHERE id = :'a'), now() + interval '28 days',
+          'the pledge is paid until the provider''s period end');
+SELECT results_eq(
+  format($$SELECT kind, status, amount_minor, provider_payment_id FROM payments WHERE pledge_id = %L$$, :'a'),
+  $$VALUES ('charge', 'succeeded', 500::bigint, 'pay_a1')$$,
+  'the payment is booked as one charge in the ledger');
+SELECT ok(NOT :'r1'::jsonb ? 'adjusted', 'a first payment matching the pledge adjusts nothing');
+SELECT is(patron_status((SELECT patron_id FROM pledges WHERE id = :'a')), 'member',
+          'the paying patron is a member');
+
+-- ---- a confirming event with another amount: the provider's figures win ----
+
+SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '1 day',
+         jsonb_build_object('email', 'a@example.org', 'subscription_ref', 'sub_a',
+                            'payment_id', 'pay_a2', 'amount_minor', 700, 'currency', 'EUR',
+                            'interval', 'month', 'period_end', now() + interval '58 days'))) AS r2 \gset
+SELECT is(:'r2'::jsonb->>'pledge_id', :'a', 'a renewal of the subscription finds the same pledge');
+SELECT is(:'r2'::jsonb->'adjusted',
+          '{"from": {"amount_minor": 500, "currency": "EUR", "interval": "month"},
+            "to":   {"amount_minor": 700, "currency": "EUR", "interval": "month"}}'::jsonb,
+          'a confirming event with another amount answers what it adjusted');
+SELECT is((SELECT amount_minor FROM pledges WHERE id = :'a'), 700::bigint,
+          'the confirmed amount overwrites the pledge''s amount');
+SELECT is((SELECT current_period_end FROM pledges WHERE id = :'a'), now() + interval '58 days',
+          'the renewal moves the period end to the later one');
+
+-- the same payment reported again (a second event type, a redelivery)
+SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '1 day',
+         jsonb_build_object('subscription_ref', 'sub_a', 'payment_id', 'pay_a2',
+                            'amount_minor', 700, 'currency', 'EUR'))) AS last \gset
+SELECT is((SELECT count(*) FROM payments WHERE pledge_id = :'a'), 2::bigint,
+          'a payment id already booked is not booked twice');
+
+-- ---- canceled is final ----
+
+SELECT webhook_apply('standard', pg_temp.ev('pledge_canceled', now() - interval '12 hours',
+         '{"subscription_ref": "sub_a"}')) AS last \gset
+SELECT is((SELECT status FROM pledges WHERE id = :'a'), 'canceled', 'a cancellation cancels the pledge');
+SELECT isnt((SELECT canceled_at FROM pledges WHERE id = :'a'), NULL, 'a cancellation stamps canceled_at');
+SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now(),
+         '{"subscription_ref": "sub_a", "payment_id": "pay_a3", "amount_minor": 700, "currency": "EUR"}')) AS last \gset
+SELECT is((SELECT status FROM pledges WHERE id = :'a'), 'canceled',
+          'canceled is final: a later payment does not revive the pledge');
+SELECT is((SELECT count(*) FROM payments WHERE pledge_id = :'a'), 3::bigint,
+          '... but its money is real and booked');
+SELECT webhook_apply('standard', pg_temp.ev('pledge_activated', now(), '{"subscription_ref": "sub_a"}')) AS last \gset
+SELECT is((SELECT status FROM pledges WHERE id = :'a'), 'canceled',
+          'canceled is final: a later activation does not revive the pledge');
+
+-- ---- a payment for a pledge made by checkout links to it ----
+
+INSERT INTO patrons (email) VALUES ('b@example.org') RETURNING id AS bp \gset
+INSERT INTO pledges (patron_id, amount_minor, currency, interval, provider, status)
+VALUES (:'bp', 1000, 'EUR', 'month', 'standard', 'pending') RETURNING id AS b \gset
+SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '1 hour',
+         jsonb_build_object('pledge_id', :'b', 'subscription_ref', 'sub_b', 'payment_id', 'pay_b1',
+                            'amount_minor', 1000, 'currency', 'EUR'))) AS rb \gset
+SELECT is(:'rb'::jsonb->>'pledge_id', :'b', 'a payment naming our pledge id links to that pledge');
+SELECT is((SELECT provider_ref FROM pledges WHERE id = :'b'), 'sub_b',
+          'the linked pledge learns its subscription');
+SELECT is((SELECT current_period_end FROM pledges WHERE id = :'b'),
+          now() - interval '1 hour' + interval '1 month',
+          'without a provider period end, the charge pays for one interval');
+SELECT is((SELECT count(*) FROM pledges WHERE patron_id = :'bp'), 1::bigint, 'linking creates no second pledge');
+
+-- ---- out-of-order events converge on the provider's order ----
+
+SELECT webhook_apply('standard', pg_temp.ev('payment_failed', now() - interval '2 hours',
+         '{"subscription_ref": "sub_b", "payment_id": "pay_b0", "reason": "card declined"}')) AS last \gset
+SELECT is((SELECT status FROM pledges WHERE id = :'b'), 'active',
+          'a failure stamped before the success, delivered after it, does not make the pledge past_due');
+SELECT is((SELECT failure_reason FROM payments WHERE provider_payment_id = 'pay_b0'), 'card declined',
+          'the late failure is still booked, with its reason');
+SELECT webhook_apply('standard', pg_temp.ev('payment_failed', now() - interval '30 minutes',
+         '{"subscription_ref": "sub_b", "payment_id": "pay_b2"}')) AS last \gset
+SELECT is((SELECT status FROM pledges WHERE id = :'b'), 'past_due',
+          'a failure stamped after the success makes the pledge past_due');
+SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '45 minutes',
+         '{"subscription_ref": "sub_b", "payment_id": "pay_b1bis", "amount_minor": 1000, "currency": "EUR"}')) AS last \gset
+SELECT is((SELECT status FROM pledges WHERE id = :'b'), 'past_due',
+          'a success stamped before that failure, delivered after it, does not undo it');
+SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '10 minutes',
+         '{"subscription_ref": "sub_b", "payment_id": "pay_b3", "amount_minor": 1000, "currency": "EUR"}')) AS last \gset
+SELECT is((SELECT status FROM pledges WHERE id = :'b'), 'active', 'a newer success makes it active again');
+
+-- ---- a refund of a one-off's whole charge ends its membership ----
+
+SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '1 day',
+         '{"email": "d@example.org", "payment_id": "pay_d1", "amount_minor": 1000, "currency": "EUR",
+           "interval": "once"}')) ->> 'pledge_id' AS d \gset
+SELECT id AS dp FROM patrons WHERE email = 'd@example.org' \gset
+SELECT is((SELECT interval FROM pledges WHERE id = :'d'), 'once', 'a one-off payment makes a one-off pledge');
+SELECT is(patron_status(:'dp'), 'member', 'a one-off paid yesterday makes a member');
+SELECT webhook_apply('standard', pg_temp.ev('payment_refunded', now() - interval '12 hours',
+         '{"payment_id": "re_d1", "charge_ref": "pay_d1", "amount_minor": 400, "currency": "EUR"}')) AS last \gset
+SELECT is((SELECT refunds_payment_id FROM payments WHERE provider_payment_id = 're_d1'),
+          (SELECT id FROM payments WHERE provider_payment_id = 'pay_d1'),
+          'a refund names the charge it concerns');
+SELECT is(patron_status(:'dp'), 'member', 'a partial refund leaves the one-off paying for its 31 days');
+SELECT webhook_apply('standard', pg_temp.ev('payment_refunded', now() - interval '6 hours',
+         '{"payment_id": "re_d2", "charge_ref": "pay_d1", "amount_minor": 600, "currency": "EUR"}')) AS last \gset
+SELECT is(payment_net((SELECT id FROM payments WHERE provider_payment_id = 'pay_d1')), 0::bigint,
+          'after both refunds nothing is left of the charge');
+SELECT ok(NOT pledge_is_membership((SELECT p FROM pledges p WHERE id = :'d')),
+          'a one-off whose whole charge was refunded is no membership');
+SELECT is(patron_status(:'dp'), 'lapsed', 'its patron is lapsed');
+
+-- ---- webhook_receive: once per event key; what cannot apply is kept as failed ----
+
+SELECT webhook_receive('standard', 'evt_1', 'payment.succeeded', '\x7b7d'::bytea, '{}',
+         pg_temp.ev('payment_succeeded', now(), '{"email": "e@example.org", "payment_id": "pay_e1",
+                    "amount_minor": 300, "currency": "EUR", "subscription_ref": "sub_e"}'), NULL)
+       ->> 'outcome' AS first \gset
+SELECT is(:'first'::text, 'applied', 'webhook_receive applies a new event');
+SELECT is(webhook_receive('standard', 'evt_1', 'payment.succeeded', '\x7b7d'::bytea, '{}',
+            pg_temp.ev('payment_succeeded', now(), '{"email": "e@example.org", "payment_id": "pay_e1",
+                       "amount_minor": 300, "currency": "EUR", "subscription_ref": "sub_e"}'), NULL)
+            ->> 'outcome', 'duplicate',
+          'the same event key again is a duplicate');
+SELECT is((SELECT count(*) FROM webhook_events WHERE provider = 'standard' AND event_key = 'evt_1'), 1::bigint,
+          'a duplicate is recorded once');
+SELECT is(webhook_receive('standard', 'evt_2', 'payment.refunded', '\x7b7d'::bytea, '{}',
+            '{"kind": "payment_refunded", "payment_id": "re_x", "charge_ref": "nothing",
+              "amount_minor": 1, "currency": "EUR"}', NULL) ->> 'outcome', 'failed',
+          'a refund for no known pledge cannot apply: its outcome is failed');
+SELECT alike((SELECT status || ': ' || reason FROM webhook_events WHERE event_key = 'evt_2'),
+            'failed: No pledge matches this event%',
+            'the failed event is kept, with its reason, for a replay');
+
+SELECT * FROM finish();
+ROLLBACK;
