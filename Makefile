@@ -17,6 +17,7 @@ OBJS := $(patsubst %.c,build/obj/%.o,$(SRCS) $(GEN_SRCS))
 ASAN_OBJS := $(patsubst %.c,build/asan/obj/%.o,$(SRCS) $(GEN_SRCS))
 DEPFLAGS = -MMD -MP
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+SQL_CODE := $(sort $(wildcard sql/*.sql))
 HDRS := $(wildcard include/*.h include/*.def)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 # the pure-logic modules the unit tests link against
@@ -42,10 +43,10 @@ deps:
 test-deps:
 	@scripts/deps.sh --test
 
-build/migrations.c: $(MIGRATIONS) tools/embed_migrations.c
+build/migrations.c: $(MIGRATIONS) $(SQL_CODE) tools/embed_migrations.c
 	@mkdir -p build
 	$(CC) -std=c11 -O1 -o build/embed_migrations tools/embed_migrations.c
-	build/embed_migrations $@ $(MIGRATIONS)
+	build/embed_migrations $@ $(MIGRATIONS) --code $(SQL_CODE)
 
 # the pages and their URLs; every file in web/assets/ is served under /assets/
 WEB_PAGES := /donate=web/donate.html /donate/thanks=web/thanks.html /members=web/members.html \

@@ -1,103 +1,19 @@
--- Topics, voting rounds, ballots and their running tally (SPEC §4). PTnnn
--- messages reach the client as the problem's detail; a PT422 names the
--- offending request field in its CONSTRAINT, which becomes errors[].field.
+-- FIXME header
 
-CREATE TABLE topics (
-  seq          bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-  id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  title        text NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
-  description  text CHECK (length(description) <= 5000),
-  status       text NOT NULL DEFAULT 'proposed'
-               CHECK (status IN ('proposed', 'open', 'covered', 'declined')),
-  proposed_by  uuid REFERENCES patrons (id),
-  covered_url  text,
-  created_at   timestamptz NOT NULL DEFAULT now(),
-  updated_at   timestamptz NOT NULL DEFAULT now(),
-  CONSTRAINT topics_covered_url CHECK ((status = 'covered') = (covered_url IS NOT NULL))
-);
-CREATE INDEX topics_status ON topics (status);
-CREATE INDEX topics_proposals ON topics (proposed_by) WHERE status = 'proposed';
-
--- `closed_at` and `result` are written together, once, by round_freeze().
--- `eligible`/`eligible_at` cache the member count while the round runs.
-CREATE TABLE rounds (
-  seq          bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-  id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  title        text NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
-  opens_at     timestamptz NOT NULL,
-  closes_at    timestamptz NOT NULL,
-  max_choices  integer NOT NULL DEFAULT 1 CHECK (max_choices BETWEEN 1 AND 50),
-  closed_at    timestamptz,
-  result       jsonb,
-  eligible     integer,
-  eligible_at  timestamptz,
-  created_at   timestamptz NOT NULL DEFAULT now(),
-  updated_at   timestamptz NOT NULL DEFAULT now(),
-  CHECK (closes_at > opens_at)
-);
-CREATE INDEX rounds_unfrozen ON rounds (closes_at) WHERE result IS NULL;
-
-CREATE TABLE round_topics (
-  round_id  uuid NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
-  topic_id  uuid NOT NULL REFERENCES topics (id),
-  position  integer NOT NULL,
-  PRIMARY KEY (round_id, topic_id)
-);
-CREATE INDEX round_topics_topic ON round_topics (topic_id);
-
--- Running totals, kept by the ballot transactions so a tally reads
--- O(topics × shards) rows however many ballots there are. Each patron
--- always lands in the same shard (vote_shard), so concurrent voters spread
--- over several rows instead of queueing on one per topic and per round.
-CREATE TABLE round_topic_totals (
-  round_id  uuid NOT NULL,
-  topic_id  uuid NOT NULL,
-  shard     smallint NOT NULL,
-  votes     integer NOT NULL DEFAULT 0,
-  weight    bigint NOT NULL DEFAULT 0,
-  PRIMARY KEY (round_id, topic_id, shard),
-  FOREIGN KEY (round_id, topic_id) REFERENCES round_topics ON DELETE CASCADE
-);
-
-CREATE TABLE round_shards (
-  round_id      uuid NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
-  shard         smallint NOT NULL,
-  voters        integer NOT NULL DEFAULT 0,
-  total_weight  bigint NOT NULL DEFAULT 0,
-  PRIMARY KEY (round_id, shard)
-);
-
--- A ballot keeps the weight it was cast with, so replacing or withdrawing
--- it takes exactly that weight back out of the totals.
-CREATE TABLE ballots (
-  round_id    uuid NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
-  patron_id   uuid NOT NULL REFERENCES patrons (id),
-  topic_ids   uuid[] NOT NULL,
-  weight      integer NOT NULL,
-  created_at  timestamptz NOT NULL DEFAULT now(),
-  updated_at  timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (round_id, patron_id)
-);
-CREATE INDEX ballots_patron ON ballots (patron_id);
-
-CREATE TRIGGER topics_audit AFTER INSERT OR UPDATE OR DELETE ON topics
-  FOR EACH ROW EXECUTE FUNCTION audit_row();
-CREATE TRIGGER rounds_audit AFTER INSERT OR UPDATE OR DELETE ON rounds
-  FOR EACH ROW EXECUTE FUNCTION audit_row();
-
-CREATE FUNCTION vote_shards() RETURNS integer
+CREATE OR REPLACE FUNCTION vote_shards() RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$ SELECT 16 $$;
 
-CREATE FUNCTION vote_shard(patron uuid) RETURNS smallint
+CREATE OR REPLACE FUNCTION vote_shard(patron uuid) RETURNS smallint
 LANGUAGE sql IMMUTABLE AS $$
   SELECT (hashtext(patron::text) & (vote_shards() - 1))::smallint
 $$;
 
+-- FIXME-HISTORY (0007,0013)
 -- ---- membership, as voting sees it ----
 
 -- Why the patron may not vote or propose, worded for them; NULL for a
 -- member. The reason comes from the pledge that came closest to counting.
-CREATE FUNCTION patron_vote_refusal(patron uuid) RETURNS text
+CREATE OR REPLACE FUNCTION patron_vote_refusal(patron uuid) RETURNS text
 LANGUAGE sql STABLE AS $$
   SELECT CASE
     WHEN EXISTS (SELECT 1 FROM pledges p
@@ -105,8 +21,12 @@ LANGUAGE sql STABLE AS $$
     ELSE coalesce((
       SELECT CASE
         WHEN p.interval = 'once' AND p.status IN ('active', 'past_due')
-          THEN 'one-off pledge paid more than 31 days ago'
-        WHEN p.status = 'past_due' THEN 'pledge past_due beyond the 7-day grace period'
+          THEN 'one-off pledge not paid in the last 31 days'
+        WHEN p.status = 'past_due' THEN
+          format('pledge past_due beyond the %s-day grace period', extract(day FROM membership_grace()))
+        WHEN p.status = 'active' THEN
+          format('pledge not renewed within the %s-day grace period after its paid period',
+                 extract(day FROM membership_grace()))
         WHEN p.status = 'canceled' THEN 'pledge canceled'
         WHEN p.status = 'pending' THEN 'pledge still pending its first payment'
         ELSE 'no active pledge'
@@ -119,133 +39,32 @@ LANGUAGE sql STABLE AS $$
   END
 $$;
 
+-- FIXME-HISTORY (0007,0013)
 -- The best vote_weight among the tiers of the patron's membership pledges.
-CREATE FUNCTION patron_vote_weight(patron uuid) RETURNS integer
-LANGUAGE sql STABLE AS $$
-  SELECT coalesce(max(t.vote_weight), 1)
-    FROM pledges p JOIN tiers t ON t.id = pledge_tier(p)
-   WHERE p.patron_id = patron AND pledge_is_membership(p)
-$$;
-
-CREATE FUNCTION member_count() RETURNS integer
-LANGUAGE sql STABLE AS $$
-  SELECT count(DISTINCT p.patron_id)::integer
-    FROM pledges p JOIN patrons pa ON pa.id = p.patron_id
-   WHERE p.status IN ('active', 'past_due') AND pa.erased_at IS NULL
-     AND pledge_is_membership(p)
-$$;
-
--- ---- topics ----
-
-CREATE FUNCTION topic_json(t topics) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object(
-    'id', t.id, 'title', t.title, 'description', t.description, 'status', t.status,
-    'proposed_by', t.proposed_by, 'covered_url', t.covered_url,
-    'created_at', rfc3339(t.created_at), 'updated_at', rfc3339(t.updated_at))
-$$;
-
--- The published story's URL belongs to covered topics, and only to them.
-CREATE FUNCTION topic_check_covered(status text, url text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE AS $$
+CREATE OR REPLACE FUNCTION patron_vote_weight(patron uuid) RETURNS integer
+LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  IF status = 'covered' AND url IS NULL THEN
-    RAISE EXCEPTION 'is required when status is covered'
-      USING ERRCODE = 'PT422', CONSTRAINT = 'covered_url';
-  END IF;
-  IF status <> 'covered' AND url IS NOT NULL THEN
-    RAISE EXCEPTION 'is only allowed when status is covered'
-      USING ERRCODE = 'PT422', CONSTRAINT = 'covered_url';
-  END IF;
+  RETURN coalesce(patron_member_weight_at(patron, now()), 1);
 END
 $$;
 
-CREATE FUNCTION topic_create(title text, description text, status text, url text)
-RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  t topics;
-BEGIN
-  PERFORM topic_check_covered(status, url);
-  INSERT INTO topics (title, description, status, covered_url)
-  VALUES (title, description, status, url) RETURNING * INTO t;
-  RETURN topic_json(t);
-END
-$$;
+-- ---- ballots follow membership ----
 
--- A member's proposal. The patron row lock serialises one patron's
--- concurrent proposals, so none can slip past the limit of three.
-CREATE FUNCTION topic_propose(patron uuid, title text, description text)
-RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  refusal text;
-  t topics;
-BEGIN
-  PERFORM 1 FROM patrons WHERE id = patron FOR NO KEY UPDATE;
-  refusal := patron_vote_refusal(patron);
-  IF refusal IS NOT NULL THEN
-    RAISE EXCEPTION 'Only members may propose topics: %.', refusal USING ERRCODE = 'PT403';
-  END IF;
-  IF (SELECT count(*) FROM topics
-       WHERE proposed_by = patron AND topics.status = 'proposed') >= 3 THEN
-    RAISE EXCEPTION 'You already have 3 proposals waiting for review; propose more once the newsroom has decided on one.'
-      USING ERRCODE = 'PT409';
-  END IF;
-  INSERT INTO topics (title, description, status, proposed_by)
-  VALUES (title, description, 'proposed', patron) RETURNING * INTO t;
-  RETURN topic_json(t);
-END
-$$;
+-- Serialises a patron's ballot writes with changes to their membership:
+-- a ballot cast while their pledge is being canceled is either seen and
+-- re-weighed by the cancel, or cast after it and refused.
+CREATE OR REPLACE FUNCTION patron_vote_lock(patron uuid) RETURNS void
+LANGUAGE sql AS $$ SELECT pg_advisory_xact_lock(7003, hashtext(patron::text)) $$;
 
--- PATCH: only the keys present change. Leaving `covered` drops the URL
--- unless the patch names one, which topic_check_covered then refuses.
-CREATE FUNCTION topic_patch(target uuid, patch jsonb) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-  cur topics;
-  next_status text;
-  next_url text;
-BEGIN
-  SELECT * INTO cur FROM topics WHERE id = target FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'No such topic.' USING ERRCODE = 'PT404';
-  END IF;
-  next_status := coalesce(patch->>'status', cur.status);
-  next_url := CASE WHEN patch ? 'covered_url' THEN patch->>'covered_url'
-                   WHEN next_status = 'covered' THEN cur.covered_url END;
-  PERFORM topic_check_covered(next_status, next_url);
-  UPDATE topics t SET
-    title = CASE WHEN patch ? 'title' THEN patch->>'title' ELSE t.title END,
-    description = CASE WHEN patch ? 'description' THEN patch->>'description'
-                       ELSE t.description END,
-    status = next_status,
-    covered_url = next_url,
-    updated_at = now()
-  WHERE t.id = target
-  RETURNING * INTO cur;
-  RETURN topic_json(cur);
-END
-$$;
+-- The advisory lock's two-integer key space is used by nothing else.
+CREATE OR REPLACE FUNCTION round_lock_key(round uuid) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$ SELECT hashtext(round::text) $$;
 
--- A topic a round has voted on is part of that round's record.
-CREATE FUNCTION topic_delete(target uuid) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM 1 FROM topics WHERE id = target FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'No such topic.' USING ERRCODE = 'PT404';
-  END IF;
-  IF EXISTS (SELECT 1 FROM round_topics WHERE topic_id = target) THEN
-    RAISE EXCEPTION 'The topic is part of a voting round and cannot be deleted; set its status to declined instead.'
-      USING ERRCODE = 'PT409';
-  END IF;
-  DELETE FROM topics WHERE id = target;
-  RETURN to_jsonb(target);
-END
-$$;
+CREATE OR REPLACE FUNCTION round_lock(round uuid) RETURNS void
+LANGUAGE sql AS $$ SELECT pg_advisory_xact_lock(7001, round_lock_key(round)) $$;
 
 -- ---- rounds ----
-
-CREATE FUNCTION round_status(r rounds) RETURNS text
+CREATE OR REPLACE FUNCTION round_status(r rounds) RETURNS text
 LANGUAGE sql STABLE AS $$
   SELECT CASE
     WHEN r.closed_at IS NOT NULL OR now() >= r.closes_at THEN 'closed'
@@ -254,7 +73,12 @@ LANGUAGE sql STABLE AS $$
   END
 $$;
 
-CREATE FUNCTION round_json(r rounds) RETURNS jsonb
+CREATE OR REPLACE FUNCTION round_is_open(r rounds) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT r.result IS NULL AND round_status(r) = 'open'
+$$;
+
+CREATE OR REPLACE FUNCTION round_json(r rounds) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
     'id', r.id, 'title', r.title,
@@ -269,7 +93,7 @@ $$;
 
 -- The round's choices and their zeroed totals, replacing any earlier set
 -- (only ever before the round opens, so no ballot refers to them).
-CREATE FUNCTION round_set_topics(round uuid, ids uuid[]) RETURNS void
+CREATE OR REPLACE FUNCTION round_set_topics(round uuid, ids uuid[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
   DELETE FROM round_topics WHERE round_id = round;
@@ -283,7 +107,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION round_check(r rounds, ids uuid[]) RETURNS void
+CREATE OR REPLACE FUNCTION round_check(r rounds, ids uuid[]) RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF r.closes_at <= r.opens_at THEN
@@ -299,13 +123,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION json_uuids(doc jsonb) RETURNS uuid[]
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT coalesce(array_agg(e::uuid ORDER BY n), '{}')
-    FROM jsonb_array_elements_text(doc) WITH ORDINALITY AS a(e, n)
-$$;
-
-CREATE FUNCTION round_create(title text, topic_ids jsonb, opens_at timestamptz,
+CREATE OR REPLACE FUNCTION round_create(title text, topic_ids jsonb, opens_at timestamptz,
                              closes_at timestamptz, max_choices integer)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -323,14 +141,16 @@ BEGIN
 END
 $$;
 
+-- FIXME-HISTORY (0007,0011)
 -- PATCH, only while the round is scheduled: once it opens its terms are
 -- what members vote on. The lock keeps ballots out while it changes.
-CREATE FUNCTION round_patch(target uuid, patch jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION round_patch(target uuid, patch jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   cur rounds;
   ids uuid[];
 BEGIN
+  PERFORM round_lock(target);
   SELECT * INTO cur FROM rounds WHERE id = target FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'No such round.' USING ERRCODE = 'PT404';
@@ -361,7 +181,7 @@ $$;
 
 -- The tally from the running totals, ranked by weight then votes (equal
 -- pairs share a rank: 1, 1, 3), ties listed in topic creation order.
-CREATE FUNCTION round_live_tally(r rounds, eligible integer, as_of timestamptz) RETURNS jsonb
+CREATE OR REPLACE FUNCTION round_live_tally(r rounds, eligible integer, as_of timestamptz) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   WITH turnout AS (
     SELECT coalesce(sum(s.voters), 0)::bigint AS voters,
@@ -394,24 +214,65 @@ LANGUAGE sql STABLE AS $$
   FROM turnout v
 $$;
 
+-- The frozen result is a recount: every ballot of the round takes its
+-- voter's weight at the close (0 for whoever was no member then), and the
+-- totals are rebuilt from the ballots, so what is stored does not depend
+-- on every earlier re-weighing having happened.
+CREATE OR REPLACE FUNCTION round_recount(round uuid, at timestamptz) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE ballots b SET weight = w.weight
+    FROM (SELECT patron_id, coalesce(patron_member_weight_at(patron_id, at), 0) AS weight
+            FROM ballots WHERE round_id = round) w
+   WHERE b.round_id = round AND b.patron_id = w.patron_id AND b.weight <> w.weight;
+  UPDATE round_topic_totals x SET votes = coalesce(c.votes, 0), weight = coalesce(c.weight, 0)
+    FROM round_topic_totals t
+    LEFT JOIN (SELECT vote_shard(b.patron_id) AS shard, u.id AS topic_id,
+                      count(*)::integer AS votes, sum(b.weight)::bigint AS weight
+                 FROM ballots b, unnest(b.topic_ids) AS u(id)
+                WHERE b.round_id = round AND b.weight > 0
+                GROUP BY 1, 2) c ON c.shard = t.shard AND c.topic_id = t.topic_id
+   WHERE t.round_id = round AND x.round_id = t.round_id AND x.topic_id = t.topic_id
+     AND x.shard = t.shard;
+  UPDATE round_shards s SET voters = coalesce(c.voters, 0),
+                            total_weight = coalesce(c.total_weight, 0)
+    FROM round_shards t
+    LEFT JOIN (SELECT vote_shard(b.patron_id) AS shard, count(*)::integer AS voters,
+                      sum(b.weight)::bigint AS total_weight
+                 FROM ballots b WHERE b.round_id = round AND b.weight > 0
+                GROUP BY 1) c ON c.shard = t.shard
+   WHERE t.round_id = round AND s.round_id = t.round_id AND s.shard = t.shard;
+END
+$$;
+
+-- FIXME-HISTORY (0007,0011,0013)
 -- Stores the final tally of a round that has closed (explicitly, or by
 -- the clock), exactly once: the row lock makes a concurrent closer wait
 -- and then find the result already there. FOR UPDATE also waits for the
 -- ballot transactions holding FOR KEY SHARE, so the result counts every
 -- ballot accepted before the close and no later one.
-CREATE FUNCTION round_freeze(round uuid) RETURNS void
+-- ~~~
+-- As in 0007, with the exclusive round lock taken first: it waits for the
+-- ballots in flight, and every path that freezes or closes takes it
+-- before the row lock, so the two are always taken in the same order.
+-- ~~~
+-- As in 0011, with the recount: `eligible` is the members at the close,
+-- and voters (ballots of members then) never exceed it.
+CREATE OR REPLACE FUNCTION round_freeze(round uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   r rounds;
   members integer;
   frozen jsonb;
 BEGIN
+  PERFORM round_lock(round);
   SELECT * INTO r FROM rounds WHERE id = round FOR UPDATE;
   IF NOT FOUND OR r.result IS NOT NULL OR (r.closed_at IS NULL AND now() < r.closes_at) THEN
     RETURN;
   END IF;
   r.closed_at := coalesce(r.closed_at, r.closes_at);
-  members := member_count();
+  PERFORM round_recount(round, r.closed_at);
+  members := member_count_at(r.closed_at);
   frozen := round_live_tally(r, members, r.closed_at) - 'round_id' - 'status' - 'closes_at';
   frozen := frozen || jsonb_build_object('winners', coalesce((
     SELECT jsonb_agg(x->'topic_id') FROM jsonb_array_elements(frozen->'topics') x
@@ -424,7 +285,7 @@ $$;
 
 -- The round as it stands, frozen first if it has closed since anyone
 -- last looked (the sweep job does the same for rounds nobody reads).
-CREATE FUNCTION round_settled(r rounds) RETURNS rounds
+CREATE OR REPLACE FUNCTION round_settled(r rounds) RETURNS rounds
 LANGUAGE plpgsql AS $$
 BEGIN
   IF r.result IS NULL AND (r.closed_at IS NOT NULL OR now() >= r.closes_at) THEN
@@ -435,11 +296,12 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION round_close(target uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION round_close(target uuid) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   r rounds;
 BEGIN
+  PERFORM round_lock(target);
   SELECT * INTO r FROM rounds WHERE id = target FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'No such round.' USING ERRCODE = 'PT404';
@@ -453,14 +315,16 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION round_sweep(batch integer) RETURNS integer
+-- The sweep locks due rounds it can get without waiting, so it too must
+-- not hold a row lock while waiting for the advisory one.
+CREATE OR REPLACE FUNCTION round_sweep(batch integer) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
   due uuid;
   n integer := 0;
 BEGIN
   FOR due IN SELECT id FROM rounds WHERE result IS NULL AND closes_at <= now()
-              ORDER BY closes_at LIMIT batch FOR UPDATE SKIP LOCKED LOOP
+              ORDER BY closes_at LIMIT batch LOOP
     PERFORM round_freeze(due);
     n := n + 1;
   END LOOP;
@@ -468,25 +332,40 @@ BEGIN
 END
 $$;
 
+-- FIXME-HISTORY (0007,0011,0013)
 -- Members eligible to vote, recounted at most once a minute per round. A
 -- request finding the recount under way serves the previous count rather
 -- than wait for it; FOR NO KEY UPDATE leaves ballots' FOR KEY SHARE alone.
-CREATE FUNCTION round_eligible(r rounds) RETURNS integer
+-- ~~~
+-- As in 0007, except that a round never counted yet has no earlier count
+-- to serve while another request counts: those requests now wait for that
+-- count instead of each running member_count() at once.
+-- ~~~
+-- As in 0011, but a count cached before ballots came in is not served
+-- below the number of voters: the live tally never shows more voters than
+-- members who may vote.
+CREATE OR REPLACE FUNCTION round_eligible(r rounds) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
   n integer;
+  voted bigint := (SELECT coalesce(sum(voters), 0) FROM round_shards WHERE round_id = r.id);
 BEGIN
-  IF r.eligible_at > now() - interval '60 seconds' THEN
+  IF r.eligible_at > now() - interval '60 seconds' AND r.eligible >= voted THEN
     RETURN r.eligible;
   END IF;
   PERFORM 1 FROM rounds
-    WHERE id = r.id AND (eligible_at IS NULL OR eligible_at <= now() - interval '60 seconds')
+    WHERE id = r.id AND (eligible_at IS NULL OR eligible_at <= now() - interval '60 seconds'
+                         OR eligible < voted)
     FOR NO KEY UPDATE SKIP LOCKED;
   IF FOUND THEN
     n := member_count();
     UPDATE rounds SET eligible = n, eligible_at = now() WHERE id = r.id;
     RETURN n;
   END IF;
+  IF r.eligible IS NOT NULL THEN
+    RETURN greatest(r.eligible, voted);
+  END IF;
+  PERFORM 1 FROM rounds WHERE id = r.id FOR NO KEY UPDATE;
   SELECT eligible INTO n FROM rounds WHERE id = r.id;
   RETURN coalesce(n, member_count());
 END
@@ -494,7 +373,7 @@ $$;
 
 -- {etag, tally}. The ETag hashes everything in the tally but as_of, so it
 -- changes exactly when a number, the status or a title does.
-CREATE FUNCTION round_tally(target uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION round_tally(target uuid) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   r rounds;
@@ -516,14 +395,14 @@ END
 $$;
 
 -- The open round closing soonest, if any.
-CREATE FUNCTION round_current_id() RETURNS uuid
+CREATE OR REPLACE FUNCTION round_current_id() RETURNS uuid
 LANGUAGE sql STABLE AS $$
   SELECT id FROM rounds
    WHERE result IS NULL AND closed_at IS NULL AND closes_at > now() AND opens_at <= now()
    ORDER BY closes_at, seq LIMIT 1
 $$;
 
-CREATE FUNCTION round_current_tally() RETURNS jsonb
+CREATE OR REPLACE FUNCTION round_current_tally() RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   target uuid := round_current_id();
@@ -536,16 +415,19 @@ END
 $$;
 
 -- ---- ballots ----
-
-CREATE FUNCTION ballot_json(b ballots) RETURNS jsonb
+CREATE OR REPLACE FUNCTION ballot_json(b ballots) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
     'round_id', b.round_id, 'topic_ids', to_jsonb(b.topic_ids), 'weight', b.weight,
     'updated_at', rfc3339(b.updated_at))
 $$;
 
+-- The topics a ballot adds to the totals: none while it weighs nothing.
+CREATE OR REPLACE FUNCTION ballot_counted(ids uuid[], w integer) RETURNS uuid[]
+LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN w > 0 THEN ids ELSE '{}'::uuid[] END $$;
+
 -- Refuses ballot changes unless the round is open.
-CREATE FUNCTION round_check_open(r rounds) RETURNS void
+CREATE OR REPLACE FUNCTION round_check_open(r rounds) RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF r.result IS NOT NULL OR round_status(r) = 'closed' THEN
@@ -559,28 +441,33 @@ BEGIN
 END
 $$;
 
+-- FIXME-HISTORY (0007,0011,0013)
 -- The round a ballot write may change, share-locked so no freeze can
 -- happen between the check and the commit (round_freeze waits for us).
 -- A late ballot is refused before it takes the lock, so a crowd of them
 -- cannot keep the freeze waiting.
-CREATE FUNCTION round_for_ballot(target uuid, patron uuid, need_member boolean) RETURNS rounds
+-- ~~~
+-- A ballot write takes the patron's lock after the round's (see
+-- patron_vote_lock), so the weight it reads cannot be overtaken by a
+-- membership change that committed while it was waiting.
+CREATE OR REPLACE FUNCTION round_for_ballot(target uuid, patron uuid, need_member boolean,
+                                            OUT r rounds, OUT weight integer)
 LANGUAGE plpgsql AS $$
-DECLARE
-  r rounds;
-  refusal text;
 BEGIN
+  PERFORM pg_advisory_xact_lock_shared(7001, round_lock_key(target));
+  PERFORM patron_vote_lock(patron);
   SELECT * INTO r FROM rounds WHERE id = target;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'No such round.' USING ERRCODE = 'PT404';
   END IF;
-  refusal := CASE WHEN need_member THEN patron_vote_refusal(patron) END;
-  IF refusal IS NOT NULL THEN
-    RAISE EXCEPTION 'Only members may vote: %.', refusal USING ERRCODE = 'PT403';
+  IF need_member THEN
+    weight := patron_member_weight(patron);
+    IF weight IS NULL THEN
+      RAISE EXCEPTION 'Only members may vote: %.', patron_vote_refusal(patron)
+        USING ERRCODE = 'PT403';
+    END IF;
   END IF;
   PERFORM round_check_open(r);
-  SELECT * INTO r FROM rounds WHERE id = target FOR KEY SHARE;
-  PERFORM round_check_open(r);
-  RETURN r;
 END
 $$;
 
@@ -588,7 +475,7 @@ $$;
 -- the totals; an empty list means no ballot. Topic rows are locked in
 -- topic order, then the shard row, so ballots sharing a shard cannot
 -- deadlock.
-CREATE FUNCTION ballot_count(round uuid, patron uuid, old_ids uuid[], old_w integer,
+CREATE OR REPLACE FUNCTION ballot_count(round uuid, patron uuid, old_ids uuid[], old_w integer,
                              new_ids uuid[], new_w integer) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -617,7 +504,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION ballot_check(r rounds, choice uuid[]) RETURNS void
+CREATE OR REPLACE FUNCTION ballot_check(r rounds, choice uuid[]) RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF cardinality(choice) = 0 THEN
@@ -640,15 +527,20 @@ BEGIN
 END
 $$;
 
+-- FIXME-HISTORY (0007,0011,0013)
 -- PUT: replaces the patron's ballot, and the totals with it, in one
 -- transaction. The same choice at the same weight changes nothing. Two
 -- first ballots racing meet at the primary key: the loser waits, then
 -- finds and replaces the winner's.
-CREATE FUNCTION ballot_put(round uuid, patron uuid, choice uuid[]) RETURNS jsonb
+-- ~~~
+-- As in 0011; a ballot that weighed nothing (its voter had lapsed) was
+-- not in the totals, so it is replaced from nothing.
+CREATE OR REPLACE FUNCTION ballot_put(round uuid, patron uuid, choice uuid[]) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-  r rounds := round_for_ballot(round, patron, true);
-  w integer := patron_vote_weight(patron);
+  voting record := round_for_ballot(round, patron, true);
+  r rounds := voting.r;
+  w integer := voting.weight;
   old ballots;
   cur ballots;
 BEGIN
@@ -669,14 +561,16 @@ BEGIN
   END IF;
   UPDATE ballots SET topic_ids = choice, weight = w, updated_at = now()
    WHERE round_id = round AND patron_id = patron RETURNING * INTO cur;
-  PERFORM ballot_count(round, patron, old.topic_ids, old.weight, choice, w);
+  PERFORM ballot_count(round, patron, ballot_counted(old.topic_ids, old.weight), old.weight,
+                       choice, w);
   RETURN ballot_json(cur);
 END
 $$;
 
+-- FIXME-HISTORY (0007,0013)
 -- DELETE: withdrawing takes influence away and never adds it, so a patron
 -- whose membership lapsed may still withdraw what they cast as a member.
-CREATE FUNCTION ballot_delete(round uuid, patron uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION ballot_delete(round uuid, patron uuid) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   old ballots;
@@ -686,7 +580,63 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'You have no ballot in this round.' USING ERRCODE = 'PT404';
   END IF;
-  PERFORM ballot_count(round, patron, old.topic_ids, old.weight, '{}', 0);
+  PERFORM ballot_count(round, patron, ballot_counted(old.topic_ids, old.weight), old.weight,
+                       '{}', 0);
   RETURN to_jsonb(true);
 END
 $$;
+
+-- One ballot to weight w (0: out of the tally, kept should the voter be a
+-- member again while the round runs). The round's shared lock is only
+-- tried: a round that a close holds is being recounted from the ballots
+-- and memberships anyway, and waiting for it while holding the patron's
+-- lock could deadlock with a ballot that holds the round and waits for us.
+CREATE OR REPLACE FUNCTION ballot_reweigh(round uuid, patron uuid, w integer) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+  r rounds;
+  b ballots;
+BEGIN
+  IF NOT pg_try_advisory_xact_lock_shared(7001, round_lock_key(round)) THEN
+    RETURN false;
+  END IF;
+  SELECT * INTO r FROM rounds WHERE id = round;
+  IF NOT round_is_open(r) THEN
+    RETURN false;
+  END IF;
+  SELECT * INTO b FROM ballots WHERE round_id = round AND patron_id = patron FOR UPDATE;
+  IF NOT FOUND OR b.weight = w THEN
+    RETURN false;
+  END IF;
+  UPDATE ballots SET weight = w WHERE round_id = round AND patron_id = patron;
+  PERFORM ballot_count(round, patron, ballot_counted(b.topic_ids, b.weight), b.weight,
+                       ballot_counted(b.topic_ids, w), w);
+  RETURN true;
+END
+$$;
+
+-- Re-weighs the patron's ballots in open rounds to their weight now;
+-- returns how many changed (the caller then announces a tally change).
+-- Called in the transaction that changed their membership or tier.
+CREATE OR REPLACE FUNCTION patron_ballots_sync(patron uuid) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  w integer;
+  round uuid;
+  n integer := 0;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ballots b JOIN rounds r ON r.id = b.round_id
+                  WHERE b.patron_id = patron AND r.result IS NULL) THEN
+    RETURN 0;
+  END IF;
+  PERFORM patron_vote_lock(patron);
+  w := coalesce(patron_member_weight(patron), 0);
+  FOR round IN SELECT b.round_id FROM ballots b JOIN rounds r ON r.id = b.round_id
+                WHERE b.patron_id = patron AND r.result IS NULL AND b.weight <> w
+                ORDER BY b.round_id LOOP
+    n := n + ballot_reweigh(round, patron, w)::integer;
+  END LOOP;
+  RETURN n;
+END
+$$;
+

@@ -1,15 +1,24 @@
--- Patrons: search, guarded updates and GDPR erasure. Messages of PTnnn
--- exceptions reach the client as the problem's detail.
+-- FIXME header
 
--- A client's search text as a LIKE pattern matching it as a literal
--- substring: `%`, `_` and the escape character itself lose their meaning.
-CREATE FUNCTION like_substring(q text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT AS $$
-  SELECT '%' || replace(replace(replace(q, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+CREATE OR REPLACE FUNCTION patron_json(p patrons) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', p.id, 'email', p.email, 'name', p.name,
+    'status', patron_status(p.id),
+    'created_at', rfc3339(p.created_at), 'updated_at', rfc3339(p.updated_at),
+    'erased_at', rfc3339(p.erased_at))
+$$;
+
+CREATE OR REPLACE FUNCTION tier_json(t tiers) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', t.id, 'name', t.name, 'amount_minor', t.amount_minor, 'currency', t.currency,
+    'description', t.description, 'vote_weight', t.vote_weight,
+    'created_at', rfc3339(t.created_at), 'updated_at', rfc3339(t.updated_at))
 $$;
 
 -- The list filters of GET /v1/patrons; a NULL argument does not filter.
-CREATE FUNCTION patron_matches(p patrons, q text, want_status text) RETURNS boolean
+CREATE OR REPLACE FUNCTION patron_matches(p patrons, q text, want_status text) RETURNS boolean
 LANGUAGE sql STABLE AS $$
   SELECT (q IS NULL OR coalesce(p.email ILIKE like_substring(q) ESCAPE '\'
                                  OR p.name ILIKE like_substring(q) ESCAPE '\', false))
@@ -18,7 +27,7 @@ $$;
 
 -- PATCH: only the keys present in `patch` change. An erased patron stays
 -- erased; writing personal data back into it would undo the erasure.
-CREATE FUNCTION patron_update(target uuid, patch jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION patron_update(target uuid, patch jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   cur patrons;
@@ -45,7 +54,7 @@ $$;
 -- update fires the audit trigger, whose `before` still holds the e-mail
 -- and name, so the audit trail is scrubbed afterwards, in the same
 -- transaction. Erasing twice is harmless: the second call only re-scrubs.
-CREATE FUNCTION patron_erase(target uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION patron_erase(target uuid) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   already timestamptz;
@@ -76,3 +85,4 @@ BEGIN
   RETURN to_jsonb(true);
 END
 $$;
+

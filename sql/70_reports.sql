@@ -1,20 +1,25 @@
+-- FIXME header
+
+-- FIXME-HISTORY (0009,0013)
 -- Reports (SPEC §4): membership figures and monthly recurring revenue.
 -- MRR counts recurring pledges only; a yearly pledge is 1/12 per month.
+-- ~~~
+-- ---- reports follow the same rule ----
 
-CREATE FUNCTION mrr_at(at timestamptz) RETURNS jsonb
+-- MRR at a moment: the monthly amounts of the recurring pledges that made
+-- their patrons members then.
+CREATE OR REPLACE FUNCTION mrr_at(at timestamptz) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   SELECT coalesce(jsonb_agg(jsonb_build_object('currency', currency, 'amount_minor', amount)
                             ORDER BY currency), '[]')
   FROM (SELECT p.currency, sum(monthly_amount(p))::bigint AS amount
         FROM pledges p
-        WHERE p.interval IN ('month', 'year')
-          AND p.activated_at IS NOT NULL AND p.activated_at <= at
-          AND (p.canceled_at IS NULL OR p.canceled_at > at)
-          AND p.status IN ('active', 'past_due', 'canceled')
+        WHERE p.interval IN ('month', 'year') AND pledge_is_membership_at(p, at)
         GROUP BY p.currency) m
 $$;
 
-CREATE FUNCTION report_summary() RETURNS jsonb
+-- Churn counts lapses: members at the month's start who are no longer.
+CREATE OR REPLACE FUNCTION report_summary() RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   WITH month_start AS (SELECT date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS t),
   membership AS (
@@ -26,7 +31,7 @@ LANGUAGE sql STABLE AS $$
     WHERE activated_at IS NOT NULL GROUP BY patron_id),
   churned AS (
     SELECT DISTINCT p.patron_id FROM pledges p, month_start m
-    WHERE p.canceled_at >= m.t
+    WHERE pledge_is_membership_at(p, m.t)
       AND NOT EXISTS (SELECT 1 FROM membership x WHERE x.patron_id = p.patron_id))
   SELECT jsonb_build_object(
     'members', (SELECT count(DISTINCT patron_id) FROM membership),
@@ -44,7 +49,7 @@ $$;
 
 -- One entry per calendar month (UTC), oldest first, each measured at the
 -- month's end (or now, for the current month).
-CREATE FUNCTION report_mrr(months integer) RETURNS jsonb
+CREATE OR REPLACE FUNCTION report_mrr(months integer) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object('months', jsonb_agg(jsonb_build_object(
            'month', to_char(m, 'YYYY-MM'),
@@ -53,3 +58,4 @@ LANGUAGE sql STABLE AS $$
   FROM generate_series(date_trunc('month', now() AT TIME ZONE 'UTC') - (months - 1) * interval '1 month',
                        date_trunc('month', now() AT TIME ZONE 'UTC'), interval '1 month') AS m
 $$;
+

@@ -1,59 +1,18 @@
--- Webhooks (SPEC §4): every verified delivery is recorded once per
--- (provider, event_key) and applied to patrons, pledges and payments in the
--- same transaction. The server parses each provider's payload into one
--- provider-neutral event (jsonb: the fields of include/webhook.h's struct
--- wh_event, absent when empty, `kind` in lower case); webhook_apply() maps
--- it onto the domain.
+-- FIXME header
 
--- customer_ref: the provider's customer, matched when an event names no
--- subscription (refunds, disputes). last_sequence: the provider's own
--- ordering stamp (Monobank's modifiedDate), so a late older event cannot
--- overrule a newer one. last_event_at / last_event_state: when the newest event about
--- the pledge's standing happened and what it said (active or past_due),
--- so the state follows the provider's order, not the order of delivery.
-ALTER TABLE pledges
-  ADD COLUMN customer_ref text,
-  ADD COLUMN last_sequence bigint NOT NULL DEFAULT 0,
-  ADD COLUMN last_event_at timestamptz,
-  ADD COLUMN last_event_state text CHECK (last_event_state IN ('active', 'past_due'));
-CREATE INDEX pledges_customer_ref ON pledges (provider, customer_ref)
-  WHERE customer_ref IS NOT NULL;
-
--- The raw payload is kept byte for byte (bytea: a verified body need not
--- be valid UTF-8) so a failed event can be parsed again after a fix.
--- `headers` holds only the few non-secret headers a parser reads.
-CREATE TABLE webhook_events (
-  seq          bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-  id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  provider     text NOT NULL,
-  event_key    text NOT NULL,
-  type         text,
-  status       text NOT NULL DEFAULT 'received'
-               CHECK (status IN ('received', 'applied', 'failed', 'ignored')),
-  reason       text,
-  payload      bytea NOT NULL,
-  headers      jsonb NOT NULL DEFAULT '{}',
-  event        jsonb,
-  pledge_id    uuid REFERENCES pledges (id),
-  received_at  timestamptz NOT NULL DEFAULT now(),
-  applied_at   timestamptz,
-  attempts     integer NOT NULL DEFAULT 0,
-  CONSTRAINT webhook_events_key UNIQUE (provider, event_key)
-);
-CREATE INDEX webhook_events_status ON webhook_events (status, seq);
-
-CREATE FUNCTION webhook_event_json(e webhook_events) RETURNS jsonb
+CREATE OR REPLACE FUNCTION webhook_event_json(e webhook_events) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
     'id', e.id, 'provider', e.provider, 'event_key', e.event_key, 'type', e.type,
     'status', e.status, 'reason', e.reason, 'pledge_id', e.pledge_id,
+    'adjusted', e.adjusted,
     'received_at', rfc3339(e.received_at), 'applied_at', rfc3339(e.applied_at),
     'attempts', e.attempts)
 $$;
 
 -- Money going back (refunds, disputes) may concern a pledge that has
 -- ended since; it never creates one.
-CREATE FUNCTION webhook_money_back(kind text) RETURNS boolean
+CREATE OR REPLACE FUNCTION webhook_money_back(kind text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
   SELECT kind IN ('payment_refunded', 'dispute_opened', 'dispute_won')
 $$;
@@ -63,7 +22,7 @@ $$;
 -- customer. A pledge found by customer must not belong to another
 -- subscription, and only a live one is taken (unless money goes back): a
 -- new subscription of a returning patron is a new pledge.
-CREATE FUNCTION webhook_find_pledge(via text, ev jsonb) RETURNS pledges
+CREATE OR REPLACE FUNCTION webhook_find_pledge(via text, ev jsonb) RETURNS pledges
 LANGUAGE plpgsql AS $$
 DECLARE
   p pledges;
@@ -95,7 +54,7 @@ $$;
 -- (d) the patron's own pledge with this provider, as (c) chooses. The
 -- caller holds the patron's row lock when it may create a pledge, so two
 -- deliveries for a new patron cannot both miss and both create.
-CREATE FUNCTION webhook_patron_pledge(via text, patron uuid, sub text, any_status boolean)
+CREATE OR REPLACE FUNCTION webhook_patron_pledge(via text, patron uuid, sub text, any_status boolean)
 RETURNS pledges
 LANGUAGE sql AS $$
   SELECT * FROM pledges
@@ -111,7 +70,7 @@ $$;
 -- going back creates nothing). A concurrent delivery about the same
 -- subscription may have created it first; the unique index then makes
 -- this insert a no-op and the pledge is read back.
-CREATE FUNCTION webhook_patron_event_pledge(via text, ev jsonb) RETURNS pledges
+CREATE OR REPLACE FUNCTION webhook_patron_event_pledge(via text, ev jsonb) RETURNS pledges
 LANGUAGE plpgsql AS $$
 DECLARE
   kind text := ev->>'kind';
@@ -154,6 +113,7 @@ BEGIN
 END
 $$;
 
+-- FIXME-HISTORY (0005,0012)
 -- Moves the pledge toward `target` (active, past_due, canceled) as far as
 -- the state machine lets it. Canceled is final. Otherwise the newest
 -- event by the provider's clock decides between active and past_due, so
@@ -164,7 +124,11 @@ $$;
 -- renewal's failure delivered before the first payment still ends
 -- past_due. An expired pledge revives the same way, since expired only
 -- ever meant "never paid".
-CREATE FUNCTION webhook_move(p pledges, target text, at timestamptz, stale boolean)
+-- ~~~
+-- As in 0005, and it also writes the period end and the references the
+-- caller changed in p, so that webhook_apply and webhook_paid need no
+-- UPDATE of their own.
+CREATE OR REPLACE FUNCTION webhook_move(p pledges, target text, at timestamptz, stale boolean)
 RETURNS pledges
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -178,6 +142,10 @@ BEGIN
   END IF;
   UPDATE pledges SET
     status = next,
+    current_period_end = p.current_period_end,
+    provider_ref = p.provider_ref,
+    customer_ref = p.customer_ref,
+    last_sequence = p.last_sequence,
     activated_at = CASE WHEN next IN ('active', 'past_due') THEN coalesce(activated_at, now())
                         ELSE activated_at END,
     canceled_at = CASE WHEN next = 'canceled' THEN coalesce(canceled_at, now()) ELSE canceled_at END,
@@ -190,12 +158,20 @@ BEGIN
 END
 $$;
 
+-- FIXME-HISTORY (0005,0013)
 -- One ledger row; false when the provider's payment id is already there
 -- (a payment reported by two event types, or twice), so its effects are
 -- not repeated.
-CREATE FUNCTION webhook_payment(p pledges, via text, ev jsonb, kind text, sign integer,
-                                outcome text, at timestamptz) RETURNS boolean
+-- ~~~
+-- One ledger row; false when the provider's payment id is already there.
+-- A charge keeps the other id its refunds will name; money going back
+-- names the charge it concerns.
+CREATE OR REPLACE FUNCTION webhook_payment(p pledges, via text, ev jsonb, kind text,
+                                           sign integer, outcome text, at timestamptz)
+RETURNS boolean
 LANGUAGE plpgsql AS $$
+DECLARE
+  refunded uuid;
 BEGIN
   IF NOT ev ? 'payment_id' THEN
     RAISE EXCEPTION 'The event carries no payment id.' USING ERRCODE = 'PT422';
@@ -203,38 +179,53 @@ BEGIN
   IF kind <> 'charge' AND NOT ev ? 'amount_minor' THEN
     RAISE EXCEPTION 'The event carries no amount.' USING ERRCODE = 'PT422';
   END IF;
+  IF kind <> 'charge' THEN
+    refunded := (webhook_refunded_charge(via, ev, p.id)).id;
+  END IF;
   INSERT INTO payments (kind, status, amount_minor, currency, provider, provider_payment_id,
-                        pledge_id, patron_id, occurred_at, failure_reason)
+                        pledge_id, patron_id, occurred_at, failure_reason, charge_ref,
+                        refunds_payment_id)
   VALUES (kind, outcome, sign * coalesce((ev->>'amount_minor')::bigint, p.amount_minor),
           coalesce(ev->>'currency', p.currency), via, ev->>'payment_id', p.id, p.patron_id, at,
           CASE WHEN outcome = 'failed'
-               THEN coalesce(ev->>'reason', 'The provider gave no reason.') END)
+               THEN coalesce(ev->>'reason', 'The provider gave no reason.') END,
+          CASE WHEN kind = 'charge' THEN nullif(ev->>'charge_ref', ev->>'payment_id') END,
+          refunded)
   ON CONFLICT (provider, provider_payment_id) DO NOTHING;
   RETURN FOUND;
 END
 $$;
 
+-- FIXME-HISTORY (0005,0012)
 -- Mail to the pledge's patron; an erased patron has no address and gets none.
-CREATE FUNCTION webhook_mail(p pledges, kind text, subject text, body text) RETURNS void
-LANGUAGE sql AS $$
-  SELECT outbox_enqueue(pa.id, kind, pa.email, subject, body)
-    FROM patrons pa WHERE pa.id = p.patron_id AND pa.email IS NOT NULL
+CREATE OR REPLACE FUNCTION webhook_mail(p pledges, kind text, subject text, body text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  address text;
+BEGIN
+  SELECT email INTO address FROM patrons WHERE id = p.patron_id;
+  IF address IS NOT NULL THEN
+    PERFORM outbox_enqueue(p.patron_id, kind, address, subject, body);
+  END IF;
+END
 $$;
 
-CREATE FUNCTION webhook_period_end(p pledges, ev jsonb, at timestamptz) RETURNS timestamptz
+-- A paid period: the provider's end, else the charge plus one interval.
+CREATE OR REPLACE FUNCTION webhook_period_end(p pledges, ev jsonb, at timestamptz)
+RETURNS timestamptz
 LANGUAGE sql STABLE AS $$
   SELECT CASE
     WHEN ev ? 'period_end' THEN greatest(p.current_period_end, (ev->>'period_end')::timestamptz)
-    ELSE greatest(p.current_period_end, at) + CASE p.interval WHEN 'year' THEN interval '1 year'
-                                                             WHEN 'once' THEN interval '31 days'
-                                                             ELSE interval '1 month' END
+    ELSE greatest(p.current_period_end, at + pledge_interval_length(p.interval))
   END
 $$;
 
+-- FIXME-HISTORY (0005,0012)
 -- A successful charge, once per payment id: its receipt, the paid period
 -- (the later end wins, so the order of delivery does not matter) and the
 -- pledge's state.
-CREATE FUNCTION webhook_paid(p pledges, via text, ev jsonb, at timestamptz, stale boolean)
+CREATE OR REPLACE FUNCTION webhook_paid(p pledges, via text, ev jsonb, at timestamptz,
+                                       stale boolean)
 RETURNS pledges
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -247,18 +238,147 @@ BEGIN
            coalesce(ev->>'amount_display',
                     coalesce(ev->>'amount_minor', p.amount_minor::text) || ' ' || p.currency),
            to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), ev->>'payment_id'));
-  UPDATE pledges SET current_period_end = webhook_period_end(p, ev, at), updated_at = now()
-   WHERE id = p.id RETURNING * INTO p;
+  p.current_period_end := webhook_period_end(p, ev, at);
   RETURN webhook_move(p, 'active', at, stale);
 END
 $$;
 
+-- ---- webhooks: the provider's figures win; money back pays for nothing ----
+
+-- The confirmed figures of a provider's event, written into p (not yet
+-- stored); NULL when nothing changes, else what changed, {from, to}.
+CREATE OR REPLACE FUNCTION webhook_figures(INOUT p pledges, ev jsonb, OUT adjusted jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+  before jsonb := jsonb_build_object('amount_minor', p.amount_minor, 'currency', p.currency,
+                                     'interval', p.interval);
+  after jsonb;
+BEGIN
+  IF ev ? 'amount_minor' AND ev ? 'currency' AND (ev->>'amount_minor')::bigint > 0 THEN
+    p.amount_minor := (ev->>'amount_minor')::bigint;
+    p.currency := ev->>'currency';
+  END IF;
+  IF ev->>'interval' IN ('month', 'year', 'once') THEN
+    p.interval := ev->>'interval';
+  END IF;
+  after := jsonb_build_object('amount_minor', p.amount_minor, 'currency', p.currency,
+                              'interval', p.interval);
+  IF after <> before THEN
+    adjusted := jsonb_build_object('from', before, 'to', after);
+    -- the tier follows the money
+    p.tier_id := NULL;
+  END IF;
+END
+$$;
+
+-- The charge a refund or dispute concerns: the one it names, else the
+-- pledge's latest charge.
+CREATE OR REPLACE FUNCTION webhook_refunded_charge(via text, ev jsonb, pledge uuid) RETURNS payments
+LANGUAGE plpgsql AS $$
+DECLARE
+  c payments;
+  ref text := ev->>'charge_ref';
+BEGIN
+  IF ref IS NOT NULL THEN
+    SELECT * INTO c FROM payments
+     WHERE provider = via AND kind = 'charge' AND status = 'succeeded'
+       AND (provider_payment_id = ref OR charge_ref = ref)
+     ORDER BY seq LIMIT 1;
+    IF FOUND THEN
+      RETURN c;
+    END IF;
+  END IF;
+  SELECT * INTO c FROM payments
+   WHERE pledge_id = pledge AND kind = 'charge' AND status = 'succeeded'
+   ORDER BY occurred_at DESC, seq DESC LIMIT 1;
+  RETURN c;
+END
+$$;
+
+-- Money went back on charge c (or came back, for a dispute won): what the
+-- pledge has paid for follows. A one-off counts 31 days from its latest
+-- charge that still pays. A recurring pledge whose latest paying charge
+-- was voided is paid only up to that charge (the period before it, whose
+-- renewal this was; nothing when it was the first) and turns past_due
+-- until the provider's next event.
+CREATE OR REPLACE FUNCTION webhook_money_back_applied(p pledges, c payments) RETURNS pledges
+LANGUAGE plpgsql AS $$
+DECLARE
+  last_paid timestamptz;
+BEGIN
+  IF p.interval = 'once' THEN
+    last_paid := pledge_last_paying_charge(p.id, NULL);
+    p.current_period_end := last_paid + interval '31 days';
+  ELSIF c.id IS NOT NULL AND payment_net(c.id) <= 0
+        AND NOT EXISTS (SELECT 1 FROM payments x
+                         WHERE x.pledge_id = p.id AND x.kind = 'charge'
+                           AND x.status = 'succeeded' AND x.occurred_at > c.occurred_at) THEN
+    last_paid := pledge_last_paying_charge(p.id, c.id);
+    p.current_period_end := CASE WHEN last_paid IS NOT NULL
+                                 THEN least(p.current_period_end, c.occurred_at) END;
+    IF p.status = 'active' THEN
+      p.status := 'past_due';
+    END IF;
+  ELSE
+    RETURN p;
+  END IF;
+  UPDATE pledges SET current_period_end = p.current_period_end, status = p.status,
+                     updated_at = now()
+   WHERE id = p.id RETURNING * INTO p;
+  RETURN p;
+END
+$$;
+
+-- A refund, dispute or dispute won, once per payment id, with its effect
+-- on what the pledge has paid for.
+CREATE OR REPLACE FUNCTION webhook_refund(p pledges, via text, ev jsonb, kind text, sign integer,
+                               at timestamptz) RETURNS pledges
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT webhook_payment(p, via, ev, kind, sign, 'succeeded', at) THEN
+    RETURN p;
+  END IF;
+  RETURN webhook_money_back_applied(p, (SELECT c FROM payments c
+                                          WHERE c.id = (SELECT refunds_payment_id FROM payments
+                                                         WHERE provider = via
+                                                           AND provider_payment_id = ev->>'payment_id')));
+END
+$$;
+
+-- A refund naming a charge belongs to that charge's pledge, whatever
+-- else the event says about subscriptions or customers.
+CREATE OR REPLACE FUNCTION webhook_charge_pledge(via text, ev jsonb) RETURNS pledges
+LANGUAGE plpgsql AS $$
+DECLARE
+  p pledges;
+BEGIN
+  IF webhook_money_back(ev->>'kind') AND ev ? 'charge_ref' THEN
+    SELECT pl.* INTO p FROM pledges pl
+     WHERE pl.id = (SELECT c.pledge_id FROM payments c
+                     WHERE c.provider = via AND c.kind = 'charge'
+                       AND (c.provider_payment_id = ev->>'charge_ref'
+                            OR c.charge_ref = ev->>'charge_ref')
+                     ORDER BY c.seq LIMIT 1)
+     FOR UPDATE;
+  END IF;
+  RETURN p;
+END
+$$;
+
+-- FIXME-HISTORY (0005,0012,0013)
 -- The domain effect of one parsed event: {"status": "applied"|"ignored",
 -- "reason"?, "pledge_id"?}. A domain failure raises PT404/PT409/PT422;
 -- the caller keeps the event as failed. An event older than the last one
 -- the provider stamped for the pledge is `stale`: it is still applied
 -- (its money is real), but cannot overrule the newer event's state.
-CREATE FUNCTION webhook_apply(via text, ev jsonb) RETURNS jsonb
+-- ~~~
+-- As in 0005, but the references an event adds to its pledge are written
+-- with its state change, in one UPDATE rather than two.
+-- ~~~
+-- As in 0012, but confirming events carry the provider's figures into the pledge, money
+-- going back ends what it paid for, and the patron's ballots follow.
+-- Answers {"status", "reason"?, "pledge_id"?, "adjusted"?, "ballots_changed"}.
+CREATE OR REPLACE FUNCTION webhook_apply(via text, ev jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   kind text := ev->>'kind';
@@ -267,25 +387,39 @@ DECLARE
   p pledges;
   stale boolean;
   was_activated boolean;
+  fig record;
+  adjusted jsonb;
 BEGIN
   IF kind = 'ignored' THEN
     RETURN jsonb_build_object('status', 'ignored', 'reason', 'not an event patrond acts on');
   END IF;
-  p := webhook_find_pledge(via, ev);
+  p := webhook_charge_pledge(via, ev);
+  IF p.id IS NULL THEN
+    p := webhook_find_pledge(via, ev);
+  END IF;
   IF p.id IS NULL THEN
     p := webhook_patron_event_pledge(via, ev);
   END IF;
   stale := stamp > 0 AND stamp < p.last_sequence;
-  UPDATE pledges SET provider_ref = coalesce(provider_ref, ev->>'subscription_ref'),
-                     customer_ref = coalesce(customer_ref, ev->>'customer_ref'),
-                     last_sequence = greatest(last_sequence, stamp)
-   WHERE id = p.id RETURNING * INTO p;
+  p.provider_ref := coalesce(p.provider_ref, ev->>'subscription_ref');
+  p.customer_ref := coalesce(p.customer_ref, ev->>'customer_ref');
+  p.last_sequence := greatest(p.last_sequence, stamp);
   was_activated := p.activated_at IS NOT NULL;
+  IF kind IN ('pledge_activated', 'payment_succeeded') AND NOT stale
+     AND (p.last_event_at IS NULL OR at >= p.last_event_at) THEN
+    fig := webhook_figures(p, ev);
+    p := fig.p;
+    adjusted := fig.adjusted;
+    UPDATE pledges SET amount_minor = p.amount_minor, currency = p.currency,
+                       interval = p.interval, tier_id = p.tier_id
+     WHERE id = p.id AND adjusted IS NOT NULL;
+  END IF;
   CASE kind
     WHEN 'pledge_activated' THEN
-      IF ev ? 'period_end' THEN
-        UPDATE pledges SET current_period_end = webhook_period_end(p, ev, at)
-         WHERE id = p.id RETURNING * INTO p;
+      -- Only an activation that names the money it confirms pays for a
+      -- period; one without an amount (a trial, nothing charged) does not.
+      IF ev ? 'amount_minor' THEN
+        p.current_period_end := webhook_period_end(p, ev, at);
       END IF;
       p := webhook_move(p, 'active', at, stale);
     WHEN 'payment_succeeded' THEN
@@ -298,29 +432,39 @@ BEGIN
     WHEN 'pledge_canceled' THEN
       p := webhook_move(p, 'canceled', at, stale);
     WHEN 'payment_refunded' THEN
-      PERFORM webhook_payment(p, via, ev, 'refund', -1, 'succeeded', at);
+      p := webhook_refund(p, via, ev, 'refund', -1, at);
     WHEN 'dispute_opened' THEN
-      PERFORM webhook_payment(p, via, ev, 'dispute', -1, 'succeeded', at);
+      p := webhook_refund(p, via, ev, 'dispute', -1, at);
     WHEN 'dispute_won' THEN
-      PERFORM webhook_payment(p, via, ev, 'dispute_won', 1, 'succeeded', at);
+      p := webhook_refund(p, via, ev, 'dispute_won', 1, at);
     ELSE
       RAISE EXCEPTION 'Unknown event kind %.', kind USING ERRCODE = 'PT422';
   END CASE;
+  UPDATE pledges SET provider_ref = p.provider_ref, customer_ref = p.customer_ref,
+                     last_sequence = p.last_sequence
+   WHERE id = p.id
+     AND (provider_ref, customer_ref, last_sequence)
+         IS DISTINCT FROM (p.provider_ref, p.customer_ref, p.last_sequence);
   IF NOT was_activated AND p.activated_at IS NOT NULL THEN
     PERFORM webhook_mail(p, 'welcome', 'Welcome, and thank you',
       E'Hello,\n\nthank you for becoming a patron. As a member you can vote for the '
       'topics we cover next; sign in with your e-mail address on our members page.\n');
   END IF;
-  RETURN jsonb_build_object('status', 'applied', 'pledge_id', p.id);
+  RETURN jsonb_strip_nulls(jsonb_build_object(
+    'status', 'applied', 'pledge_id', p.id, 'adjusted', adjusted,
+    'ballots_changed', patron_ballots_sync(p.patron_id)));
 END
 $$;
 
+-- FIXME-HISTORY (0005,0013)
 -- Applies a recorded event inside a savepoint (the exception block): a
 -- domain failure undoes only the effects and keeps the event as failed
 -- with the reason, for an admin to replay. Transient errors (lost
 -- connection, serialization, deadlock, timeout) are not caught: the whole
 -- transaction fails and the provider retries.
-CREATE FUNCTION webhook_process(target uuid) RETURNS webhook_events
+-- ~~~
+-- As in 0005 (replays), keeping what the event adjusted.
+CREATE OR REPLACE FUNCTION webhook_process(target uuid) RETURNS webhook_events
 LANGUAGE plpgsql AS $$
 DECLARE
   e webhook_events;
@@ -332,7 +476,7 @@ BEGIN
     result := webhook_apply(e.provider, e.event);
     UPDATE webhook_events SET status = result->>'status', reason = result->>'reason',
                               pledge_id = (result->>'pledge_id')::uuid, applied_at = now(),
-                              attempts = attempts + 1
+                              attempts = attempts + 1, adjusted = result->'adjusted'
      WHERE id = target RETURNING * INTO e;
   EXCEPTION
     WHEN SQLSTATE 'PT404' OR SQLSTATE 'PT409' OR SQLSTATE 'PT422'
@@ -345,31 +489,59 @@ BEGIN
 END
 $$;
 
+-- FIXME-HISTORY (0005,0012,0013)
 -- POST /v1/webhooks/{provider}: records the delivery once and applies it.
 -- A redelivery (also one racing this transaction from another instance:
 -- the unique key makes it wait, then find the row) changes nothing.
 -- `ev` NULL means the payload verified but could not be parsed: it is
 -- kept as failed with `parse_error`. Answers {"outcome", "id"?}.
-CREATE FUNCTION webhook_receive(via text, key text, typ text, body bytea, hdrs jsonb, ev jsonb,
-                                parse_error text) RETURNS jsonb
+-- ~~~
+-- POST /v1/webhooks/{provider}, as in 0005 but writing the event's row
+-- once, with its outcome, instead of inserting and then updating it.
+-- Deliveries of one event queue on an advisory lock named by its key; the
+-- later one then finds the row and is a duplicate. Should the row appear
+-- without that lock (a replay taking this key), the unique key refuses
+-- our insert, and the whole statement is undone and retried as a
+-- serialization failure, effects included.
+-- ~~~
+-- As in 0012, keeping what the event adjusted and telling the caller
+-- whether ballots moved (the tally must then be announced).
+CREATE OR REPLACE FUNCTION webhook_receive(via text, key text, typ text, body bytea, hdrs jsonb,
+                                           ev jsonb, parse_error text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
+  result jsonb;
+  why text;
   e webhook_events;
 BEGIN
+  PERFORM pg_advisory_xact_lock(7002, hashtext(via || ' ' || key));
+  IF EXISTS (SELECT 1 FROM webhook_events WHERE provider = via AND event_key = key) THEN
+    RETURN jsonb_build_object('outcome', 'duplicate');
+  END IF;
+  IF ev IS NULL THEN
+    result := jsonb_build_object('status', 'failed', 'reason', parse_error);
+  ELSE
+    BEGIN
+      result := webhook_apply(via, ev);
+    EXCEPTION
+      WHEN SQLSTATE 'PT404' OR SQLSTATE 'PT409' OR SQLSTATE 'PT422'
+           OR data_exception OR integrity_constraint_violation THEN
+        GET STACKED DIAGNOSTICS why = MESSAGE_TEXT;
+        result := jsonb_build_object('status', 'failed', 'reason', why);
+    END;
+  END IF;
   INSERT INTO webhook_events (provider, event_key, type, payload, headers, event, status,
-                              reason, attempts)
-  VALUES (via, key, typ, body, hdrs, ev,
-          CASE WHEN ev IS NULL THEN 'failed' ELSE 'received' END, parse_error,
-          CASE WHEN ev IS NULL THEN 1 ELSE 0 END)
+                              reason, pledge_id, applied_at, attempts, adjusted)
+  VALUES (via, key, typ, body, hdrs, ev, result->>'status', result->>'reason',
+          (result->>'pledge_id')::uuid,
+          CASE WHEN result->>'status' <> 'failed' THEN now() END, 1, result->'adjusted')
   ON CONFLICT (provider, event_key) DO NOTHING
   RETURNING * INTO e;
   IF e.id IS NULL THEN
-    RETURN jsonb_build_object('outcome', 'duplicate');
+    RAISE EXCEPTION 'The event was recorded concurrently; retry.' USING ERRCODE = '40001';
   END IF;
-  IF ev IS NOT NULL THEN
-    e := webhook_process(e.id);
-  END IF;
-  RETURN jsonb_build_object('outcome', e.status, 'id', e.id);
+  RETURN jsonb_build_object('outcome', e.status, 'id', e.id,
+                            'tally_changed', coalesce((result->>'ballots_changed')::integer, 0) > 0);
 END
 $$;
 
@@ -377,7 +549,7 @@ $$;
 -- again. Only an event not yet applied may be replayed. A payload that
 -- now yields its real event id takes it, unless the provider meanwhile
 -- delivered that event again and it was applied then.
-CREATE FUNCTION webhook_replay(target uuid, key text, typ text, ev jsonb, parse_error text)
+CREATE OR REPLACE FUNCTION webhook_replay(target uuid, key text, typ text, ev jsonb, parse_error text)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -406,3 +578,21 @@ BEGIN
   RETURN webhook_event_json(e) || jsonb_build_object('event', e.event);
 END
 $$;
+
+-- POST /v1/webhook-events/{id}/replay: webhook_replay (0005), audited
+-- with the event as the API lists it, without payload or parsed event.
+-- A refused replay raises, so it leaves no entry.
+CREATE OR REPLACE FUNCTION webhook_replay_audited(target uuid, key text, typ text, ev jsonb,
+                                       parse_error text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  old jsonb;
+  result jsonb;
+BEGIN
+  SELECT webhook_event_json(e) INTO old FROM webhook_events e WHERE e.id = target FOR UPDATE;
+  result := webhook_replay(target, key, typ, ev, parse_error);
+  PERFORM audit_record('replay', 'webhook_events', target, old, result - 'event');
+  RETURN result;
+END
+$$;
+

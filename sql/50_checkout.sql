@@ -1,3 +1,5 @@
+-- FIXME header
+
 -- Checkout (SPEC §4): the public donation form creates, in one transaction,
 -- the patron (or finds them by e-mail) and a pending pledge; pending
 -- pledges never paid expire after 48 hours.
@@ -8,7 +10,7 @@
 -- must not be able to rename an existing patron by knowing their address.
 -- The row lock keeps a concurrent erasure from slipping in before the
 -- pledge is written.
-CREATE FUNCTION checkout_patron(addr text, who text) RETURNS uuid
+CREATE OR REPLACE FUNCTION checkout_patron(addr text, who text) RETURNS uuid
 LANGUAGE plpgsql AS $$
 DECLARE
   found_id uuid;
@@ -37,7 +39,7 @@ $$;
 -- POST /v1/checkout. The pledge id comes from the server, which has
 -- already signed it into the provider's redirect. A form's empty name field
 -- is no name, so a later checkout may still fill it in.
-CREATE FUNCTION checkout_create(pledge uuid, addr text, who text, amount bigint,
+CREATE OR REPLACE FUNCTION checkout_create(pledge uuid, addr text, who text, amount bigint,
                                 cur text, every text, via text, ref text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -50,12 +52,10 @@ BEGIN
 END
 $$;
 
-CREATE INDEX pledges_pending_created ON pledges (created_at) WHERE status = 'pending';
-
 -- Moves up to `batch` pending pledges older than 48 hours to expired and
 -- returns how many. Rows another instance (or a webhook activating the
 -- pledge) holds are skipped and picked up on a later run.
-CREATE FUNCTION pledges_expire_pending(batch integer) RETURNS integer
+CREATE OR REPLACE FUNCTION pledges_expire_pending(batch integer) RETURNS integer
 LANGUAGE sql AS $$
   WITH due AS (
     SELECT id FROM pledges
@@ -70,3 +70,4 @@ LANGUAGE sql AS $$
   )
   SELECT count(*)::integer FROM done
 $$;
+

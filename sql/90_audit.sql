@@ -1,0 +1,55 @@
+-- FIXME header
+
+-- Every write made by an admin key is audited by trigger, so no code path
+-- can forget it: the transaction names its actor in `patrond.actor`.
+CREATE OR REPLACE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  actor text := current_setting('patrond.actor', true);
+BEGIN
+  IF actor IS NULL OR actor = '' THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO audit_log (actor, action, entity, entity_id, before, after, request_id)
+  VALUES (actor,
+          CASE TG_OP WHEN 'INSERT' THEN 'create' WHEN 'UPDATE' THEN 'update' ELSE 'delete' END,
+          TG_TABLE_NAME,
+          CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END,
+          CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_jsonb(OLD) - 'seq' END,
+          CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE to_jsonb(NEW) - 'seq' END,
+          nullif(current_setting('patrond.request_id', true), ''));
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION audit_json(a audit_log) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', a.id, 'actor', a.actor, 'action', a.action, 'entity', a.entity,
+    'entity_id', a.entity_id, 'before', a.before, 'after', a.after,
+    'request_id', a.request_id, 'created_at', rfc3339(a.created_at))
+$$;
+
+-- An audit entry written by a function, for what the row trigger
+-- (audit_row, 0001) cannot say: that a change was a replay, without
+-- copying a webhook event's payload, which holds the payer's data. Like
+-- the trigger, it records only what an admin key did.
+CREATE OR REPLACE FUNCTION audit_record(act text, ent text, target uuid, old jsonb, new jsonb)
+RETURNS void LANGUAGE sql AS $$
+  INSERT INTO audit_log (actor, action, entity, entity_id, before, after, request_id)
+  SELECT a.actor, act, ent, target, old, new,
+         nullif(current_setting('patrond.request_id', true), '')
+    FROM (SELECT current_setting('patrond.actor', true) AS actor) a
+   WHERE a.actor <> ''
+$$;
+
+-- The audited tables.
+CREATE OR REPLACE TRIGGER patrons_audit AFTER INSERT OR UPDATE OR DELETE ON patrons
+  FOR EACH ROW EXECUTE FUNCTION audit_row();
+CREATE OR REPLACE TRIGGER tiers_audit AFTER INSERT OR UPDATE OR DELETE ON tiers
+  FOR EACH ROW EXECUTE FUNCTION audit_row();
+CREATE OR REPLACE TRIGGER pledges_audit AFTER INSERT OR UPDATE OR DELETE ON pledges
+  FOR EACH ROW EXECUTE FUNCTION audit_row();
+CREATE OR REPLACE TRIGGER topics_audit AFTER INSERT OR UPDATE OR DELETE ON topics
+  FOR EACH ROW EXECUTE FUNCTION audit_row();
+CREATE OR REPLACE TRIGGER rounds_audit AFTER INSERT OR UPDATE OR DELETE ON rounds
+  FOR EACH ROW EXECUTE FUNCTION audit_row();
