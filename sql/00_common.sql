@@ -1,7 +1,18 @@
--- FIXME header
+-- Helpers every area uses: timestamps as RFC 3339 text, JSON id lists,
+-- search patterns.
+--
+-- The SQL code (sql/*.sql) is applied whole, in file-name order, by
+-- `patrond migrate` after the migrations (api/db/migrate.c). A LANGUAGE sql
+-- body is checked when it is created, so a file may only call functions of
+-- its own or earlier files there; plpgsql bodies are resolved when they run.
+--
+-- PostgreSQL 15 parses and plans a LANGUAGE sql function on every call
+-- unless it can inline it, which made such calls most of a ballot's cost.
+-- The functions on the hot paths are therefore plpgsql (whose plans are
+-- kept per session) or inlinable.
 
--- Core schema: API keys, patrons, tiers, pledges, the payments ledger, the
--- audit trail and idempotency records. Money is always BIGINT minor units.
+-- STABLE, not IMMUTABLE: to_char is only STABLE, and an IMMUTABLE
+-- declaration would keep this from being inlined.
 CREATE OR REPLACE FUNCTION rfc3339(t timestamptz) RETURNS text
 LANGUAGE sql STABLE AS $$
   SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
@@ -14,9 +25,6 @@ BEGIN
                 ORDER BY n);
 END
 $$;
-
--- Patrons: search, guarded updates and GDPR erasure. Messages of PTnnn
--- exceptions reach the client as the problem's detail.
 
 -- A client's search text as a LIKE pattern matching it as a literal
 -- substring: `%`, `_` and the escape character itself lose their meaning.

@@ -1,4 +1,6 @@
--- FIXME header
+-- Pledges: their JSON, tier, state machine and the admin's writes;
+-- payments' JSON and net amounts. Money is always BIGINT minor units.
+-- Messages of PTnnn exceptions reach the client as the problem's detail.
 
 CREATE OR REPLACE FUNCTION monthly_amount(p pledges) RETURNS bigint
 LANGUAGE sql IMMUTABLE AS $$
@@ -46,12 +48,10 @@ LANGUAGE sql IMMUTABLE AS $$
     ('past_due', 'active'), ('past_due', 'canceled'))
 $$;
 
--- FIXME-HISTORY (0003,0013)
--- Applies an admin patch (keys already validated by the server) under a
--- row lock, so two concurrent transitions cannot both pass the check.
--- ~~~
 -- ---- pledges: the admin's writes ----
 
+-- Applies an admin patch (keys already validated by the server) under a
+-- row lock, so two concurrent transitions cannot both pass the check.
 -- Only a manual pledge takes its figures from an admin (SPEC §4 Pledges):
 -- a provider's pledge says what the provider confirmed.
 CREATE OR REPLACE FUNCTION pledge_patch(pledge uuid, patch jsonb) RETURNS jsonb

@@ -1,4 +1,6 @@
--- FIXME header
+-- Membership by the clock (SPEC §4 Membership): decided whenever it is
+-- asked, from what a provider confirmed; a pledge that was never paid made
+-- nobody a member, and refunded or lost charges pay for nothing.
 
 -- PATROND_GRACE_DAYS reaches every session as patrond.grace_days
 -- (api/db/conn.c); sessions without it (psql, pgbench) get the default.
@@ -37,9 +39,8 @@ LANGUAGE sql STABLE AS $$
      END
 $$;
 
--- FIXME-HISTORY (0001,0013)
--- Membership (SPEC §4): an active recurring pledge, a past_due one within
--- its 7-day grace, or a one-off pledge paid in the last 31 days.
+-- Membership now (SPEC §4): an active recurring pledge, a past_due one
+-- within its grace, or a one-off pledge paid in the last 31 days.
 CREATE OR REPLACE FUNCTION pledge_is_membership(p pledges) RETURNS boolean
 LANGUAGE sql STABLE AS $$
   SELECT pledge_is_membership_at(p, now())
@@ -57,12 +58,6 @@ LANGUAGE sql STABLE AS $$
   FROM pledges p WHERE p.patron_id = patron
 $$;
 
--- FIXME-HISTORY (0006,0013)
--- Members (SPEC §3, §4 Membership): sign-in by magic link, sessions, a
--- patron's own view of their membership, self-service export and erasure.
--- Tokens reach these functions already hashed; only a magic link's outbox
--- message carries the token itself, since the patron needs it in the mail.
-
 -- Why a pledge makes its patron a member (NULL when it does not). Built on
 -- pledge_is_membership() so the two can never disagree.
 CREATE OR REPLACE FUNCTION pledge_membership_reason(p pledges) RETURNS text
@@ -77,12 +72,6 @@ LANGUAGE sql STABLE AS $$
   END
 $$;
 
--- FIXME-HISTORY (0006,0013)
--- When the pledge stops making its patron a member unless a payment renews
--- it. NULL when it does not, or when no end is known: an active pledge
--- stays a membership until the provider says otherwise, even past a period
--- end whose renewal has not been reported yet.
--- ~~~
 -- When the pledge stops making its patron a member unless money renews
 -- it; NULL when it does not, or for a manual pledge without an end.
 CREATE OR REPLACE FUNCTION pledge_membership_until(p pledges) RETURNS timestamptz
@@ -145,12 +134,8 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0011,0013)
--- A member's vote weight (the best tier among their membership pledges,
--- chosen as pledge_tier() does, which its subquery keeps from being
--- inlined), or NULL when they are not a member: one
--- look at their pledges where patron_vote_refusal and patron_vote_weight
--- took two.
+-- A member's vote weight now (see patron_member_weight_at), or NULL when
+-- they are not a member.
 CREATE OR REPLACE FUNCTION patron_member_weight(patron uuid) RETURNS integer
 LANGUAGE plpgsql STABLE AS $$
 BEGIN

@@ -1,4 +1,5 @@
--- FIXME header
+-- Patrons and tiers: JSON, search, guarded updates and GDPR erasure.
+-- Messages of PTnnn exceptions reach the client as the problem's detail.
 
 CREATE OR REPLACE FUNCTION patron_json(p patrons) RETURNS jsonb
 LANGUAGE sql STABLE AS $$

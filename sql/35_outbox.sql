@@ -1,4 +1,6 @@
--- FIXME header
+-- The e-mail outbox (SPEC §3): one row per message, claimed by the
+-- delivery job with FOR UPDATE SKIP LOCKED so each is sent once however
+-- many instances run.
 
 -- A live magic token may sit in a message body; exports never show it.
 CREATE OR REPLACE FUNCTION redact_link_token(body text) RETURNS text
@@ -6,13 +8,9 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
   SELECT regexp_replace(body, 'token=[A-Za-z0-9_-]+', 'token=[redacted]', 'g')
 $$;
 
--- FIXME-HISTORY (0004,0012)
 -- Queues a message. Callers pass plain text; the delivery job frames it as
--- RFC 5322.
--- ~~~
--- Fewer and cheaper statements per webhook delivery (see 0011 for why
--- LANGUAGE sql functions on hot paths are plpgsql now). A paid invoice
--- used to rewrite its pledge three times; it now does so once.
+-- RFC 5322. plpgsql, not sql: it is on every webhook delivery's path (see
+-- sql/00_common.sql).
 CREATE OR REPLACE FUNCTION outbox_enqueue(patron uuid, kind text, to_address text, subject text,
                                           body text)
 RETURNS uuid LANGUAGE plpgsql AS $$

@@ -1,4 +1,11 @@
--- FIXME header
+-- Webhooks (SPEC §4): every verified delivery is recorded once per
+-- (provider, event_key) and applied to patrons, pledges and payments in the
+-- same transaction. The server parses each provider's payload into one
+-- provider-neutral event (jsonb: the fields of include/webhook.h's struct
+-- wh_event, absent when empty, `kind` in lower case); webhook_apply() maps
+-- it onto the domain. What counts is what a provider confirmed and signed.
+-- A paid invoice rewrites its pledge once (webhook_move writes everything
+-- the caller changed), keeping each delivery to few and cheap statements.
 
 CREATE OR REPLACE FUNCTION webhook_event_json(e webhook_events) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
@@ -82,7 +89,7 @@ BEGIN
     SELECT id INTO patron FROM patrons
      WHERE lower(email) = lower(ev->>'email') AND erased_at IS NULL;
   ELSIF ev ? 'email' THEN
-    -- checkout_patron() (migrations/0008) finds or creates the patron and
+    -- checkout_patron() (sql/50_checkout.sql) finds or creates the patron and
     -- locks its row; it is resolved when this runs, not when it is created.
     patron := checkout_patron(ev->>'email', ev->>'name');
   END IF;
@@ -113,7 +120,6 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0005,0012)
 -- Moves the pledge toward `target` (active, past_due, canceled) as far as
 -- the state machine lets it. Canceled is final. Otherwise the newest
 -- event by the provider's clock decides between active and past_due, so
@@ -123,11 +129,9 @@ $$;
 -- of payment, and then (through active) to what the newest event said: a
 -- renewal's failure delivered before the first payment still ends
 -- past_due. An expired pledge revives the same way, since expired only
--- ever meant "never paid".
--- ~~~
--- As in 0005, and it also writes the period end and the references the
--- caller changed in p, so that webhook_apply and webhook_paid need no
--- UPDATE of their own.
+-- ever meant "never paid". It also writes the period end and the
+-- references the caller changed in p, so that webhook_apply and
+-- webhook_paid need no UPDATE of their own.
 CREATE OR REPLACE FUNCTION webhook_move(p pledges, target text, at timestamptz, stale boolean)
 RETURNS pledges
 LANGUAGE plpgsql AS $$
@@ -158,13 +162,9 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0005,0013)
 -- One ledger row; false when the provider's payment id is already there
 -- (a payment reported by two event types, or twice), so its effects are
--- not repeated.
--- ~~~
--- One ledger row; false when the provider's payment id is already there.
--- A charge keeps the other id its refunds will name; money going back
+-- not repeated. A charge keeps the other id its refunds will name; money going back
 -- names the charge it concerns.
 CREATE OR REPLACE FUNCTION webhook_payment(p pledges, via text, ev jsonb, kind text,
                                            sign integer, outcome text, at timestamptz)
@@ -196,7 +196,6 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0005,0012)
 -- Mail to the pledge's patron; an erased patron has no address and gets none.
 CREATE OR REPLACE FUNCTION webhook_mail(p pledges, kind text, subject text, body text)
 RETURNS void LANGUAGE plpgsql AS $$
@@ -220,7 +219,6 @@ LANGUAGE sql STABLE AS $$
   END
 $$;
 
--- FIXME-HISTORY (0005,0012)
 -- A successful charge, once per payment id: its receipt, the paid period
 -- (the later end wins, so the order of delivery does not matter) and the
 -- pledge's state.
@@ -365,19 +363,16 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0005,0012,0013)
--- The domain effect of one parsed event: {"status": "applied"|"ignored",
--- "reason"?, "pledge_id"?}. A domain failure raises PT404/PT409/PT422;
--- the caller keeps the event as failed. An event older than the last one
--- the provider stamped for the pledge is `stale`: it is still applied
--- (its money is real), but cannot overrule the newer event's state.
--- ~~~
--- As in 0005, but the references an event adds to its pledge are written
--- with its state change, in one UPDATE rather than two.
--- ~~~
--- As in 0012, but confirming events carry the provider's figures into the pledge, money
--- going back ends what it paid for, and the patron's ballots follow.
--- Answers {"status", "reason"?, "pledge_id"?, "adjusted"?, "ballots_changed"}.
+-- The domain effect of one parsed event. A domain failure raises
+-- PT404/PT409/PT422; the caller keeps the event as failed. An event older
+-- than the last one the provider stamped for the pledge is `stale`: it is
+-- still applied (its money is real), but cannot overrule the newer event's
+-- state. Confirming events carry the provider's figures into the pledge,
+-- money going back ends what it paid for, and the patron's ballots follow.
+-- The references an event adds to its pledge are written with its state
+-- change, in one UPDATE.
+-- Answers {"status": "applied"|"ignored", "reason"?, "pledge_id"?,
+-- "adjusted"?, "ballots_changed"}.
 CREATE OR REPLACE FUNCTION webhook_apply(via text, ev jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -456,14 +451,12 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0005,0013)
 -- Applies a recorded event inside a savepoint (the exception block): a
 -- domain failure undoes only the effects and keeps the event as failed
 -- with the reason, for an admin to replay. Transient errors (lost
 -- connection, serialization, deadlock, timeout) are not caught: the whole
--- transaction fails and the provider retries.
--- ~~~
--- As in 0005 (replays), keeping what the event adjusted.
+-- transaction fails and the provider retries. Also used by replays;
+-- keeps what the event adjusted.
 CREATE OR REPLACE FUNCTION webhook_process(target uuid) RETURNS webhook_events
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -489,23 +482,18 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0005,0012,0013)
--- POST /v1/webhooks/{provider}: records the delivery once and applies it.
--- A redelivery (also one racing this transaction from another instance:
--- the unique key makes it wait, then find the row) changes nothing.
--- `ev` NULL means the payload verified but could not be parsed: it is
--- kept as failed with `parse_error`. Answers {"outcome", "id"?}.
--- ~~~
--- POST /v1/webhooks/{provider}, as in 0005 but writing the event's row
--- once, with its outcome, instead of inserting and then updating it.
+-- POST /v1/webhooks/{provider}: records the delivery once and applies it,
+-- writing the event's row once, with its outcome. A redelivery changes
+-- nothing. `ev` NULL means the payload verified but could not be parsed:
+-- it is kept as failed with `parse_error`.
 -- Deliveries of one event queue on an advisory lock named by its key; the
 -- later one then finds the row and is a duplicate. Should the row appear
 -- without that lock (a replay taking this key), the unique key refuses
 -- our insert, and the whole statement is undone and retried as a
 -- serialization failure, effects included.
--- ~~~
--- As in 0012, keeping what the event adjusted and telling the caller
--- whether ballots moved (the tally must then be announced).
+-- Keeps what the event adjusted and tells the caller whether ballots
+-- moved (the tally must then be announced).
+-- Answers {"outcome", "id"?, "tally_changed"?}.
 CREATE OR REPLACE FUNCTION webhook_receive(via text, key text, typ text, body bytea, hdrs jsonb,
                                            ev jsonb, parse_error text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -579,7 +567,7 @@ BEGIN
 END
 $$;
 
--- POST /v1/webhook-events/{id}/replay: webhook_replay (0005), audited
+-- POST /v1/webhook-events/{id}/replay: webhook_replay, audited
 -- with the event as the API lists it, without payload or parsed event.
 -- A refused replay raises, so it leaves no entry.
 CREATE OR REPLACE FUNCTION webhook_replay_audited(target uuid, key text, typ text, ev jsonb,

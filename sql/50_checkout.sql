@@ -1,5 +1,3 @@
--- FIXME header
-
 -- Checkout (SPEC §4): the public donation form creates, in one transaction,
 -- the patron (or finds them by e-mail) and a pending pledge; pending
 -- pledges never paid expire after 48 hours.

@@ -1,13 +1,11 @@
--- FIXME header
-
--- FIXME-HISTORY (0007,0014)
--- ---- topics ----
--- ~~~
+-- Topics (SPEC §4 Topics): admins write any, members propose. PTnnn
+-- messages reach the client as the problem's detail; a PT422 names the
+-- offending request field in its CONSTRAINT, which becomes errors[].field.
 -- Topics show whether a member proposed them, and only admins see which
--- patron did (SPEC §4 Topics); webhook replays are audited (SPEC §4 Audit).
+-- patron did.
 
--- The admin's view. Patrons' own exports (0010) use it too: the patron
--- named there is the reader themselves.
+-- The admin's view. Patrons' own exports (member_export_all) use it too:
+-- the patron named there is the reader themselves.
 CREATE OR REPLACE FUNCTION topic_json(t topics) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(

@@ -1,4 +1,18 @@
--- FIXME header
+-- Voting rounds, ballots and their running tally (SPEC §4). PTnnn
+-- messages reach the client as the problem's detail; a PT422 names the
+-- offending request field in its CONSTRAINT, which becomes errors[].field.
+-- A ballot weighs only while its voter is a member.
+--
+-- Ballots without a hot row: a round is guarded by a transaction-scoped
+-- advisory lock (round_lock), not by locks on its row. Ballots take it
+-- shared, which lives in the lock manager's memory and writes nothing
+-- (share-locking the round's row made every concurrent voter rewrite its
+-- lock into a new MultiXact and queue on its buffer); whatever must see
+-- every ballot or none (freezing the result, changing a scheduled round's
+-- terms) takes it exclusively and so waits for the ballots in flight,
+-- which then find the round closed.
+
+-- Ballots spread over vote_shards() rows per topic (round_topic_totals).
 
 CREATE OR REPLACE FUNCTION vote_shards() RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$ SELECT 16 $$;
@@ -8,7 +22,6 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT (hashtext(patron::text) & (vote_shards() - 1))::smallint
 $$;
 
--- FIXME-HISTORY (0007,0013)
 -- ---- membership, as voting sees it ----
 
 -- Why the patron may not vote or propose, worded for them; NULL for a
@@ -39,7 +52,6 @@ LANGUAGE sql STABLE AS $$
   END
 $$;
 
--- FIXME-HISTORY (0007,0013)
 -- The best vote_weight among the tiers of the patron's membership pledges.
 CREATE OR REPLACE FUNCTION patron_vote_weight(patron uuid) RETURNS integer
 LANGUAGE plpgsql STABLE AS $$
@@ -60,6 +72,8 @@ LANGUAGE sql AS $$ SELECT pg_advisory_xact_lock(7003, hashtext(patron::text)) $$
 CREATE OR REPLACE FUNCTION round_lock_key(round uuid) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$ SELECT hashtext(round::text) $$;
 
+-- Held shared by ballot writes, exclusively by whatever must see every
+-- ballot or none (see the head of this file).
 CREATE OR REPLACE FUNCTION round_lock(round uuid) RETURNS void
 LANGUAGE sql AS $$ SELECT pg_advisory_xact_lock(7001, round_lock_key(round)) $$;
 
@@ -141,7 +155,6 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0007,0011)
 -- PATCH, only while the round is scheduled: once it opens its terms are
 -- what members vote on. The lock keeps ballots out while it changes.
 CREATE OR REPLACE FUNCTION round_patch(target uuid, patch jsonb) RETURNS jsonb
@@ -245,19 +258,15 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0007,0011,0013)
 -- Stores the final tally of a round that has closed (explicitly, or by
 -- the clock), exactly once: the row lock makes a concurrent closer wait
--- and then find the result already there. FOR UPDATE also waits for the
--- ballot transactions holding FOR KEY SHARE, so the result counts every
--- ballot accepted before the close and no later one.
--- ~~~
--- As in 0007, with the exclusive round lock taken first: it waits for the
--- ballots in flight, and every path that freezes or closes takes it
--- before the row lock, so the two are always taken in the same order.
--- ~~~
--- As in 0011, with the recount: `eligible` is the members at the close,
--- and voters (ballots of members then) never exceed it.
+-- and then find the result already there. The exclusive round lock,
+-- taken first, waits for the ballots in flight, so the result counts
+-- every ballot accepted before the close and no later one; every path
+-- that freezes or closes takes it before the row lock, so the two are
+-- always taken in the same order. The recount makes `eligible` the
+-- members at the close, and voters (ballots of members then) never
+-- exceed it.
 CREATE OR REPLACE FUNCTION round_freeze(round uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -332,18 +341,13 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0007,0011,0013)
 -- Members eligible to vote, recounted at most once a minute per round. A
 -- request finding the recount under way serves the previous count rather
--- than wait for it; FOR NO KEY UPDATE leaves ballots' FOR KEY SHARE alone.
--- ~~~
--- As in 0007, except that a round never counted yet has no earlier count
--- to serve while another request counts: those requests now wait for that
--- count instead of each running member_count() at once.
--- ~~~
--- As in 0011, but a count cached before ballots came in is not served
--- below the number of voters: the live tally never shows more voters than
--- members who may vote.
+-- than wait for it, except that a round never counted yet has no earlier
+-- count to serve: those requests wait for that count instead of each
+-- running member_count() at once. A count cached before ballots came in
+-- is not served below the number of voters: the live tally never shows
+-- more voters than members who may vote.
 CREATE OR REPLACE FUNCTION round_eligible(r rounds) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -441,13 +445,10 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0007,0011,0013)
--- The round a ballot write may change, share-locked so no freeze can
--- happen between the check and the commit (round_freeze waits for us).
--- A late ballot is refused before it takes the lock, so a crowd of them
--- cannot keep the freeze waiting.
--- ~~~
--- A ballot write takes the patron's lock after the round's (see
+-- The round a ballot write may change, with the round lock held shared
+-- so no freeze can happen between the check and the commit (round_freeze
+-- waits for us). A late ballot is refused before it takes the lock, so a
+-- crowd of them cannot keep the freeze waiting. A ballot write takes the patron's lock after the round's (see
 -- patron_vote_lock), so the weight it reads cannot be overtaken by a
 -- membership change that committed while it was waiting.
 CREATE OR REPLACE FUNCTION round_for_ballot(target uuid, patron uuid, need_member boolean,
@@ -527,13 +528,10 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0007,0011,0013)
 -- PUT: replaces the patron's ballot, and the totals with it, in one
 -- transaction. The same choice at the same weight changes nothing. Two
 -- first ballots racing meet at the primary key: the loser waits, then
--- finds and replaces the winner's.
--- ~~~
--- As in 0011; a ballot that weighed nothing (its voter had lapsed) was
+-- finds and replaces the winner's. A ballot that weighed nothing (its voter had lapsed) was
 -- not in the totals, so it is replaced from nothing.
 CREATE OR REPLACE FUNCTION ballot_put(round uuid, patron uuid, choice uuid[]) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -567,7 +565,6 @@ BEGIN
 END
 $$;
 
--- FIXME-HISTORY (0007,0013)
 -- DELETE: withdrawing takes influence away and never adds it, so a patron
 -- whose membership lapsed may still withdraw what they cast as a member.
 CREATE OR REPLACE FUNCTION ballot_delete(round uuid, patron uuid) RETURNS jsonb

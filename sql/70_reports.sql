@@ -1,10 +1,6 @@
--- FIXME header
-
--- FIXME-HISTORY (0009,0013)
--- Reports (SPEC §4): membership figures and monthly recurring revenue.
+-- Reports (SPEC §4): membership figures and monthly recurring revenue,
+-- by the same membership rule as everything else (sql/20_membership.sql).
 -- MRR counts recurring pledges only; a yearly pledge is 1/12 per month.
--- ~~~
--- ---- reports follow the same rule ----
 
 -- MRR at a moment: the monthly amounts of the recurring pledges that made
 -- their patrons members then.

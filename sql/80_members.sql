@@ -1,4 +1,9 @@
--- FIXME header
+-- Members (SPEC §3, §4 Membership): sign-in by magic link, sessions, a
+-- patron's own view of their membership, self-service export and erasure.
+-- Tokens reach these functions already hashed; only a magic link's outbox
+-- message carries the token itself, since the patron needs it in the mail.
+-- Erasure and export cover everything stored about a patron, ballots,
+-- proposals and providers' webhook payloads included.
 
 -- GET /v1/me
 CREATE OR REPLACE FUNCTION member_json(pa patrons) RETURNS jsonb
@@ -94,9 +99,6 @@ LANGUAGE sql STABLE AS $$
         FROM outbox o WHERE o.patron_id = patron), '[]'::jsonb))
 $$;
 
--- Erasure and export cover everything later migrations store about a
--- patron: ballots and proposals (0007) and providers' webhook payloads (0005).
-
 -- Ballots in rounds still open are withdrawn (a closed round's frozen
 -- result never changes); ballots in closed rounds stay, as counted.
 CREATE OR REPLACE FUNCTION patron_withdraw_open_ballots(patron uuid) RETURNS void
@@ -125,10 +127,10 @@ LANGUAGE sql AS $$
       OR (old_email IS NOT NULL AND lower(e.event ->> 'email') = lower(old_email))
 $$;
 
--- FIXME-HISTORY (0006,0010)
 -- DELETE /v1/me: the admin erasure plus everything sign-in and mail keep.
 -- Unsent mail is dropped so nothing reaches the address afterwards; sent
--- mail keeps only its kind and times. Idempotent, like patron_erase().
+-- mail keeps only its kind and times; ballots in open rounds are withdrawn
+-- and providers' payloads scrubbed. Idempotent, like patron_erase().
 CREATE OR REPLACE FUNCTION member_erase(target uuid) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -156,7 +158,7 @@ LANGUAGE sql STABLE AS $$
                                    FROM topics t WHERE t.proposed_by = patron), '[]'::jsonb))
 $$;
 
--- Everything export adds beyond the admin record: sign-in, mail (0006) and
+-- Everything export adds beyond the admin record: sign-in, mail and
 -- votes.
 CREATE OR REPLACE FUNCTION member_export_all(patron uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$

@@ -1,4 +1,5 @@
--- FIXME header
+-- The audit trail (SPEC §4 Audit): written by trigger and by function,
+-- read through audit_json.
 
 -- Every write made by an admin key is audited by trigger, so no code path
 -- can forget it: the transaction names its actor in `patrond.actor`.
@@ -30,7 +31,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- An audit entry written by a function, for what the row trigger
--- (audit_row, 0001) cannot say: that a change was a replay, without
+-- (audit_row) cannot say: that a change was a replay, without
 -- copying a webhook event's payload, which holds the payer's data. Like
 -- the trigger, it records only what an admin key did.
 CREATE OR REPLACE FUNCTION audit_record(act text, ent text, target uuid, old jsonb, new jsonb)
