@@ -2,7 +2,7 @@
 #define PATROND_STORE_CHECKOUT_H
 
 /* The database side of checkout and pending-pledge expiry (SQL in
- * migrations/0008_checkout.sql; C in api/db/checkout.c). */
+ * sql/50_checkout.sql; C in api/db/checkout.c). */
 
 #include <jansson.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
 #define PATROND_STORE_MEMBERS_H
 
 /* The database side of members: sign-in, a patron's own data, and outbox
- * delivery (SQL in migrations/0006_members.sql). Hashes are lower-case hex
+ * delivery (SQL in sql/80_members.sql and sql/35_outbox.sql). Hashes are lower-case hex
  * SHA-256 of the tokens, which never reach the database themselves. */
 
 #include <jansson.h>

@@ -2,7 +2,7 @@
 #define PATROND_STORE_WEBHOOKS_H
 
 /* The database side of the webhook pipeline (SQL in
- * migrations/0005_webhooks.sql; C in api/db/webhooks.c). */
+ * sql/40_webhooks.sql; C in api/db/webhooks.c). */
 
 #include <jansson.h>
 #include <stddef.h>

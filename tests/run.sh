@@ -77,6 +77,19 @@ sql_tests() {
 }
 sql_tests
 
+# SQL functions are code: each is defined once in the tree, in sql/ (a
+# migration may DROP one whose signature changes, never define it).
+dups=$(cat migrations/*.sql sql/*.sql |
+  grep -oiE 'CREATE[[:space:]]+(OR[[:space:]]+REPLACE[[:space:]]+)?FUNCTION[[:space:]]+[A-Za-z_][A-Za-z0-9_.]*' |
+  awk '{print tolower($NF)}' | sort | uniq -d)
+if [[ -z $dups ]]; then
+  echo "ok sql functions defined once (migrations/, sql/)"
+  passed=$((passed + 1))
+else
+  echo "not ok sql functions defined more than once: $(echo $dups)"
+  failed=$((failed + 1))
+fi
+
 if [[ -f package-lock.json ]]; then
   npm ci --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci failed"; failed=$((failed + 1)); }
 fi

@@ -1,4 +1,4 @@
-/* The audit trail is written by trigger (migrations/0001); read here. */
+/* The audit trail is written by trigger (sql/90_audit.sql); read here. */
 #include <stdio.h>
 
 #include "store.h"

@@ -1,5 +1,5 @@
 /* Magic links and patron sessions (SPEC §3). The checks and effects of
- * each step live in SQL functions (migrations/0006_members.sql) so they
+ * each step live in SQL functions (sql/80_members.sql) so they
  * share one transaction. */
 #include "store_members.h"
 

@@ -1,4 +1,4 @@
-/* Membership by the clock (migrations/0013_integrity.sql, membership_sweep). */
+/* Membership by the clock (sql/20_membership.sql, membership_sweep). */
 #include <stdlib.h>
 
 #include "membership.h"

@@ -1,5 +1,5 @@
 /* Outbox delivery: claim, then record the outcome (SQL in
- * migrations/0006_members.sql). Each call is its own short transaction. */
+ * sql/35_outbox.sql). Each call is its own short transaction. */
 #include <stdlib.h>
 
 #include "store_members.h"

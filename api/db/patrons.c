@@ -1,6 +1,6 @@
 /* Patrons. Writes run as audited transactions; rows come back as JSON.
  * Guarded writes (update, erasure) live in SQL functions
- * (migrations/0002_patrons.sql) so their checks and effects share one
+ * (sql/30_patrons.sql) so their checks and effects share one
  * transaction and one row lock. */
 #include <stdio.h>
 #include <stdlib.h>

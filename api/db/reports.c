@@ -1,4 +1,4 @@
-/* Reports are computed by SQL functions (migrations/0009_reports.sql). */
+/* Reports are computed by SQL functions (sql/70_reports.sql). */
 #include <stdio.h>
 
 #include "store.h"

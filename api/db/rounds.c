@@ -1,4 +1,4 @@
-/* Voting rounds and their tallies (migrations/0007_votes.sql). Reads go
+/* Voting rounds and their tallies (sql/65_votes.sql). Reads go
  * through round_settled()/round_tally(), which freeze a round that has
  * closed since it was last looked at, so they may write. */
 #include <stdio.h>

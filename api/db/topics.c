@@ -1,4 +1,4 @@
-/* Topics: admins write any, members propose (migrations/0007_votes.sql). */
+/* Topics: admins write any, members propose (sql/60_topics.sql). */
 #include <stdio.h>
 #include <stdlib.h>
 

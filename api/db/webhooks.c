@@ -1,5 +1,5 @@
 /* Webhook events: recording, applying and replaying (SQL functions in
- * migrations/0005_webhooks.sql). A parsed event travels as jsonb. */
+ * sql/40_webhooks.sql). A parsed event travels as jsonb. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

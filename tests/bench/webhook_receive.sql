@@ -1,5 +1,5 @@
 -- pgbench script: patrond's Stripe invoice.paid delivery as the one SQL call
--- the server makes (webhook_receive, migrations/0012), without the HTTP,
+-- the server makes (webhook_receive, sql/40_webhooks.sql), without the HTTP,
 -- signature check and JSON parsing around it. Its TPS is the ceiling of
 -- patrond's webhook design on this database, to set beside the harness's
 -- pgbench/webhook.sql (the three statements of the naive design). Needs
