@@ -65,6 +65,8 @@ ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public
 -- `migrate` (the owner) writes it.
 SELECT format('REVOKE INSERT, UPDATE, DELETE ON TABLE schema_migrations FROM %I', :'app')
  WHERE to_regclass('public.schema_migrations') IS NOT NULL \gexec
+SELECT format('REVOKE INSERT, UPDATE, DELETE ON TABLE schema_code FROM %I', :'app')
+ WHERE to_regclass('public.schema_code') IS NOT NULL \gexec
 
 -- Objects someone else created (say, a first `patrond migrate` run as
 -- postgres) would keep the owner from migrating them later: say so.

@@ -3,7 +3,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const {
-  startServer, createDatabase, dropDatabase, conninfo, cli, run, BIN, lastLine, freePort,
+  startServer, createDatabase, dropDatabase, conninfo, cli, run, BIN, lastLine, freePort, psql,
   SANITIZER_RE, UUID_RE,
 } = require('./lib/harness');
 
@@ -128,6 +128,44 @@ test('migrate --status on an empty database shows pending; concurrent migrates a
     const key = await cli(url, ['key', 'create', '--scope', 'admin', '--name', 'x']);
     assert.equal(key.code, 0, key.stderr);
   } finally {
+    await dropDatabase(db);
+  }
+});
+
+test('changed SQL code is pending: status says so, serve and /readyz refuse, migrate applies it', async () => {
+  const db = await createDatabase();
+  const url = conninfo(db);
+  let srv;
+  try {
+    srv = await startServer({ dbName: db, dbUrl: url });
+    assert.match((await cli(url, ['migrate', '--status'])).stdout, /^code  sql\/ .*Z$/m);
+    // what a database whose functions came from another build looks like
+    await psql(url, "UPDATE schema_code SET checksum = 'other'");
+    await psql(url, "CREATE OR REPLACE FUNCTION rfc3339(t timestamptz) RETURNS text LANGUAGE sql STABLE AS 'SELECT ''stale'''");
+    const st = await cli(url, ['migrate', '--status']);
+    noSanitizer(st, 'migrate --status (changed code)');
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, /^code  sql\/ .*changed since .*pending$/m);
+    const ready = await srv.request('GET', '/readyz');
+    assert.equal(ready.status, 503, `readyz with changed SQL code → ${ready.status}`);
+    const port = await freePort();
+    const r = await run(BIN, ['serve'], {
+      env: { DATABASE_URL: url, PATROND_LISTEN: `127.0.0.1:${port}` }, timeout: 10000,
+    });
+    noSanitizer(r, 'serve with changed SQL code');
+    assert.ok(r.code !== 0 && r.code !== null, `serve exited with ${r.code}`);
+    assert.match(r.stderr, /1 migration\(s\) pending/);
+    const m = await cli(url, ['migrate']);
+    noSanitizer(m, 'migrate (changed code)');
+    assert.equal(m.code, 0, m.stderr);
+    assert.match(m.stdout, /applied the SQL code/);
+    assert.match(m.stdout, /0 applied, schema is current/);
+    assert.notEqual(await psql(url, "SELECT rfc3339('2026-01-02T03:04:05Z')"), 'stale');
+    assert.equal((await srv.request('GET', '/readyz')).status, 200);
+    const again = await cli(url, ['migrate']);
+    assert.doesNotMatch(again.stdout, /SQL code/, 'current code is not applied again');
+  } finally {
+    if (srv) await srv.stop();
     await dropDatabase(db);
   }
 });

@@ -110,6 +110,8 @@ test('the app role can do nothing beyond rows', async () => {
     'TRUNCATE patrons',
     'DELETE FROM schema_migrations',
     'INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, \'x\', \'x\')',
+    'UPDATE schema_code SET checksum = \'x\'',
+    'CREATE OR REPLACE FUNCTION rfc3339(t timestamptz) RETURNS text LANGUAGE sql AS \'SELECT \'\'x\'\'\'',
     'CREATE FUNCTION nope() RETURNS int LANGUAGE sql AS \'SELECT 1\'',
   ];
   for (const sql of denied) {
@@ -118,6 +120,7 @@ test('the app role can do nothing beyond rows', async () => {
     assert.match(r.stderr, /permission denied|must be owner/, sql);
   }
   assert.equal((await sqlAs(APP, 'SELECT count(*) > 0 FROM schema_migrations')).stdout.trim(), 't');
+  assert.equal((await sqlAs(APP, 'SELECT count(*) FROM schema_code')).stdout.trim(), '1');
   // and it cannot migrate
   assert.notEqual((await cli(as(APP), ['migrate'])).code, 0);
 });
