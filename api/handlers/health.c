@@ -20,10 +20,9 @@ void health_ready(struct req *r)
     }
     reply_header(r, "Retry-After", "5");
     reply_error(r, ERR_not_ready,
-                  pending > 0 ? "Migrations are pending."
-                  : pending == MIGRATE_DIVERGED
-                      ? "The schema differs from this binary's migrations."
-                      : "The database is not reachable.");
+                pending > 0                   ? "Migrations are pending."
+                : pending == MIGRATE_DIVERGED ? "The schema differs from this binary's migrations."
+                                              : "The database is not reachable.");
 }
 
 void metrics_get(struct req *r)

@@ -73,7 +73,7 @@ static void reply_bad_link(struct req *r)
 {
     reply_header(r, "WWW-Authenticate", "Bearer");
     reply_error(r, ERR_sign_in_link_invalid,
-                  "The sign-in link is invalid, already used or expired; ask for a new one.");
+                "The sign-in link is invalid, already used or expired; ask for a new one.");
 }
 
 void auth_session_create(struct req *r)

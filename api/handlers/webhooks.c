@@ -108,7 +108,8 @@ void webhooks_receive(struct req *r)
     if (!p->verify(&cfg, &rq, why, sizeof why)) {
         metrics_webhook(p->name, "unauthorized");
         log_warn("webhook from %s rejected: %s", p->name, why);
-        reply_error(r, ERR_webhook_signature_invalid, "The webhook signature could not be verified.");
+        reply_error(r, ERR_webhook_signature_invalid,
+                    "The webhook signature could not be verified.");
         return;
     }
     receive(r, p, &rq);

@@ -37,7 +37,8 @@ static bool api_key_caller(struct req *r, const char *hex)
     enum db_rc rc = db_api_key_lookup(r->db, hex, r->caller.id, scope);
     char patron[37];
     if (rc == DB_NOT_FOUND && db_session_lookup(r->db, hex, patron) == DB_OK) {
-        reply_error(r, ERR_forbidden, "This endpoint needs an admin API key, not a patron session.");
+        reply_error(r, ERR_forbidden,
+                    "This endpoint needs an admin API key, not a patron session.");
         return false;
     }
     if (rc == DB_NOT_FOUND) return unauthorized(r, "The API key is not valid.");
@@ -96,7 +97,8 @@ static bool token_caller(struct req *r, const char *token, bool patron_ok, bool 
     if (!key_ok) {
         char id[37], scope[8];
         if (db_api_key_lookup(r->db, hex, id, scope) == DB_OK) {
-            reply_error(r, ERR_forbidden, "This endpoint acts for a signed-in patron, not an API key.");
+            reply_error(r, ERR_forbidden,
+                        "This endpoint acts for a signed-in patron, not an API key.");
             return false;
         }
         return unauthorized(r, "The session is not valid or has expired; sign in again.");

@@ -68,7 +68,8 @@ static void reply_number_overflow(struct req *r, const json_error_t *err)
 bool parse_json_body(struct req *r)
 {
     if (!is_json_type(req_header(r, "Content-Type"))) {
-        reply_error(r, ERR_unsupported_media_type, "Send the body as Content-Type: application/json.");
+        reply_error(r, ERR_unsupported_media_type,
+                    "Send the body as Content-Type: application/json.");
         return false;
     }
     if (r->body_len == 0) {

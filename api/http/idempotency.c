@@ -91,7 +91,8 @@ bool idempotency_begin(struct req *r)
         break;
     case IDEM_IN_FLIGHT:
         reply_header(r, "Retry-After", "1");
-        reply_error(r, ERR_idempotency_key_in_progress, "A request with this Idempotency-Key is still in progress.");
+        reply_error(r, ERR_idempotency_key_in_progress,
+                    "A request with this Idempotency-Key is still in progress.");
         break;
     }
     free(rec.body);

@@ -98,7 +98,8 @@ bool req_rate_limit(struct req *r, const char *bucket, unsigned limit, unsigned 
     char seconds[16];
     snprintf(seconds, sizeof seconds, "%u", retry);
     reply_header(r, "Retry-After", seconds);
-    reply_error(r, ERR_rate_limited, "Too many requests from this address; retry after the given delay.");
+    reply_error(r, ERR_rate_limited,
+                "Too many requests from this address; retry after the given delay.");
     return false;
 }
 

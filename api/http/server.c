@@ -87,7 +87,8 @@ static void query_check(struct req *r)
     bool ok = true;
     MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, query_arg_ok, &ok);
     if (!ok)
-        reply_error(r, ERR_invalid_query, "The query string is not UTF-8 text without control characters.");
+        reply_error(r, ERR_invalid_query,
+                    "The query string is not UTF-8 text without control characters.");
 }
 
 static void reply_too_large(struct req *r)
@@ -138,7 +139,8 @@ static bool from_memory(struct req *r)
     /* Nothing has been authenticated yet: only a public route may be
      * answered here (test_router checks routes.def keeps to that). */
     if (r->route->memory && r->route->auth == AUTH_PUBLIC) r->route->memory(r);
-    if (!r->replied && !r->route->handler) reply_error(r, ERR_internal_error, "The handler produced no reply.");
+    if (!r->replied && !r->route->handler)
+        reply_error(r, ERR_internal_error, "The handler produced no reply.");
     return r->replied;
 }
 

@@ -18,7 +18,8 @@ static void registry_is_sound(void)
         CHECK(e->title && *e->title);
         /* a name is a stable identifier: lower case, digits, underscores */
         CHECK(strspn(e->name, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(e->name));
-        for (int j = 0; j < i; j++) CHECK(strcmp(e->name, err_info((enum err_code)j)->name) != 0);
+        for (int j = 0; j < i; j++)
+            CHECK(strcmp(e->name, err_info((enum err_code)j)->name) != 0);
     }
     CHECK_EQ_STR(err_info(ERR_not_found)->name, "not_found");
     CHECK_EQ_INT(err_info(ERR_not_found)->status, 404);
