@@ -5,6 +5,8 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "errors.h"
+
 /* Outcomes of database calls, mapped to HTTP by reply_db(). */
 enum db_rc {
     DB_OK = 0,
@@ -72,12 +74,39 @@ enum db_rc db_write_json(struct db *db, const char *actor, const char *request_i
 enum db_rc db_call_json(struct db *db, const char *sql, int n, const char *const *params,
                         json_t **out);
 
-/* The message of a domain error raised in SQL with SQLSTATE PTnnn (worded
- * for the client), or NULL. */
-const char *db_last_detail(struct db *db);
+/* What a failed call went wrong with, for the client: the registry code,
+ * and for errors SQL worded itself (SQLSTATE PTnnn) the message (`detail`)
+ * and the request field it names (a PT422's CONSTRAINT, or "").
+ * db_error() returns the error of the call that just returned `rc` (a
+ * generic one for rc when that call raised nothing, e.g. no row); the
+ * pointer is valid until the next call on the connection. db may be NULL. */
+struct db_error {
+    enum db_rc rc;
+    enum err_code code;
+    char field[64];
+    char detail[256];
+};
+const struct db_error *db_error(struct db *db, enum db_rc rc);
 
-/* Constraint name of the last DB_CONFLICT/DB_INVALID, or "". */
-const char *db_last_constraint(struct db *db);
+/* The error for a failed statement from its SQLSTATE (NULL: no answer from
+ * the server), CONSTRAINT and primary message: a table lookup, see
+ * api/db/sqlstate.c. */
+struct db_error db_error_classify(const char *sqlstate, const char *constraint,
+                                  const char *message);
+
+/* A db function that knows what its statement's errors mean names them:
+ * the first entry whose sqlstate and constraint (each NULL = any) match the
+ * last error replaces its code, and its field and detail when given. The
+ * list ends with an entry whose code is ERR_COUNT. */
+struct db_error_rule {
+    const char *sqlstate;
+    const char *constraint;
+    enum err_code code;
+    const char *field;
+    const char *detail;
+};
+void db_error_refine(struct db *db, const struct db_error_rule *rules);
+
 /* The connection itself, connected if need be (NULL when the database
  * cannot be reached), for the one job that waits on its socket (LISTEN).
  * *fresh tells whether it was (re)connected by this call. */

@@ -105,14 +105,17 @@ void reply_empty(struct req *r, unsigned status);
 void reply_stream(struct req *r, unsigned status, const char *type, reply_stream_fn fn, void *cls,
                   void (*free_cls)(void *cls));
 void reply_header(struct req *r, const char *name, const char *value);
-/* RFC 9457 problem+json; detail may be NULL. */
-void reply_problem(struct req *r, unsigned status, const char *detail);
-/* 422 with an `errors` array (stolen). */
+/* RFC 9457 problem+json for a registry entry (include/errors.def): its
+ * status, type and title, "code": its name; detail may be NULL. */
+void reply_error(struct req *r, enum err_code code, const char *detail);
+/* The same with an `errors` array (stolen) of {field, message}. */
+void reply_error_fields(struct req *r, enum err_code code, json_t *errors);
+/* validation_failed (422) with an `errors` array (stolen). */
 void reply_invalid(struct req *r, json_t *errors);
-/* 422 naming one field. */
+/* validation_failed naming one field. */
 void reply_invalid_field(struct req *r, const char *field, const char *message);
-/* The reply for a database outcome other than DB_OK. */
-void reply_db(struct req *r, enum db_rc rc);
+/* The reply for a failed database call (see db_error()). */
+void reply_db(struct req *r, const struct db_error *e);
 
 /* The route's {id} (parameter i) when it is a UUID; otherwise replies 404
  * (a malformed id names no resource) and returns NULL. */

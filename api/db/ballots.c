@@ -7,6 +7,13 @@
 #include "store_votes.h"
 #include "tally_notify.h"
 
+/* The ballot functions raise PT409 only for a round that is not open
+ * (not yet, or no longer). */
+static const struct db_error_rule ballot_errors[] = {
+    {"PT409", NULL, ERR_round_not_open, NULL, NULL},
+    {.code = ERR_COUNT},
+};
+
 enum db_rc db_ballot_put(struct db *db, const char *round_id, const char *patron_id,
                          json_t *topic_ids, json_t **out)
 {
@@ -15,6 +22,7 @@ enum db_rc db_ballot_put(struct db *db, const char *round_id, const char *patron
     const char *p[] = {round_id, patron_id, ids};
     enum db_rc rc = db_call_json(db, "SELECT ballot_put($1, $2, json_uuids($3))", 3, p, out);
     free(ids);
+    db_error_refine(db, ballot_errors);
     if (rc == DB_OK) tally_changed();
     return rc;
 }
@@ -37,6 +45,7 @@ enum db_rc db_ballot_delete(struct db *db, const char *rid, const char *round_id
     json_t *done = NULL;
     enum db_rc rc = db_write_json(db, NULL, rid, "SELECT ballot_delete($1, $2)", 2, p, &done);
     json_decref(done);
+    db_error_refine(db, ballot_errors);
     if (rc == DB_OK) tally_changed();
     return rc;
 }

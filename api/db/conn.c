@@ -24,9 +24,11 @@ struct db {
     unsigned long gen; /* bumped on every (re)connect: prepared statements are per session */
     bool in_txn;
     struct stmt_slot stmts[STMT_SLOTS];
+    char message[512]; /* the server's whole message, for logs */
+    /* the last failed statement, as PostgreSQL said it and for the client */
+    char state[6];
     char constraint[128];
-    char message[512];
-    char detail[256]; /* message of a PTnnn exception: meant for the client */
+    struct db_error err;
     const char *conninfo;
     struct db *next;
 };
@@ -142,22 +144,20 @@ static enum db_rc classify(struct db *d, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    snprintf(d->state, sizeof d->state, "%s", state ? state : "");
     snprintf(d->constraint, sizeof d->constraint, "%s", cons ? cons : "");
     snprintf(d->message, sizeof d->message, "%s",
              res ? PQresultErrorMessage(res) : PQerrorMessage(d->pg));
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    snprintf(d->detail, sizeof d->detail, "%s",
-             state && primary && !strncmp(state, "PT", 2) ? primary : "");
-    if (!state) return DB_UNAVAILABLE;
-    if (!strcmp(state, "40001") || !strcmp(state, "40P01")) return DB_RETRY;
-    if (!strcmp(state, "23505") || !strcmp(state, "PT409")) return DB_CONFLICT;
-    if (!strcmp(state, "PT404")) return DB_NOT_FOUND;
-    if (!strcmp(state, "PT403")) return DB_FORBIDDEN;
-    if (!strncmp(state, "23", 2) || !strncmp(state, "22", 2) || !strcmp(state, "PT422"))
-        return DB_INVALID;
-    if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strcmp(state, "53300"))
-        return DB_UNAVAILABLE;
-    return DB_ERROR;
+    d->err = db_error_classify(state, cons, primary);
+    return d->err.rc;
+}
+
+/* Forgets the last error, so that db_error() never reports a stale one. */
+static void error_clear(struct db *d)
+{
+    d->state[0] = d->constraint[0] = '\0';
+    d->err = (struct db_error){.rc = DB_OK};
 }
 
 static PGresult *exec_once(struct db *d, const char *sql, int n, const char *const *params)
@@ -189,7 +189,7 @@ static bool result_ok(const PGresult *res)
 enum db_rc db_exec(struct db *d, const char *sql, int n, const char *const *params, PGresult **out)
 {
     *out = NULL;
-    d->detail[0] = d->constraint[0] = '\0';
+    error_clear(d);
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!d->pg && d->in_txn) return DB_RETRY;
         if (!db_connect(d)) return DB_UNAVAILABLE;
@@ -323,14 +323,39 @@ const char *db_last_error(struct db *d)
     return d->message;
 }
 
-const char *db_last_detail(struct db *d)
+/* The generic error for each outcome, for a call that raised nothing
+ * (no row, out of memory) or a caller without a connection. */
+static const struct db_error generic[] = {
+    [DB_OK] = {DB_OK, ERR_internal_error, "", ""},
+    [DB_NOT_FOUND] = {DB_NOT_FOUND, ERR_not_found, "", ""},
+    [DB_CONFLICT] = {DB_CONFLICT, ERR_conflict, "", ""},
+    [DB_INVALID] = {DB_INVALID, ERR_unprocessable, "", ""},
+    [DB_FORBIDDEN] = {DB_FORBIDDEN, ERR_forbidden, "", ""},
+    [DB_RETRY] = {DB_RETRY, ERR_database_unavailable, "", ""},
+    [DB_UNAVAILABLE] = {DB_UNAVAILABLE, ERR_database_unavailable, "", ""},
+    [DB_ERROR] = {DB_ERROR, ERR_internal_error, "", ""},
+};
+
+const struct db_error *db_error(struct db *d, enum db_rc rc)
 {
-    return d->detail[0] ? d->detail : NULL;
+    if ((unsigned)rc >= sizeof generic / sizeof *generic) rc = DB_ERROR;
+    /* db_txn turns an exhausted retry into DB_UNAVAILABLE, and a function
+     * may fail after its statement succeeded: the rc decides. */
+    if (d && d->err.rc == rc && rc != DB_OK) return &d->err;
+    return &generic[rc];
 }
 
-const char *db_last_constraint(struct db *d)
+void db_error_refine(struct db *d, const struct db_error_rule *rules)
 {
-    return d->constraint;
+    if (!d || d->err.rc == DB_OK) return;
+    for (const struct db_error_rule *r = rules; r->code != ERR_COUNT; r++) {
+        if (r->sqlstate && strcmp(r->sqlstate, d->state)) continue;
+        if (r->constraint && strcmp(r->constraint, d->constraint)) continue;
+        d->err.code = r->code;
+        if (r->field) snprintf(d->err.field, sizeof d->err.field, "%s", r->field);
+        if (r->detail) snprintf(d->err.detail, sizeof d->err.detail, "%s", r->detail);
+        return;
+    }
 }
 
 PGconn *db_pg(struct db *d, bool *fresh)

@@ -8,14 +8,25 @@
 #include "store.h"
 #include "tally_notify.h"
 
+/* A taken e-mail address has its own code, since the client's fix
+ * (another address) differs from other conflicts, whose detail the SQL
+ * function words itself. */
+static const struct db_error_rule patron_errors[] = {
+    {"23505", "patrons_email_key", ERR_duplicate_email, NULL,
+     "A patron with this e-mail address already exists."},
+    {.code = ERR_COUNT},
+};
+
 enum db_rc db_patron_create(struct db *db, const char *actor, const char *rid, const char *email,
                             const char *name, json_t **out)
 {
     const char *p[] = {email, name};
-    return db_write_json(db, actor, rid,
-                         "INSERT INTO patrons (email, name) VALUES ($1, $2)"
-                         " RETURNING patron_json(patrons)",
-                         2, p, out);
+    enum db_rc rc = db_write_json(db, actor, rid,
+                                  "INSERT INTO patrons (email, name) VALUES ($1, $2)"
+                                  " RETURNING patron_json(patrons)",
+                                  2, p, out);
+    db_error_refine(db, patron_errors);
+    return rc;
 }
 
 enum db_rc db_patron_get(struct db *db, const char *id, json_t **out)
@@ -47,6 +58,7 @@ enum db_rc db_patron_update(struct db *db, const char *actor, const char *rid, c
     const char *p[] = {id, doc};
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT patron_update($1, $2)", 2, p, out);
     free(doc);
+    db_error_refine(db, patron_errors);
     return rc;
 }
 

@@ -5,11 +5,25 @@
 #include "store.h"
 #include "tally_notify.h"
 
+/* What a failed pledge write means for the client: a missing patron or
+ * tier is a mistake in a named field; a taken provider_ref has its own
+ * code, as the fix (another reference) differs from other conflicts; the
+ * only PT409 pledge_patch raises is a move the state machine forbids. */
+static const struct db_error_rule pledge_errors[] = {
+    {"23503", "pledges_patron_id_fkey", ERR_validation_failed, "patron_id", "no such patron"},
+    {"23503", "pledges_tier_id_fkey", ERR_validation_failed, "tier_id", "no such tier"},
+    {"23505", "pledges_provider_ref_key", ERR_duplicate_provider_ref, NULL,
+     "Another pledge already has this provider and provider_ref."},
+    {"PT409", NULL, ERR_invalid_transition, NULL, NULL},
+    {.code = ERR_COUNT},
+};
+
 /* The pledge functions also say how many of the patron's ballots they
  * re-weighed in the same transaction; the tally is announced after the
  * commit, and the count is not part of the pledge. */
-static enum db_rc announced(enum db_rc rc, json_t *out)
+static enum db_rc announced(struct db *db, enum db_rc rc, json_t *out)
 {
+    db_error_refine(db, pledge_errors);
     if (rc != DB_OK || !out) return rc;
     if (json_integer_value(json_object_get(out, "ballots_changed")) > 0) tally_changed();
     json_object_del(out, "ballots_changed");
@@ -35,7 +49,7 @@ enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
                       "SELECT x FROM pledge_create($1, $2, $3, $4, $5, $6, $7, $8, $9) x"
                       " WHERE x IS NOT NULL",
                       9, p, out);
-    return announced(rc, *out);
+    return announced(db, rc, *out);
 }
 
 enum db_rc db_pledge_get(struct db *db, const char *id, json_t **out)
@@ -69,5 +83,5 @@ enum db_rc db_pledge_update(struct db *db, const char *actor, const char *rid, c
     const char *p[] = {id, doc};
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT pledge_patch($1, $2)", 2, p, out);
     free(doc);
-    return announced(rc, *out);
+    return announced(db, rc, *out);
 }

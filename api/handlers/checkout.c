@@ -113,14 +113,14 @@ void checkout_create(struct req *r)
     if (!validate(r, &in, &return_url)) return;
     char pledge_id[37];
     if (!random_uuid(pledge_id)) {
-        reply_problem(r, 500, "Could not create an order id.");
+        reply_error(r, ERR_internal_error, "Could not create an order id.");
         return;
     }
     in.pledge_id = pledge_id;
     in.provider_ref = checkout_echoes_order_id(in.provider) ? pledge_id : NULL;
     json_t *redirect = build_redirect(&in, return_url);
     if (!redirect) {
-        reply_problem(r, 500, "Could not build the payment redirect.");
+        reply_error(r, ERR_internal_error, "Could not build the payment redirect.");
         return;
     }
     json_t *out = NULL;
@@ -128,12 +128,12 @@ void checkout_create(struct req *r)
     if (rc != DB_OK) {
         json_decref(redirect);
         json_decref(out);
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
         return;
     }
     if (json_object_set_new(out, "redirect", redirect) != 0) {
         json_decref(out);
-        reply_problem(r, 500, "Out of memory.");
+        reply_error(r, ERR_internal_error, "Out of memory.");
         return;
     }
     /* The signed form is for this payer only; no cache may keep it. */

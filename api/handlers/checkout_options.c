@@ -82,7 +82,7 @@ void checkout_options(struct req *r)
                             (json_int_t)cfg.max_amount_minor);
     if (!doc || !add_currencies(doc)) {
         json_decref(doc);
-        reply_problem(r, 500, "Out of memory.");
+        reply_error(r, ERR_internal_error, "Out of memory.");
         return;
     }
     reply_header(r, "Cache-Control", "public, max-age=60");

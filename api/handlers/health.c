@@ -19,11 +19,10 @@ void health_ready(struct req *r)
         return;
     }
     reply_header(r, "Retry-After", "5");
-    reply_problem(r, 503,
-                  pending > 0 ? "Migrations are pending."
-                  : pending == MIGRATE_DIVERGED
-                      ? "The schema differs from this binary's migrations."
-                      : "The database is not reachable.");
+    reply_error(r, ERR_not_ready,
+                pending > 0                   ? "Migrations are pending."
+                : pending == MIGRATE_DIVERGED ? "The schema differs from this binary's migrations."
+                                              : "The database is not reachable.");
 }
 
 void metrics_get(struct req *r)
@@ -33,7 +32,7 @@ void metrics_get(struct req *r)
     size_t len = 0;
     char *text = metrics_render(backlog, &len);
     if (!text) {
-        reply_problem(r, 500, "Out of memory rendering metrics.");
+        reply_error(r, ERR_internal_error, "Out of memory rendering metrics.");
         return;
     }
     reply_raw(r, 200, "text/plain; version=0.0.4", text, len);

@@ -24,5 +24,5 @@ void me_erase(struct req *r)
     if (rc == DB_OK)
         reply_empty(r, 204);
     else
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
 }

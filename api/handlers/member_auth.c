@@ -29,7 +29,7 @@ static bool hash_hex(const char *token, char hex[65])
 static bool new_token(struct req *r, char token[44], char hex[65])
 {
     if (random_token(token) && hash_hex(token, hex)) return true;
-    reply_problem(r, 500, "Could not create a token.");
+    reply_error(r, ERR_internal_error, "Could not create a token.");
     return false;
 }
 
@@ -55,7 +55,7 @@ void auth_magic_link(struct req *r)
     char *link = malloc(len);
     if (!link) {
         OPENSSL_cleanse(token, sizeof token);
-        reply_problem(r, 500, "Out of memory.");
+        reply_error(r, ERR_internal_error, "Out of memory.");
         return;
     }
     snprintf(link, len, "%s/members?token=%s", cfg.public_url, token);
@@ -66,14 +66,14 @@ void auth_magic_link(struct req *r)
     if (rc == DB_OK)
         reply_accepted(r);
     else
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
 }
 
 static void reply_bad_link(struct req *r)
 {
     reply_header(r, "WWW-Authenticate", "Bearer");
-    reply_problem(r, 401,
-                  "The sign-in link is invalid, already used or expired; ask for a new one.");
+    reply_error(r, ERR_sign_in_link_invalid,
+                "The sign-in link is invalid, already used or expired; ask for a new one.");
 }
 
 void auth_session_create(struct req *r)
@@ -92,7 +92,7 @@ void auth_session_create(struct req *r)
     if (!req_validate(r, fields)) return;
     char link_hex[65], token[44], hex[65];
     if (!hash_hex(link_token, link_hex)) {
-        reply_problem(r, 500, "Could not hash the token.");
+        reply_error(r, ERR_internal_error, "Could not hash the token.");
         return;
     }
     if (!new_token(r, token, hex)) return;
@@ -110,7 +110,7 @@ void auth_session_create(struct req *r)
     if (rc == DB_NOT_FOUND)
         reply_bad_link(r);
     else
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
 }
 
 /* Signs out the session presented (others of the patron stay). */
@@ -119,12 +119,12 @@ void auth_session_delete(struct req *r)
     const char *token = req_bearer_token(r);
     char hex[65];
     if (!token || !hash_hex(token, hex)) {
-        reply_problem(r, 500, "Could not hash the session token.");
+        reply_error(r, ERR_internal_error, "Could not hash the session token.");
         return;
     }
     enum db_rc rc = db_session_revoke(r->db, r->caller.id, hex);
     if (rc == DB_OK)
         reply_empty(r, 204);
     else
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
 }

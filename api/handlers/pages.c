@@ -34,13 +34,13 @@ static void serve(struct req *r, const char *path, const char *csp)
 {
     const struct asset *a = asset_find(path);
     if (!a) {
-        reply_problem(r, 404, "No such file.");
+        reply_error(r, ERR_not_found, "No such file.");
         return;
     }
     bool fresh = etag_none_match(req_header(r, "If-None-Match"), a->etag);
     char *copy = fresh ? NULL : malloc(a->len + 1);
     if (!fresh && !copy) {
-        reply_problem(r, 500, "Out of memory.");
+        reply_error(r, ERR_internal_error, "Out of memory.");
         return;
     }
     reply_header(r, "ETag", a->etag);

@@ -14,17 +14,6 @@
  * keep round trips few, small enough to keep each result set modest. */
 #define CSV_PAGE 500
 
-/* Replies to a failed write. A duplicate e-mail is named as such, since
- * the client's fix (another address) differs from other conflicts, whose
- * detail the SQL function words itself. */
-static void reply_write_failure(struct req *r, enum db_rc rc)
-{
-    if (rc == DB_CONFLICT && !strcmp(db_last_constraint(r->db), "patrons_email_key"))
-        reply_problem(r, 409, "A patron with this e-mail address already exists.");
-    else
-        reply_db(r, rc);
-}
-
 static void reply_write(struct req *r, enum db_rc rc, unsigned status, json_t *body)
 {
     if (rc == DB_OK) {
@@ -32,7 +21,7 @@ static void reply_write(struct req *r, enum db_rc rc, unsigned status, json_t *b
         return;
     }
     json_decref(body); /* a statement may have succeeded before its commit failed */
-    reply_write_failure(r, rc);
+    reply_db(r, db_error(r->db, rc));
 }
 
 void patrons_create(struct req *r)
@@ -179,7 +168,7 @@ static void list_csv(struct req *r, const char *q, const char *status)
 {
     struct csv_export *x = calloc(1, sizeof *x);
     if (!x) {
-        reply_problem(r, 500, "Out of memory starting the export.");
+        reply_error(r, ERR_internal_error, "Out of memory starting the export.");
         return;
     }
     csv_init(&x->page);
@@ -187,7 +176,7 @@ static void list_csv(struct req *r, const char *q, const char *status)
     x->status = status ? strdup(status) : NULL;
     if ((q && !x->q) || (status && !x->status) || !csv_next_page(x)) {
         csv_export_free(x);
-        reply_db(r, DB_UNAVAILABLE);
+        reply_db(r, db_error(r->db, DB_UNAVAILABLE));
         return;
     }
     reply_header(r, "Content-Disposition", "attachment; filename=\"patrons.csv\"");
@@ -243,7 +232,7 @@ void patrons_erase(struct req *r)
     if (rc == DB_OK)
         reply_empty(r, 204);
     else
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
 }
 
 void patrons_export(struct req *r)

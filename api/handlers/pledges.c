@@ -1,27 +1,11 @@
 /* /v1/pledges (admin). Checkout and webhooks create most pledges; admins
  * add manual ones (bank transfers) and move them through their states. */
-#include <string.h>
-
 #include "config.h"
 #include "domain.h"
 #include "handlers.h"
 #include "store.h"
 
 static const char *const creatable_statuses[] = {"pending", "active", NULL};
-
-/* A missing patron or tier is the client's mistake in a named field. */
-static void reply_pledge_rc(struct req *r, enum db_rc rc, unsigned status, json_t *pledge)
-{
-    const char *c = db_last_constraint(r->db);
-    if (rc == DB_INVALID && strstr(c, "patron_id"))
-        reply_invalid_field(r, "patron_id", "no such patron");
-    else if (rc == DB_INVALID && strstr(c, "tier_id"))
-        reply_invalid_field(r, "tier_id", "no such tier");
-    else if (rc == DB_CONFLICT && strstr(c, "provider_ref"))
-        reply_problem(r, 409, "Another pledge already has this provider and provider_ref.");
-    else
-        reply_result(r, rc, status, pledge);
-}
 
 void pledges_create(struct req *r)
 {
@@ -68,7 +52,7 @@ void pledges_create(struct req *r)
     if (rc == DB_NOT_FOUND) /* the insert selects the patron, so none was found */
         reply_invalid_field(r, "patron_id", "no such patron (or the patron was erased)");
     else
-        reply_pledge_rc(r, rc, 201, pledge);
+        reply_result(r, rc, 201, pledge);
 }
 
 void pledges_list(struct req *r)
@@ -108,5 +92,5 @@ void pledges_update(struct req *r)
     if (!req_validate(r, fields)) return;
     json_t *pledge = NULL;
     enum db_rc rc = db_pledge_update(r->db, r->caller.id, r->request_id, id, r->json, &pledge);
-    reply_pledge_rc(r, rc, 200, pledge);
+    reply_result(r, rc, 200, pledge);
 }

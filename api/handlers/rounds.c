@@ -57,7 +57,7 @@ static bool validate_with_topic_ids(struct req *r, const struct field *fields, b
     *ids = json_object_get(r->json, "topic_ids");
     json_t *rest = json_is_object(r->json) ? json_copy(r->json) : json_incref(r->json);
     if (!rest && r->json) {
-        reply_problem(r, 500, "Out of memory.");
+        reply_error(r, ERR_internal_error, "Out of memory.");
         return false;
     }
     json_t *errors = NULL;
@@ -128,7 +128,7 @@ void rounds_current(struct req *r)
     json_t *round = NULL;
     enum db_rc rc = db_round_current(r->db, &round);
     if (rc == DB_NOT_FOUND)
-        reply_problem(r, 404, "No round is open right now.");
+        reply_error(r, ERR_not_found, "No round is open right now.");
     else
         reply_result(r, rc, 200, round);
 }
@@ -216,7 +216,7 @@ static void reply_tally(struct req *r, struct tally_copy *c)
     } else if (c->body) {
         reply_raw(r, 200, "application/json", c->body, c->len);
     } else {
-        reply_problem(r, 500, "Out of memory.");
+        reply_error(r, ERR_internal_error, "Out of memory.");
     }
 }
 
@@ -235,7 +235,7 @@ static void tally(struct req *r, const char *key, const char *id)
     enum db_rc rc = id ? db_round_tally(r->db, id, &doc) : db_round_current_tally(r->db, &doc);
     if (rc != DB_OK) {
         json_decref(doc);
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
         return;
     }
     bool ok = tally_copy_of(doc, &c);
@@ -245,7 +245,7 @@ static void tally(struct req *r, const char *key, const char *id)
     if (ok)
         reply_tally(r, &c);
     else
-        reply_problem(r, 500, "The tally came back malformed.");
+        reply_error(r, ERR_internal_error, "The tally came back malformed.");
 }
 
 /* The cache key of /v1/rounds/{id}/tally; false after a 404. */
@@ -308,7 +308,7 @@ void ballots_get(struct req *r)
     json_t *ballot = NULL;
     enum db_rc rc = db_ballot_get(r->db, round_id, r->caller.id, &ballot);
     if (rc == DB_NOT_FOUND)
-        reply_problem(r, 404, "You have no ballot in this round.");
+        reply_error(r, ERR_not_found, "You have no ballot in this round.");
     else
         reply_result(r, rc, 200, ballot);
 }
@@ -321,5 +321,5 @@ void ballots_delete(struct req *r)
     if (rc == DB_OK)
         reply_empty(r, 204);
     else
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
 }

@@ -83,5 +83,5 @@ void tiers_delete(struct req *r)
     if (rc == DB_OK)
         reply_empty(r, 204);
     else
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
 }

@@ -79,7 +79,7 @@ static void receive(struct req *r, const struct wh_provider *p, const struct wh_
     bool parsed = parse_event(p, rq, &ev, why, sizeof why);
     json_t *headers = kept_headers(r);
     if (!headers) {
-        reply_problem(r, 500, "Out of memory recording the event.");
+        reply_error(r, ERR_internal_error, "Out of memory recording the event.");
         return;
     }
     struct wh_delivery d = {p->name, rq->body, rq->body_len, headers, parsed ? &ev : NULL, why};
@@ -87,7 +87,7 @@ static void receive(struct req *r, const struct wh_provider *p, const struct wh_
     enum db_rc rc = db_webhook_receive(r->db, &d, &result);
     json_decref(headers);
     if (rc != DB_OK) {
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
         return;
     }
     metrics_webhook(p->name, json_string_value(json_object_get(result, "outcome")));
@@ -99,7 +99,7 @@ void webhooks_receive(struct req *r)
 {
     const struct wh_provider *p = wh_provider_find(req_param(r, 0));
     if (!p || !p->configured(&cfg)) {
-        reply_problem(r, 404, "No such webhook provider, or it is not configured.");
+        reply_error(r, ERR_not_found, "No such webhook provider, or it is not configured.");
         return;
     }
     struct wh_request rq = {r->body ? r->body : "", r->body_len, live_header, r,
@@ -108,7 +108,8 @@ void webhooks_receive(struct req *r)
     if (!p->verify(&cfg, &rq, why, sizeof why)) {
         metrics_webhook(p->name, "unauthorized");
         log_warn("webhook from %s rejected: %s", p->name, why);
-        reply_problem(r, 401, "The webhook signature could not be verified.");
+        reply_error(r, ERR_webhook_signature_invalid,
+                    "The webhook signature could not be verified.");
         return;
     }
     receive(r, p, &rq);
@@ -159,7 +160,7 @@ static void replay(struct req *r, const char *id, json_t *source)
     char *body = stored_body(source, &len);
     if (!p || !body) {
         free(body);
-        reply_problem(r, 500, "The stored event cannot be read.");
+        reply_error(r, ERR_internal_error, "The stored event cannot be read.");
         return;
     }
     struct wh_request rq = {body, len, stored_header, json_object_get(source, "headers"),
@@ -183,6 +184,6 @@ void webhook_events_replay(struct req *r)
     if (rc == DB_OK)
         replay(r, id, source);
     else
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
     json_decref(source);
 }

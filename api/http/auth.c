@@ -26,7 +26,7 @@ static bool is_read_method(const char *m)
 static bool unauthorized(struct req *r, const char *detail)
 {
     reply_header(r, "WWW-Authenticate", "Bearer");
-    reply_problem(r, 401, detail);
+    reply_error(r, ERR_unauthorized, detail);
     return false;
 }
 
@@ -37,12 +37,13 @@ static bool api_key_caller(struct req *r, const char *hex)
     enum db_rc rc = db_api_key_lookup(r->db, hex, r->caller.id, scope);
     char patron[37];
     if (rc == DB_NOT_FOUND && db_session_lookup(r->db, hex, patron) == DB_OK) {
-        reply_problem(r, 403, "This endpoint needs an admin API key, not a patron session.");
+        reply_error(r, ERR_forbidden,
+                    "This endpoint needs an admin API key, not a patron session.");
         return false;
     }
     if (rc == DB_NOT_FOUND) return unauthorized(r, "The API key is not valid.");
     if (rc != DB_OK) {
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
         return false;
     }
     r->caller.kind = !strcmp(scope, "admin") ? CALLER_ADMIN_KEY : CALLER_READ_KEY;
@@ -69,7 +70,7 @@ static bool optional_key_caller(struct req *r)
     enum db_rc rc = db_api_key_lookup(r->db, hex, r->caller.id, scope);
     if (rc == DB_NOT_FOUND) return true;
     if (rc != DB_OK) {
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
         return false;
     }
     r->caller.kind = !strcmp(scope, "admin") ? CALLER_ADMIN_KEY : CALLER_READ_KEY;
@@ -89,14 +90,15 @@ static bool token_caller(struct req *r, const char *token, bool patron_ok, bool 
             return true;
         }
         if (rc != DB_NOT_FOUND) {
-            reply_db(r, rc);
+            reply_db(r, db_error(r->db, rc));
             return false;
         }
     }
     if (!key_ok) {
         char id[37], scope[8];
         if (db_api_key_lookup(r->db, hex, id, scope) == DB_OK) {
-            reply_problem(r, 403, "This endpoint acts for a signed-in patron, not an API key.");
+            reply_error(r, ERR_forbidden,
+                        "This endpoint acts for a signed-in patron, not an API key.");
             return false;
         }
         return unauthorized(r, "The session is not valid or has expired; sign in again.");
@@ -116,7 +118,7 @@ bool authenticate(struct req *r)
     if (!token_caller(r, token, patron_ok, key_ok)) return false;
     if (r->caller.kind == CALLER_PATRON) return true;
     if (r->caller.kind == CALLER_READ_KEY && !is_read_method(r->method)) {
-        reply_problem(r, 403, "This API key has the read scope; it may only GET.");
+        reply_error(r, ERR_forbidden, "This API key has the read scope; it may only GET.");
         return false;
     }
     return true;

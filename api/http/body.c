@@ -68,11 +68,12 @@ static void reply_number_overflow(struct req *r, const json_error_t *err)
 bool parse_json_body(struct req *r)
 {
     if (!is_json_type(req_header(r, "Content-Type"))) {
-        reply_problem(r, 415, "Send the body as Content-Type: application/json.");
+        reply_error(r, ERR_unsupported_media_type,
+                    "Send the body as Content-Type: application/json.");
         return false;
     }
     if (r->body_len == 0) {
-        reply_problem(r, 400, "The request body is empty; a JSON object is expected.");
+        reply_error(r, ERR_invalid_body, "The request body is empty; a JSON object is expected.");
         return false;
     }
     json_error_t err;
@@ -85,15 +86,15 @@ bool parse_json_body(struct req *r)
         char detail[256];
         snprintf(detail, sizeof detail, "Malformed JSON at line %d column %d: %s", err.line,
                  err.column, err.text);
-        reply_problem(r, 400, detail);
+        reply_error(r, ERR_invalid_json, detail);
         return false;
     }
     if (!depth_within(r->json, 1)) {
-        reply_problem(r, 400, "The JSON document is nested too deeply.");
+        reply_error(r, ERR_invalid_json, "The JSON document is nested too deeply.");
         return false;
     }
     if (!json_is_object(r->json)) {
-        reply_problem(r, 400, "The request body must be a JSON object.");
+        reply_error(r, ERR_invalid_body, "The request body must be a JSON object.");
         return false;
     }
     return true;

@@ -60,7 +60,7 @@ bool idempotency_begin(struct req *r)
     }
     char hex[65];
     if (!request_hash(r, hex)) {
-        reply_problem(r, 500, "Could not hash the request.");
+        reply_error(r, ERR_internal_error, "Could not hash the request.");
         return false;
     }
     snprintf(r->idem_scope, sizeof r->idem_scope, "%s",
@@ -69,7 +69,7 @@ bool idempotency_begin(struct req *r)
     struct idem_record rec = {0};
     enum db_rc rc = db_idem_claim(r->db, r->idem_scope, key, hex, &state, &rec);
     if (rc != DB_OK) {
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
         return false;
     }
     switch (state) {
@@ -77,7 +77,7 @@ bool idempotency_begin(struct req *r)
         r->idem_key = strdup(key);
         if (!r->idem_key) {
             db_idem_release(r->db, r->idem_scope, key);
-            reply_problem(r, 500, "Out of memory.");
+            reply_error(r, ERR_internal_error, "Out of memory.");
             return false;
         }
         return true;
@@ -85,11 +85,14 @@ bool idempotency_begin(struct req *r)
         replay(r, &rec);
         break;
     case IDEM_MISMATCH:
-        reply_invalid_field(r, "Idempotency-Key", "was already used with a different request body");
+        reply_error_fields(r, ERR_idempotency_key_reused,
+                           json_pack("[{s:s, s:s}]", "field", "Idempotency-Key", "message",
+                                     "was already used with a different request body"));
         break;
     case IDEM_IN_FLIGHT:
         reply_header(r, "Retry-After", "1");
-        reply_problem(r, 409, "A request with this Idempotency-Key is still in progress.");
+        reply_error(r, ERR_idempotency_key_in_progress,
+                    "A request with this Idempotency-Key is still in progress.");
         break;
     }
     free(rec.body);

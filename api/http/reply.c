@@ -7,40 +7,6 @@
 #include "log.h"
 #include "validate.h"
 
-static const char *reason(unsigned status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 406:
-        return "Not Acceptable";
-    case 409:
-        return "Conflict";
-    case 413:
-        return "Content Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 422:
-        return "Unprocessable Content";
-    case 429:
-        return "Too Many Requests";
-    case 500:
-        return "Internal Server Error";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Error";
-    }
-}
-
 void reply_raw(struct req *r, unsigned status, const char *type, char *body, size_t len)
 {
     if (r->replied) {
@@ -100,24 +66,32 @@ void reply_empty(struct req *r, unsigned status)
     reply_raw(r, status, NULL, NULL, 0);
 }
 
-static void problem(struct req *r, unsigned status, const char *detail, json_t *errors)
+/* Status, type and title come from the registry entry, so one code always
+ * answers the same way; "code" is what clients match on. */
+static void problem(struct req *r, enum err_code code, const char *detail, json_t *errors)
 {
-    json_t *p = json_pack("{s:s, s:s, s:i}", "type", "about:blank", "title", reason(status),
-                          "status", (int)status);
+    const struct err_info *e = err_info(code);
+    json_t *p = json_pack("{s:s, s:s, s:i, s:s}", "type", e->type, "title", e->title, "status",
+                          (int)e->status, "code", e->name);
     if (p && detail) json_object_set_new(p, "detail", json_string(detail));
     if (p && errors) json_object_set(p, "errors", errors);
     json_decref(errors);
-    reply_document(r, status, "application/problem+json", p);
+    reply_document(r, e->status, "application/problem+json", p);
 }
 
-void reply_problem(struct req *r, unsigned status, const char *detail)
+void reply_error(struct req *r, enum err_code code, const char *detail)
 {
-    problem(r, status, detail, NULL);
+    problem(r, code, detail, NULL);
+}
+
+void reply_error_fields(struct req *r, enum err_code code, json_t *errors)
+{
+    problem(r, code, "The request failed validation.", errors);
 }
 
 void reply_invalid(struct req *r, json_t *errors)
 {
-    problem(r, 422, "The request failed validation.", errors);
+    reply_error_fields(r, ERR_validation_failed, errors);
 }
 
 void reply_invalid_field(struct req *r, const char *field, const char *message)
@@ -125,46 +99,41 @@ void reply_invalid_field(struct req *r, const char *field, const char *message)
     reply_invalid(r, json_pack("[{s:s, s:s}]", "field", field, "message", message));
 }
 
-void reply_db(struct req *r, enum db_rc rc)
+/* What to say when SQL did not word the error itself. */
+static const char *db_generic_detail(enum db_rc rc)
 {
-    const char *detail = r->db ? db_last_detail(r->db) : NULL;
-    if (detail && rc == DB_FORBIDDEN) {
-        reply_problem(r, 403, detail);
-        return;
-    }
-    /* A PT422 raised with CONSTRAINT = '<field>' names the request field. */
-    if (detail && rc == DB_INVALID && *db_last_constraint(r->db)) {
-        reply_invalid_field(r, db_last_constraint(r->db), detail);
-        return;
-    }
-    if (detail && (rc == DB_NOT_FOUND || rc == DB_CONFLICT || rc == DB_INVALID)) {
-        reply_problem(r, rc == DB_NOT_FOUND ? 404 : rc == DB_CONFLICT ? 409 : 422, detail);
-        return;
-    }
     switch (rc) {
-    case DB_OK:
-        break;
     case DB_NOT_FOUND:
-        reply_problem(r, 404, "No such resource.");
-        break;
+        return "No such resource.";
     case DB_CONFLICT:
-        reply_problem(r, 409, "The request conflicts with the current state.");
-        break;
+        return "The request conflicts with the current state.";
     case DB_INVALID:
-        reply_problem(r, 422, "The request refers to data that does not exist or is out of range.");
-        break;
+        return "The request refers to data that does not exist or is out of range.";
     case DB_FORBIDDEN:
-        reply_problem(r, 403, "This caller may not do that.");
-        break;
+        return "This caller may not do that.";
     case DB_RETRY:
     case DB_UNAVAILABLE:
-        reply_header(r, "Retry-After", "5");
-        reply_problem(r, 503, "The database is unavailable; retry shortly.");
-        break;
+        return "The database is unavailable; retry shortly.";
+    case DB_OK:
     case DB_ERROR:
-        reply_problem(r, 500, "Internal error; it has been logged.");
         break;
     }
+    return "Internal error; it has been logged.";
+}
+
+void reply_db(struct req *r, const struct db_error *e)
+{
+    if (e->rc == DB_OK) return;
+    if (e->field[0]) {
+        json_t *errors = json_pack("[{s:s, s:s}]", "field", e->field, "message",
+                                   e->detail[0] ? e->detail : "is invalid");
+        reply_error_fields(r, e->code, errors);
+        return;
+    }
+    if (e->rc == DB_RETRY || e->rc == DB_UNAVAILABLE) reply_header(r, "Retry-After", "5");
+    /* A DB_ERROR's text may carry internals: only SQL's own words go out. */
+    bool worded = e->detail[0] && e->rc != DB_ERROR && e->rc != DB_RETRY && e->rc != DB_UNAVAILABLE;
+    reply_error(r, e->code, worded ? e->detail : db_generic_detail(e->rc));
 }
 
 bool req_list_params(struct req *r, int *limit, const char **after)
@@ -201,7 +170,7 @@ void reply_result(struct req *r, enum db_rc rc, unsigned status, json_t *body)
         reply_json(r, status, body);
     } else {
         json_decref(body);
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
     }
 }
 
@@ -210,5 +179,5 @@ void reply_list_result(struct req *r, enum db_rc rc, json_t *rows, int limit)
     if (rc == DB_OK)
         reply_list(r, rows, limit);
     else
-        reply_db(r, rc);
+        reply_db(r, db_error(r->db, rc));
 }

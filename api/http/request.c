@@ -98,7 +98,8 @@ bool req_rate_limit(struct req *r, const char *bucket, unsigned limit, unsigned 
     char seconds[16];
     snprintf(seconds, sizeof seconds, "%u", retry);
     reply_header(r, "Retry-After", seconds);
-    reply_problem(r, 429, "Too many requests from this address; retry after the given delay.");
+    reply_error(r, ERR_rate_limited,
+                "Too many requests from this address; retry after the given delay.");
     return false;
 }
 
@@ -106,7 +107,7 @@ const char *req_uuid_param(struct req *r, int i)
 {
     const char *id = req_param(r, i);
     if (id && valid_uuid(id)) return id;
-    reply_problem(r, 404, "No such resource.");
+    reply_error(r, ERR_not_found, "No such resource.");
     return NULL;
 }
 

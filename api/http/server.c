@@ -60,11 +60,11 @@ static void route(struct req *r)
     case ROUTE_FOUND:
         return;
     case ROUTE_NOT_FOUND:
-        reply_problem(r, 404, "No such endpoint.");
+        reply_error(r, ERR_not_found, "No such endpoint.");
         return;
     case ROUTE_METHOD_NOT_ALLOWED:
         reply_header(r, "Allow", allow);
-        reply_problem(r, 405, "This endpoint does not accept that method.");
+        reply_error(r, ERR_method_not_allowed, "This endpoint does not accept that method.");
         return;
     }
 }
@@ -87,7 +87,8 @@ static void query_check(struct req *r)
     bool ok = true;
     MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, query_arg_ok, &ok);
     if (!ok)
-        reply_problem(r, 400, "The query string is not UTF-8 text without control characters.");
+        reply_error(r, ERR_invalid_query,
+                    "The query string is not UTF-8 text without control characters.");
 }
 
 static void reply_too_large(struct req *r)
@@ -95,7 +96,7 @@ static void reply_too_large(struct req *r)
     char detail[96];
     snprintf(detail, sizeof detail, "The body is larger than %zu bytes.", cfg.body_limit);
     reply_header(r, "Connection", "close");
-    reply_problem(r, 413, detail);
+    reply_error(r, ERR_payload_too_large, detail);
 }
 
 /* 0 without a Content-Length (libmicrohttpd has refused a malformed one) */
@@ -138,7 +139,8 @@ static bool from_memory(struct req *r)
     /* Nothing has been authenticated yet: only a public route may be
      * answered here (test_router checks routes.def keeps to that). */
     if (r->route->memory && r->route->auth == AUTH_PUBLIC) r->route->memory(r);
-    if (!r->replied && !r->route->handler) reply_problem(r, 500, "The handler produced no reply.");
+    if (!r->replied && !r->route->handler)
+        reply_error(r, ERR_internal_error, "The handler produced no reply.");
     return r->replied;
 }
 
@@ -152,7 +154,7 @@ static void dispatch(struct req *r)
     bool keyed = !strcmp(r->method, "POST") && r->route->body != BODY_RAW;
     if (keyed && !idempotency_begin(r)) return;
     r->route->handler(r);
-    if (!r->replied) reply_problem(r, 500, "The handler produced no reply.");
+    if (!r->replied) reply_error(r, ERR_internal_error, "The handler produced no reply.");
     if (r->idem_key) idempotency_finish(r);
 }
 
@@ -208,7 +210,7 @@ static bool answer_later(struct req *r)
     if (!r->pooled) {
         reply_header(r, "Retry-After", "1");
         reply_header(r, "Connection", "close");
-        reply_problem(r, 503, "The server is shutting down; retry.");
+        reply_error(r, ERR_shutting_down, "The server is shutting down; retry.");
         MHD_resume_connection(r->conn);
     }
     return true;

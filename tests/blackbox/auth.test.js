@@ -21,14 +21,14 @@ const ADMIN_GETS = ['/v1/patrons', '/v1/pledges', '/v1/payments', '/v1/audit'];
 test('admin endpoints without credentials are 401 problem+json', async () => {
   for (const p of ADMIN_GETS) {
     const r = await s.request('GET', p);
-    assertProblem(assert, r, 401, `GET ${p}`);
+    assertProblem(assert, r, 401, `GET ${p}`, 'unauthorized');
   }
   const r = await s.request('POST', '/v1/patrons', { body: { email: uniqueEmail() } });
-  assertProblem(assert, r, 401, 'POST /v1/patrons without key');
+  assertProblem(assert, r, 401, 'POST /v1/patrons without key', 'unauthorized');
   const g = await s.request('GET', `/v1/patrons/${patronId}`);
-  assertProblem(assert, g, 401, 'GET one patron without key');
+  assertProblem(assert, g, 401, 'GET one patron without key', 'unauthorized');
   const e = await s.request('GET', `/v1/patrons/${patronId}/export`);
-  assertProblem(assert, e, 401, 'export without key');
+  assertProblem(assert, e, 401, 'export without key', 'unauthorized');
 });
 
 test('an invalid or malformed bearer token is 401', async () => {
@@ -44,7 +44,7 @@ test('an invalid or malformed bearer token is 401', async () => {
   ];
   for (const h of bad) {
     const r = await s.request('GET', '/v1/patrons', { headers: h });
-    assertProblem(assert, r, 401, `Authorization: ${h.Authorization.slice(0, 40)}`);
+    assertProblem(assert, r, 401, `Authorization: ${h.Authorization.slice(0, 40)}`, 'unauthorized');
   }
 });
 
@@ -79,7 +79,7 @@ test('the read key may not write: POST/PATCH/DELETE → 403 and nothing changes'
   ];
   for (const [m, p, body] of cases) {
     const r = await s.request(m, p, { key: s.readKey, body });
-    assertProblem(assert, r, 403, `${m} ${p} with read key`);
+    assertProblem(assert, r, 403, `${m} ${p} with read key`, 'forbidden');
   }
   assert.equal(await s.psql('SELECT count(*) FROM patrons'), before);
   const p = await s.get(`/v1/patrons/${patronId}`);
@@ -100,11 +100,11 @@ test('public endpoints need no credentials', async () => {
 
 test('public tier reads do not let an anonymous caller write tiers', async () => {
   const r = await s.request('POST', '/v1/tiers', { body: { name: 'Free', amount_minor: 1, currency: 'USD' } });
-  assertProblem(assert, r, 401, 'anonymous POST /v1/tiers');
+  assertProblem(assert, r, 401, 'anonymous POST /v1/tiers', 'unauthorized');
   const d = await s.request('DELETE', `/v1/tiers/${tierId}`);
-  assertProblem(assert, d, 401, 'anonymous DELETE /v1/tiers/{id}');
+  assertProblem(assert, d, 401, 'anonymous DELETE /v1/tiers/{id}', 'unauthorized');
   const p = await s.request('PATCH', `/v1/tiers/${tierId}`, { body: { name: 'Pwned' } });
-  assertProblem(assert, p, 401, 'anonymous PATCH /v1/tiers/{id}');
+  assertProblem(assert, p, 401, 'anonymous PATCH /v1/tiers/{id}', 'unauthorized');
 });
 
 test('a public endpoint with a bad key still serves (or 401s) but never 5xx', async () => {

@@ -291,7 +291,7 @@ describe('idempotency', () => {
     assert.deepEqual(b.json, a.json);
     assert.equal(await pledgeCount(body.email), 1);
     const c = await checkout({ ...body, amount_minor: 1 }, { headers: { 'Idempotency-Key': key } });
-    assertInvalid(assert, c, 'Idempotency-Key');
+    assertInvalid(assert, c, 'Idempotency-Key', 'same key, other order', 'idempotency_key_reused');
     assert.equal(await pledgeCount(body.email), 1);
   });
 });

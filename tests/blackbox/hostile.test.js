@@ -568,6 +568,7 @@ function problemFailure(res) {
   if (res.json.status !== res.status) return `.status ${res.json.status}`;
   if (typeof res.json.title !== 'string') return 'no .title';
   if (res.json.type === undefined) return 'no .type';
+  if (typeof res.json.code !== 'string') return 'no .code';
   return null;
 }
 

@@ -44,7 +44,7 @@ describe('404', () => {
     for (const id of ids) {
       for (const res of ['patrons', 'tiers', 'pledges', 'payments']) {
         const r = await s.get(`/v1/${res}/${id}`);
-        assertProblem(assert, r, 404, `GET /v1/${res}/${id.slice(0, 40)}`);
+        assertProblem(assert, r, 404, `GET /v1/${res}/${id.slice(0, 40)}`, 'not_found');
       }
     }
   });
@@ -63,7 +63,7 @@ describe('405', () => {
     ];
     for (const [m, p, allow] of cases) {
       const r = await s.request(m, p, { key: s.adminKey, body: m === 'DELETE' ? undefined : {} });
-      assertProblem(assert, r, 405, `${m} ${p}`);
+      assertProblem(assert, r, 405, `${m} ${p}`, 'method_not_allowed');
       const got = String(r.headers.allow || '').split(',').map((x) => x.trim().toUpperCase());
       for (const a of allow) assert.ok(got.includes(a), `${m} ${p}: Allow "${r.headers.allow}" lacks ${a}`);
       assert.ok(!got.includes(m), `${m} ${p}: Allow lists the refused method`);
@@ -74,7 +74,7 @@ describe('405', () => {
     const p = await s.post('/v1/patrons', { email: uniqueEmail() });
     assert.equal(p.status, 201, p.text);
     const r = await s.post(`/v1/patrons/${p.json.id}`, {});
-    assertProblem(assert, r, 405, 'POST /v1/patrons/{id}');
+    assertProblem(assert, r, 405, 'POST /v1/patrons/{id}', 'method_not_allowed');
     const allow = String(r.headers.allow || '').toUpperCase();
     for (const a of ['GET', 'PATCH', 'DELETE']) assert.ok(allow.includes(a), `Allow "${allow}" lacks ${a}`);
   });
@@ -87,7 +87,7 @@ describe('413', () => {
     const r = await small.request('POST', '/v1/patrons', {
       key: small.adminKey, body, headers: { 'Content-Type': 'application/json' },
     });
-    assertProblem(assert, r, 413, '4 KiB body, 2 KiB limit');
+    assertProblem(assert, r, 413, '4 KiB body, 2 KiB limit', 'payload_too_large');
     assert.equal(await small.psql(`SELECT count(*) FROM patrons WHERE email = '${email}'`), '0');
   });
 
@@ -96,7 +96,7 @@ describe('413', () => {
     const r = await small.request('POST', '/v1/patrons', {
       key: small.adminKey, body, chunked: true, chunkSize: 512, headers: { 'Content-Type': 'application/json' },
     });
-    assertProblem(assert, r, 413, 'chunked 8 KiB body, 2 KiB limit');
+    assertProblem(assert, r, 413, 'chunked 8 KiB body, 2 KiB limit', 'payload_too_large');
   });
 
   test('a body just under the limit is accepted', async () => {
@@ -114,7 +114,7 @@ describe('413', () => {
     const r = await s.request('POST', '/v1/patrons', {
       key: s.adminKey, body, headers: { 'Content-Type': 'application/json' },
     });
-    assertProblem(assert, r, 413, '1.1 MiB body');
+    assertProblem(assert, r, 413, '1.1 MiB body', 'payload_too_large');
   });
 
   test('a client that writes its whole body before reading (fetch) gets the 413, not a broken pipe', async () => {
@@ -177,7 +177,7 @@ describe('415', () => {
     const body = JSON.stringify({ email });
     for (const ct of [null, 'text/plain', 'application/x-www-form-urlencoded', 'application/jsonx', 'text/json']) {
       const r = await s.request('POST', '/v1/patrons', { key: s.adminKey, body, raw: true, headers: { 'Content-Type': ct } });
-      assertProblem(assert, r, 415, `Content-Type: ${ct}`);
+      assertProblem(assert, r, 415, `Content-Type: ${ct}`, 'unsupported_media_type');
     }
     assert.equal(await s.psql(`SELECT count(*) FROM patrons WHERE email = '${email}'`), '0');
   });
@@ -188,7 +188,7 @@ describe('415', () => {
     const r = await s.request('PATCH', `/v1/patrons/${p.json.id}`, {
       key: s.adminKey, body: '{"name":"x"}', headers: { 'Content-Type': 'text/plain' },
     });
-    assertProblem(assert, r, 415, 'PATCH text/plain');
+    assertProblem(assert, r, 415, 'PATCH text/plain', 'unsupported_media_type');
   });
 
   test('application/json with parameters and any case is accepted', async () => {
@@ -219,7 +219,7 @@ describe('400', () => {
 
   test('invalid UTF-8 is 400', async () => {
     const r = await post(Buffer.concat([Buffer.from('{"email":"a@b.c","name":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]));
-    assertProblem(assert, r, 400, 'invalid UTF-8');
+    assertProblem(assert, r, 400, 'invalid UTF-8', 'invalid_json');
   });
 
   test('a JSON body that is not an object is 400 or 422', async () => {
@@ -234,7 +234,7 @@ describe('400', () => {
     const email = uniqueEmail('deep');
     const deep = (n) => `{"email":"${email}","name":${'['.repeat(n)}${']'.repeat(n)}}`;
     const r = await post(deep(40));
-    assertProblem(assert, r, 400, 'depth 41');
+    assertProblem(assert, r, 400, 'depth 41', 'invalid_json');
     const r2 = await post(`{"email":"${email}","name":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}`);
     assertProblem(assert, r2, 400, 'object depth 41');
   });
@@ -242,7 +242,7 @@ describe('400', () => {
   test('pathologically deep JSON does not crash the server', async () => {
     const n = 200000;
     const r = await post(`${'['.repeat(n)}${']'.repeat(n)}`);
-    assertProblem(assert, r, 400, 'depth 200000');
+    assertProblem(assert, r, 400, 'depth 200000', 'invalid_json');
     assert.equal((await s.request('GET', '/healthz')).status, 200);
   });
 

@@ -43,7 +43,7 @@ test('same key + different body → 422, nothing created', async () => {
   assert.equal(first.status, 201);
   const otherEmail = uniqueEmail('b');
   const r = await s.post('/v1/patrons', { email: otherEmail }, withKey(k));
-  assertInvalid(assert, r, null, 'same key, other body');
+  assertInvalid(assert, r, 'Idempotency-Key', 'same key, other body', 'idempotency_key_reused');
   assert.equal(await s.psql(`SELECT count(*) FROM patrons WHERE email = '${otherEmail}'`), '0');
 });
 

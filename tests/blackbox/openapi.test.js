@@ -63,9 +63,13 @@ test('GET /v1/openapi.yaml serves api/openapi.yaml byte for byte', async (t) => 
 });
 
 const rid = { 'x-request-id': 'r1' };
+const CODE_FOR = {
+  404: 'not_found', 405: 'method_not_allowed', 409: 'conflict', 422: 'validation_failed',
+  429: 'rate_limited', 503: 'database_unavailable',
+};
 const problem = (status, extra = {}) => ({
   headers: { ...rid, 'content-type': 'application/problem+json' },
-  body: JSON.stringify({ type: 'about:blank', title: 'x', status, ...extra }),
+  body: JSON.stringify({ type: 'about:blank', title: 'x', status, code: CODE_FOR[status], ...extra }),
 });
 
 test('the validator accepts conforming answers and routing errors', () => {
@@ -82,6 +86,26 @@ test('the validator accepts conforming answers and routing errors', () => {
   validateResponse('PATCH', '/v1/rounds/current', 404, pn.headers, pn.body);
   // a literal segment is not taken for an id
   validateResponse('GET', '/v1/rounds/current/tally?x=1', 304, rid, '');
+});
+
+test('Problem.code lists exactly the codes of include/errors.def', () => {
+  const src = fs.readFileSync(path.join(ROOT, 'include', 'errors.def'), 'utf8');
+  const codes = [...src.matchAll(/^ERR\((\w+),/gm)].map((m) => m[1]);
+  assert.ok(codes.length >= 20, `parsed ${codes.length} codes from errors.def`);
+  const schema = loadSpec().components.schemas.Problem;
+  assert.deepEqual(schema.properties.code.enum, codes);
+  assert.ok(schema.required.includes('code'));
+});
+
+test('the validator rejects a problem without a code or with an unknown one', () => {
+  const p = problem(404);
+  const body = JSON.parse(p.body);
+  delete body.code;
+  assert.throws(() => validateResponse('GET', '/nowhere', 404, p.headers, JSON.stringify(body)),
+    /does not match/);
+  body.code = 'no_such_code';
+  assert.throws(() => validateResponse('GET', '/nowhere', 404, p.headers, JSON.stringify(body)),
+    /does not match/);
 });
 
 test('the validator rejects what the description does not allow', () => {

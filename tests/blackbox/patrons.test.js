@@ -63,7 +63,7 @@ describe('create', () => {
     await create({ email: `${local}@example.org` });
     for (const e of [`${local}@example.org`, `${local.toUpperCase()}@EXAMPLE.ORG`, `${local}@Example.Org`]) {
       const r = await s.post('/v1/patrons', { email: e });
-      assertProblem(assert, r, 409, `duplicate ${e}`);
+      assertProblem(assert, r, 409, `duplicate ${e}`, 'duplicate_email');
     }
     assert.equal(await s.psql(`SELECT count(*) FROM patrons WHERE lower(email) = '${local}@example.org'`), '1');
   });
@@ -154,7 +154,7 @@ describe('update', () => {
     const a = await create({ email: uniqueEmail('a') });
     const b = await create({ email: uniqueEmail('b') });
     const r = await s.patch(`/v1/patrons/${b.id}`, { email: a.email.toUpperCase() });
-    assertProblem(assert, r, 409, 'PATCH to taken email');
+    assertProblem(assert, r, 409, 'PATCH to taken email', 'duplicate_email');
     assert.equal((await s.get(`/v1/patrons/${b.id}`)).json.email, b.email);
   });
 

@@ -125,7 +125,7 @@ describe('create', () => {
     await pledge({ provider_ref: ref });
     const p = await patron();
     const r = await s.post('/v1/pledges', { patron_id: p.id, amount_minor: 100, currency: 'UAH', interval: 'month', provider: 'manual', provider_ref: ref });
-    assertProblem(assert, r, 409, 'duplicate provider_ref');
+    assertProblem(assert, r, 409, 'duplicate provider_ref', 'duplicate_provider_ref');
   });
 
   test('a pledge for an erased patron cannot be created', async () => {
@@ -167,7 +167,7 @@ describe('status transitions', () => {
           assert.equal(r.status, 200, `${from} → ${to} should be allowed: ${r.status} ${r.text}`);
           assert.equal(r.json.status, to);
         } else {
-          assertProblem(assert, r, 409, `${from} → ${to} should be 409`);
+          assertProblem(assert, r, 409, `${from} → ${to} should be 409`, 'invalid_transition');
           const g = await s.get(`/v1/pledges/${pl.id}`);
           assert.equal(g.json.status, from, `${from} → ${to} refused but status changed`);
         }
@@ -186,7 +186,7 @@ describe('status transitions', () => {
     assert.match(String(c.json.canceled_at), RFC3339_Z_RE);
     assert.ok(Math.abs(Date.now() - Date.parse(c.json.canceled_at)) < 120000);
     const again = await setStatus(pl.id, 'active');
-    assertProblem(assert, again, 409);
+    assertProblem(assert, again, 409, 'canceled → active', 'invalid_transition');
     assert.equal((await s.get(`/v1/pledges/${pl.id}`)).json.canceled_at, c.json.canceled_at);
   });
 

@@ -157,7 +157,7 @@ test('topics: members propose up to 3 pending; others are refused with a reason'
     ids.push(r.json.id);
   }
   const fourth = await as(m, 'POST', '/v1/topics', { title: 'One too many' });
-  assertProblem(assert, fourth, 409);
+  assertProblem(assert, fourth, 409, 'a fourth proposal', 'conflict');
   assert.match(fourth.json.detail, /3 proposals/);
 
   assertInvalid(assert, await as(m, 'POST', '/v1/topics', { title: 'x', status: 'open' }), 'status');
@@ -168,7 +168,7 @@ test('topics: members propose up to 3 pending; others are refused with a reason'
 
   const outsider = await patron();
   const refused = await as(outsider, 'POST', '/v1/topics', { title: 'Let me in' });
-  assertProblem(assert, refused, 403);
+  assertProblem(assert, refused, 403, 'a non-member proposes', 'not_a_member');
   assert.match(refused.json.detail, /no active pledge/);
 
   // concurrent proposals cannot overrun the limit
@@ -277,7 +277,7 @@ test('ballots: membership, round state and choice rules', async () => {
 
   const outsider = await patron();
   let r = await vote(outsider, round.id, [a]);
-  assertProblem(assert, r, 403);
+  assertProblem(assert, r, 403, 'a ballot by a non-member', 'not_a_member');
   assert.match(r.json.detail, /no active pledge/);
 
   const lapsed = await member({ status: 'active' });
@@ -285,7 +285,7 @@ test('ballots: membership, round state and choice rules', async () => {
   const moved = await srv.patch(`/v1/pledges/${pledge.id}`, { status: 'past_due', current_period_end: iso(-10 * 24 * HOUR) });
   assert.equal(moved.status, 200, moved.text);
   r = await vote(lapsed, round.id, [a]);
-  assertProblem(assert, r, 403);
+  assertProblem(assert, r, 403, 'a ballot by a lapsed member', 'not_a_member');
   assert.match(r.json.detail, /past_due beyond the 7-day grace period/);
 
   const grace = await member();
@@ -303,12 +303,12 @@ test('ballots: membership, round state and choice rules', async () => {
   assertInvalid(assert, await vote(m, round.id, ['nope']), 'topic_ids');
   assertInvalid(assert, await as(m, 'PUT', `/v1/rounds/${round.id}/ballot`, { topic_ids: [a], weight: 9 }), 'weight');
   assertInvalid(assert, await as(m, 'PUT', `/v1/rounds/${round.id}/ballot`, {}), 'topic_ids');
-  assertProblem(assert, await vote(m, crypto.randomUUID(), [a]), 404);
+  assertProblem(assert, await vote(m, crypto.randomUUID(), [a]), 404, 'no such round', 'not_found');
   assertProblem(assert, await vote(m, 'current', [a]), 404);
 
   const scheduled = await openRound([a, b], { opens_at: iso(HOUR), closes_at: iso(2 * HOUR) });
   r = await vote(m, scheduled.id, [a]);
-  assertProblem(assert, r, 409);
+  assertProblem(assert, r, 409, 'a ballot before the round opens', 'round_not_open');
   assert.match(r.json.detail, /not open yet/);
 
   // cast, replace, re-send, withdraw
@@ -363,7 +363,7 @@ test('ballots: membership, round state and choice rules', async () => {
   const hp = (await srv.get(`/v1/pledges?patron_id=${heavy.id}`)).json.data[0];
   await srv.patch(`/v1/pledges/${hp.id}`, { status: 'canceled' });
   r = await vote(heavy, round.id, [a]);
-  assertProblem(assert, r, 403);
+  assertProblem(assert, r, 403, 'a ballot by a canceled member', 'not_a_member');
   assert.match(r.json.detail, /canceled/);
   assert.equal((await as(heavy, 'DELETE', `/v1/rounds/${round.id}/ballot`)).status, 204);
   assert.equal((await tally(round.id)).json.total_weight, 5);
@@ -491,7 +491,7 @@ test('freezing: the result is stored once and never changes', async () => {
   }
 
   let r = await vote(m1, round.id, [c]);
-  assertProblem(assert, r, 409);
+  assertProblem(assert, r, 409, 'a ballot in a closed round', 'round_not_open');
   assert.match(r.json.detail, /closed/);
   assertProblem(assert, await as(m3, 'DELETE', `/v1/rounds/${round.id}/ballot`), 409);
 
@@ -518,7 +518,7 @@ test('freezing: by the clock, on access and by the sweep job', async () => {
   await sleep(closesAt + 200 - Date.now());
 
   const r = await vote(m, watched.id, [a]);
-  assertProblem(assert, r, 409);
+  assertProblem(assert, r, 409, 'a ballot after closes_at', 'round_not_open');
   const t = await tally(watched.id);
   assert.equal(t.json.status, 'closed');
   assert.deepEqual(t.json.topics.map((x) => [x.topic_id, x.votes]), [[b, 1], [a, 0]]);

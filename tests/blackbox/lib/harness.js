@@ -348,8 +348,10 @@ function sanitizerExcerpt(s) {
   return s.slice(start < 0 ? 0 : start, i + 6000);
 }
 
-// Asserts a problem+json error response with the given status.
-function assertProblem(assert, res, status, msg = '') {
+// Asserts a problem+json error response with the given status and, when
+// given, the given registry code (include/errors.def); every problem
+// carries some code.
+function assertProblem(assert, res, status, msg = '', code = undefined) {
   const ctx = `${msg} → ${res.status} ${res.text.slice(0, 400)}`;
   assert.equal(res.status, status, `expected ${status}: ${ctx}`);
   assert.match(String(res.headers['content-type'] || ''), /^application\/problem\+json/i, `problem content-type: ${ctx}`);
@@ -357,11 +359,13 @@ function assertProblem(assert, res, status, msg = '') {
   assert.equal(res.json.status, status, `problem .status: ${ctx}`);
   assert.equal(typeof res.json.title, 'string', `problem .title: ${ctx}`);
   assert.ok(res.json.type !== undefined, `problem .type: ${ctx}`);
+  assert.equal(typeof res.json.code, 'string', `problem .code: ${ctx}`);
+  if (code !== undefined) assert.equal(res.json.code, code, `problem .code: ${ctx}`);
 }
 
-// Asserts a 422 whose errors[] names `field`.
-function assertInvalid(assert, res, field, msg = '') {
-  assertProblem(assert, res, 422, msg);
+// Asserts a 422 whose errors[] names `field`, with the given code.
+function assertInvalid(assert, res, field, msg = '', code = 'validation_failed') {
+  assertProblem(assert, res, 422, msg, code);
   assert.ok(Array.isArray(res.json.errors), `errors[] present: ${msg} ${res.text}`);
   if (field) {
     assert.ok(res.json.errors.some((e) => e.field === field),
