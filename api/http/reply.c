@@ -5,7 +5,6 @@
 
 #include "http.h"
 #include "log.h"
-#include "validate.h"
 
 static const char *reason(unsigned status)
 {
@@ -165,23 +164,6 @@ void reply_db(struct req *r, enum db_rc rc)
         reply_problem(r, 500, "Internal error; it has been logged.");
         break;
     }
-}
-
-bool req_list_params(struct req *r, int *limit, const char **after)
-{
-    const char *l = req_query(r, "limit");
-    int64_t n = 50;
-    if (l && !parse_int_in(l, 1, 500, &n)) {
-        reply_invalid_field(r, "limit", "must be an integer between 1 and 500");
-        return false;
-    }
-    *limit = (int)n;
-    *after = req_query(r, "after");
-    if (*after && !valid_uuid(*after)) {
-        reply_invalid_field(r, "after", "is not a cursor returned by this list");
-        return false;
-    }
-    return true;
 }
 
 void reply_list(struct req *r, json_t *rows, int limit)
