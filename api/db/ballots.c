@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "store_votes.h"
-#include "tally_notify.h"
 
 enum db_rc db_ballot_put(struct db *db, const char *round_id, const char *patron_id,
                          json_t *topic_ids, json_t **out)
@@ -15,7 +14,6 @@ enum db_rc db_ballot_put(struct db *db, const char *round_id, const char *patron
     const char *p[] = {round_id, patron_id, ids};
     enum db_rc rc = db_call_json(db, "SELECT ballot_put($1, $2, json_uuids($3))", 3, p, out);
     free(ids);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }
 
@@ -37,6 +35,5 @@ enum db_rc db_ballot_delete(struct db *db, const char *rid, const char *round_id
     json_t *done = NULL;
     enum db_rc rc = db_write_json(db, NULL, rid, "SELECT ballot_delete($1, $2)", 2, p, &done);
     json_decref(done);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }

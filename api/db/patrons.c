@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #include "store.h"
-#include "tally_notify.h"
 
 enum db_rc db_patron_create(struct db *db, const char *actor, const char *rid, const char *email,
                             const char *name, json_t **out)
@@ -56,7 +55,6 @@ enum db_rc db_patron_erase(struct db *db, const char *actor, const char *rid, co
     json_t *done = NULL;
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT member_erase($1)", 1, p, &done);
     json_decref(done);
-    if (rc == DB_OK) tally_changed(); /* erasure withdraws open ballots */
     return rc;
 }
 

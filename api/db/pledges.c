@@ -3,21 +3,21 @@
 #include <stdlib.h>
 
 #include "store.h"
-#include "tally_notify.h"
 
 /* The pledge functions also say how many of the patron's ballots they
- * re-weighed in the same transaction; the tally is announced after the
- * commit, and the count is not part of the pledge. */
-static enum db_rc announced(enum db_rc rc, json_t *out)
+ * re-weighed in the same transaction; the caller announces the tally after
+ * the commit, and the count is not part of the pledge. */
+static enum db_rc ballots_moved(enum db_rc rc, json_t *out, bool *moved)
 {
+    *moved = false;
     if (rc != DB_OK || !out) return rc;
-    if (json_integer_value(json_object_get(out, "ballots_changed")) > 0) tally_changed();
+    *moved = json_integer_value(json_object_get(out, "ballots_changed")) > 0;
     json_object_del(out, "ballots_changed");
     return rc;
 }
 
 enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
-                            const struct pledge_in *in, json_t **out)
+                            const struct pledge_in *in, json_t **out, bool *moved)
 {
     char amount[24];
     snprintf(amount, sizeof amount, "%lld", (long long)in->amount_minor);
@@ -35,7 +35,7 @@ enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
                       "SELECT x FROM pledge_create($1, $2, $3, $4, $5, $6, $7, $8, $9) x"
                       " WHERE x IS NOT NULL",
                       9, p, out);
-    return announced(rc, *out);
+    return ballots_moved(rc, *out, moved);
 }
 
 enum db_rc db_pledge_get(struct db *db, const char *id, json_t **out)
@@ -62,12 +62,12 @@ enum db_rc db_pledge_list(struct db *db, const char *patron_id, const char *stat
 }
 
 enum db_rc db_pledge_update(struct db *db, const char *actor, const char *rid, const char *id,
-                            json_t *patch, json_t **out)
+                            json_t *patch, json_t **out, bool *moved)
 {
     char *doc = json_dumps(patch, JSON_COMPACT);
     if (!doc) return DB_ERROR;
     const char *p[] = {id, doc};
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT pledge_patch($1, $2)", 2, p, out);
     free(doc);
-    return announced(rc, *out);
+    return ballots_moved(rc, *out, moved);
 }

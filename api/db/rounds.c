@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "store_votes.h"
-#include "tally_notify.h"
 
 enum db_rc db_round_create(struct db *db, const char *actor, const char *rid,
                            const struct round_in *in, json_t **out)
@@ -18,7 +17,6 @@ enum db_rc db_round_create(struct db *db, const char *actor, const char *rid,
     enum db_rc rc =
         db_write_json(db, actor, rid, "SELECT round_create($1, $2, $3, $4, $5)", 5, p, out);
     free(ids);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }
 
@@ -58,7 +56,6 @@ enum db_rc db_round_update(struct db *db, const char *actor, const char *rid, co
     const char *p[] = {id, doc};
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT round_patch($1, $2)", 2, p, out);
     free(doc);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }
 
@@ -67,7 +64,6 @@ enum db_rc db_round_close(struct db *db, const char *actor, const char *rid, con
 {
     const char *p[] = {id};
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT round_close($1)", 1, p, out);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }
 

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 
 #include "store_votes.h"
-#include "tally_notify.h"
 
 enum db_rc db_topic_create(struct db *db, const char *actor, const char *rid,
                            const struct topic_in *in, json_t **out)
@@ -51,7 +50,6 @@ enum db_rc db_topic_update(struct db *db, const char *actor, const char *rid, co
     const char *p[] = {id, doc};
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT topic_patch($1, $2)", 2, p, out);
     free(doc);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }
 
@@ -61,6 +59,5 @@ enum db_rc db_topic_delete(struct db *db, const char *actor, const char *rid, co
     json_t *gone = NULL;
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT topic_delete($1)", 1, p, &gone);
     json_decref(gone);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }

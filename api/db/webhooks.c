@@ -7,7 +7,6 @@
 #include "encode.h"
 #include "money.h"
 #include "store_webhooks.h"
-#include "tally_notify.h"
 
 static const char *const kind_names[] = {
     [WH_IGNORED] = "ignored",
@@ -109,10 +108,12 @@ static bool record_build(struct record *rec, const struct wh_delivery *d)
     return record_event(rec, d->ev, d->failure, d->body, d->body_len);
 }
 
-enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t **out)
+enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t **out,
+                              bool *tally_moved)
 {
     struct record rec;
     *out = NULL;
+    *tally_moved = false;
     if (!record_build(&rec, d)) {
         record_free(&rec);
         return DB_ERROR;
@@ -125,7 +126,7 @@ enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t
                                  " $5::jsonb, $6::jsonb, $7)",
                                  7, p, out);
     record_free(&rec);
-    if (rc == DB_OK && json_is_true(json_object_get(*out, "tally_changed"))) tally_changed();
+    if (rc == DB_OK) *tally_moved = json_is_true(json_object_get(*out, "tally_changed"));
     return rc;
 }
 
@@ -175,8 +176,5 @@ enum db_rc db_webhook_replay(struct db *db, const char *actor, const char *rid, 
     enum db_rc rc = db_write_json(
         db, actor, rid, "SELECT webhook_replay_audited($1, $2, $3, $4::jsonb, $5)", 5, p, out);
     free(event);
-    /* A replay may move the patron's ballots; replays are rare, so the
-     * tally is announced without asking. */
-    if (rc == DB_OK) tally_changed();
     return rc;
 }

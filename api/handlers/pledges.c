@@ -6,6 +6,7 @@
 #include "domain.h"
 #include "handlers.h"
 #include "store.h"
+#include "tally_notify.h"
 
 static const char *const creatable_statuses[] = {"pending", "active", NULL};
 
@@ -64,7 +65,9 @@ void pledges_create(struct req *r)
     };
     if (!req_validate(r, fields)) return;
     json_t *pledge = NULL;
-    enum db_rc rc = db_pledge_create(r->db, r->caller.id, r->request_id, &in, &pledge);
+    bool moved = false;
+    enum db_rc rc = db_pledge_create(r->db, r->caller.id, r->request_id, &in, &pledge, &moved);
+    if (moved) tally_changed();
     if (rc == DB_NOT_FOUND) /* the insert selects the patron, so none was found */
         reply_invalid_field(r, "patron_id", "no such patron (or the patron was erased)");
     else
@@ -107,6 +110,9 @@ void pledges_update(struct req *r)
     };
     if (!req_validate(r, fields)) return;
     json_t *pledge = NULL;
-    enum db_rc rc = db_pledge_update(r->db, r->caller.id, r->request_id, id, r->json, &pledge);
+    bool moved = false;
+    enum db_rc rc =
+        db_pledge_update(r->db, r->caller.id, r->request_id, id, r->json, &pledge, &moved);
+    if (moved) tally_changed();
     reply_pledge_rc(r, rc, 200, pledge);
 }

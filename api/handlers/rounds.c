@@ -13,6 +13,7 @@
 #include "log.h"
 #include "store_votes.h"
 #include "tally_cache.h"
+#include "tally_notify.h"
 
 /* No round offers more topics; no ballot can name more. */
 #define TOPIC_IDS_MAX 50
@@ -99,6 +100,7 @@ void rounds_create(struct req *r)
     if (!validate_with_topic_ids(r, fields, true, true, &in.topic_ids)) return;
     json_t *round = NULL;
     enum db_rc rc = db_round_create(r->db, r->caller.id, r->request_id, &in, &round);
+    if (rc == DB_OK) tally_changed();
     reply_result(r, rc, 201, round);
 }
 
@@ -148,6 +150,7 @@ void rounds_update(struct req *r)
     if (!validate_with_topic_ids(r, fields, false, true, &ids)) return;
     json_t *round = NULL;
     enum db_rc rc = db_round_update(r->db, r->caller.id, r->request_id, id, r->json, &round);
+    if (rc == DB_OK) tally_changed();
     reply_result(r, rc, 200, round);
 }
 
@@ -159,6 +162,7 @@ void rounds_close(struct req *r)
     if (!id) return;
     json_t *round = NULL;
     enum db_rc rc = db_round_close(r->db, r->caller.id, r->request_id, id, &round);
+    if (rc == DB_OK) tally_changed();
     reply_result(r, rc, 200, round);
 }
 
@@ -298,6 +302,7 @@ void ballots_put(struct req *r)
     if (!validate_with_topic_ids(r, none, true, false, &ids)) return;
     json_t *ballot = NULL;
     enum db_rc rc = db_ballot_put(r->db, round_id, r->caller.id, ids, &ballot);
+    if (rc == DB_OK) tally_changed();
     reply_result(r, rc, 200, ballot);
 }
 
@@ -318,6 +323,7 @@ void ballots_delete(struct req *r)
     const char *round_id = req_uuid_param(r, 0);
     if (!round_id) return;
     enum db_rc rc = db_ballot_delete(r->db, r->request_id, round_id, r->caller.id);
+    if (rc == DB_OK) tally_changed();
     if (rc == DB_OK)
         reply_empty(r, 204);
     else
