@@ -1,7 +1,7 @@
 /* The audit trail is written by trigger (migrations/0001); read here. */
 #include <stdio.h>
 
-#include "store.h"
+#include "db/audit.h"
 
 enum db_rc db_audit_list(struct db *db, const char *entity, const char *entity_id, int limit,
                          const char *after, json_t **rows)

@@ -4,7 +4,7 @@
  * be resent after a lost connection. */
 #include <stdlib.h>
 
-#include "store_votes.h"
+#include "db/ballots.h"
 
 enum db_rc db_ballot_put(struct db *db, const char *round_id, const char *patron_id,
                          json_t *topic_ids, json_t **out)

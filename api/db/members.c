@@ -1,6 +1,6 @@
 /* A patron's own data: GET/DELETE /v1/me and its export. */
-#include "store.h"
-#include "store_members.h"
+#include "db/members.h"
+#include "db/patrons.h"
 
 enum db_rc db_member_get(struct db *db, const char *patron_id, json_t **out)
 {

@@ -1,7 +1,7 @@
 /* Membership by the clock (migrations/0013_integrity.sql, membership_sweep). */
 #include <stdlib.h>
 
-#include "membership.h"
+#include "db/membership.h"
 
 enum db_rc db_membership_sweep(struct db *db, const char *since, int *changed)
 {

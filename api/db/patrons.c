@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store.h"
+#include "db/patrons.h"
 
 enum db_rc db_patron_create(struct db *db, const char *actor, const char *rid, const char *email,
                             const char *name, json_t **out)

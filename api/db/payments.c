@@ -1,7 +1,7 @@
 /* The payments ledger, written only by webhooks; read here. */
 #include <stdio.h>
 
-#include "store.h"
+#include "db/payments.h"
 
 enum db_rc db_payment_get(struct db *db, const char *id, json_t **out)
 {

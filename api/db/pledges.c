@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store.h"
+#include "db/pledges.h"
 
 /* The pledge functions also say how many of the patron's ballots they
  * re-weighed in the same transaction; the caller announces the tally after

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store_votes.h"
+#include "db/rounds.h"
 
 enum db_rc db_round_create(struct db *db, const char *actor, const char *rid,
                            const struct round_in *in, json_t **out)

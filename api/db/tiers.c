@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "db/membership.h"
+#include "db/tiers.h"
 #include "log.h"
-#include "membership.h"
-#include "store.h"
 
 /* A tier's amount or weight decides ballot weights: the ballots in open
  * rounds are re-weighed right after the tier's own commit (should that

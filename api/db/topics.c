@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store_votes.h"
+#include "db/topics.h"
 
 enum db_rc db_topic_create(struct db *db, const char *actor, const char *rid,
                            const struct topic_in *in, json_t **out)

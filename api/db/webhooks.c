@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/webhooks.h"
 #include "encode.h"
 #include "money.h"
-#include "store_webhooks.h"
 
 static const char *const kind_names[] = {
     [WH_IGNORED] = "ignored",

@@ -1,6 +1,6 @@
 /* /v1/rounds/{id}/ballot: a member's ballot in a round (SPEC §4). */
+#include "db/ballots.h"
 #include "handlers.h"
-#include "store_votes.h"
 #include "tally_notify.h"
 
 void ballots_put(struct req *r)

@@ -1,6 +1,6 @@
 /* /v1/me: a signed-in patron's own data (SPEC §3): read, export, erase. */
+#include "db/members.h"
 #include "handlers.h"
-#include "store_members.h"
 #include "tally_notify.h"
 
 void me_get(struct req *r)

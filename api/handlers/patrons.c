@@ -5,9 +5,9 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "db/patrons.h"
 #include "domain.h"
 #include "handlers.h"
-#include "store.h"
 #include "tally_notify.h"
 
 #define QUERY_MAX_CHARS 200

@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "db/pledges.h"
 #include "domain.h"
 #include "handlers.h"
-#include "store.h"
 #include "tally_notify.h"
 
 static const char *const creatable_statuses[] = {"pending", "active", NULL};

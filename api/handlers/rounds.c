@@ -3,8 +3,8 @@
  * (ballots.c); anyone reads rounds and their tallies (tally.c). */
 #include <strings.h>
 
+#include "db/rounds.h"
 #include "handlers.h"
-#include "store_votes.h"
 #include "tally_notify.h"
 
 /* No round offers more topics; no ballot can name more. */

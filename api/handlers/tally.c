@@ -6,10 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "db/rounds.h"
 #include "etag.h"
 #include "handlers.h"
 #include "log.h"
-#include "store_votes.h"
 #include "tally_cache.h"
 
 #define UUID_LEN 36

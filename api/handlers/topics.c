@@ -1,7 +1,7 @@
 /* /v1/topics: what readers would like covered. Public to read; admins
  * write any topic, members propose new ones (SPEC §4). */
+#include "db/topics.h"
 #include "handlers.h"
-#include "store_votes.h"
 #include "tally_notify.h"
 
 static const char *const topic_statuses[] = {"proposed", "open", "covered", "declined", NULL};

@@ -7,10 +7,10 @@
 #include <time.h>
 
 #include "config.h"
+#include "db/webhooks.h"
 #include "handlers.h"
 #include "log.h"
 #include "metrics.h"
-#include "store_webhooks.h"
 #include "tally_notify.h"
 #include "wh_common.h"
 

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "db/membership.h"
 #include "jobs_list.h"
 #include "log.h"
-#include "membership.h"
 #include "tally_notify.h"
 
 #define LOOKBACK_MARGIN_S 120

@@ -1,8 +1,8 @@
-#ifndef PATROND_STORE_WEBHOOKS_H
-#define PATROND_STORE_WEBHOOKS_H
+#ifndef PATROND_DB_WEBHOOKS_H
+#define PATROND_DB_WEBHOOKS_H
 
-/* The database side of the webhook pipeline (SQL in
- * migrations/0005_webhooks.sql; C in api/db/webhooks.c). */
+/* api/db/webhooks.c: the database side of the webhook pipeline (SQL in
+ * migrations/0005_webhooks.sql). */
 
 #include <jansson.h>
 #include <stdbool.h>

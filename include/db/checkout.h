@@ -1,8 +1,8 @@
-#ifndef PATROND_STORE_CHECKOUT_H
-#define PATROND_STORE_CHECKOUT_H
+#ifndef PATROND_DB_CHECKOUT_H
+#define PATROND_DB_CHECKOUT_H
 
-/* The database side of checkout and pending-pledge expiry (SQL in
- * migrations/0008_checkout.sql; C in api/db/checkout.c). */
+/* api/db/checkout.c: the database side of checkout and pending-pledge
+ * expiry (SQL in migrations/0008_checkout.sql). */
 
 #include <jansson.h>
 #include <stdint.h>
