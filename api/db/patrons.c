@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "db/page.h"
 #include "db/patrons.h"
 
 enum db_rc db_patron_create(struct db *db, const char *actor, const char *rid, const char *email,
@@ -26,16 +27,12 @@ enum db_rc db_patron_get(struct db *db, const char *id, json_t **out)
 enum db_rc db_patron_list(struct db *db, const char *q, const char *status, int limit,
                           const char *after, json_t **rows)
 {
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {q, status, after, lim};
-    return db_json_rows(
-        db,
-        "SELECT patron_json(p) FROM patrons p"
-        " WHERE patron_matches(p, $1, $2)"
-        "   AND ($3::uuid IS NULL OR p.seq < (SELECT seq FROM patrons WHERE id = $3))"
-        " ORDER BY p.seq DESC LIMIT $4",
-        4, p, rows);
+    char lim[DB_PAGE_LIMIT_LEN];
+    const char *p[] = {q, status, after, db_page_limit(lim, limit)};
+    return db_json_rows(db,
+                        "SELECT patron_json(p) FROM patrons p"
+                        " WHERE patron_matches(p, $1, $2)" DB_PAGE(p, patrons, 3, 4),
+                        4, p, rows);
 }
 
 enum db_rc db_patron_update(struct db *db, const char *actor, const char *rid, const char *id,

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "db/page.h"
 #include "db/pledges.h"
 
 /* The pledge functions also say how many of the patron's ballots they
@@ -47,18 +48,14 @@ enum db_rc db_pledge_get(struct db *db, const char *id, json_t **out)
 enum db_rc db_pledge_list(struct db *db, const char *patron_id, const char *status,
                           const char *provider, int limit, const char *after, json_t **rows)
 {
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {patron_id, status, provider, after, lim};
-    return db_json_rows(
-        db,
-        "SELECT pledge_json(p) FROM pledges p"
-        " WHERE ($1::uuid IS NULL OR p.patron_id = $1)"
-        "   AND ($2::text IS NULL OR p.status = $2)"
-        "   AND ($3::text IS NULL OR p.provider = $3)"
-        "   AND ($4::uuid IS NULL OR p.seq < (SELECT seq FROM pledges WHERE id = $4))"
-        " ORDER BY p.seq DESC LIMIT $5",
-        5, p, rows);
+    char lim[DB_PAGE_LIMIT_LEN];
+    const char *p[] = {patron_id, status, provider, after, db_page_limit(lim, limit)};
+    return db_json_rows(db,
+                        "SELECT pledge_json(p) FROM pledges p"
+                        " WHERE ($1::uuid IS NULL OR p.patron_id = $1)"
+                        "   AND ($2::text IS NULL OR p.status = $2)"
+                        "   AND ($3::text IS NULL OR p.provider = $3)" DB_PAGE(p, pledges, 4, 5),
+                        5, p, rows);
 }
 
 enum db_rc db_pledge_update(struct db *db, const char *actor, const char *rid, const char *id,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "db/page.h"
 #include "db/rounds.h"
 
 enum db_rc db_round_create(struct db *db, const char *actor, const char *rid,
@@ -36,15 +37,12 @@ enum db_rc db_round_current(struct db *db, json_t **out)
 enum db_rc db_round_list(struct db *db, const char *status, int limit, const char *after,
                          json_t **rows)
 {
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {status, after, lim};
+    char lim[DB_PAGE_LIMIT_LEN];
+    const char *p[] = {status, after, db_page_limit(lim, limit)};
     return db_json_rows(
         db,
         "SELECT round_json(round_settled(r)) FROM rounds r"
-        " WHERE ($1::text IS NULL OR round_status(r) = $1)"
-        "   AND ($2::uuid IS NULL OR r.seq < (SELECT seq FROM rounds WHERE id = $2))"
-        " ORDER BY r.seq DESC LIMIT $3",
+        " WHERE ($1::text IS NULL OR round_status(r) = $1)" DB_PAGE(r, rounds, 2, 3),
         3, p, rows);
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/page.h"
 #include "db/webhooks.h"
 #include "encode.h"
 #include "money.h"
@@ -133,16 +134,13 @@ enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t
 enum db_rc db_webhook_event_list(struct db *db, const char *status, const char *provider, int limit,
                                  const char *after, json_t **rows)
 {
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {status, provider, after, lim};
+    char lim[DB_PAGE_LIMIT_LEN];
+    const char *p[] = {status, provider, after, db_page_limit(lim, limit)};
     return db_json_rows(
         db,
         "SELECT webhook_event_json(e) FROM webhook_events e"
         " WHERE ($1::text IS NULL OR e.status = $1)"
-        "   AND ($2::text IS NULL OR e.provider = $2)"
-        "   AND ($3::uuid IS NULL OR e.seq < (SELECT seq FROM webhook_events WHERE id = $3))"
-        " ORDER BY e.seq DESC LIMIT $4",
+        "   AND ($2::text IS NULL OR e.provider = $2)" DB_PAGE(e, webhook_events, 3, 4),
         4, p, rows);
 }
 
