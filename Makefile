@@ -18,7 +18,7 @@ ASAN_OBJS := $(patsubst %.c,build/asan/obj/%.o,$(SRCS) $(GEN_SRCS))
 DEPFLAGS = -MMD -MP
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 SQL_CODE := $(sort $(wildcard sql/*.sql))
-HDRS := $(wildcard include/*.h include/*.def)
+HDRS := $(wildcard include/*.h include/db/*.h include/*.def)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 # the pure-logic modules the unit tests link against
 UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate.c api/config.c api/http/router.c \

@@ -70,6 +70,11 @@ void rounds_get(struct req *r);
 void rounds_current(struct req *r);
 void rounds_update(struct req *r);
 void rounds_close(struct req *r);
+/* Validates a body holding "topic_ids" (a round's topics, or a ballot's
+ * choices when `round` is false) with the other `fields`; false after a
+ * 422 was queued. *ids is NULL when absent (api/handlers/rounds.c). */
+bool validate_with_topic_ids(struct req *r, const struct field *fields, bool required, bool round,
+                             json_t **ids);
 void rounds_tally(struct req *r);
 void rounds_current_tally(struct req *r);
 /* the same from memory, on the HTTP thread (struct route's `memory`) */

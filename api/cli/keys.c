@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "db/api_keys.h"
 #include "encode.h"
-#include "store.h"
 #include "validate.h"
 
 static int key_create(struct db *db, const char *scope, const char *name)

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "migrate.h"
+#include "db/migrate.h"
 
 int cli_migrate(struct db *db, int argc, char **argv)
 {

@@ -7,10 +7,10 @@
 
 #include "cli.h"
 #include "config.h"
+#include "db/migrate.h"
 #include "handler_pool.h"
 #include "jobs.h"
 #include "log.h"
-#include "migrate.h"
 #include "server.h"
 #include "tally_notify.h"
 

@@ -1,5 +1,8 @@
 /* Prometheus counters kept in fixed arrays of atomics, so observing a
- * request takes no lock. */
+ * request takes no lock. What other layers own (the route table, the
+ * database's connections, the tally notifier) reaches this file through
+ * what they register at start-up, so core includes nothing above it. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -7,12 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
 #include "log.h"
 #include "metrics.h"
-#include "router.h"
 #include "tally_cache.h"
-#include "tally_notify.h"
 
 #define MAX_ROUTES 128
 static const unsigned statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
@@ -33,6 +33,48 @@ static const char *const webhook_outcomes[] = {"applied", "duplicate", "failed",
                                                "unauthorized"};
 #define NWH_OUTCOMES (sizeof webhook_outcomes / sizeof webhook_outcomes[0])
 static atomic_ulong webhook_events[NWH_PROVIDERS][NWH_OUTCOMES];
+
+/* Written at start-up while /metrics may already be served, hence the lock;
+ * rendering is rare, observing never takes it. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t route_count;
+static metrics_route_fn describe_route;
+
+#define MAX_VALUES 16
+static struct {
+    const char *name, *help;
+    enum metric_type type;
+    metrics_read_fn read;
+} values[MAX_VALUES];
+static size_t nvalues;
+
+void metrics_routes(size_t count, metrics_route_fn describe)
+{
+    pthread_mutex_lock(&registry_lock);
+    route_count = count;
+    describe_route = describe;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+bool metrics_register(const char *name, const char *help, enum metric_type type,
+                      metrics_read_fn read)
+{
+    pthread_mutex_lock(&registry_lock);
+    size_t i = 0;
+    while (i < nvalues && strcmp(values[i].name, name))
+        i++;
+    bool ok = i < MAX_VALUES;
+    if (ok) {
+        values[i].name = name;
+        values[i].help = help;
+        values[i].type = type;
+        values[i].read = read;
+        if (i == nvalues) nvalues++;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    if (!ok) log_error("metrics: no room to register %s", name);
+    return ok;
+}
 
 static size_t status_slot(unsigned status)
 {
@@ -104,9 +146,9 @@ static void render_requests(struct buf *b)
 {
     put(b, "# HELP patrond_http_requests_total HTTP requests by route, method and status.\n"
            "# TYPE patrond_http_requests_total counter\n");
-    for (size_t r = 0; r <= MAX_ROUTES && r <= routes_count; r++) {
-        const char *label = r < routes_count ? routes[r].pattern : "unmatched";
-        const char *method = r < routes_count ? routes[r].method : "";
+    for (size_t r = 0; r <= MAX_ROUTES && r <= route_count; r++) {
+        const char *label = "unmatched", *method = "";
+        if (r < route_count) describe_route(r, &label, &method);
         for (size_t s = 0; s < NSTATUS; s++) {
             unsigned long n = atomic_load(&requests[r][s]);
             if (!n) continue;
@@ -138,6 +180,14 @@ static void render_latency(struct buf *b)
     put(b, "patrond_http_request_duration_seconds_count %lu\n", atomic_load(&latency_count));
 }
 
+static void render_registered(struct buf *b)
+{
+    for (size_t i = 0; i < nvalues; i++)
+        put(b, "# HELP %s %s\n# TYPE %s %s\n%s %lld\n", values[i].name, values[i].help,
+            values[i].name, values[i].type == METRIC_COUNTER ? "counter" : "gauge", values[i].name,
+            values[i].read());
+}
+
 static void render_webhooks(struct buf *b)
 {
     put(b, "# HELP patrond_webhook_events_total Webhook deliveries by provider and outcome.\n"
@@ -155,34 +205,29 @@ char *metrics_render(long long outbox_backlog, size_t *len)
 {
     struct buf b = {malloc(8192), 0, 8192, false};
     if (!b.p) return NULL;
+    pthread_mutex_lock(&registry_lock);
     render_requests(&b);
     render_latency(&b);
     render_webhooks(&b);
     put(&b,
-        "# HELP patrond_db_connections_in_use Database connections executing a statement.\n"
-        "# TYPE patrond_db_connections_in_use gauge\npatrond_db_connections_in_use %d\n"
-        "# HELP patrond_db_errors_total Database errors and lost connections.\n"
-        "# TYPE patrond_db_errors_total counter\npatrond_db_errors_total %lu\n"
         "# HELP patrond_log_dropped_total Log lines dropped while stderr's reader lagged.\n"
         "# TYPE patrond_log_dropped_total counter\npatrond_log_dropped_total %lu\n",
-        db_in_use(), db_error_count(), log_dropped());
+        log_dropped());
     unsigned long hits, misses;
     tally_cache_counts(&hits, &misses);
     put(&b,
         "# HELP patrond_tally_cache_lookups_total Tally reads answered from memory (hit) or not.\n"
         "# TYPE patrond_tally_cache_lookups_total counter\n"
         "patrond_tally_cache_lookups_total{result=\"hit\"} %lu\n"
-        "patrond_tally_cache_lookups_total{result=\"miss\"} %lu\n"
-        "# HELP patrond_tally_notifications_total Tally changes announced by other instances.\n"
-        "# TYPE patrond_tally_notifications_total counter\npatrond_tally_notifications_total %lu\n"
-        "# HELP patrond_tally_notify_undrained Own tally notifications not yet read back.\n"
-        "# TYPE patrond_tally_notify_undrained gauge\npatrond_tally_notify_undrained %ld\n",
-        hits, misses, tally_notify_received(), tally_notify_undrained());
+        "patrond_tally_cache_lookups_total{result=\"miss\"} %lu\n",
+        hits, misses);
+    render_registered(&b);
     if (outbox_backlog >= 0)
         put(&b,
             "# HELP patrond_outbox_backlog E-mails waiting in the outbox.\n"
             "# TYPE patrond_outbox_backlog gauge\npatrond_outbox_backlog %lld\n",
             outbox_backlog);
+    pthread_mutex_unlock(&registry_lock);
     if (b.failed) {
         free(b.p);
         return NULL;

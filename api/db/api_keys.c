@@ -1,7 +1,7 @@
 /* API keys: only their SHA-256 is ever stored. */
 #include <string.h>
 
-#include "store.h"
+#include "db/api_keys.h"
 
 enum db_rc db_api_key_lookup(struct db *db, const char *key_hash_hex, char id[37], char scope[8])
 {

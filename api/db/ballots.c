@@ -4,8 +4,7 @@
  * be resent after a lost connection. */
 #include <stdlib.h>
 
-#include "store_votes.h"
-#include "tally_notify.h"
+#include "db/ballots.h"
 
 /* The ballot functions raise PT409 only for a round that is not open
  * (not yet, or no longer). */
@@ -23,7 +22,6 @@ enum db_rc db_ballot_put(struct db *db, const char *round_id, const char *patron
     enum db_rc rc = db_call_json(db, "SELECT ballot_put($1, $2, json_uuids($3))", 3, p, out);
     free(ids);
     db_error_refine(db, ballot_errors);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }
 
@@ -46,6 +44,5 @@ enum db_rc db_ballot_delete(struct db *db, const char *rid, const char *round_id
     enum db_rc rc = db_write_json(db, NULL, rid, "SELECT ballot_delete($1, $2)", 2, p, &done);
     json_decref(done);
     db_error_refine(db, ballot_errors);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }

@@ -1,8 +1,8 @@
-/* Checkout and pending-pledge expiry (include/store_checkout.h). */
+/* Checkout and pending-pledge expiry (include/db/checkout.h). */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store_checkout.h"
+#include "db/checkout.h"
 
 enum db_rc db_checkout_create(struct db *db, const char *rid, const struct checkout_in *in,
                               json_t **out)

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 
 #define STMT_SLOTS 512
 #define TXN_MAX_ATTEMPTS 10
@@ -41,6 +42,17 @@ static _Thread_local struct db *thread_db, *thread_read_db;
 static atomic_int in_use;
 static atomic_ulong errors;
 
+/* What /metrics shows of the connections, handed to core's registry. */
+static long long metric_in_use(void)
+{
+    return db_in_use();
+}
+
+static long long metric_errors(void)
+{
+    return (long long)db_error_count();
+}
+
 void db_global_init(const char *info, const char *read_info, unsigned grace_days)
 {
     snprintf(session_options, sizeof session_options,
@@ -51,6 +63,10 @@ void db_global_init(const char *info, const char *read_info, unsigned grace_days
     free(read_conninfo);
     conninfo = strdup(info);
     read_conninfo = read_info && strcmp(read_info, info) ? strdup(read_info) : NULL;
+    metrics_register("patrond_db_connections_in_use", "Database connections executing a statement.",
+                     METRIC_GAUGE, metric_in_use);
+    metrics_register("patrond_db_errors_total", "Database errors and lost connections.",
+                     METRIC_COUNTER, metric_errors);
 }
 
 void db_global_shutdown(void)

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "db/idempotency.h"
 
 static char *dup_value(const PGresult *res, int col)
 {

@@ -1,7 +1,7 @@
 /* Magic links and patron sessions (SPEC §3). The checks and effects of
  * each step live in SQL functions (sql/80_members.sql) so they
  * share one transaction. */
-#include "store_members.h"
+#include "db/member_auth.h"
 
 enum db_rc db_magic_link_request(struct db *db, const char *email, const char *link_hash_hex,
                                  const char *link_url)

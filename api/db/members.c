@@ -1,7 +1,6 @@
 /* A patron's own data: GET/DELETE /v1/me and its export. */
-#include "store.h"
-#include "store_members.h"
-#include "tally_notify.h"
+#include "db/members.h"
+#include "db/patrons.h"
 
 enum db_rc db_member_get(struct db *db, const char *patron_id, json_t **out)
 {
@@ -34,6 +33,5 @@ enum db_rc db_member_erase(struct db *db, const char *patron_id)
     json_t *done = NULL;
     enum db_rc rc = db_write_json(db, NULL, NULL, "SELECT member_erase($1)", 1, p, &done);
     json_decref(done);
-    if (rc == DB_OK) tally_changed(); /* erasure withdraws open ballots */
     return rc;
 }

@@ -1,8 +1,7 @@
 /* Membership by the clock (sql/20_membership.sql, membership_sweep). */
 #include <stdlib.h>
 
-#include "membership.h"
-#include "tally_notify.h"
+#include "db/membership.h"
 
 enum db_rc db_membership_sweep(struct db *db, const char *since, int *changed)
 {
@@ -13,6 +12,5 @@ enum db_rc db_membership_sweep(struct db *db, const char *since, int *changed)
     if (rc != DB_OK) return rc;
     if (PQntuples(res) == 1) *changed = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
-    if (*changed > 0) tally_changed();
     return DB_OK;
 }

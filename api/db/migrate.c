@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/migrate.h"
 #include "encode.h"
-#include "migrate.h"
 
 /* Any constant works; it only has to be the same in every instance. */
 #define MIGRATE_LOCK "7265676174726f6e"

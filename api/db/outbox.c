@@ -2,7 +2,7 @@
  * sql/35_outbox.sql). Each call is its own short transaction. */
 #include <stdlib.h>
 
-#include "store_members.h"
+#include "db/outbox.h"
 
 enum db_rc db_outbox_claim(struct db *db, struct outbox_msg *m)
 {

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store.h"
-#include "tally_notify.h"
+#include "db/page.h"
+#include "db/patrons.h"
 
 /* A taken e-mail address has its own code, since the client's fix
  * (another address) differs from other conflicts, whose detail the SQL
@@ -38,16 +38,12 @@ enum db_rc db_patron_get(struct db *db, const char *id, json_t **out)
 enum db_rc db_patron_list(struct db *db, const char *q, const char *status, int limit,
                           const char *after, json_t **rows)
 {
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {q, status, after, lim};
-    return db_json_rows(
-        db,
-        "SELECT patron_json(p) FROM patrons p"
-        " WHERE patron_matches(p, $1, $2)"
-        "   AND ($3::uuid IS NULL OR p.seq < (SELECT seq FROM patrons WHERE id = $3))"
-        " ORDER BY p.seq DESC LIMIT $4",
-        4, p, rows);
+    char lim[DB_PAGE_LIMIT_LEN];
+    const char *p[] = {q, status, after, db_page_limit(lim, limit)};
+    return db_json_rows(db,
+                        "SELECT patron_json(p) FROM patrons p"
+                        " WHERE patron_matches(p, $1, $2)" DB_PAGE(p, patrons, 3, 4),
+                        4, p, rows);
 }
 
 enum db_rc db_patron_update(struct db *db, const char *actor, const char *rid, const char *id,
@@ -68,7 +64,6 @@ enum db_rc db_patron_erase(struct db *db, const char *actor, const char *rid, co
     json_t *done = NULL;
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT member_erase($1)", 1, p, &done);
     json_decref(done);
-    if (rc == DB_OK) tally_changed(); /* erasure withdraws open ballots */
     return rc;
 }
 

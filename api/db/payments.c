@@ -1,7 +1,8 @@
 /* The payments ledger, written only by webhooks; read here. */
 #include <stdio.h>
 
-#include "store.h"
+#include "db/page.h"
+#include "db/payments.h"
 
 enum db_rc db_payment_get(struct db *db, const char *id, json_t **out)
 {
@@ -13,17 +14,13 @@ enum db_rc db_payment_list(struct db *db, const char *patron_id, const char *ple
                            const char *provider, const char *kind, int limit, const char *after,
                            json_t **rows)
 {
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {patron_id, pledge_id, provider, kind, after, lim};
-    return db_json_rows(
-        db,
-        "SELECT payment_json(p) FROM payments p"
-        " WHERE ($1::uuid IS NULL OR p.patron_id = $1)"
-        "   AND ($2::uuid IS NULL OR p.pledge_id = $2)"
-        "   AND ($3::text IS NULL OR p.provider = $3)"
-        "   AND ($4::text IS NULL OR p.kind = $4)"
-        "   AND ($5::uuid IS NULL OR p.seq < (SELECT seq FROM payments WHERE id = $5))"
-        " ORDER BY p.seq DESC LIMIT $6",
-        6, p, rows);
+    char lim[DB_PAGE_LIMIT_LEN];
+    const char *p[] = {patron_id, pledge_id, provider, kind, after, db_page_limit(lim, limit)};
+    return db_json_rows(db,
+                        "SELECT payment_json(p) FROM payments p"
+                        " WHERE ($1::uuid IS NULL OR p.patron_id = $1)"
+                        "   AND ($2::uuid IS NULL OR p.pledge_id = $2)"
+                        "   AND ($3::text IS NULL OR p.provider = $3)"
+                        "   AND ($4::text IS NULL OR p.kind = $4)" DB_PAGE(p, payments, 5, 6),
+                        6, p, rows);
 }

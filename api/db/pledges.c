@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store.h"
-#include "tally_notify.h"
+#include "db/page.h"
+#include "db/pledges.h"
 
 /* What a failed pledge write means for the client: a missing patron or
  * tier is a mistake in a named field; a taken provider_ref has its own
@@ -19,19 +19,20 @@ static const struct db_error_rule pledge_errors[] = {
 };
 
 /* The pledge functions also say how many of the patron's ballots they
- * re-weighed in the same transaction; the tally is announced after the
- * commit, and the count is not part of the pledge. */
-static enum db_rc announced(struct db *db, enum db_rc rc, json_t *out)
+ * re-weighed in the same transaction; the caller announces the tally after
+ * the commit, and the count is not part of the pledge. */
+static enum db_rc ballots_moved(struct db *db, enum db_rc rc, json_t *out, bool *moved)
 {
     db_error_refine(db, pledge_errors);
+    *moved = false;
     if (rc != DB_OK || !out) return rc;
-    if (json_integer_value(json_object_get(out, "ballots_changed")) > 0) tally_changed();
+    *moved = json_integer_value(json_object_get(out, "ballots_changed")) > 0;
     json_object_del(out, "ballots_changed");
     return rc;
 }
 
 enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
-                            const struct pledge_in *in, json_t **out)
+                            const struct pledge_in *in, json_t **out, bool *moved)
 {
     char amount[24];
     snprintf(amount, sizeof amount, "%lld", (long long)in->amount_minor);
@@ -49,7 +50,7 @@ enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
                       "SELECT x FROM pledge_create($1, $2, $3, $4, $5, $6, $7, $8, $9) x"
                       " WHERE x IS NOT NULL",
                       9, p, out);
-    return announced(db, rc, *out);
+    return ballots_moved(db, rc, *out, moved);
 }
 
 enum db_rc db_pledge_get(struct db *db, const char *id, json_t **out)
@@ -61,27 +62,23 @@ enum db_rc db_pledge_get(struct db *db, const char *id, json_t **out)
 enum db_rc db_pledge_list(struct db *db, const char *patron_id, const char *status,
                           const char *provider, int limit, const char *after, json_t **rows)
 {
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {patron_id, status, provider, after, lim};
-    return db_json_rows(
-        db,
-        "SELECT pledge_json(p) FROM pledges p"
-        " WHERE ($1::uuid IS NULL OR p.patron_id = $1)"
-        "   AND ($2::text IS NULL OR p.status = $2)"
-        "   AND ($3::text IS NULL OR p.provider = $3)"
-        "   AND ($4::uuid IS NULL OR p.seq < (SELECT seq FROM pledges WHERE id = $4))"
-        " ORDER BY p.seq DESC LIMIT $5",
-        5, p, rows);
+    char lim[DB_PAGE_LIMIT_LEN];
+    const char *p[] = {patron_id, status, provider, after, db_page_limit(lim, limit)};
+    return db_json_rows(db,
+                        "SELECT pledge_json(p) FROM pledges p"
+                        " WHERE ($1::uuid IS NULL OR p.patron_id = $1)"
+                        "   AND ($2::text IS NULL OR p.status = $2)"
+                        "   AND ($3::text IS NULL OR p.provider = $3)" DB_PAGE(p, pledges, 4, 5),
+                        5, p, rows);
 }
 
 enum db_rc db_pledge_update(struct db *db, const char *actor, const char *rid, const char *id,
-                            json_t *patch, json_t **out)
+                            json_t *patch, json_t **out, bool *moved)
 {
     char *doc = json_dumps(patch, JSON_COMPACT);
     if (!doc) return DB_ERROR;
     const char *p[] = {id, doc};
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT pledge_patch($1, $2)", 2, p, out);
     free(doc);
-    return announced(db, rc, *out);
+    return ballots_moved(db, rc, *out, moved);
 }

@@ -1,7 +1,7 @@
 /* Reports are computed by SQL functions (sql/70_reports.sql). */
 #include <stdio.h>
 
-#include "store.h"
+#include "db/reports.h"
 
 enum db_rc db_report_summary(struct db *db, json_t **out)
 {

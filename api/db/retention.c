@@ -1,9 +1,9 @@
-/* How long finished rows are kept (include/store.h, README "Operations").
+/* How long finished rows are kept (include/db/retention.h, README "Operations").
  * Each statement deletes at most $1 rows, so no run holds locks long. */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store.h"
+#include "db/retention.h"
 
 static const struct {
     const char *table;

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store_votes.h"
-#include "tally_notify.h"
+#include "db/page.h"
+#include "db/rounds.h"
 
 enum db_rc db_round_create(struct db *db, const char *actor, const char *rid,
                            const struct round_in *in, json_t **out)
@@ -18,7 +18,6 @@ enum db_rc db_round_create(struct db *db, const char *actor, const char *rid,
     enum db_rc rc =
         db_write_json(db, actor, rid, "SELECT round_create($1, $2, $3, $4, $5)", 5, p, out);
     free(ids);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }
 
@@ -38,15 +37,12 @@ enum db_rc db_round_current(struct db *db, json_t **out)
 enum db_rc db_round_list(struct db *db, const char *status, int limit, const char *after,
                          json_t **rows)
 {
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {status, after, lim};
+    char lim[DB_PAGE_LIMIT_LEN];
+    const char *p[] = {status, after, db_page_limit(lim, limit)};
     return db_json_rows(
         db,
         "SELECT round_json(round_settled(r)) FROM rounds r"
-        " WHERE ($1::text IS NULL OR round_status(r) = $1)"
-        "   AND ($2::uuid IS NULL OR r.seq < (SELECT seq FROM rounds WHERE id = $2))"
-        " ORDER BY r.seq DESC LIMIT $3",
+        " WHERE ($1::text IS NULL OR round_status(r) = $1)" DB_PAGE(r, rounds, 2, 3),
         3, p, rows);
 }
 
@@ -58,7 +54,6 @@ enum db_rc db_round_update(struct db *db, const char *actor, const char *rid, co
     const char *p[] = {id, doc};
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT round_patch($1, $2)", 2, p, out);
     free(doc);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }
 
@@ -67,7 +62,6 @@ enum db_rc db_round_close(struct db *db, const char *actor, const char *rid, con
 {
     const char *p[] = {id};
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT round_close($1)", 1, p, out);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }
 

@@ -1,7 +1,7 @@
 /* Patron sessions (created by sign-in, see api/db/member_auth.c). */
 #include <stdio.h>
 
-#include "store.h"
+#include "db/sessions.h"
 
 enum db_rc db_session_lookup(struct db *db, const char *token_hash_hex, char patron_id[37])
 {

@@ -2,9 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "db/membership.h"
+#include "db/page.h"
+#include "db/tiers.h"
 #include "log.h"
-#include "membership.h"
-#include "store.h"
 
 /* A tier's amount or weight decides ballot weights: the ballots in open
  * rounds are re-weighed right after the tier's own commit (should that
@@ -40,15 +41,13 @@ enum db_rc db_tier_get(struct db *db, const char *id, json_t **out)
 enum db_rc db_tier_list(struct db *db, const char *currency, int limit, const char *after,
                         json_t **rows)
 {
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {currency, after, lim};
-    return db_json_rows(db,
-                        "SELECT tier_json(t) FROM tiers t"
-                        " WHERE ($1::text IS NULL OR t.currency = upper($1))"
-                        "   AND ($2::uuid IS NULL OR t.seq < (SELECT seq FROM tiers WHERE id = $2))"
-                        " ORDER BY t.seq DESC LIMIT $3",
-                        3, p, rows);
+    char lim[DB_PAGE_LIMIT_LEN];
+    const char *p[] = {currency, after, db_page_limit(lim, limit)};
+    return db_json_rows(
+        db,
+        "SELECT tier_json(t) FROM tiers t"
+        " WHERE ($1::text IS NULL OR t.currency = upper($1))" DB_PAGE(t, tiers, 2, 3),
+        3, p, rows);
 }
 
 enum db_rc db_tier_update(struct db *db, const char *actor, const char *rid, const char *id,

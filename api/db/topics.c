@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store_votes.h"
-#include "tally_notify.h"
+#include "db/page.h"
+#include "db/topics.h"
 
 enum db_rc db_topic_create(struct db *db, const char *actor, const char *rid,
                            const struct topic_in *in, json_t **out)
@@ -31,16 +31,12 @@ enum db_rc db_topic_get(struct db *db, const char *id, bool admin, json_t **out)
 enum db_rc db_topic_list(struct db *db, const char *status, int limit, const char *after,
                          bool admin, json_t **rows)
 {
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {status, after, lim, admin ? "true" : "false"};
-    return db_json_rows(
-        db,
-        "SELECT topic_view(t, $4) FROM topics t"
-        " WHERE ($1::text IS NULL OR t.status = $1)"
-        "   AND ($2::uuid IS NULL OR t.seq < (SELECT seq FROM topics WHERE id = $2))"
-        " ORDER BY t.seq DESC LIMIT $3",
-        4, p, rows);
+    char lim[DB_PAGE_LIMIT_LEN];
+    const char *p[] = {status, after, db_page_limit(lim, limit), admin ? "true" : "false"};
+    return db_json_rows(db,
+                        "SELECT topic_view(t, $4) FROM topics t"
+                        " WHERE ($1::text IS NULL OR t.status = $1)" DB_PAGE(t, topics, 2, 3),
+                        4, p, rows);
 }
 
 enum db_rc db_topic_update(struct db *db, const char *actor, const char *rid, const char *id,
@@ -51,7 +47,6 @@ enum db_rc db_topic_update(struct db *db, const char *actor, const char *rid, co
     const char *p[] = {id, doc};
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT topic_patch($1, $2)", 2, p, out);
     free(doc);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }
 
@@ -61,6 +56,5 @@ enum db_rc db_topic_delete(struct db *db, const char *actor, const char *rid, co
     json_t *gone = NULL;
     enum db_rc rc = db_write_json(db, actor, rid, "SELECT topic_delete($1)", 1, p, &gone);
     json_decref(gone);
-    if (rc == DB_OK) tally_changed();
     return rc;
 }

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/page.h"
+#include "db/webhooks.h"
 #include "encode.h"
 #include "money.h"
-#include "store_webhooks.h"
-#include "tally_notify.h"
 
 static const char *const kind_names[] = {
     [WH_IGNORED] = "ignored",
@@ -109,10 +109,12 @@ static bool record_build(struct record *rec, const struct wh_delivery *d)
     return record_event(rec, d->ev, d->failure, d->body, d->body_len);
 }
 
-enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t **out)
+enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t **out,
+                              bool *tally_moved)
 {
     struct record rec;
     *out = NULL;
+    *tally_moved = false;
     if (!record_build(&rec, d)) {
         record_free(&rec);
         return DB_ERROR;
@@ -125,23 +127,20 @@ enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t
                                  " $5::jsonb, $6::jsonb, $7)",
                                  7, p, out);
     record_free(&rec);
-    if (rc == DB_OK && json_is_true(json_object_get(*out, "tally_changed"))) tally_changed();
+    if (rc == DB_OK) *tally_moved = json_is_true(json_object_get(*out, "tally_changed"));
     return rc;
 }
 
 enum db_rc db_webhook_event_list(struct db *db, const char *status, const char *provider, int limit,
                                  const char *after, json_t **rows)
 {
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {status, provider, after, lim};
+    char lim[DB_PAGE_LIMIT_LEN];
+    const char *p[] = {status, provider, after, db_page_limit(lim, limit)};
     return db_json_rows(
         db,
         "SELECT webhook_event_json(e) FROM webhook_events e"
         " WHERE ($1::text IS NULL OR e.status = $1)"
-        "   AND ($2::text IS NULL OR e.provider = $2)"
-        "   AND ($3::uuid IS NULL OR e.seq < (SELECT seq FROM webhook_events WHERE id = $3))"
-        " ORDER BY e.seq DESC LIMIT $4",
+        "   AND ($2::text IS NULL OR e.provider = $2)" DB_PAGE(e, webhook_events, 3, 4),
         4, p, rows);
 }
 
@@ -175,8 +174,5 @@ enum db_rc db_webhook_replay(struct db *db, const char *actor, const char *rid, 
     enum db_rc rc = db_write_json(
         db, actor, rid, "SELECT webhook_replay_audited($1, $2, $3, $4::jsonb, $5)", 5, p, out);
     free(event);
-    /* A replay may move the patron's ballots; replays are rare, so the
-     * tally is announced without asking. */
-    if (rc == DB_OK) tally_changed();
     return rc;
 }

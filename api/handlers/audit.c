@@ -1,6 +1,6 @@
 /* /v1/audit: who changed what, newest first. */
+#include "db/audit.h"
 #include "handlers.h"
-#include "store.h"
 
 /* The audited tables (the triggers of 0001 and 0007; replays, 0014). */
 static const char *const entities[] = {"patrons", "tiers",          "pledges", "topics",

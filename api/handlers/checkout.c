@@ -7,10 +7,10 @@
 
 #include "checkout.h"
 #include "config.h"
+#include "db/checkout.h"
 #include "domain.h"
 #include "encode.h"
 #include "handlers.h"
-#include "store_checkout.h"
 
 #define NAME_MAX_CHARS 200
 

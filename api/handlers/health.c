@@ -1,10 +1,10 @@
 /* Liveness, readiness and metrics (SPEC §4 Ops). */
 #include <stdlib.h>
 
+#include "db/migrate.h"
+#include "db/outbox.h"
 #include "handlers.h"
 #include "metrics.h"
-#include "migrate.h"
-#include "store_members.h"
 
 void health_live(struct req *r)
 {

@@ -1,6 +1,7 @@
 /* /v1/me: a signed-in patron's own data (SPEC §3): read, export, erase. */
+#include "db/members.h"
 #include "handlers.h"
-#include "store_members.h"
+#include "tally_notify.h"
 
 void me_get(struct req *r)
 {
@@ -21,6 +22,7 @@ void me_export(struct req *r)
 void me_erase(struct req *r)
 {
     enum db_rc rc = db_member_erase(r->db, r->caller.id);
+    if (rc == DB_OK) tally_changed(); /* erasure withdraws open ballots */
     if (rc == DB_OK)
         reply_empty(r, 204);
     else

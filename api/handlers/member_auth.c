@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "db/member_auth.h"
 #include "encode.h"
 #include "handlers.h"
-#include "store_members.h"
 
 /* Per client address and instance. Tokens cannot be guessed, so the
  * session limit only keeps guessing from costing us much. */

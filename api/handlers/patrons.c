@@ -5,9 +5,10 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "db/patrons.h"
 #include "domain.h"
 #include "handlers.h"
-#include "store.h"
+#include "tally_notify.h"
 
 #define QUERY_MAX_CHARS 200
 /* Rows per database round trip while building a CSV export: big enough to
@@ -229,6 +230,7 @@ void patrons_erase(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     enum db_rc rc = db_patron_erase(r->db, r->caller.id, r->request_id, id);
+    if (rc == DB_OK) tally_changed(); /* erasure withdraws open ballots */
     if (rc == DB_OK)
         reply_empty(r, 204);
     else

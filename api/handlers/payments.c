@@ -1,7 +1,7 @@
 /* /v1/payments: the read-only ledger. */
+#include "db/payments.h"
 #include "domain.h"
 #include "handlers.h"
-#include "store.h"
 
 void payments_list(struct req *r)
 {

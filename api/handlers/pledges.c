@@ -1,9 +1,10 @@
 /* /v1/pledges (admin). Checkout and webhooks create most pledges; admins
  * add manual ones (bank transfers) and move them through their states. */
 #include "config.h"
+#include "db/pledges.h"
 #include "domain.h"
 #include "handlers.h"
-#include "store.h"
+#include "tally_notify.h"
 
 static const char *const creatable_statuses[] = {"pending", "active", NULL};
 
@@ -48,7 +49,9 @@ void pledges_create(struct req *r)
     };
     if (!req_validate(r, fields)) return;
     json_t *pledge = NULL;
-    enum db_rc rc = db_pledge_create(r->db, r->caller.id, r->request_id, &in, &pledge);
+    bool moved = false;
+    enum db_rc rc = db_pledge_create(r->db, r->caller.id, r->request_id, &in, &pledge, &moved);
+    if (moved) tally_changed();
     if (rc == DB_NOT_FOUND) /* the insert selects the patron, so none was found */
         reply_invalid_field(r, "patron_id", "no such patron (or the patron was erased)");
     else
@@ -91,6 +94,9 @@ void pledges_update(struct req *r)
     };
     if (!req_validate(r, fields)) return;
     json_t *pledge = NULL;
-    enum db_rc rc = db_pledge_update(r->db, r->caller.id, r->request_id, id, r->json, &pledge);
+    bool moved = false;
+    enum db_rc rc =
+        db_pledge_update(r->db, r->caller.id, r->request_id, id, r->json, &pledge, &moved);
+    if (moved) tally_changed();
     reply_result(r, rc, 200, pledge);
 }

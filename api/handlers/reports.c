@@ -1,6 +1,6 @@
 /* /v1/reports: membership summary and the MRR series (admin). */
+#include "db/reports.h"
 #include "handlers.h"
-#include "store.h"
 
 void reports_summary(struct req *r)
 {

@@ -1,7 +1,7 @@
 /* /v1/tiers: membership levels; public to read, admin to write. */
+#include "db/tiers.h"
 #include "config.h"
 #include "handlers.h"
-#include "store.h"
 
 void tiers_create(struct req *r)
 {

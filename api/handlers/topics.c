@@ -1,7 +1,8 @@
 /* /v1/topics: what readers would like covered. Public to read; admins
  * write any topic, members propose new ones (SPEC §4). */
+#include "db/topics.h"
 #include "handlers.h"
-#include "store_votes.h"
+#include "tally_notify.h"
 
 static const char *const topic_statuses[] = {"proposed", "open", "covered", "declined", NULL};
 
@@ -104,6 +105,7 @@ void topics_update(struct req *r)
     if (!req_validate(r, fields)) return;
     json_t *topic = NULL;
     enum db_rc rc = db_topic_update(r->db, r->caller.id, r->request_id, id, r->json, &topic);
+    if (rc == DB_OK) tally_changed();
     reply_result(r, rc, 200, topic);
 }
 
@@ -112,6 +114,7 @@ void topics_delete(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     enum db_rc rc = db_topic_delete(r->db, r->caller.id, r->request_id, id);
+    if (rc == DB_OK) tally_changed();
     if (rc == DB_OK)
         reply_empty(r, 204);
     else

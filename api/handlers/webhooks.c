@@ -7,10 +7,11 @@
 #include <time.h>
 
 #include "config.h"
+#include "db/webhooks.h"
 #include "handlers.h"
 #include "log.h"
 #include "metrics.h"
-#include "store_webhooks.h"
+#include "tally_notify.h"
 #include "wh_common.h"
 
 /* The headers parsers read (Standard Webhooks' message id is its event
@@ -84,7 +85,9 @@ static void receive(struct req *r, const struct wh_provider *p, const struct wh_
     }
     struct wh_delivery d = {p->name, rq->body, rq->body_len, headers, parsed ? &ev : NULL, why};
     json_t *result = NULL;
-    enum db_rc rc = db_webhook_receive(r->db, &d, &result);
+    bool moved = false;
+    enum db_rc rc = db_webhook_receive(r->db, &d, &result, &moved);
+    if (moved) tally_changed();
     json_decref(headers);
     if (rc != DB_OK) {
         reply_db(r, db_error(r->db, rc));
@@ -171,6 +174,9 @@ static void replay(struct req *r, const char *id, json_t *source)
     json_t *event = NULL;
     enum db_rc rc =
         db_webhook_replay(r->db, r->caller.id, r->request_id, id, parsed ? &ev : NULL, why, &event);
+    /* A replay may move the patron's ballots; replays are rare, so the
+     * tally is announced without asking. */
+    if (rc == DB_OK) tally_changed();
     free(body);
     reply_result(r, rc, 200, event);
 }

@@ -3,10 +3,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "db/api_keys.h"
+#include "db/sessions.h"
 #include "encode.h"
 #include "http.h"
 #include "request.h"
-#include "store.h"
 
 const char *req_bearer_token(struct req *r)
 {

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/idempotency.h"
 #include "encode.h"
 #include "http.h"
 #include "request.h"
-#include "store.h"
 
 static bool request_hash(struct req *r, char hex[65])
 {

@@ -5,7 +5,6 @@
 
 #include "http.h"
 #include "log.h"
-#include "validate.h"
 
 void reply_raw(struct req *r, unsigned status, const char *type, char *body, size_t len)
 {
@@ -134,23 +133,6 @@ void reply_db(struct req *r, const struct db_error *e)
     /* A DB_ERROR's text may carry internals: only SQL's own words go out. */
     bool worded = e->detail[0] && e->rc != DB_ERROR && e->rc != DB_RETRY && e->rc != DB_UNAVAILABLE;
     reply_error(r, e->code, worded ? e->detail : db_generic_detail(e->rc));
-}
-
-bool req_list_params(struct req *r, int *limit, const char **after)
-{
-    const char *l = req_query(r, "limit");
-    int64_t n = 50;
-    if (l && !parse_int_in(l, 1, 500, &n)) {
-        reply_invalid_field(r, "limit", "must be an integer between 1 and 500");
-        return false;
-    }
-    *limit = (int)n;
-    *after = req_query(r, "after");
-    if (*after && !valid_uuid(*after)) {
-        reply_invalid_field(r, "after", "is not a cursor returned by this list");
-        return false;
-    }
-    return true;
 }
 
 void reply_list(struct req *r, json_t *rows, int limit)

@@ -142,6 +142,23 @@ bool req_query_enum(struct req *r, const char *name, const char *const *choices,
     return false;
 }
 
+bool req_list_params(struct req *r, int *limit, const char **after)
+{
+    const char *l = req_query(r, "limit");
+    int64_t n = 50;
+    if (l && !parse_int_in(l, 1, 500, &n)) {
+        reply_invalid_field(r, "limit", "must be an integer between 1 and 500");
+        return false;
+    }
+    *limit = (int)n;
+    *after = req_query(r, "after");
+    if (*after && !valid_uuid(*after)) {
+        reply_invalid_field(r, "after", "is not a cursor returned by this list");
+        return false;
+    }
+    return true;
+}
+
 bool req_body_drop(struct req *r, size_t len)
 {
     r->body_dropped += len;

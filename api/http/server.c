@@ -279,8 +279,16 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("libmicrohttpd: %s", msg);
 }
 
+/* Request counters are labelled with the route's pattern and method. */
+static void describe_route(size_t i, const char **pattern, const char **method)
+{
+    *pattern = routes[i].pattern;
+    *method = routes[i].method;
+}
+
 struct MHD_Daemon *server_start(const struct sockaddr *addr)
 {
+    metrics_routes(routes_count, describe_route);
     unsigned flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (addr->sa_family == AF_INET6) flags |= MHD_USE_IPv6;

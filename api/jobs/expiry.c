@@ -1,9 +1,9 @@
 /* Pending pledges never paid expire after 48 hours (SPEC §4). Each batch
  * is one short statement; an instance running the same job at the same
  * time skips the rows this one holds and takes the rest. */
+#include "db/checkout.h"
 #include "jobs_list.h"
 #include "log.h"
-#include "store_checkout.h"
 
 #define EXPIRY_BATCH 500
 /* Per run, so a large backlog cannot hold the job thread (and shutdown). */

@@ -1,10 +1,11 @@
 /* Removes idempotency records past their 24 hours, and rows of the inbox
  * and outbox tables past their retention (api/db/retention.c), so that
  * none of them grows for as long as the service runs. */
+#include "db/idempotency.h"
+#include "db/retention.h"
 #include "jobs.h"
 #include "jobs_list.h"
 #include "log.h"
-#include "store.h"
 
 #define RETENTION_BATCH 1000
 /* Per table and run, so a backlog (the first run on an old database)

@@ -8,9 +8,10 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "db/membership.h"
 #include "jobs_list.h"
 #include "log.h"
-#include "membership.h"
+#include "tally_notify.h"
 
 #define LOOKBACK_MARGIN_S 120
 
@@ -36,6 +37,9 @@ void job_sweep_memberships(struct db *db)
         log_warn("membership sweep: %s", db_last_error(db));
         return;
     }
-    if (changed > 0) log_info("membership sweep: re-weighed %d ballot(s)", changed);
+    if (changed > 0) {
+        tally_changed();
+        log_info("membership sweep: re-weighed %d ballot(s)", changed);
+    }
     last_run = started;
 }

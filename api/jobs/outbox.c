@@ -7,10 +7,10 @@
 #include <time.h>
 
 #include "config.h"
+#include "db/outbox.h"
 #include "jobs_list.h"
 #include "log.h"
 #include "mail.h"
-#include "store_members.h"
 
 /* Well inside the 5-minute lease, so a slow send is never sent twice. */
 #define MAIL_TIMEOUT_MS 30000

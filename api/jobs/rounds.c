@@ -2,9 +2,9 @@
  * nobody looks at still gets its result (and its turnout) near its close;
  * reads freeze lazily as well. Rounds another instance is freezing are
  * skipped (SKIP LOCKED), and freezing twice is impossible by design. */
+#include "db/rounds.h"
 #include "jobs_list.h"
 #include "log.h"
-#include "store_votes.h"
 
 #define SETTLE_BATCH 100
 

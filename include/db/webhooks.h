@@ -1,10 +1,11 @@
-#ifndef PATROND_STORE_WEBHOOKS_H
-#define PATROND_STORE_WEBHOOKS_H
+#ifndef PATROND_DB_WEBHOOKS_H
+#define PATROND_DB_WEBHOOKS_H
 
 /* The database side of the webhook pipeline (SQL in
  * sql/40_webhooks.sql; C in api/db/webhooks.c). */
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "db.h"
@@ -22,8 +23,11 @@ struct wh_delivery {
 
 /* Records the delivery once per (provider, event key) and applies it, in
  * one transaction: {"outcome": "applied"|"ignored"|"failed"|"duplicate"}.
- * An unparsed payload is kept as failed under the SHA-256 of its body. */
-enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t **out);
+ * An unparsed payload is kept as failed under the SHA-256 of its body.
+ * *tally_moved tells whether it moved any ballot, so the caller announces
+ * the tally (tally_changed) after the commit. */
+enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t **out,
+                              bool *tally_moved);
 
 enum db_rc db_webhook_event_list(struct db *db, const char *status, const char *provider, int limit,
                                  const char *after, json_t **rows);
@@ -33,7 +37,8 @@ enum db_rc db_webhook_event_get(struct db *db, const char *id, json_t **out);
 enum db_rc db_webhook_event_source(struct db *db, const char *id, json_t **out);
 /* Applies the re-parsed event (or records why it still cannot be parsed:
  * ev NULL, failure set) to a failed event; the updated event, with
- * "event". An applied or ignored event is DB_CONFLICT. */
+ * "event". An applied or ignored event is DB_CONFLICT. It may move the
+ * patron's ballots: the caller announces the tally after it. */
 enum db_rc db_webhook_replay(struct db *db, const char *actor, const char *rid, const char *id,
                              const struct wh_event *ev, const char *failure, json_t **out);
 

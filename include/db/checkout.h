@@ -1,5 +1,5 @@
-#ifndef PATROND_STORE_CHECKOUT_H
-#define PATROND_STORE_CHECKOUT_H
+#ifndef PATROND_DB_CHECKOUT_H
+#define PATROND_DB_CHECKOUT_H
 
 /* The database side of checkout and pending-pledge expiry (SQL in
  * sql/50_checkout.sql; C in api/db/checkout.c). */

@@ -1,5 +1,8 @@
-#ifndef PATROND_MIGRATE_H
-#define PATROND_MIGRATE_H
+#ifndef PATROND_DB_MIGRATE_H
+#define PATROND_DB_MIGRATE_H
+
+/* api/db/migrate.c: forward-only schema migrations, recorded with a
+ * checksum so an edited file is noticed instead of silently diverging. */
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -15,6 +15,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "tally_cache.h"
 #include "tally_notify.h"
 
@@ -144,8 +145,24 @@ long tally_notify_undrained(void)
     return atomic_load(&undrained);
 }
 
+/* What /metrics shows of the notifier, handed to core's registry. */
+static long long metric_received(void)
+{
+    return (long long)tally_notify_received();
+}
+
+static long long metric_undrained(void)
+{
+    return tally_notify_undrained();
+}
+
 bool tally_notify_start(void)
 {
+    metrics_register("patrond_tally_notifications_total",
+                     "Tally changes announced by other instances.", METRIC_COUNTER,
+                     metric_received);
+    metrics_register("patrond_tally_notify_undrained", "Own tally notifications not yet read back.",
+                     METRIC_GAUGE, metric_undrained);
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd < 0) {
         log_error("tally notify: eventfd: %s", strerror(errno));

@@ -1,0 +1,25 @@
+#ifndef PATROND_DB_OUTBOX_H
+#define PATROND_DB_OUTBOX_H
+
+/* api/db/outbox.c: outbox delivery: claim, then record the outcome (SQL in
+ * migrations/0006_members.sql). Each call is its own short transaction. */
+
+#include <stdint.h>
+
+#include "db.h"
+
+struct outbox_msg {
+    PGresult *res; /* owns the strings below */
+    const char *id, *to, *subject, *body;
+    int64_t created_at; /* Unix time */
+};
+/* Leases the next due message; DB_NOT_FOUND when none is due. */
+enum db_rc db_outbox_claim(struct db *db, struct outbox_msg *m);
+void db_outbox_msg_free(struct outbox_msg *m);
+enum db_rc db_outbox_sent(struct db *db, const char *id);
+enum db_rc db_outbox_failed(struct db *db, const char *id, const char *error);
+enum db_rc db_outbox_abandon_expired(struct db *db);
+/* Messages still to be delivered (not sent, not given up). */
+enum db_rc db_outbox_backlog(struct db *db, long long *count);
+
+#endif
