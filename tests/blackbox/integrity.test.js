@@ -7,7 +7,9 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { startServer, uniqueEmail, sleep, assertProblem } = require('./lib/harness');
+const harness = require('./lib/harness');
+
+const { startServer, uniqueEmail, sleep, assertProblem } = harness;
 const {
   sendStripe, stripeEvent, sendStandard, standardBody, standardSecret, msgId,
 } = require('./lib/webhooks');
@@ -49,16 +51,7 @@ async function standard(type, data) {
   return r;
 }
 
-// Sessions are made directly (the server keeps only the token's SHA-256).
-async function sessionsFor(patronIds) {
-  const tokens = patronIds.map(() => crypto.randomBytes(32).toString('base64url'));
-  const rows = patronIds.map((id, i) => {
-    const hash = crypto.createHash('sha256').update(tokens[i]).digest('hex');
-    return `('${id}', decode('${hash}', 'hex'), now() + interval '1 day')`;
-  });
-  await srv.psql(`INSERT INTO sessions (patron_id, token_hash, expires_at) VALUES ${rows.join(',')}`);
-  return tokens;
-}
+const sessionsFor = (ids) => harness.sessionsFor(srv, ids);
 const sessionFor = async (patronId) => (await sessionsFor([patronId]))[0];
 
 async function patronByEmail(email) {

@@ -5,7 +5,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { startServer, sleep, UUID_RE } = require('./lib/harness');
+const { startServer, sleep, sessionsFor, UUID_RE } = require('./lib/harness');
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -32,13 +32,7 @@ async function members(count) {
      SELECT id, 500, 'USD', 'month', 'manual', 'active', now() FROM p RETURNING patron_id`,
   )).split('\n').filter((l) => UUID_RE.test(l));
   assert.equal(ids.length, count);
-  const tokens = ids.map(() => crypto.randomBytes(32).toString('base64url'));
-  const rows = ids.map((id, i) => {
-    const hash = crypto.createHash('sha256').update(tokens[i]).digest('hex');
-    return `('${id}', decode('${hash}', 'hex'), now() + interval '1 day')`;
-  });
-  await srv.psql(`INSERT INTO sessions (patron_id, token_hash, expires_at) VALUES ${rows.join(',')}`);
-  return tokens;
+  return sessionsFor(srv, ids);
 }
 
 // Runs `total` calls of fn(i), `width` at a time.

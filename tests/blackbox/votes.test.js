@@ -7,6 +7,7 @@ const crypto = require('node:crypto');
 const {
   startServer, assertProblem, assertInvalid, uniqueEmail, sleep, UUID_RE, RFC3339_Z_RE,
 } = require('./lib/harness');
+const harness = require('./lib/harness');
 
 let srv;
 
@@ -16,16 +17,7 @@ after(async () => { if (srv) await srv.stop(); });
 const iso = (msFromNow) => new Date(Date.now() + msFromNow).toISOString();
 const HOUR = 3600 * 1000;
 
-// Sessions are made directly (the token's SHA-256 is what the server keeps).
-async function sessionsFor(patronIds) {
-  const tokens = patronIds.map(() => crypto.randomBytes(32).toString('base64url'));
-  const rows = patronIds.map((id, i) => {
-    const hash = crypto.createHash('sha256').update(tokens[i]).digest('hex');
-    return `('${id}', decode('${hash}', 'hex'), now() + interval '1 day')`;
-  });
-  await srv.psql(`INSERT INTO sessions (patron_id, token_hash, expires_at) VALUES ${rows.join(',')}`);
-  return tokens;
-}
+const sessionsFor = (ids) => harness.sessionsFor(srv, ids);
 
 // A patron with a session; `pledge` (fields of POST /v1/pledges) makes a member.
 async function patron({ pledge } = {}) {

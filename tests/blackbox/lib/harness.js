@@ -418,7 +418,20 @@ function parseCsv(text) {
   return rows;
 }
 
+// Patron sessions made in the database directly (the server keeps only the
+// token's SHA-256); returns the tokens, in the order of the ids.
+async function sessionsFor(srv, patronIds) {
+  const tokens = patronIds.map(() => crypto.randomBytes(32).toString('base64url'));
+  const rows = patronIds.map((id, i) => {
+    const hash = crypto.createHash('sha256').update(tokens[i]).digest('hex');
+    return `('${id}', decode('${hash}', 'hex'), now() + interval '1 day')`;
+  });
+  await srv.psql(`INSERT INTO sessions (patron_id, token_hash, expires_at) VALUES ${rows.join(',')}`);
+  return tokens;
+}
+
 module.exports = {
+  sessionsFor,
   ROOT, BIN, PSQL, UUID_RE, RFC3339_Z_RE, SANITIZER_RE,
   startServer, httpRequest, psql, psqlJson, cli, run, conninfo, createDatabase, dropDatabase,
   createKey, lastLine, freePort, sleep, assertProblem, assertInvalid, uniqueEmail, pageAll, parseCsv,
