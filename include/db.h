@@ -46,6 +46,9 @@ enum db_rc db_json_rows(struct db *db, const char *sql, int n, const char *const
                         json_t **out);
 /* A statement whose result is not needed. */
 enum db_rc db_command(struct db *db, const char *sql, int n, const char *const *params);
+/* A statement answering one integer (a job's count); *out is 0 when it
+ * answers no row. */
+enum db_rc db_int(struct db *db, const char *sql, int n, const char *const *params, int *out);
 
 /* Runs fn inside BEGIN ... COMMIT, retrying the whole transaction on
  * serialization failures and deadlocks. `actor` (an api key id, or NULL)

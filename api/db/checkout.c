@@ -20,10 +20,5 @@ enum db_rc db_pledges_expire_pending(struct db *db, int batch, int *expired)
     char limit[16];
     snprintf(limit, sizeof limit, "%d", batch);
     const char *p[] = {limit};
-    PGresult *res;
-    enum db_rc rc = db_exec(db, "SELECT pledges_expire_pending($1)", 1, p, &res);
-    if (rc != DB_OK) return rc;
-    *expired = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : 0;
-    PQclear(res);
-    return DB_OK;
+    return db_int(db, "SELECT pledges_expire_pending($1)", 1, p, expired);
 }

@@ -239,6 +239,17 @@ enum db_rc db_command(struct db *d, const char *sql, int n, const char *const *p
     return rc;
 }
 
+enum db_rc db_int(struct db *d, const char *sql, int n, const char *const *params, int *out)
+{
+    PGresult *res;
+    *out = 0;
+    enum db_rc rc = db_exec(d, sql, n, params, &res);
+    if (rc != DB_OK) return rc;
+    if (PQntuples(res) == 1) *out = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return DB_OK;
+}
+
 static json_t *cell_json(const PGresult *res, int row)
 {
     if (PQgetisnull(res, row, 0)) return json_null();

@@ -81,11 +81,5 @@ enum db_rc db_rounds_settle(struct db *db, int batch, int *frozen)
     char n[16];
     snprintf(n, sizeof n, "%d", batch);
     const char *p[] = {n};
-    PGresult *res;
-    *frozen = 0;
-    enum db_rc rc = db_exec(db, "SELECT round_sweep($1)", 1, p, &res);
-    if (rc != DB_OK) return rc;
-    if (PQntuples(res) == 1) *frozen = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return DB_OK;
+    return db_int(db, "SELECT round_sweep($1)", 1, p, frozen);
 }
