@@ -114,7 +114,7 @@ tap=$(mktemp)
 node --test --test-reporter=tap --test-reporter-destination=stdout ${PATROND_TESTS:-tests/blackbox/} | tee "$tap" |
   grep -E '^(not ok|# (Subtest|pass|fail))' | grep -vE '^# Subtest' 
 # the failed subtests themselves, with their errors, for the CI log
-grep -E -A 14 '^ +not ok' "$tap" | grep -vE '^ +(duration_ms|location|failureType|code):' | head -n 200
+grep -E -A 20 '^ *not ok [0-9]+ - ' "$tap" | grep -vE '^ +(duration_ms|location|failureType|code):' | head -n 200
 bp=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$tap" | tail -n 1)
 bf=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$tap" | tail -n 1)
 if [[ -z $bp ]]; then
