@@ -2,7 +2,7 @@
 #include "db/audit.h"
 #include "handlers.h"
 
-/* The audited tables (the triggers of 0001 and 0007; replays, 0014). */
+/* The audited tables (audit_row triggers and audit_record, sql/90_audit.sql). */
 static const char *const entities[] = {"patrons", "tiers",          "pledges", "topics",
                                        "rounds",  "webhook_events", NULL};
 

@@ -2,7 +2,7 @@
 #define PATROND_DB_BALLOTS_H
 
 /* api/db/ballots.c: the database side of ballots (SQL in
- * migrations/0007_votes.sql). Lists of topic ids travel as JSON arrays of
+ * sql/65_votes.sql). Lists of topic ids travel as JSON arrays of
  * UUID strings, already checked by the caller. */
 
 #include <jansson.h>

@@ -2,7 +2,7 @@
 #define PATROND_DB_MEMBER_AUTH_H
 
 /* api/db/member_auth.c: magic links and patron sessions (SQL in
- * migrations/0006_members.sql). Hashes are lower-case hex SHA-256 of the
+ * sql/80_members.sql, sql/35_outbox.sql). Hashes are lower-case hex SHA-256 of the
  * tokens, which never reach the database themselves. */
 
 #include <jansson.h>

@@ -2,7 +2,7 @@
 #define PATROND_DB_MEMBERSHIP_H
 
 /* api/db/membership.c: membership by the clock (SQL in
- * migrations/0013_integrity.sql, membership_sweep). */
+ * sql/20_membership.sql, membership_sweep). */
 
 #include "db.h"
 

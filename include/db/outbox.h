@@ -2,7 +2,7 @@
 #define PATROND_DB_OUTBOX_H
 
 /* api/db/outbox.c: outbox delivery: claim, then record the outcome (SQL in
- * migrations/0006_members.sql). Each call is its own short transaction. */
+ * sql/35_outbox.sql). Each call is its own short transaction. */
 
 #include <stdint.h>
 

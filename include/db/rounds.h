@@ -2,7 +2,7 @@
 #define PATROND_DB_ROUNDS_H
 
 /* api/db/rounds.c: the database side of rounds and their tallies (SQL in
- * migrations/0007_votes.sql). Lists of topic ids travel as JSON arrays of
+ * sql/65_votes.sql). Lists of topic ids travel as JSON arrays of
  * UUID strings, already checked by the caller. */
 
 #include <jansson.h>

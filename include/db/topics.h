@@ -2,7 +2,7 @@
 #define PATROND_DB_TOPICS_H
 
 /* api/db/topics.c: the database side of topics (SQL in
- * migrations/0007_votes.sql). Lists of topic ids travel as JSON arrays of
+ * sql/60_topics.sql). Lists of topic ids travel as JSON arrays of
  * UUID strings, already checked by the caller. */
 
 #include <jansson.h>
@@ -20,7 +20,7 @@ enum db_rc db_topic_create(struct db *db, const char *actor, const char *rid,
 enum db_rc db_topic_propose(struct db *db, const char *rid, const char *patron_id,
                             const char *title, const char *description, json_t **out);
 /* Reads name the proposing patron (`proposed_by`) only when `admin`;
- * everyone sees `proposed_by_member` (migrations/0014). */
+ * everyone sees `proposed_by_member` (sql/60_topics.sql, topic_view). */
 enum db_rc db_topic_get(struct db *db, const char *id, bool admin, json_t **out);
 enum db_rc db_topic_list(struct db *db, const char *status, int limit, const char *after,
                          bool admin, json_t **rows);
