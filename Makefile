@@ -1,6 +1,6 @@
 # patrond — see README.md. `make run` and `make test` do all set-up.
 CC ?= cc
-PKGS := libmicrohttpd libpq libcrypto jansson
+PKGS := libmicrohttpd libpq libcrypto jansson libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -383,6 +383,18 @@ static bool load_providers(struct loader *l)
            load_secret(l, "PATROND_STANDARD_WEBHOOK_SECRET", &c->standard_webhook_secret);
 }
 
+/* SPEC §4b: the operators' address and the outbound webhooks' targets. */
+static bool load_outbound(struct loader *l)
+{
+    const char *email = env_value(l, "PATROND_ADMIN_EMAIL");
+    if (email && !valid_email(email))
+        return bad_value(l, "PATROND_ADMIN_EMAIL", "must be an e-mail address", email);
+    int64_t allow;
+    if (!load_int(l, "PATROND_WEBHOOK_ALLOW_PRIVATE", 0, 1, 0, &allow)) return false;
+    l->c->webhook_allow_private = allow == 1;
+    return set_string(l, &l->c->admin_email, email);
+}
+
 static const char *process_env(const char *name)
 {
     return getenv(name);
@@ -397,7 +409,7 @@ bool config_load(struct config *c, getenv_fn env, const char *cwd, char *err, si
               load_url(&l, "PATROND_PUBLIC_URL", DEFAULT_PUBLIC_URL, true, &c->public_url) &&
               load_cors(&l) && load_plain(&l, "PATROND_MAIL_COMMAND", &c->mail_command) &&
               load_currencies(&l) && load_limits(&l) && load_trusted_proxies(&l) &&
-              load_providers(&l);
+              load_providers(&l) && load_outbound(&l);
     if (!ok) config_free(c);
     return ok;
 }
@@ -421,7 +433,8 @@ void config_free(struct config *c)
         free_secret(secrets[i]);
     char *plain[] = {c->listen_host,          c->public_url,       c->cors_origins,
                      c->mail_command,         c->currencies,       c->stripe_payment_link,
-                     c->patreon_campaign_url, c->patreon_currency, c->paypal_cert_file};
+                     c->patreon_campaign_url, c->patreon_currency, c->paypal_cert_file,
+                     c->admin_email};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         free(plain[i]);
     cidr_list_free(&c->trusted_proxies);

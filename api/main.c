@@ -1,4 +1,5 @@
 /* patrond: serve | migrate [--status] | key create|list|revoke */
+#include <curl/curl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,9 +46,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "patrond: %s\n", err);
         return 1;
     }
+    /* Once, before any thread: libcurl's set-up is not thread-safe. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "patrond: cannot initialise libcurl\n");
+        config_free(&cfg);
+        return 1;
+    }
     db_global_init(cfg.database_url, cfg.database_read_url, cfg.grace_days);
     int status = cmd(db_thread(), argc - 2, argv + 2);
     db_global_shutdown();
+    curl_global_cleanup();
     config_free(&cfg);
     currency_allowlist_free();
     return status;

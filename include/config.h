@@ -28,6 +28,10 @@ struct config {
     unsigned grace_days;
     /* peers whose X-Forwarded-For names the client (empty: none) */
     struct cidr_list trusted_proxies;
+    /* where operational mails go (a disabled webhook endpoint); NULL: nowhere */
+    char *admin_email;
+    /* outbound webhooks may go to http and to loopback/private addresses */
+    bool webhook_allow_private;
 
     char *stripe_webhook_secret;
     char *stripe_payment_link;

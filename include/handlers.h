@@ -58,6 +58,16 @@ void webhook_events_list(struct req *r);
 void webhook_events_get(struct req *r);
 void webhook_events_replay(struct req *r);
 
+/* Outbound webhooks (api/handlers/webhook_endpoints.c, webhook_deliveries.c). */
+void webhook_endpoints_create(struct req *r);
+void webhook_endpoints_list(struct req *r);
+void webhook_endpoints_get(struct req *r);
+void webhook_endpoints_update(struct req *r);
+void webhook_endpoints_delete(struct req *r);
+void webhook_endpoints_rotate(struct req *r);
+void webhook_deliveries_list(struct req *r);
+void webhook_deliveries_retry(struct req *r);
+
 void topics_create(struct req *r);
 void topics_list(struct req *r);
 void topics_get(struct req *r);

@@ -12,10 +12,12 @@
 typedef void (*metrics_route_fn)(size_t route, const char **pattern, const char **method);
 void metrics_routes(size_t count, metrics_route_fn describe);
 
-/* A single unlabelled value owned elsewhere (database connections, the
- * tally notifier), read each time /metrics is rendered. `name` and `help`
- * must live as long as the process (string literals); registering a name
- * again replaces its reader. False when the registry is full. */
+/* A single value owned elsewhere (database connections, the tally
+ * notifier), read each time /metrics is rendered. `name` and `help` must
+ * live as long as the process (string literals); registering a name again
+ * replaces its reader. A name may end in labels, `x{outcome="a"}`: the
+ * entries of one metric, registered one after another, share the HELP
+ * and TYPE of the first. False when the registry is full. */
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE };
 typedef long long (*metrics_read_fn)(void);
 bool metrics_register(const char *name, const char *help, enum metric_type type,

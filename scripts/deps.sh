@@ -11,6 +11,7 @@ have_pc libmicrohttpd || need+=(libmicrohttpd-dev)
 have_pc jansson || need+=(libjansson-dev)
 have_pc libpq || need+=(libpq-dev)
 have_pc libcrypto || need+=(libssl-dev)
+have_pc libcurl || need+=(libcurl4-openssl-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [[ ${1:-} == --test ]]; then
   command -v node >/dev/null || need+=(nodejs)

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "server.h"
 #include "tally_notify.h"
+#include "webhook_delivery.h"
 
 /* statement_timeout (15 s) bounds a handler; a reply then goes out at once */
 #define STOP_TIMEOUT_MS 20000
@@ -107,6 +108,12 @@ int cli_serve(struct db *db, int argc, char **argv)
         jobs_stop();
         return 1;
     }
+    if (!webhook_delivery_start()) {
+        stop_serving(d);
+        tally_notify_stop();
+        jobs_stop();
+        return 1;
+    }
     if (!log_buffer_start()) log_warn("the access log is written unbuffered: no flusher thread");
     log_info("patrond listening on %s:%u with %u threads", cfg.listen_host, cfg.listen_port,
              cfg.threads);
@@ -114,6 +121,7 @@ int cli_serve(struct db *db, int argc, char **argv)
     sigwait(&stop, &sig);
     log_info("signal %d: finishing in-flight requests", sig);
     stop_serving(d);
+    webhook_delivery_stop();
     tally_notify_stop();
     jobs_stop();
     log_buffer_stop();

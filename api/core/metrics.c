@@ -40,7 +40,7 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t route_count;
 static metrics_route_fn describe_route;
 
-#define MAX_VALUES 16
+#define MAX_VALUES 32
 static struct {
     const char *name, *help;
     enum metric_type type;
@@ -180,12 +180,22 @@ static void render_latency(struct buf *b)
     put(b, "patrond_http_request_duration_seconds_count %lu\n", atomic_load(&latency_count));
 }
 
+/* A name may carry labels ("x_total{outcome=\"a\"}"): entries of one
+ * metric, registered one after another, share its HELP and TYPE lines. */
+static size_t base_len(const char *name)
+{
+    return strcspn(name, "{");
+}
+
 static void render_registered(struct buf *b)
 {
-    for (size_t i = 0; i < nvalues; i++)
-        put(b, "# HELP %s %s\n# TYPE %s %s\n%s %lld\n", values[i].name, values[i].help,
-            values[i].name, values[i].type == METRIC_COUNTER ? "counter" : "gauge", values[i].name,
-            values[i].read());
+    for (size_t i = 0; i < nvalues; i++) {
+        size_t n = base_len(values[i].name);
+        if (!i || base_len(values[i - 1].name) != n || strncmp(values[i - 1].name, values[i].name, n))
+            put(b, "# HELP %.*s %s\n# TYPE %.*s %s\n", (int)n, values[i].name, values[i].help,
+                (int)n, values[i].name, values[i].type == METRIC_COUNTER ? "counter" : "gauge");
+        put(b, "%s %lld\n", values[i].name, values[i].read());
+    }
 }
 
 static void render_webhooks(struct buf *b)

@@ -8,6 +8,7 @@ const struct job jobs[] = {
     {"pledge-expiry", 60000, job_expire_pledges},
     {"round-settling", 5000, job_settle_rounds},
     {"membership-sweep", 20000, job_sweep_memberships},
+    {"webhook-clock", 2000, job_webhook_clock},
     {"retention", 600000, job_retention},
 };
 
