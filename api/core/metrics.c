@@ -191,7 +191,8 @@ static void render_registered(struct buf *b)
 {
     for (size_t i = 0; i < nvalues; i++) {
         size_t n = base_len(values[i].name);
-        if (!i || base_len(values[i - 1].name) != n || strncmp(values[i - 1].name, values[i].name, n))
+        if (!i || base_len(values[i - 1].name) != n ||
+            strncmp(values[i - 1].name, values[i].name, n))
             put(b, "# HELP %.*s %s\n# TYPE %.*s %s\n", (int)n, values[i].name, values[i].help,
                 (int)n, values[i].name, values[i].type == METRIC_COUNTER ? "counter" : "gauge");
         put(b, "%s %lld\n", values[i].name, values[i].read());

@@ -17,10 +17,21 @@ struct block {
  * link-local, IETF protocol assignments, documentation, benchmarking,
  * multicast, reserved and broadcast. */
 static const struct block v4_blocks[] = {
-    {{0}, 8},           {{10}, 8},           {{100, 64}, 10},   {{127}, 8},
-    {{169, 254}, 16},   {{172, 16}, 12},     {{192, 0, 0}, 24}, {{192, 0, 2}, 24},
-    {{192, 88, 99}, 24}, {{192, 168}, 16},   {{198, 18}, 15},   {{198, 51, 100}, 24},
-    {{203, 0, 113}, 24}, {{224}, 4},         {{240}, 4},
+    {{0}, 8},
+    {{10}, 8},
+    {{100, 64}, 10},
+    {{127}, 8},
+    {{169, 254}, 16},
+    {{172, 16}, 12},
+    {{192, 0, 0}, 24},
+    {{192, 0, 2}, 24},
+    {{192, 88, 99}, 24},
+    {{192, 168}, 16},
+    {{198, 18}, 15},
+    {{198, 51, 100}, 24},
+    {{203, 0, 113}, 24},
+    {{224}, 4},
+    {{240}, 4},
 };
 
 /* IPv6: unspecified and loopback (in ::/96, the old IPv4-compatible
@@ -146,7 +157,8 @@ static const char *check_parts(CURLU *u, bool allow_private)
 const char *outbound_url_problem(const char *url, bool allow_private)
 {
     for (const char *p = url; *p; p++)
-        if ((unsigned char)*p <= 0x20 || *p == 0x7f) return "must not contain spaces or control characters";
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return "must not contain spaces or control characters";
     CURLU *u = curl_url();
     if (!u) return "cannot be checked now (out of memory)";
     const char *problem = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK

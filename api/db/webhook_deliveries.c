@@ -18,11 +18,12 @@ enum db_rc db_webhook_delivery_list(struct db *db, const char *endpoint_id, cons
     if (rc != DB_OK) return rc;
     char lim[DB_PAGE_LIMIT_LEN];
     const char *p[] = {endpoint_id, status, after, db_page_limit(lim, limit)};
-    return db_json_rows(db,
-                        "SELECT webhook_delivery_json(d) FROM webhook_deliveries d"
-                        " WHERE d.endpoint_id = $1 AND ($2::text IS NULL OR d.status = $2)"
-                        DB_PAGE(d, webhook_deliveries, 3, 4),
-                        4, p, rows);
+    return db_json_rows(
+        db,
+        "SELECT webhook_delivery_json(d) FROM webhook_deliveries d"
+        " WHERE d.endpoint_id = $1"
+        "   AND ($2::text IS NULL OR d.status = $2)" DB_PAGE(d, webhook_deliveries, 3, 4),
+        4, p, rows);
 }
 
 enum db_rc db_webhook_delivery_retry(struct db *db, const char *actor, const char *rid,
@@ -32,8 +33,7 @@ enum db_rc db_webhook_delivery_retry(struct db *db, const char *actor, const cha
     return db_write_json(db, actor, rid, "SELECT webhook_delivery_retry($1)", 1, p, out);
 }
 
-enum db_rc db_webhook_claim(struct db *db, int batch, int per_endpoint, int lease_s,
-                            PGresult **res)
+enum db_rc db_webhook_claim(struct db *db, int batch, int per_endpoint, int lease_s, PGresult **res)
 {
     char b[16], e[16], l[32];
     snprintf(b, sizeof b, "%d", batch);

@@ -10,8 +10,8 @@ enum db_rc db_webhook_endpoint_create(struct db *db, const char *actor, const ch
     char *events = json_dumps(in->events, JSON_COMPACT);
     if (!events) return DB_ERROR;
     const char *p[] = {in->url, events, in->description, in->secret};
-    enum db_rc rc = db_write_json(db, actor, rid, "SELECT webhook_endpoint_create($1, $2, $3, $4)",
-                                  4, p, out);
+    enum db_rc rc =
+        db_write_json(db, actor, rid, "SELECT webhook_endpoint_create($1, $2, $3, $4)", 4, p, out);
     free(events);
     return rc;
 }
@@ -50,9 +50,9 @@ enum db_rc db_webhook_endpoint_delete(struct db *db, const char *actor, const ch
 {
     const char *p[] = {id};
     json_t *gone = NULL;
-    enum db_rc rc = db_write_json(db, actor, rid,
-                                  "DELETE FROM webhook_endpoints WHERE id = $1 RETURNING to_jsonb(id)",
-                                  1, p, &gone);
+    enum db_rc rc = db_write_json(
+        db, actor, rid, "DELETE FROM webhook_endpoints WHERE id = $1 RETURNING to_jsonb(id)", 1, p,
+        &gone);
     json_decref(gone);
     return rc;
 }

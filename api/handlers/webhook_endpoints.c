@@ -13,10 +13,11 @@
 #define EVENTS_MAX 64
 
 static const char *const event_types[] = {
-    "member.started",    "member.ended",   "pledge.created",   "pledge.activated",
-    "pledge.updated",    "pledge.past_due", "pledge.canceled", "payment.succeeded",
-    "payment.failed",    "payment.refunded", "round.opened",   "round.closed",
-    "topic.proposed",    "topic.updated",  "*",
+    "member.started",   "member.ended",      "pledge.created",
+    "pledge.activated", "pledge.updated",    "pledge.past_due",
+    "pledge.canceled",  "payment.succeeded", "payment.failed",
+    "payment.refunded", "round.opened",      "round.closed",
+    "topic.proposed",   "topic.updated",     "*",
 };
 
 static const char *events_problem(json_t *events)
@@ -27,7 +28,8 @@ static const char *events_problem(json_t *events)
     if (n > EVENTS_MAX) return "must name at most 64 event types";
     size_t i;
     json_t *v;
-    json_array_foreach(events, i, v) {
+    json_array_foreach(events, i, v)
+    {
         const char *s = json_string_value(v);
         bool known = false;
         for (size_t k = 0; s && k < sizeof event_types / sizeof event_types[0] && !known; k++)

@@ -31,6 +31,7 @@
 #define LEASE_S 60
 #define RESPONSE_MAX (64 * 1024)
 #define IDLE_MS 500
+#define UNAVAILABLE_MS 5000
 #define GAUGES_EVERY_MS 5000
 
 static pthread_t thread;
@@ -39,14 +40,30 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static atomic_bool stopping;
 static bool running;
 static CURLM *multi;
+static enum db_rc last_claim = DB_OK; /* the thread's own */
 
 static atomic_llong delivered_total, retried_total, failed_total, backlog, oldest_age_s;
 
-static long long read_delivered(void) { return atomic_load(&delivered_total); }
-static long long read_retried(void) { return atomic_load(&retried_total); }
-static long long read_failed(void) { return atomic_load(&failed_total); }
-static long long read_backlog(void) { return atomic_load(&backlog); }
-static long long read_oldest(void) { return atomic_load(&oldest_age_s); }
+static long long read_delivered(void)
+{
+    return atomic_load(&delivered_total);
+}
+static long long read_retried(void)
+{
+    return atomic_load(&retried_total);
+}
+static long long read_failed(void)
+{
+    return atomic_load(&failed_total);
+}
+static long long read_backlog(void)
+{
+    return atomic_load(&backlog);
+}
+static long long read_oldest(void)
+{
+    return atomic_load(&oldest_age_s);
+}
 
 struct transfer {
     CURL *easy;
@@ -195,13 +212,12 @@ static struct transfer *start_transfer(PGresult *res, int i)
     bool ok = t->url && t->body && nkeys &&
               webhook_signature(keys, nkeys, t->id, ts, t->body, strlen(t->body), signature,
                                 sizeof signature) &&
-              add_header(t, "Content-Type", "application/json") && add_header(t, "webhook-id", t->id) &&
-              add_header(t, "webhook-timestamp", ts) &&
+              add_header(t, "Content-Type", "application/json") &&
+              add_header(t, "webhook-id", t->id) && add_header(t, "webhook-timestamp", ts) &&
               add_header(t, "webhook-signature", signature) &&
               /* no "100 Continue" round trip before the body */
-              add_header(t, NULL, "Expect:") &&
-              (t->easy = curl_easy_init()) != NULL && set_options(t) == CURLE_OK &&
-              curl_multi_add_handle(multi, t->easy) == CURLM_OK;
+              add_header(t, NULL, "Expect:") && (t->easy = curl_easy_init()) != NULL &&
+              set_options(t) == CURLE_OK && curl_multi_add_handle(multi, t->easy) == CURLM_OK;
     free(secrets);
     if (ok) return t;
     log_warn("webhook delivery %s: cannot set up the request", t->id);
@@ -290,14 +306,20 @@ static void refresh_gauges(struct db *db)
     atomic_store(&oldest_age_s, oldest);
 }
 
-/* One claim and its sends; false when nothing was due. */
-static bool deliver_due(struct db *db)
+/* One claim and its sends: how long to wait before the next claim (0 when
+ * there may be more due at once). */
+static long long deliver_due(struct db *db)
 {
     PGresult *res = NULL;
-    if (db_webhook_claim(db, BATCH, PER_ENDPOINT, LEASE_S, &res) != DB_OK) {
-        log_warn("webhook delivery: cannot claim: %s", db_last_error(db));
-        return false;
+    enum db_rc rc = db_webhook_claim(db, BATCH, PER_ENDPOINT, LEASE_S, &res);
+    if (rc != DB_OK) {
+        /* a database that is down is said once per outage, not every few seconds */
+        if (rc != DB_UNAVAILABLE || last_claim != DB_UNAVAILABLE)
+            log_warn("webhook delivery: cannot claim: %s", db_last_error(db));
+        last_claim = rc;
+        return UNAVAILABLE_MS;
     }
+    last_claim = DB_OK;
     int n = PQntuples(res);
     struct transfer *ts[BATCH] = {0};
     int started = 0;
@@ -305,7 +327,7 @@ static bool deliver_due(struct db *db)
         if ((ts[started] = start_transfer(res, i))) started++;
     PQclear(res);
     run_batch(db, ts, started);
-    return n > 0;
+    return n > 0 ? 0 : IDLE_MS;
 }
 
 static void *loop(void *arg)
@@ -318,7 +340,8 @@ static void *loop(void *arg)
             refresh_gauges(db);
             gauges_due = now_ms() + GAUGES_EVERY_MS;
         }
-        if (!deliver_due(db) && wait_or_stop(IDLE_MS)) break;
+        long long wait = deliver_due(db);
+        if (wait && wait_or_stop(wait)) break;
     }
     return NULL;
 }

@@ -55,20 +55,21 @@ static int public_addr(const char *text)
 
 static void test_addresses(void)
 {
-    const char *refused[] = {"127.0.0.1", "127.255.0.9", "10.1.2.3", "172.16.0.1", "172.31.255.255",
-                             "192.168.0.1", "169.254.169.254", "0.0.0.0", "100.64.0.1",
-                             "224.0.0.1", "255.255.255.255", "192.0.2.7", "198.18.0.1",
-                             "::1", "::", "fe80::1", "fd00::5", "fc00::1", "ff02::1",
-                             "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1",
-                             "2002:7f00:1::", "2001:db8::1", "2001::1", "::127.0.0.1"};
+    const char *refused[] = {
+        "127.0.0.1",       "127.255.0.9",     "10.1.2.3",      "172.16.0.1",  "172.31.255.255",
+        "192.168.0.1",     "169.254.169.254", "0.0.0.0",       "100.64.0.1",  "224.0.0.1",
+        "255.255.255.255", "192.0.2.7",       "198.18.0.1",    "::1",         "::",
+        "fe80::1",         "fd00::5",         "fc00::1",       "ff02::1",     "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1", "64:ff9b::a00:1",  "2002:7f00:1::", "2001:db8::1", "2001::1",
+        "::127.0.0.1"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         int got = public_addr(refused[i]);
         CHECK(got == 0);
         if (got != 0) printf("    %s counted as public\n", refused[i]);
     }
-    const char *allowed[] = {"93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1",
-                             "2606:4700::1111", "::ffff:93.184.216.34", "64:ff9b::808:808",
-                             "2002:5db8:d822::1"};
+    const char *allowed[] = {"93.184.216.34",    "8.8.8.8",          "172.32.0.1",
+                             "100.128.0.1",      "2606:4700::1111",  "::ffff:93.184.216.34",
+                             "64:ff9b::808:808", "2002:5db8:d822::1"};
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
         int got = public_addr(allowed[i]);
         CHECK(got == 1);
@@ -80,13 +81,20 @@ static void test_urls(void)
 {
     CHECK(outbound_url_problem("https://hooks.example.org/patrond", false) == NULL);
     CHECK(outbound_url_problem("https://93.184.216.34:8443/x?y=1", false) == NULL);
-    const char *refused[] = {"http://hooks.example.org/x", "ftp://example.org/",
-                             "https://127.0.0.1/x",        "https://[::1]/x",
-                             "https://localhost/x",        "https://LOCALHOST./x",
-                             "https://a.localhost/x",      "https://10.0.0.1/x",
-                             "https://[fe80::1%25eth0]/x", "https://u:p@example.org/x",
-                             "https://exa mple.org/",      "not a url",
-                             "/relative",                  "https://"};
+    const char *refused[] = {"http://hooks.example.org/x",
+                             "ftp://example.org/",
+                             "https://127.0.0.1/x",
+                             "https://[::1]/x",
+                             "https://localhost/x",
+                             "https://LOCALHOST./x",
+                             "https://a.localhost/x",
+                             "https://10.0.0.1/x",
+                             "https://[fe80::1%25eth0]/x",
+                             "https://u:p@example.org/x",
+                             "https://exa mple.org/",
+                             "not a url",
+                             "/relative",
+                             "https://"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         const char *why = outbound_url_problem(refused[i], false);
         CHECK(why != NULL);
