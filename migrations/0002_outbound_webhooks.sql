@@ -54,7 +54,9 @@ CREATE INDEX webhook_deliveries_patron ON webhook_deliveries (patron_id)
   WHERE patron_id IS NOT NULL;
 
 -- Membership is decided by the clock, so "became a member" and "stopped
--- being one" are noticed by comparing with what was last announced.
+-- being one" are noticed by comparing with what was last announced (kept
+-- while an endpoint listens to member events; its baseline is taken when
+-- the first one starts listening).
 -- `until`: when the membership runs out unless something renews it (NULL:
 -- open-ended), which lets the clock's sweep look only at those due.
 CREATE TABLE webhook_member_state (
@@ -73,20 +75,6 @@ CREATE TABLE webhook_round_marks (
   event     text NOT NULL CHECK (event IN ('round.opened', 'round.closed')),
   PRIMARY KEY (round_id, event)
 );
-
--- Patrons who are members when this migration runs were members before
--- anyone listened: they are recorded as such, so their next change does
--- not announce a membership that is not new. On a fresh database the
--- membership functions (sql/) do not exist yet, and there are no pledges.
-DO $$
-BEGIN
-  IF to_regprocedure('pledge_is_membership(pledges)') IS NOT NULL THEN
-    INSERT INTO webhook_member_state (patron_id, member, until)
-    SELECT m.patron_id, true, (patron_membership(m.patron_id) ->> 'member_until')::timestamptz
-      FROM (SELECT DISTINCT p.patron_id FROM pledges p WHERE pledge_is_membership(p)) m;
-  END IF;
-END
-$$;
 
 -- The rounds already open or closed were announced to no one; they are not
 -- announced now either.

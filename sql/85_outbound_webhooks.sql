@@ -167,6 +167,14 @@ LANGUAGE sql STABLE AS $$
   SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled)
 $$;
 
+-- Whether an enabled endpoint listens to events whose type starts with
+-- `prefix` ('member.'): membership is tracked only while one does.
+CREATE OR REPLACE FUNCTION outbound_listening_to(prefix text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT EXISTS (SELECT 1 FROM webhook_endpoints e, unnest(e.events) k
+                  WHERE e.enabled AND (k = '*' OR starts_with(k, prefix)))
+$$;
+
 -- Pledges: created; a status reached (active, past_due, canceled); the
 -- figures changed (amount, interval or tier).
 CREATE OR REPLACE FUNCTION outbound_pledge_events() RETURNS trigger
@@ -348,6 +356,9 @@ $$;
 CREATE OR REPLACE FUNCTION outbound_pledge_member_events() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+  IF NOT outbound_listening_to('member.') THEN
+    RETURN NULL;
+  END IF;
   PERFORM outbound_member_check(NEW.patron_id);
   IF TG_OP = 'UPDATE' AND OLD.patron_id <> NEW.patron_id THEN
     PERFORM outbound_member_check(OLD.patron_id);
@@ -386,7 +397,9 @@ $$;
 CREATE OR REPLACE FUNCTION outbound_patron_erased() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM outbound_member_check(NEW.id);
+  IF outbound_listening_to('member.') THEN
+    PERFORM outbound_member_check(NEW.id);
+  END IF;
   PERFORM outbound_scrub_patron(NEW.id);
   RETURN NULL;
 END
@@ -417,7 +430,8 @@ BEGIN
   END LOOP;
   FOR target IN
     SELECT s.patron_id FROM webhook_member_state s
-     WHERE s.member AND s.until <= now() ORDER BY s.until LIMIT batch
+     WHERE s.member AND s.until <= now() AND outbound_listening_to('member.')
+     ORDER BY s.until LIMIT batch
   LOOP
     PERFORM outbound_member_check(target);
     n := n + 1;
@@ -425,6 +439,47 @@ BEGIN
   RETURN n;
 END
 $$;
+
+-- Nobody listened to member events until now: what was recorded is stale,
+-- so today's members become the baseline, announced to no one. The
+-- installation without such an endpoint pays nothing for the tracking on
+-- its hot paths (every webhook, every checkout); this pays once, when the
+-- first endpoint starts listening.
+CREATE OR REPLACE FUNCTION outbound_member_baseline() RETURNS void
+LANGUAGE sql AS $$
+  WITH members AS (
+    SELECT m.patron_id, (patron_membership(m.patron_id) ->> 'member_until')::timestamptz AS until
+      FROM (SELECT DISTINCT p.patron_id FROM pledges p JOIN patrons pa ON pa.id = p.patron_id
+             WHERE pa.erased_at IS NULL AND pledge_is_membership(p)) m
+  ), lapsed AS (
+    UPDATE webhook_member_state s SET member = false, until = NULL, changed_at = now()
+     WHERE s.member AND NOT EXISTS (SELECT 1 FROM members m WHERE m.patron_id = s.patron_id)
+  )
+  INSERT INTO webhook_member_state (patron_id, member, until)
+  SELECT patron_id, true, until FROM members
+  ON CONFLICT (patron_id) DO UPDATE SET member = true, until = EXCLUDED.until
+$$;
+
+CREATE OR REPLACE FUNCTION outbound_endpoint_listens() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM webhook_endpoints e, unnest(e.events) k
+                  WHERE e.id <> NEW.id AND e.enabled AND (k = '*' OR starts_with(k, 'member.')))
+     AND (TG_OP = 'INSERT' OR NOT OLD.enabled
+          OR NOT EXISTS (SELECT 1 FROM unnest(OLD.events) k
+                          WHERE k = '*' OR starts_with(k, 'member.'))) THEN
+    PERFORM outbound_member_baseline();
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER webhook_endpoints_member_baseline
+  AFTER INSERT OR UPDATE OF enabled, events ON webhook_endpoints
+  FOR EACH ROW
+  WHEN (NEW.enabled AND ('*' = ANY (NEW.events) OR 'member.started' = ANY (NEW.events)
+                         OR 'member.ended' = ANY (NEW.events)))
+  EXECUTE FUNCTION outbound_endpoint_listens();
 
 -- ---- delivery (api/jobs/webhook_delivery.c) ----
 

@@ -9,7 +9,7 @@ BEGIN;
 SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
 SET CONSTRAINTS ALL IMMEDIATE;
-SELECT plan(44);
+SELECT plan(49);
 
 CREATE FUNCTION pg_temp.queued(ep uuid) RETURNS text[]
 LANGUAGE sql AS $$
@@ -191,6 +191,24 @@ SELECT is((SELECT enabled FROM webhook_endpoints WHERE id = :'all_ep'), false,
           'an endpoint failing for 5 days is disabled');
 SELECT is((SELECT count(*) FROM outbox WHERE kind = 'webhook_endpoint_disabled'
               AND to_address = 'ops@example.org'), 1::bigint, 'and the admins are mailed');
+
+-- ---- membership is tracked only while someone listens ----
+
+DELETE FROM webhook_endpoints;
+INSERT INTO patrons (email) VALUES ('quiet@example.org') RETURNING id AS pb \gset
+INSERT INTO pledges (patron_id, amount_minor, currency, interval, provider, status, activated_at)
+VALUES (:'pb', 500, 'EUR', 'month', 'manual', 'active', now()) RETURNING id AS pbl \gset
+SELECT is((SELECT count(*) FROM webhook_member_state WHERE patron_id = :'pb'), 0::bigint,
+          'with no endpoint listening to member events, membership is not tracked');
+SELECT webhook_endpoint_create('https://hooks.example.org/members', '["member.ended"]', NULL,
+                               'whsec_QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=') ->> 'id' AS mem_ep \gset
+SELECT is((SELECT member FROM webhook_member_state WHERE patron_id = :'pb'), true,
+          'the first endpoint to listen takes today''s members as the baseline');
+SELECT is((SELECT member FROM webhook_member_state WHERE patron_id = :'pa'), false,
+          'and those who are members no more');
+SELECT is(pg_temp.queued(:'mem_ep'), '{}'::text[], 'announcing none of them');
+UPDATE pledges SET status = 'canceled' WHERE id = :'pbl';
+SELECT is(pg_temp.queued(:'mem_ep'), ARRAY['member.ended'], 'a flip after that is announced');
 
 SELECT * FROM finish();
 ROLLBACK;
