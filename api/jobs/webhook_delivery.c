@@ -195,9 +195,31 @@ static CURLcode set_options(struct transfer *t)
     return rc;
 }
 
-/* Row i of a claim as a transfer added to the multi handle; NULL (logged)
- * when it cannot be set up, and the delivery then waits for its lease. */
-static struct transfer *start_transfer(PGresult *res, int i)
+static void count(const char *outcome)
+{
+    if (!strcmp(outcome, "delivered"))
+        atomic_fetch_add(&delivered_total, 1);
+    else if (!strcmp(outcome, "retry"))
+        atomic_fetch_add(&retried_total, 1);
+    else if (!strcmp(outcome, "failed"))
+        atomic_fetch_add(&failed_total, 1);
+}
+
+static void record(struct db *db, const char *id, long status, const char *error)
+{
+    char outcome[16] = "";
+    if (db_webhook_attempted(db, id, status, error, cfg.admin_email, outcome) != DB_OK)
+        log_warn("webhook delivery %s: cannot record the outcome: %s", id, db_last_error(db));
+    else
+        count(outcome);
+    if (error && strcmp(outcome, "delivered"))
+        log_info("webhook delivery %s: %s (%s)", id, error, outcome[0] ? outcome : "stale");
+}
+
+/* Row i of a claim as a transfer added to the multi handle; NULL when it
+ * cannot be set up (a failed attempt, retried on the schedule, or with no
+ * memory the lease's end). */
+static struct transfer *start_transfer(struct db *db, PGresult *res, int i)
 {
     struct transfer *t = calloc(1, sizeof *t);
     if (!t) return NULL;
@@ -220,19 +242,9 @@ static struct transfer *start_transfer(PGresult *res, int i)
               set_options(t) == CURLE_OK && curl_multi_add_handle(multi, t->easy) == CURLM_OK;
     free(secrets);
     if (ok) return t;
-    log_warn("webhook delivery %s: cannot set up the request", t->id);
+    record(db, t->id, 0, "cannot set up the request (a malformed URL or secret, or no memory)");
     transfer_free(t);
     return NULL;
-}
-
-static void count(const char *outcome)
-{
-    if (!strcmp(outcome, "delivered"))
-        atomic_fetch_add(&delivered_total, 1);
-    else if (!strcmp(outcome, "retry"))
-        atomic_fetch_add(&retried_total, 1);
-    else if (!strcmp(outcome, "failed"))
-        atomic_fetch_add(&failed_total, 1);
 }
 
 static void finish(struct db *db, struct transfer *t, CURLcode result)
@@ -240,26 +252,25 @@ static void finish(struct db *db, struct transfer *t, CURLcode result)
     long status = 0;
     if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK) status = 0;
     char error[CURL_ERROR_SIZE + 96] = "";
-    if (t->refused[0])
-        snprintf(error, sizeof error,
-                 "refused to connect to %s: not a public address"
-                 " (PATROND_WEBHOOK_ALLOW_PRIVATE is off)",
-                 t->refused);
     /* A status line followed by a failure (a body cut short, the 10 s
-     * running out) is no answer; reading past RESPONSE_MAX is our choice. */
-    else if (result != CURLE_OK && !(result == CURLE_WRITE_ERROR && t->received > RESPONSE_MAX)) {
-        snprintf(error, sizeof error, "%s", t->error[0] ? t->error : curl_easy_strerror(result));
+     * running out) is no answer; reading past RESPONSE_MAX is our choice. A
+     * refused address counts only when no other one answered. */
+    bool answered =
+        result == CURLE_OK || (result == CURLE_WRITE_ERROR && t->received > RESPONSE_MAX);
+    if (!answered) {
         status = 0;
-    } else if (status < 200 || status > 299)
+        if (t->refused[0])
+            snprintf(error, sizeof error,
+                     "refused to connect to %s: not a public address"
+                     " (PATROND_WEBHOOK_ALLOW_PRIVATE is off)",
+                     t->refused);
+        else
+            snprintf(error, sizeof error, "%s",
+                     t->error[0] ? t->error : curl_easy_strerror(result));
+    } else if (status < 200 || status > 299) {
         snprintf(error, sizeof error, "the endpoint answered %ld", status);
-    char outcome[16] = "";
-    if (db_webhook_attempted(db, t->id, status, error[0] ? error : NULL, cfg.admin_email,
-                             outcome) != DB_OK)
-        log_warn("webhook delivery %s: cannot record the outcome: %s", t->id, db_last_error(db));
-    else
-        count(outcome);
-    if (error[0] && strcmp(outcome, "delivered"))
-        log_info("webhook delivery %s: %s (%s)", t->id, error, outcome[0] ? outcome : "stale");
+    }
+    record(db, t->id, status, error[0] ? error : NULL);
 }
 
 /* Runs the claimed transfers to their end, recording each as it ends. On
@@ -324,7 +335,7 @@ static long long deliver_due(struct db *db)
     struct transfer *ts[BATCH] = {0};
     int started = 0;
     for (int i = 0; i < n && i < BATCH; i++)
-        if ((ts[started] = start_transfer(res, i))) started++;
+        if ((ts[started] = start_transfer(db, res, i))) started++;
     PQclear(res);
     run_batch(db, ts, started);
     return n > 0 ? 0 : IDLE_MS;
