@@ -27,6 +27,12 @@ static const struct {
     {"webhook_events", "DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events"
                        " WHERE status <> 'received' AND received_at < now() - interval '90 days'"
                        " LIMIT $1)"},
+    /* outbound webhooks delivered or given up: the log an admin reads when
+     * a receiver missed something */
+    {"webhook_deliveries", "DELETE FROM webhook_deliveries WHERE id IN (SELECT id"
+                           " FROM webhook_deliveries WHERE status <> 'pending'"
+                           " AND coalesce(last_attempt_at, created_at) < now() - interval '30 days'"
+                           " LIMIT $1)"},
 };
 
 size_t db_retention_rules(void)
