@@ -21,7 +21,9 @@ const { startServer, uniqueEmail, dropDatabase } = require('./lib/harness');
 const { standardSecret, msgId, standardBody, sendStandard } = require('./lib/webhooks');
 
 const IN_SECRET = standardSecret();
-const ENV = { PATROND_WEBHOOK_ALLOW_PRIVATE: '1', PATROND_STANDARD_WEBHOOK_SECRET: IN_SECRET };
+const ENV = {
+  PATROND_WEBHOOK_ALLOW_PRIVATE: '1', PATROND_STANDARD_WEBHOOK_SECRET: IN_SECRET, PATROND_ADMIN_EMAIL: 'ops@example.org',
+};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(what, fn, timeoutMs = 30000) {
@@ -335,6 +337,34 @@ test('a rotated secret signs beside the new one for 24 h: deliveries verify with
   assert.equal(e2.headers['webhook-signature'].split(' ').length, 1);
   verify(e2, rot.json.secret);
   assert.throws(() => verify(e2, ep.secret), 'the old secret no longer verifies');
+  assert.equal((await a.del(`/v1/webhook-endpoints/${ep.id}`)).status, 204);
+});
+
+test('an endpoint failing every attempt for 5 days is disabled, and the admins are mailed', async () => {
+  rx.plans.set('/down', [503]);
+  const ep = await addEndpoint(a, '/down', ['topic.proposed']);
+  // it has been failing for 5 days (moved, not waited for)
+  await a.psql(`UPDATE webhook_endpoints SET failing_since = now() - interval '5 days 1 minute' WHERE id = '${ep.id}'`);
+  await a.post('/v1/topics', { title: 'Into the void' });
+  const off = await waitFor('the endpoint disabled', async () => {
+    const r = await a.get(`/v1/webhook-endpoints/${ep.id}`);
+    return r.json.enabled === false && r.json;
+  });
+  assert.match(off.disabled_reason, /every delivery attempt failed since/);
+  assert.equal(await a.psql(`SELECT count(*) FROM outbox WHERE kind = 'webhook_endpoint_disabled' AND to_address = 'ops@example.org' AND body LIKE '%${ep.id}%'`), '1');
+  await a.post('/v1/topics', { title: 'Nobody listening' });
+  assert.equal(await a.psql(`SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '${ep.id}'`), '1',
+    'a disabled endpoint is queued nothing');
+  const [d] = (await a.get(`/v1/webhook-endpoints/${ep.id}/deliveries`)).json.data;
+  assert.equal((await a.post(`/v1/webhook-deliveries/${d.id}/retry`)).status, 409, 'no retry while disabled');
+  const on = await a.patch(`/v1/webhook-endpoints/${ep.id}`, { enabled: true });
+  assert.equal(on.status, 200, on.text);
+  assert.equal(on.json.failing_since, null);
+  assert.equal(on.json.disabled_reason, null);
+  assert.equal((await a.post(`/v1/webhook-deliveries/${d.id}/retry`)).status, 200);
+  await waitFor('the retried delivery', () => rx.at('/down').length === 2);
+  await waitFor('delivered', async () =>
+    (await a.get(`/v1/webhook-endpoints/${ep.id}/deliveries?status=delivered`)).json.data.length === 1);
   assert.equal((await a.del(`/v1/webhook-endpoints/${ep.id}`)).status, 204);
 });
 
