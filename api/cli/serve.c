@@ -76,6 +76,10 @@ int cli_serve(struct db *db, int argc, char **argv)
     }
     if (!schema_ready(db, apply)) return 1;
 
+    /* A peer that goes away (the log's reader, a mail command, an outbound
+     * connection) must be an EPIPE its writer handles, not the end of the
+     * server. */
+    signal(SIGPIPE, SIG_IGN);
     /* Workers inherit this mask, so only sigwait below sees the signals. */
     sigset_t stop;
     sigemptyset(&stop);
