@@ -14,10 +14,11 @@ enum db_rc db_tier_create(struct db *db, const char *actor, const char *rid,
     snprintf(amount, sizeof amount, "%lld", (long long)in->amount_minor);
     snprintf(weight, sizeof weight, "%lld", (long long)in->vote_weight);
     const char *p[] = {in->name, amount, in->currency, in->description, weight};
-    return db_write_json(db, actor, rid,
-                         "INSERT INTO tiers (name, amount_minor, currency, description, vote_weight)"
-                         " VALUES ($1, $2, $3, $4, $5) RETURNING tier_json(tiers)",
-                         5, p, out);
+    return db_write_json(
+        db, actor, rid,
+        "INSERT INTO tiers (name, amount_minor, currency, description, vote_weight)"
+        " VALUES ($1, $2, $3, $4, $5) RETURNING tier_json(tiers)",
+        5, p, out);
 }
 
 enum db_rc db_tier_get(struct db *db, const char *id, json_t **out)
