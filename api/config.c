@@ -432,20 +432,14 @@ void config_free(struct config *c)
     };
     for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
         free_secret(secrets[i]);
-    char *plain[] = {c->listen_host,
-                     c->public_url,
-                     c->cors_origins,
-                     c->mail_command,
-                     c->currencies,
-                     c->stripe_payment_link,
-                     c->patreon_campaign_url,
-                     c->patreon_currency,
-                     c->paypal_cert_file,
-                     c->signing_key_file,
-                     c->signing_key_previous_file,
-                     c->token_audience};
+    char *plain[] = {c->listen_host,          c->public_url,       c->cors_origins,
+                     c->mail_command,         c->currencies,       c->stripe_payment_link,
+                     c->patreon_campaign_url, c->patreon_currency, c->paypal_cert_file};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         free(plain[i]);
+    free(c->signing_key_file);
+    free(c->signing_key_previous_file);
+    free(c->token_audience);
     cidr_list_free(&c->trusted_proxies);
     memset(c, 0, sizeof *c);
 }
