@@ -53,6 +53,15 @@ static bool load_one(const char *var, const char *path, struct signing_key *k, c
         return fail(err, err_len, "%s: %s is not an Ed25519 key (%s)", var, path,
                     "create one with `openssl genpkey -algorithm ed25519`");
     }
+    /* One signature now: it proves the key signs, and OpenSSL fills its
+     * per-key provider cache here rather than first under the handler
+     * threads, which share the key read-only. */
+    char *probe = jws_sign_ed25519(k->pkey, "{}", "", 0);
+    if (!probe) {
+        signing_key_free(k);
+        return fail(err, err_len, "%s: %s: %s", var, path, "the key cannot sign");
+    }
+    free(probe);
     return true;
 }
 
