@@ -139,7 +139,19 @@ test('a member comes back from sign-in to see the members-only element and no ba
   await page.locator('#perk').waitFor();
   assert.deepEqual([await shown(page, 'banner'), await shown(page, 'perk')], [false, true]);
 
-  // an expired token is dropped (member.js reads exp; it verifies nothing)
+  // the token lapses while the page is open: 15 minutes on, the banner is back
+  await page.clock.install();
+  await page.reload();
+  await page.locator('#perk').waitFor();
+  assert.equal(await shown(page, 'perk'), true);
+  await page.clock.fastForward('15:01');
+  await waitFor('the banner after exp', () => shown(page, 'banner'));
+  assert.equal(await shown(page, 'perk'), false);
+  assert.equal(await page.evaluate(() => localStorage.getItem('patrond.member_token')), null, 'dropped at exp');
+
+  // a kept token already expired is dropped on load (member.js reads exp;
+  // it verifies nothing)
+  await page.evaluate((t) => localStorage.setItem('patrond.member_token', t), kept);
   await page.evaluate(() => {
     const [h, p, sig] = localStorage.getItem('patrond.member_token').split('.');
     const c = JSON.parse(atob(p.replace(/-/g, '+').replace(/_/g, '/')));
