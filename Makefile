@@ -29,7 +29,8 @@ UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate
              api/webhooks/wayforpay.c api/core/form.c api/core/json_text.c \
              api/checkout/checkout.c api/checkout/liqpay.c api/checkout/wayforpay.c \
              api/checkout/stripe.c api/checkout/patreon.c api/core/etag.c api/core/tally_cache.c api/core/cidr.c \
-             api/core/errors.c api/db/sqlstate.c api/core/webhook_sign.c api/core/outbound_target.c
+             api/core/errors.c api/db/sqlstate.c api/core/webhook_sign.c api/core/outbound_target.c \
+             api/core/jwt.c api/core/signing_keys.c
 
 # objects made by pattern rules are kept, not removed as intermediates
 .SECONDARY:

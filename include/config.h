@@ -32,6 +32,11 @@ struct config {
     char *admin_email;
     /* outbound webhooks may go to http and to loopback/private addresses */
     bool webhook_allow_private;
+    /* member tokens (SPEC §4b): PEM files of the keys, and the `aud` claim
+     * (default: public_url) */
+    char *signing_key_file;
+    char *signing_key_previous_file;
+    char *token_audience;
 
     char *stripe_webhook_secret;
     char *stripe_payment_link;
