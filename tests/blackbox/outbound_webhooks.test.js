@@ -57,6 +57,11 @@ function startReceiver() {
       const plan = plans.get(req.url) || [];
       const next = plan.length ? plan.shift() : 200;
       if (next === 'hang') { hung.push(res); return; }
+      if (typeof next === 'object') {
+        res.writeHead(next.status, next.headers || {});
+        res.end(next.body || '');
+        return;
+      }
       res.writeHead(next, { 'Content-Type': 'text/plain' });
       res.end(next === 200 ? 'ok' : 'no');
     });
@@ -313,6 +318,22 @@ test('a receiver answering 500 twice then 200 gets the event on the third attemp
   assert.equal(rx.at('/flaky')[3].headers['webhook-id'], d.id);
   assert.equal((await a.post(`/v1/webhook-deliveries/${crypto.randomUUID()}/retry`)).status, 404);
   assert.equal((await a.del(`/v1/webhook-endpoints/${ep.id}`)).status, 204);
+});
+
+test('redirects are not followed; a 2xx with a 1 MiB body (read to 64 KiB) is delivered', async () => {
+  rx.plans.set('/moved', [{ status: 302, headers: { Location: `${rx.base}/moved-here` } }]);
+  rx.plans.set('/big', [{ status: 200, headers: { 'Content-Type': 'text/plain' }, body: 'x'.repeat(1 << 20) }]);
+  const moved = await addEndpoint(a, '/moved', ['topic.proposed']);
+  const big = await addEndpoint(a, '/big', ['topic.proposed']);
+  await a.post('/v1/topics', { title: 'Moved or big' });
+  const d = await waitFor('the redirect recorded', async () =>
+    (await a.get(`/v1/webhook-endpoints/${moved.id}/deliveries`)).json.data.find((x) => x.attempts === 1));
+  assert.equal(d.status, 'pending', 'a 3xx is a failed attempt');
+  assert.equal(d.last_status_code, 302);
+  assert.equal(rx.at('/moved-here').length, 0, 'the Location was not followed');
+  await waitFor('the large answer delivered', async () =>
+    (await a.get(`/v1/webhook-endpoints/${big.id}/deliveries?status=delivered`)).json.data.length === 1);
+  for (const ep of [moved, big]) assert.equal((await a.del(`/v1/webhook-endpoints/${ep.id}`)).status, 204);
 });
 
 test('a rotated secret signs beside the new one for 24 h: deliveries verify with both', async () => {
