@@ -159,20 +159,22 @@ LANGUAGE sql AS $$
    WHERE e.enabled AND (typ = ANY (e.events) OR '*' = ANY (e.events))
 $$;
 
--- Whether anyone listens at all: the triggers skip building payloads on
--- the hot paths (webhook receipt, checkout) of an installation without
--- endpoints.
-CREATE OR REPLACE FUNCTION outbound_listening() RETURNS boolean
-LANGUAGE sql STABLE AS $$
-  SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled)
-$$;
-
--- Whether an enabled endpoint listens to events whose type starts with
--- `prefix` ('member.'): membership is tracked only while one does.
-CREATE OR REPLACE FUNCTION outbound_listening_to(prefix text) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-  SELECT EXISTS (SELECT 1 FROM webhook_endpoints e, unnest(e.events) k
-                  WHERE e.enabled AND (k = '*' OR starts_with(k, prefix)))
+-- Whether an enabled endpoint listens to any of `kinds` (NULL: to any
+-- event at all). The triggers ask first, so an installation without
+-- endpoints builds no payloads on its hot paths (webhook receipt,
+-- checkout), and membership is tracked only while someone listens to it.
+-- plpgsql, not sql: its plan is kept, where an inlined EXISTS would be
+-- planned again in every trigger call.
+CREATE OR REPLACE FUNCTION outbound_listening(kinds text[]) RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF kinds IS NULL THEN
+    PERFORM FROM webhook_endpoints WHERE enabled LIMIT 1;
+  ELSE
+    PERFORM FROM webhook_endpoints WHERE enabled AND events && ('*'::text || kinds) LIMIT 1;
+  END IF;
+  RETURN FOUND;
+END
 $$;
 
 -- Pledges: created; a status reached (active, past_due, canceled); the
@@ -183,7 +185,7 @@ DECLARE
   data jsonb;
   was text;
 BEGIN
-  IF NOT outbound_listening() THEN
+  IF NOT outbound_listening(NULL) THEN
     RETURN NULL;
   END IF;
   data := pledge_json(NEW);
@@ -206,8 +208,15 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE TRIGGER pledges_outbound AFTER INSERT OR UPDATE ON pledges
+-- A renewal (a new period end, bookkeeping columns) is no event: the WHEN
+-- clause spares the hot path of every webhook the function call.
+CREATE OR REPLACE TRIGGER pledges_outbound_created AFTER INSERT ON pledges
   FOR EACH ROW EXECUTE FUNCTION outbound_pledge_events();
+CREATE OR REPLACE TRIGGER pledges_outbound_changed AFTER UPDATE ON pledges
+  FOR EACH ROW
+  WHEN ((OLD.status, OLD.amount_minor, OLD.currency, OLD.interval, OLD.tier_id)
+        IS DISTINCT FROM (NEW.status, NEW.amount_minor, NEW.currency, NEW.interval, NEW.tier_id))
+  EXECUTE FUNCTION outbound_pledge_events();
 
 -- Payments: a charge recorded (succeeded or failed) or later succeeding;
 -- a refund. Disputes have no event type of their own.
@@ -216,7 +225,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
   typ text;
 BEGIN
-  IF NOT outbound_listening() THEN
+  IF NOT outbound_listening(NULL) THEN
     RETURN NULL;
   END IF;
   IF NEW.kind = 'refund' AND TG_OP = 'INSERT' THEN
@@ -231,15 +240,18 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE TRIGGER payments_outbound AFTER INSERT OR UPDATE ON payments
+CREATE OR REPLACE TRIGGER payments_outbound_created AFTER INSERT ON payments
   FOR EACH ROW EXECUTE FUNCTION outbound_payment_events();
+CREATE OR REPLACE TRIGGER payments_outbound_changed AFTER UPDATE ON payments
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+  EXECUTE FUNCTION outbound_payment_events();
 
 -- Topics: a new one (proposed by a member or added by an admin); an edit
 -- of what the admin API shows.
 CREATE OR REPLACE FUNCTION outbound_topic_events() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF NOT outbound_listening() THEN
+  IF NOT outbound_listening(NULL) THEN
     RETURN NULL;
   END IF;
   IF TG_OP = 'INSERT' THEN
@@ -356,7 +368,7 @@ $$;
 CREATE OR REPLACE FUNCTION outbound_pledge_member_events() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF NOT outbound_listening_to('member.') THEN
+  IF NOT outbound_listening(ARRAY['member.started', 'member.ended']) THEN
     RETURN NULL;
   END IF;
   PERFORM outbound_member_check(NEW.patron_id);
@@ -397,7 +409,7 @@ $$;
 CREATE OR REPLACE FUNCTION outbound_patron_erased() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF outbound_listening_to('member.') THEN
+  IF outbound_listening(ARRAY['member.started', 'member.ended']) THEN
     PERFORM outbound_member_check(NEW.id);
   END IF;
   PERFORM outbound_scrub_patron(NEW.id);
@@ -430,7 +442,7 @@ BEGIN
   END LOOP;
   FOR target IN
     SELECT s.patron_id FROM webhook_member_state s
-     WHERE s.member AND s.until <= now() AND outbound_listening_to('member.')
+     WHERE s.member AND s.until <= now() AND outbound_listening(ARRAY['member.started', 'member.ended'])
      ORDER BY s.until LIMIT batch
   LOOP
     PERFORM outbound_member_check(target);
@@ -463,11 +475,11 @@ $$;
 CREATE OR REPLACE FUNCTION outbound_endpoint_listens() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM webhook_endpoints e, unnest(e.events) k
-                  WHERE e.id <> NEW.id AND e.enabled AND (k = '*' OR starts_with(k, 'member.')))
+  IF NOT EXISTS (SELECT 1 FROM webhook_endpoints e
+                  WHERE e.id <> NEW.id AND e.enabled
+                    AND e.events && ARRAY['*', 'member.started', 'member.ended'])
      AND (TG_OP = 'INSERT' OR NOT OLD.enabled
-          OR NOT EXISTS (SELECT 1 FROM unnest(OLD.events) k
-                          WHERE k = '*' OR starts_with(k, 'member.'))) THEN
+          OR NOT OLD.events && ARRAY['*', 'member.started', 'member.ended']) THEN
     PERFORM outbound_member_baseline();
   END IF;
   RETURN NULL;

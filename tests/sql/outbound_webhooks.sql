@@ -110,10 +110,10 @@ SELECT pg_temp.reset();
 -- The period runs out without any write a trigger sees: the membership
 -- trigger is held off while the row is moved into the past.
 ALTER TABLE pledges DISABLE TRIGGER pledges_outbound_member_update;
-ALTER TABLE pledges DISABLE TRIGGER pledges_outbound;
+ALTER TABLE pledges DISABLE TRIGGER pledges_outbound_changed;
 UPDATE pledges SET current_period_end = now() - interval '30 days' WHERE id = :'pl';
 ALTER TABLE pledges ENABLE TRIGGER pledges_outbound_member_update;
-ALTER TABLE pledges ENABLE TRIGGER pledges_outbound;
+ALTER TABLE pledges ENABLE TRIGGER pledges_outbound_changed;
 SELECT is(pg_temp.queued(:'all_ep'), '{}'::text[], '(nothing seen yet)');
 UPDATE webhook_member_state SET until = now() - interval '1 second' WHERE patron_id = :'pa';
 SELECT ok(outbound_clock_sweep(100) >= 1, 'the sweep looks at memberships whose time ran out');
