@@ -22,6 +22,7 @@ BEGIN
   CREATE TEMP TABLE IF NOT EXISTS import_rows (
     line            bigint PRIMARY KEY,
     email           text NOT NULL,
+    email_key       text NOT NULL, -- lower(email), as patrons_email_key has it
     name            text,
     created_at      timestamptz,
     amount_minor    bigint,
@@ -31,6 +32,7 @@ BEGIN
     patron_id       uuid,
     pledge_id       uuid,
     pledge_changed  boolean NOT NULL DEFAULT false,
+    new_pledge      boolean NOT NULL DEFAULT false,
     outcome         text -- 'created', 'updated', or NULL: unchanged
   ) ON COMMIT DROP;
 END
@@ -47,18 +49,19 @@ DECLARE
   moved integer;
 BEGIN
   TRUNCATE import_rows;
-  INSERT INTO import_rows (line, email, name, created_at, amount_minor, currency, every, period_end)
-  SELECT r.line, r.email, r.name, r.created_at, r.amount_minor, r.currency, r."interval",
-         r.current_period_end
+  INSERT INTO import_rows (line, email, email_key, name, created_at, amount_minor, currency, every,
+                           period_end)
+  SELECT r.line, r.email, lower(r.email), r.name, r.created_at, r.amount_minor, r.currency,
+         r."interval", r.current_period_end
     FROM jsonb_to_recordset(batch) AS r(line bigint, email text, name text,
                                         created_at timestamptz, amount_minor bigint,
                                         currency text, "interval" text,
                                         current_period_end timestamptz);
-  -- a planner that knows the batch is small looks each e-mail up by index
   ANALYZE import_rows;
 
-  UPDATE import_rows r SET patron_id = p.id
-    FROM patrons p WHERE lower(p.email) = lower(r.email);
+  -- one index probe per row (patrons_email_key), not a scan of all patrons
+  UPDATE import_rows r
+     SET patron_id = (SELECT p.id FROM patrons p WHERE lower(p.email) = r.email_key);
 
   WITH changed AS (
     UPDATE patrons p
@@ -72,13 +75,12 @@ BEGIN
     RETURNING p.id)
   UPDATE import_rows r SET outcome = 'updated' FROM changed c WHERE r.patron_id = c.id;
 
-  WITH added AS (
-    INSERT INTO patrons (email, name, created_at)
-    SELECT r.email, r.name, coalesce(r.created_at, now())
-      FROM import_rows r WHERE r.patron_id IS NULL ORDER BY r.line
-    RETURNING id, email)
-  UPDATE import_rows r SET patron_id = a.id, outcome = 'created'
-    FROM added a WHERE r.patron_id IS NULL AND lower(r.email) = lower(a.email);
+  -- New rows get their ids here, so nothing has to be matched back.
+  UPDATE import_rows SET patron_id = gen_random_uuid(), outcome = 'created'
+   WHERE patron_id IS NULL;
+  INSERT INTO patrons (id, email, name, created_at)
+  SELECT r.patron_id, r.email, r.name, coalesce(r.created_at, now())
+    FROM import_rows r WHERE r.outcome = 'created' ORDER BY r.line;
 
   UPDATE import_rows r SET pledge_id = (
       SELECT pl.id FROM pledges pl
@@ -102,18 +104,15 @@ BEGIN
   UPDATE import_rows r SET pledge_changed = true, outcome = coalesce(r.outcome, 'updated')
     FROM changed c WHERE r.pledge_id = c.id;
 
-  WITH added AS (
-    INSERT INTO pledges (patron_id, amount_minor, currency, interval, provider, status,
-                         current_period_end, activated_at)
-    SELECT r.patron_id, r.amount_minor, r.currency, r.every, 'manual', 'active', r.period_end,
-           now()
-      FROM import_rows r
-     WHERE r.amount_minor IS NOT NULL AND r.pledge_id IS NULL ORDER BY r.line
-    RETURNING id, patron_id)
-  UPDATE import_rows r
-     SET pledge_id = a.id, pledge_changed = true, outcome = coalesce(r.outcome, 'updated')
-    FROM added a
-   WHERE r.patron_id = a.patron_id AND r.pledge_id IS NULL AND r.amount_minor IS NOT NULL;
+  UPDATE import_rows
+     SET pledge_id = gen_random_uuid(), pledge_changed = true,
+         outcome = coalesce(outcome, 'updated'), new_pledge = true
+   WHERE amount_minor IS NOT NULL AND pledge_id IS NULL;
+  INSERT INTO pledges (id, patron_id, amount_minor, currency, interval, provider, status,
+                       current_period_end, activated_at)
+  SELECT r.pledge_id, r.patron_id, r.amount_minor, r.currency, r.every, 'manual', 'active',
+         r.period_end, now()
+    FROM import_rows r WHERE r.new_pledge ORDER BY r.line;
 
   -- A new patron has no ballot; an existing one's may weigh differently now.
   SELECT coalesce(sum(patron_ballots_sync(r.patron_id)), 0) INTO moved

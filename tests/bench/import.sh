@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The import row of `make bench` (also runs alone): a CSV file of
+# IMPORT_ROWS rows (default 100 000, each a patron with a manual monthly
+# pledge) sent to POST /v1/patrons/import of build/patrond, on its own
+# throw-away PostgreSQL (scripts/pg.sh), timed with curl; then the same file
+# again (every row unchanged). Appends a row to $OUT/results.txt: req/s is
+# rows per second of the first import, rss_MB patrond's peak.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+out=${OUT:-/tmp/patrond-bench}
+rows=${IMPORT_ROWS:-100000}
+port=${IMPORT_PORT:-18199}
+mkdir -p "$out"
+dir=$(mktemp -d /tmp/patrond-import-bench.XXXXXX)
+chmod 755 "$dir"
+pid=
+cleanup() {
+  [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  scripts/pg.sh stop "$dir/pg"
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+DATABASE_URL=$(scripts/pg.sh start "$dir/pg")
+export DATABASE_URL
+build/patrond migrate >/dev/null
+key=$(build/patrond key create --scope admin --name import-bench | tail -n 1)
+PATROND_LISTEN=127.0.0.1:$port build/patrond serve 2>"$dir/serve.log" &
+pid=$!
+for _ in $(seq 200); do
+  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+  sleep 0.05
+done
+
+awk -v n="$rows" 'BEGIN {
+  print "email,name,created_at,amount,currency,interval"
+  for (i = 0; i < n; i++)
+    printf "reader%d@example.org,Reader Number %d,2023-%02d-%02dT10:00:00Z,%d.%02d,UAH,month\n",
+      i, i, i % 12 + 1, i % 28 + 1, 50 + i % 500, i % 100
+}' >"$dir/import.csv"
+mb=$(awk -v b="$(stat -c %s "$dir/import.csv")" 'BEGIN { printf "%.1f", b / 1048576 }')
+
+# import SECONDS-VARIABLE: one timed upload; the reply lands in $dir/reply.json
+import() {
+  local t
+  t=$(curl -sS -o "$dir/reply.json" -w '%{http_code} %{time_total}' --max-time 600 \
+    -H @<(printf 'Authorization: Bearer %s\n' "$key") -H 'Content-Type: text/csv' \
+    --data-binary @"$dir/import.csv" "http://127.0.0.1:$port/v1/patrons/import")
+  [[ ${t%% *} == 200 ]] || { echo "import bench: HTTP ${t%% *}: $(head -c 300 "$dir/reply.json")" >&2; exit 1; }
+  printf -v "$1" '%s' "${t#* }"
+}
+import first
+created=$(jq .created "$dir/reply.json")
+import again
+unchanged=$(jq .unchanged "$dir/reply.json")
+rss=$(($(awk '/VmHWM/ {print $2}' "/proc/$pid/status") / 1024))
+errors=$(( (created != rows) + (unchanged != rows) ))
+rps=$(awk -v n="$rows" -v s="$first" 'BEGIN { printf "%.0f", n / s }')
+printf 'import: %s rows (%s MB) in %.1f s, created %s; again (unchanged %s) in %.1f s; patrond peak RSS %s MB\n' \
+  "$rows" "$mb" "$first" "$created" "$unchanged" "$again" "$rss" | tee -a "$out/results.txt"
+printf '%-10s %-10s %10s %9s %9s %8s %9s\n' patrond import "$rps" - - "$errors" "$rss" | tee -a "$out/results.txt"
