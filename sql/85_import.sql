@@ -30,8 +30,9 @@ BEGIN
     every           text,
     period_end      timestamptz,
     patron_id       uuid,
+    patron_changed  boolean DEFAULT false, -- NULL until looked up: no patron
     pledge_id       uuid,
-    pledge_changed  boolean NOT NULL DEFAULT false,
+    pledge_changed  boolean DEFAULT false,
     new_pledge      boolean NOT NULL DEFAULT false,
     outcome         text -- 'created', 'updated', or NULL: unchanged
   ) ON COMMIT DROP;
@@ -42,6 +43,10 @@ $$;
 -- currency, interval, current_period_end}, checked by the server, e-mails
 -- unique within the file; an absent or null value changes nothing. Returns
 -- {created, updated, unchanged, ballots_changed}.
+--
+-- Each row finds its patron and pledge by one index probe (and sees there
+-- whether anything differs), so a batch costs the same however many
+-- patrons there are; only rows that change anything are written.
 CREATE OR REPLACE FUNCTION patrons_import_batch(batch jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -57,57 +62,54 @@ BEGIN
                                         created_at timestamptz, amount_minor bigint,
                                         currency text, "interval" text,
                                         current_period_end timestamptz);
-  ANALYZE import_rows;
 
-  -- one index probe per row (patrons_email_key), not a scan of all patrons
-  UPDATE import_rows r
-     SET patron_id = (SELECT p.id FROM patrons p WHERE lower(p.email) = r.email_key);
+  UPDATE import_rows r SET (patron_id, patron_changed) = (
+      SELECT p.id, (r.name IS NOT NULL AND r.name IS DISTINCT FROM p.name)
+                   OR (r.created_at IS NOT NULL AND r.created_at <> p.created_at)
+        FROM patrons p WHERE lower(p.email) = r.email_key);
+  UPDATE import_rows SET patron_changed = false WHERE patron_changed IS NULL;
 
-  WITH changed AS (
-    UPDATE patrons p
-       SET name = coalesce(r.name, p.name),
-           created_at = coalesce(r.created_at, p.created_at),
-           updated_at = now()
-      FROM import_rows r
-     WHERE p.id = r.patron_id
-       AND ((r.name IS NOT NULL AND r.name IS DISTINCT FROM p.name)
-            OR (r.created_at IS NOT NULL AND r.created_at <> p.created_at))
-    RETURNING p.id)
-  UPDATE import_rows r SET outcome = 'updated' FROM changed c WHERE r.patron_id = c.id;
-
-  -- New rows get their ids here, so nothing has to be matched back.
-  UPDATE import_rows SET patron_id = gen_random_uuid(), outcome = 'created'
-   WHERE patron_id IS NULL;
-  INSERT INTO patrons (id, email, name, created_at)
-  SELECT r.patron_id, r.email, r.name, coalesce(r.created_at, now())
-    FROM import_rows r WHERE r.outcome = 'created' ORDER BY r.line;
-
-  UPDATE import_rows r SET pledge_id = (
-      SELECT pl.id FROM pledges pl
+  UPDATE import_rows r SET (pledge_id, pledge_changed) = (
+      SELECT pl.id, pl.amount_minor <> r.amount_minor
+                    OR (r.period_end IS NOT NULL
+                        AND r.period_end IS DISTINCT FROM pl.current_period_end)
+        FROM pledges pl
        WHERE pl.patron_id = r.patron_id AND pl.provider = 'manual'
          AND pl.status IN ('active', 'past_due')
          AND pl.currency = r.currency AND pl.interval = r.every
        ORDER BY pl.seq LIMIT 1)
-   WHERE r.amount_minor IS NOT NULL AND r.outcome IS DISTINCT FROM 'created';
+   WHERE r.amount_minor IS NOT NULL AND r.patron_id IS NOT NULL;
+  UPDATE import_rows SET pledge_changed = false WHERE pledge_changed IS NULL;
 
-  WITH changed AS (
-    UPDATE pledges pl
-       SET amount_minor = r.amount_minor,
-           current_period_end = coalesce(r.period_end, pl.current_period_end),
-           updated_at = now()
-      FROM import_rows r
-     WHERE pl.id = r.pledge_id
-       AND (pl.amount_minor <> r.amount_minor
-            OR (r.period_end IS NOT NULL
-                AND r.period_end IS DISTINCT FROM pl.current_period_end))
-    RETURNING pl.id)
-  UPDATE import_rows r SET pledge_changed = true, outcome = coalesce(r.outcome, 'updated')
-    FROM changed c WHERE r.pledge_id = c.id;
-
+  -- New rows get their ids here, so nothing has to be matched back.
+  UPDATE import_rows SET patron_id = gen_random_uuid(), outcome = 'created'
+   WHERE patron_id IS NULL;
   UPDATE import_rows
-     SET pledge_id = gen_random_uuid(), pledge_changed = true,
-         outcome = coalesce(outcome, 'updated'), new_pledge = true
+     SET pledge_id = gen_random_uuid(), new_pledge = true, pledge_changed = true
    WHERE amount_minor IS NOT NULL AND pledge_id IS NULL;
+  UPDATE import_rows SET outcome = 'updated'
+   WHERE outcome IS NULL AND (patron_changed OR pledge_changed);
+  -- the planner learns how few rows are left to write
+  ANALYZE import_rows;
+
+  UPDATE patrons p
+     SET name = coalesce(r.name, p.name),
+         created_at = coalesce(r.created_at, p.created_at),
+         updated_at = now()
+    FROM import_rows r
+   WHERE r.patron_changed AND p.id = r.patron_id;
+
+  INSERT INTO patrons (id, email, name, created_at)
+  SELECT r.patron_id, r.email, r.name, coalesce(r.created_at, now())
+    FROM import_rows r WHERE r.outcome = 'created' ORDER BY r.line;
+
+  UPDATE pledges pl
+     SET amount_minor = r.amount_minor,
+         current_period_end = coalesce(r.period_end, pl.current_period_end),
+         updated_at = now()
+    FROM import_rows r
+   WHERE r.pledge_changed AND NOT r.new_pledge AND pl.id = r.pledge_id;
+
   INSERT INTO pledges (id, patron_id, amount_minor, currency, interval, provider, status,
                        current_period_end, activated_at)
   SELECT r.pledge_id, r.patron_id, r.amount_minor, r.currency, r.every, 'manual', 'active',
