@@ -341,8 +341,8 @@ static bool load_limits(struct loader *l)
     if (!load_int(l, "PATROND_MAX_AMOUNT_MINOR", 1, MAX_SAFE_INTEGER, DEFAULT_MAX_AMOUNT,
                   &l->c->max_amount_minor) ||
         !load_int(l, "PATROND_BODY_LIMIT", 1024, 64 * 1024 * 1024, DEFAULT_BODY_LIMIT, &body) ||
-        !load_int(l, "PATROND_IMPORT_MAX_BYTES", 1024, 1024 * 1024 * 1024,
-                  DEFAULT_IMPORT_MAX_BYTES, &import) ||
+        !load_int(l, "PATROND_IMPORT_MAX_BYTES", 1024, 1024 * 1024 * 1024, DEFAULT_IMPORT_MAX_BYTES,
+                  &import) ||
         !load_int(l, "PATROND_CHECKOUT_RATE_LIMIT", 0, 1000000, DEFAULT_CHECKOUT_RATE_LIMIT,
                   &checkout) ||
         !load_int(l, "PATROND_CONNECTION_TIMEOUT", 1, 3600, DEFAULT_CONNECTION_TIMEOUT, &timeout) ||

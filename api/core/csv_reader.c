@@ -53,7 +53,7 @@ struct csv_reader {
     enum state st;
     bool after_cr; /* an LF right after a CR ends nothing more */
     bool record_started;
-    unsigned long line; /* the number of the record being read */
+    unsigned long line;  /* the number of the record being read */
     size_t record_start; /* its rec_head's offset in `store` */
     size_t field_start;  /* the current field's length slot's offset */
     uint32_t nfields;

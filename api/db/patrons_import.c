@@ -45,8 +45,7 @@ static enum db_rc import_fn(struct db *db, void *arg)
     *t->out = (struct import_counts){0}; /* a retried transaction counts again */
     t->discarded = false;
     const char *timeout[] = {IMPORT_STATEMENT_TIMEOUT};
-    enum db_rc rc =
-        db_command(db, "SELECT set_config('statement_timeout', $1, true)", 1, timeout);
+    enum db_rc rc = db_command(db, "SELECT set_config('statement_timeout', $1, true)", 1, timeout);
     if (rc == DB_OK) rc = db_command(db, "SELECT patrons_import_begin()", 0, NULL);
     if (rc == DB_OK) rc = import_batches(db, t);
     if (rc != DB_OK) return rc;

@@ -44,14 +44,10 @@ enum column {
  * tiers) shares email, name and created_at with these; its other columns,
  * like any column not named here, are not imported. */
 static const char *const column_names[COL_COUNT] = {
-    [COL_EMAIL] = "email",
-    [COL_NAME] = "name",
-    [COL_CREATED_AT] = "created_at",
-    [COL_AMOUNT_MINOR] = "amount_minor",
-    [COL_AMOUNT] = "amount",
-    [COL_CURRENCY] = "currency",
-    [COL_INTERVAL] = "interval",
-    [COL_PERIOD_END] = "current_period_end",
+    [COL_EMAIL] = "email",           [COL_NAME] = "name",
+    [COL_CREATED_AT] = "created_at", [COL_AMOUNT_MINOR] = "amount_minor",
+    [COL_AMOUNT] = "amount",         [COL_CURRENCY] = "currency",
+    [COL_INTERVAL] = "interval",     [COL_PERIOD_END] = "current_period_end",
 };
 
 /* E-mail addresses seen so far (lower-cased) and their lines, to refuse a
@@ -469,8 +465,7 @@ static bool query_flag(struct req *r, const char *name, bool *out)
     return false;
 }
 
-static void reply_counts(struct req *r, const struct import_counts *n, json_t *errors,
-                         bool applied)
+static void reply_counts(struct req *r, const struct import_counts *n, json_t *errors, bool applied)
 {
     json_t *body = json_pack("{sIsIsIsOsb}", "created", (json_int_t)n->created, "updated",
                              (json_int_t)n->updated, "unchanged", (json_int_t)n->unchanged,

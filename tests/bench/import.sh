@@ -41,22 +41,37 @@ awk -v n="$rows" 'BEGIN {
 }' >"$dir/import.csv"
 mb=$(awk -v b="$(stat -c %s "$dir/import.csv")" 'BEGIN { printf "%.1f", b / 1048576 }')
 
-# import SECONDS-VARIABLE: one timed upload; the reply lands in $dir/reply.json
+# CPU seconds used so far by patrond and the cluster's server processes:
+# on a shared machine a steadier measure than the wall clock.
+cpu() {
+  local t=0 p f
+  for p in "$pid" $(pgrep -P "$(head -n 1 "$dir/pg/data/postmaster.pid")"); do
+    read -r -a f <"/proc/$p/stat" 2>/dev/null || continue
+    t=$((t + f[13] + f[14]))
+  done
+  awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
+}
+
+# import SECONDS-VARIABLE CPU-VARIABLE: one timed upload; the reply lands in
+# $dir/reply.json
 import() {
-  local t
+  local t c0
+  c0=$(cpu)
   t=$(curl -sS -o "$dir/reply.json" -w '%{http_code} %{time_total}' --max-time 600 \
     -H @<(printf 'Authorization: Bearer %s\n' "$key") -H 'Content-Type: text/csv' \
     --data-binary @"$dir/import.csv" "http://127.0.0.1:$port/v1/patrons/import")
   [[ ${t%% *} == 200 ]] || { echo "import bench: HTTP ${t%% *}: $(head -c 300 "$dir/reply.json")" >&2; exit 1; }
   printf -v "$1" '%s' "${t#* }"
+  printf -v "$2" '%s' "$(awk -v a="$c0" -v b="$(cpu)" 'BEGIN { printf "%.1f", b - a }')"
 }
-import first
+import first first_cpu
 created=$(jq .created "$dir/reply.json")
-import again
+import again again_cpu
 unchanged=$(jq .unchanged "$dir/reply.json")
 rss=$(($(awk '/VmHWM/ {print $2}' "/proc/$pid/status") / 1024))
 errors=$(( (created != rows) + (unchanged != rows) ))
 rps=$(awk -v n="$rows" -v s="$first" 'BEGIN { printf "%.0f", n / s }')
-printf 'import: %s rows (%s MB) in %.1f s, created %s; again (unchanged %s) in %.1f s; patrond peak RSS %s MB\n' \
-  "$rows" "$mb" "$first" "$created" "$unchanged" "$again" "$rss" | tee -a "$out/results.txt"
+printf 'import: %s rows (%s MB) in %.1f s (%s s CPU), created %s; again (unchanged %s) in %.1f s (%s s CPU); patrond peak RSS %s MB; load average %s\n' \
+  "$rows" "$mb" "$first" "$first_cpu" "$created" "$unchanged" "$again" "$again_cpu" "$rss" \
+  "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out/results.txt"
 printf '%-10s %-10s %10s %9s %9s %8s %9s\n' patrond import "$rps" - - "$errors" "$rss" | tee -a "$out/results.txt"
