@@ -2,6 +2,7 @@
  * round trip each, applied set-wise by sql/85_import.sql), so a file of
  * 100 000 rows costs a hundred statements, not 100 000. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "db/patrons_import.h"
 
@@ -10,8 +11,9 @@
 #define IMPORT_STATEMENT_TIMEOUT "300s"
 
 struct import_txn {
-    char *const *batches;
     size_t n;
+    import_batch_fn batch;
+    void *cls;
     bool apply;
     size_t invalid;
     struct import_counts *out;
@@ -26,9 +28,12 @@ static long count_of(json_t *obj, const char *key)
 static enum db_rc import_batches(struct db *db, struct import_txn *t)
 {
     for (size_t i = 0; i < t->n; i++) {
-        const char *p[] = {t->batches[i]};
+        char *text = t->batch(t->cls, i);
+        if (!text) return DB_ERROR;
+        const char *p[] = {text};
         json_t *res = NULL;
         enum db_rc rc = db_json_one(db, "SELECT patrons_import_batch($1)", 1, p, &res);
+        free(text);
         if (rc != DB_OK) return rc;
         t->out->created += count_of(res, "created");
         t->out->updated += count_of(res, "updated");
@@ -63,11 +68,11 @@ static enum db_rc import_fn(struct db *db, void *arg)
     return db_command(db, "SELECT patrons_import_finish($1, $2, $3, $4)", 4, p);
 }
 
-enum db_rc db_patrons_import(struct db *db, const char *actor, const char *rid,
-                             char *const *batches, size_t n, bool apply, size_t invalid,
+enum db_rc db_patrons_import(struct db *db, const char *actor, const char *rid, size_t n,
+                             import_batch_fn batch, void *cls, bool apply, size_t invalid,
                              struct import_counts *out)
 {
-    struct import_txn t = {batches, n, apply, invalid, out, false};
+    struct import_txn t = {n, batch, cls, apply, invalid, out, false};
     enum db_rc rc = db_txn(db, actor, rid, import_fn, &t);
     return rc == DB_NOT_FOUND && t.discarded ? DB_OK : rc;
 }

@@ -1,8 +1,9 @@
 /* POST /v1/patrons/import: supporters from a CSV file (SPEC §4b Import).
  * The file arrived already split into records (BODY_CSV, csv_reader.h);
  * here the header names the columns, every row is checked (all of its
- * problems reported, by line and column), the valid rows are batched as
- * JSON for the one database call, and the reply counts what they did. */
+ * problems reported, by line and column), the valid rows are handed to the
+ * one database call as JSON batches, built one at a time as it asks for
+ * them, and the reply counts what they did. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -65,9 +66,15 @@ struct import {
     size_t invalid; /* rows with at least one error */
     bool oom;
     struct seen seen;
-    json_t *batch;
-    char **batches;
-    size_t nbatches, batches_cap;
+    /* The valid rows: where each record starts in the reader, and its
+     * amount (which may have come from `amount`), so that a batch's JSON
+     * is made only when it is sent. */
+    struct valid_row {
+        size_t cursor;
+        int64_t amount_minor;
+    } * valid;
+    size_t nvalid, valid_cap;
+    struct csv_reader *rd;
 };
 
 static void add_error(struct import *im, unsigned long line, const char *field, const char *msg)
@@ -140,11 +147,8 @@ static void seen_free(struct seen *s)
 static void import_free(struct import *im)
 {
     json_decref(im->errors);
-    json_decref(im->batch);
     seen_free(&im->seen);
-    for (size_t i = 0; i < im->nbatches; i++)
-        free(im->batches[i]);
-    free(im->batches);
+    free(im->valid);
 }
 
 /* A cell without the spaces around it, NUL-terminated in out (CELL_MAX):
@@ -365,29 +369,61 @@ static json_t *row_json(const struct row *w, unsigned long line)
     return o;
 }
 
-static void batch_flush(struct import *im)
+static void valid_add(struct import *im, size_t cursor, int64_t amount_minor)
 {
-    if (json_array_size(im->batch) == 0) return;
-    if (im->nbatches == im->batches_cap) {
-        size_t cap = im->batches_cap ? im->batches_cap * 2 : 16;
-        char **grown = realloc(im->batches, cap * sizeof *grown);
+    if (im->nvalid == im->valid_cap) {
+        size_t cap = im->valid_cap ? im->valid_cap * 2 : 1024;
+        struct valid_row *grown = realloc(im->valid, cap * sizeof *grown);
         if (!grown) {
             im->oom = true;
             return;
         }
-        im->batches = grown;
-        im->batches_cap = cap;
+        im->valid = grown;
+        im->valid_cap = cap;
     }
-    char *text = json_dumps(im->batch, JSON_COMPACT);
-    if (!text) {
-        im->oom = true;
-        return;
-    }
-    im->batches[im->nbatches++] = text;
-    json_array_clear(im->batch);
+    im->valid[im->nvalid++] = (struct valid_row){cursor, amount_minor};
 }
 
-static void read_row(struct import *im, const struct csv_record *rec)
+/* The cells of a record already found valid. */
+static void row_cells(const struct import *im, const struct csv_record *rec, struct row *w)
+{
+    for (int c = 0; c < COL_COUNT; c++) {
+        bool bad_text;
+        w->failed[c] = false;
+        cell(rec, im->col[c], w->v[c], &bad_text);
+    }
+}
+
+/* Batch i as a JSON array (malloc'd), or NULL when out of memory: the
+ * db_patrons_import producer. */
+static char *batch_json(void *cls, size_t i)
+{
+    struct import *im = cls;
+    json_t *batch = json_array();
+    size_t end =
+        (i + 1) * IMPORT_BATCH_ROWS < im->nvalid ? (i + 1) * IMPORT_BATCH_ROWS : im->nvalid;
+    for (size_t k = i * IMPORT_BATCH_ROWS; batch && k < end; k++) {
+        size_t cursor = im->valid[k].cursor;
+        struct csv_record rec;
+        struct row w;
+        if (!csv_reader_next(im->rd, &cursor, &rec)) { /* read before, so never */
+            json_decref(batch);
+            return NULL;
+        }
+        row_cells(im, &rec, &w);
+        w.amount_minor = im->valid[k].amount_minor;
+        json_t *o = row_json(&w, rec.line);
+        if (!o || json_array_append_new(batch, o) != 0) {
+            json_decref(batch);
+            batch = NULL;
+        }
+    }
+    char *text = batch ? json_dumps(batch, JSON_COMPACT) : NULL;
+    json_decref(batch);
+    return text;
+}
+
+static void read_row(struct import *im, const struct csv_record *rec, size_t at)
 {
     if (rec->error) {
         char msg[160];
@@ -431,12 +467,7 @@ static void read_row(struct import *im, const struct csv_record *rec)
         im->invalid++;
         return;
     }
-    json_t *o = row_json(&w, rec->line);
-    if (!o || json_array_append_new(im->batch, o) != 0) {
-        im->oom = true;
-        return;
-    }
-    if (json_array_size(im->batch) >= IMPORT_BATCH_ROWS) batch_flush(im);
+    valid_add(im, at, w.amount_minor);
 }
 
 /* False when the header makes the file unreadable (its errors recorded). */
@@ -449,9 +480,8 @@ static bool read_file(struct import *im, struct csv_reader *rd)
         return false;
     }
     if (!read_header(im, &rec)) return false;
-    while (!im->oom && csv_reader_next(rd, &cursor, &rec))
-        read_row(im, &rec);
-    batch_flush(im);
+    for (size_t at = cursor; !im->oom && csv_reader_next(rd, &cursor, &rec); at = cursor)
+        read_row(im, &rec, at);
     return true;
 }
 
@@ -482,9 +512,9 @@ void patrons_import(struct req *r)
     bool dry_run, skip_invalid;
     if (!query_flag(r, "dry_run", &dry_run) || !query_flag(r, "skip_invalid", &skip_invalid))
         return;
-    struct import im = {.errors = json_array(), .batch = json_array()};
+    struct import im = {.errors = json_array(), .rd = r->csv};
     struct import_counts counts = {0};
-    if (!im.errors || !im.batch) im.oom = true;
+    if (!im.errors) im.oom = true;
     bool readable = !im.oom && read_file(&im, r->csv);
     if (im.oom) {
         import_free(&im);
@@ -495,8 +525,9 @@ void patrons_import(struct req *r)
      * still counted, as a dry run would be. */
     bool apply = readable && !dry_run && (im.invalid == 0 || skip_invalid);
     enum db_rc rc = DB_OK;
-    if (readable && im.nbatches)
-        rc = db_patrons_import(r->db, r->caller.id, r->request_id, im.batches, im.nbatches, apply,
+    size_t nbatches = (im.nvalid + IMPORT_BATCH_ROWS - 1) / IMPORT_BATCH_ROWS;
+    if (readable && nbatches)
+        rc = db_patrons_import(r->db, r->caller.id, r->request_id, nbatches, batch_json, &im, apply,
                                im.invalid, &counts);
     if (rc != DB_OK) {
         import_free(&im);
