@@ -41,6 +41,10 @@ bool csv_reader_feed(struct csv_reader *rd, const char *data, size_t len);
 /* The input has ended; the last record is completed. False when out of
  * memory. */
 bool csv_reader_finish(struct csv_reader *rd);
+/* The bytes the reader holds (its records, and the header while it waits). */
+size_t csv_reader_memory(const struct csv_reader *rd);
+/* Lets go of everything read; the reader then takes no more input. */
+void csv_reader_discard(struct csv_reader *rd);
 /* The separator chosen from the header (',' until it was seen). */
 char csv_reader_separator(const struct csv_reader *rd);
 /* The records in order: *cursor starts at 0; false after the last one.

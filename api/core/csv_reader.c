@@ -103,6 +103,20 @@ void csv_reader_free(struct csv_reader *rd)
     free(rd);
 }
 
+void csv_reader_discard(struct csv_reader *rd)
+{
+    free(rd->head.p);
+    free(rd->store.p);
+    rd->head = rd->store = (struct buf){0};
+    rd->record_started = false;
+    rd->failed = true;
+}
+
+size_t csv_reader_memory(const struct csv_reader *rd)
+{
+    return rd->store.cap + rd->head.cap;
+}
+
 char csv_reader_separator(const struct csv_reader *rd)
 {
     return rd->sep;

@@ -11,11 +11,13 @@
 
 #define JSON_MAX_DEPTH 32
 
-/* CSV bodies are read before the caller is authenticated (that needs the
+/* CSV bodies are read before the caller's key is checked (that needs the
  * database, which the HTTP threads do not wait for), so the memory that
- * anyone can make them hold is bounded: this many at a time, each up to
- * PATROND_IMPORT_MAX_BYTES. */
+ * anyone can make them hold is bounded: this many at a time, each holding
+ * at most CSV_MEMORY_FACTOR times PATROND_IMPORT_MAX_BYTES as records (a
+ * file of mostly empty fields takes more room as records than as text). */
 #define CSV_UPLOADS_MAX 4
+#define CSV_MEMORY_FACTOR 2
 
 static atomic_int csv_uploads;
 
@@ -119,6 +121,12 @@ bool parse_json_body(struct req *r)
 
 bool csv_body_begin(struct req *r)
 {
+    /* without even a token, authenticate() would refuse it: before the upload */
+    if (!req_bearer_token(r)) {
+        reply_header(r, "WWW-Authenticate", "Bearer");
+        reply_error(r, ERR_unauthorized, "This endpoint needs an Authorization: Bearer token.");
+        return false;
+    }
     if (!is_type(req_header(r, "Content-Type"), "text/csv")) {
         reply_error(r, ERR_unsupported_media_type,
                     "Send the file as Content-Type: text/csv (UTF-8, with a header row).");
@@ -146,7 +154,13 @@ bool csv_body_append(struct req *r, const char *data, size_t len)
         return req_body_drop(r, len);
     }
     r->body_len += len;
-    return csv_reader_feed(r->csv, data, len);
+    if (!csv_reader_feed(r->csv, data, len)) return false;
+    if (csv_reader_memory(r->csv) > CSV_MEMORY_FACTOR * cfg.import_max_bytes) {
+        /* answered like an oversized body; what was read is let go now */
+        r->body_too_large = true;
+        csv_reader_discard(r->csv);
+    }
+    return true;
 }
 
 bool csv_body_end(struct req *r)

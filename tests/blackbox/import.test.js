@@ -294,6 +294,21 @@ describe('size', () => {
     assert.equal(await small.psql("SELECT count(*) FROM patrons WHERE email LIKE 'huge%'"), '0');
   });
 
+  test('a file that would take far more room as records than as text is 413 too', async () => {
+    const line = `${','.repeat(100)}\n`;
+    const text = 'email\n' + line.repeat(Math.floor(60000 / line.length));
+    assert.ok(text.length < 65536);
+    const r = await small.post('/v1/patrons/import', text, { headers: CSV, chunked: true });
+    assertProblem(assert, r, 413, '', 'payload_too_large');
+  });
+
+  test('without a bearer token the upload is refused before it is read', async () => {
+    const r = await small.request('POST', '/v1/patrons/import', {
+      body: rows(10, 'anon'), headers: { ...CSV, Expect: '100-continue' },
+    });
+    assertProblem(assert, r, 401, '', 'unauthorized');
+  });
+
   test('20 000 rows import in one request', async () => {
     let text = 'email,name,amount_minor,currency,interval\n';
     for (let i = 0; i < 20000; i++) text += `many${i}@example.org,Reader Number ${i},${100 + i},UAH,month\n`;

@@ -143,6 +143,25 @@ static void test_nul(void)
     free(got);
 }
 
+/* What the reader holds is known, and can be let go of early. */
+static void test_discard(void)
+{
+    struct csv_reader *rd = csv_reader_new();
+    CHECK(rd != NULL);
+    if (!rd) return;
+    CHECK_EQ_INT(csv_reader_memory(rd), 0);
+    CHECK(csv_reader_feed(rd, "a,b\n1,2\n", 8));
+    CHECK(csv_reader_memory(rd) >= 8);
+    csv_reader_discard(rd);
+    CHECK_EQ_INT(csv_reader_memory(rd), 0);
+    CHECK(!csv_reader_feed(rd, "3,4\n", 4));
+    CHECK(!csv_reader_finish(rd));
+    size_t cursor = 0;
+    struct csv_record rec;
+    CHECK(!csv_reader_next(rd, &cursor, &rec));
+    csv_reader_free(rd);
+}
+
 int main(void)
 {
     test_plain();
@@ -151,5 +170,6 @@ int main(void)
     test_empty_lines_count();
     test_limits();
     test_nul();
+    test_discard();
     return CHECK_DONE();
 }
