@@ -29,7 +29,7 @@ UNIT_DEPS := api/core/csv.c api/core/csv_reader.c api/core/money.c api/core/enco
              api/webhooks/wayforpay.c api/core/form.c api/core/json_text.c \
              api/checkout/checkout.c api/checkout/liqpay.c api/checkout/wayforpay.c \
              api/checkout/stripe.c api/checkout/patreon.c api/core/etag.c api/core/tally_cache.c api/core/cidr.c \
-             api/core/errors.c api/db/sqlstate.c
+             api/core/errors.c api/db/sqlstate.c api/core/jwt.c api/core/signing_keys.c
 
 # objects made by pattern rules are kept, not removed as intermediates
 .SECONDARY:

@@ -387,6 +387,19 @@ static bool load_providers(struct loader *l)
            load_secret(l, "PATROND_STANDARD_WEBHOOK_SECRET", &c->standard_webhook_secret);
 }
 
+/* The audience is compared byte for byte by the verifying library, so
+ * it is kept as given; only what no JWT library could match is refused. */
+static bool load_member_tokens(struct loader *l)
+{
+    struct config *c = l->c;
+    const char *aud = env_value(l, "PATROND_TOKEN_AUDIENCE");
+    if (aud && (strlen(aud) > 512 || !valid_text(aud, strlen(aud), NULL) || strpbrk(aud, "\t\r\n")))
+        return bad_value(l, "PATROND_TOKEN_AUDIENCE", "must be one line of at most 512 bytes", aud);
+    return load_plain(l, "PATROND_SIGNING_KEY_FILE", &c->signing_key_file) &&
+           load_plain(l, "PATROND_SIGNING_KEY_PREVIOUS_FILE", &c->signing_key_previous_file) &&
+           set_string(l, &c->token_audience, aud ? aud : c->public_url);
+}
+
 static const char *process_env(const char *name)
 {
     return getenv(name);
@@ -401,7 +414,7 @@ bool config_load(struct config *c, getenv_fn env, const char *cwd, char *err, si
               load_url(&l, "PATROND_PUBLIC_URL", DEFAULT_PUBLIC_URL, true, &c->public_url) &&
               load_cors(&l) && load_plain(&l, "PATROND_MAIL_COMMAND", &c->mail_command) &&
               load_currencies(&l) && load_limits(&l) && load_trusted_proxies(&l) &&
-              load_providers(&l);
+              load_providers(&l) && load_member_tokens(&l);
     if (!ok) config_free(c);
     return ok;
 }
@@ -428,6 +441,9 @@ void config_free(struct config *c)
                      c->patreon_campaign_url, c->patreon_currency, c->paypal_cert_file};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         free(plain[i]);
+    free(c->signing_key_file);
+    free(c->signing_key_previous_file);
+    free(c->token_audience);
     cidr_list_free(&c->trusted_proxies);
     memset(c, 0, sizeof *c);
 }

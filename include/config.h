@@ -29,6 +29,11 @@ struct config {
     unsigned grace_days;
     /* peers whose X-Forwarded-For names the client (empty: none) */
     struct cidr_list trusted_proxies;
+    /* member tokens (SPEC §4b): PEM files of the keys, and the `aud` claim
+     * (default: public_url) */
+    char *signing_key_file;
+    char *signing_key_previous_file;
+    char *token_audience;
 
     char *stripe_webhook_secret;
     char *stripe_payment_link;

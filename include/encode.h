@@ -7,6 +7,9 @@
 
 /* Unpadded base64url of len bytes into out (at least 4*len/3+4 bytes). */
 void base64url_encode(const uint8_t *in, size_t len, char *out);
+/* s percent-encoded for a URL's query (RFC 3986 unreserved characters
+ * kept), malloc'd; NULL without memory. */
+char *query_escape(const char *s);
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 /* SHA-256 of data; false only if OpenSSL fails. */

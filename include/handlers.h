@@ -42,6 +42,9 @@ void auth_session_delete(struct req *r);
 void me_get(struct req *r);
 void me_export(struct req *r);
 void me_erase(struct req *r);
+/* Member tokens and their public keys (api/handlers/member_token.c). */
+void me_token(struct req *r);
+void jwks_get(struct req *r);
 
 void checkout_create(struct req *r);
 void checkout_options(struct req *r);

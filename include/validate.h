@@ -58,6 +58,11 @@ const char *currency_problem(const char *s);
  * default. A URL with userinfo, a backslash or a percent-escape in its
  * authority is on no origin. */
 bool same_origin(const char *url, const char *base);
+/* Whether `url` is on one of the origins of `list` (comma-joined, as
+ * api/config.c stores PATROND_CORS_ORIGINS) by same_origin(). The
+ * wildcard names no origin: it lets any page call the API, not receive
+ * what is meant for a listed site. */
+bool origin_listed(const char *list, const char *url);
 /* Well-formed UTF-8 with no control characters other than \t \n \r, and
  * no NUL; returns the character count in *chars. */
 bool valid_text(const char *s, size_t len, size_t *chars);

@@ -12,6 +12,8 @@ have_pc jansson || need+=(libjansson-dev)
 have_pc libpq || need+=(libpq-dev)
 have_pc libcrypto || need+=(libssl-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# `make run` creates the member-token signing key with it (scripts/run.sh)
+command -v openssl >/dev/null || need+=(openssl)
 if [[ ${1:-} == --test ]]; then
   command -v node >/dev/null || need+=(nodejs)
   command -v npm >/dev/null || need+=(npm)

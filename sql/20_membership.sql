@@ -145,8 +145,9 @@ $$;
 
 -- The clock's part, run by a job every few seconds: recurring pledges
 -- whose paid period ended without a renewal turn past_due, and the
--- ballots of patrons whose membership ended (or tier changed) since
--- `since` are re-weighed. The job passes its previous run (minus a
+-- ballots of patrons whose membership ended since `since` are
+-- re-weighed (a tier change re-weighs in its own transaction,
+-- tiers_reweigh_ballots). The job passes its previous run (minus a
 -- margin); -infinity looks at every ballot in an open round. Returns the
 -- ballots changed.
 CREATE OR REPLACE FUNCTION membership_sweep(since timestamptz) RETURNS integer
@@ -154,23 +155,19 @@ LANGUAGE plpgsql AS $$
 DECLARE
   patron uuid;
   n integer := 0;
-  tiers_changed boolean;
 BEGIN
   UPDATE pledges SET status = 'past_due', updated_at = now()
    WHERE status = 'active' AND interval <> 'once' AND current_period_end < now();
-  SELECT EXISTS (SELECT 1 FROM tiers WHERE updated_at >= since) INTO tiers_changed;
   FOR patron IN
     SELECT b.patron_id FROM ballots b JOIN rounds r ON r.id = b.round_id
-     WHERE (since = '-infinity' OR tiers_changed)
-       AND r.result IS NULL AND round_status(r) = 'open'
+     WHERE since = '-infinity' AND r.result IS NULL AND round_status(r) = 'open'
     UNION
     SELECT p.patron_id FROM pledges p
-     WHERE since <> '-infinity' AND NOT tiers_changed
-       AND p.status IN ('active', 'past_due')
+     WHERE since <> '-infinity' AND p.status IN ('active', 'past_due')
        AND p.current_period_end BETWEEN since - membership_grace() AND now()
     UNION
     SELECT p.patron_id FROM pledges p
-     WHERE since <> '-infinity' AND NOT tiers_changed
+     WHERE since <> '-infinity'
        AND p.interval = 'once' AND p.current_period_end IS NULL
        AND p.activated_at BETWEEN since - interval '31 days' AND now() - interval '31 days'
      ORDER BY 1

@@ -637,3 +637,22 @@ BEGIN
 END
 $$;
 
+-- A tier's amount or weight decides its members' ballot weights, so every
+-- ballot in an open round is re-weighed in the transaction that changed a
+-- tier: no tally ever counts a weight the tiers no longer give, and a
+-- rolled-back tier change re-weighs nothing.
+CREATE OR REPLACE FUNCTION tiers_reweigh_ballots() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  patron uuid;
+BEGIN
+  FOR patron IN SELECT DISTINCT b.patron_id FROM ballots b JOIN rounds r ON r.id = b.round_id
+                 WHERE r.result IS NULL AND round_status(r) = 'open' ORDER BY 1 LOOP
+    PERFORM patron_ballots_sync(patron);
+  END LOOP;
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER tiers_reweigh_ballots AFTER INSERT OR UPDATE OR DELETE ON tiers
+  FOR EACH STATEMENT EXECUTE FUNCTION tiers_reweigh_ballots();

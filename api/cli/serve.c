@@ -12,6 +12,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "server.h"
+#include "signing_keys.h"
 #include "tally_notify.h"
 
 /* statement_timeout (15 s) bounds a handler; a reply then goes out at once */
@@ -67,15 +68,15 @@ static void stop_serving(struct MHD_Daemon *d)
     MHD_stop_daemon(d);
 }
 
-int cli_serve(struct db *db, int argc, char **argv)
+/* Serves until a signal; the caller owns the signing keys. */
+static int serve(struct db *db, bool apply)
 {
-    bool apply = argc > 0 && !strcmp(argv[0], "--migrate");
-    if (argc > (apply ? 1 : 0)) {
-        fprintf(stderr, "usage: patrond serve [--migrate]\n");
-        return 2;
-    }
     if (!schema_ready(db, apply)) return 1;
 
+    /* A peer that goes away (the log's reader, a mail command, an outbound
+     * connection) must be an EPIPE its writer handles, not the end of the
+     * server. */
+    signal(SIGPIPE, SIG_IGN);
     /* Workers inherit this mask, so only sigwait below sees the signals. */
     sigset_t stop;
     sigemptyset(&stop);
@@ -119,4 +120,23 @@ int cli_serve(struct db *db, int argc, char **argv)
     log_buffer_stop();
     log_info("stopped");
     return 0;
+}
+
+int cli_serve(struct db *db, int argc, char **argv)
+{
+    bool apply = argc > 0 && !strcmp(argv[0], "--migrate");
+    if (argc > (apply ? 1 : 0)) {
+        fprintf(stderr, "usage: patrond serve [--migrate]\n");
+        return 2;
+    }
+    char err[512];
+    if (!signing_keys_load(cfg.signing_key_file, cfg.signing_key_previous_file, err, sizeof err)) {
+        log_error("%s", err);
+        return 1;
+    }
+    if (!cfg.signing_key_file)
+        log_info("PATROND_SIGNING_KEY_FILE is not set: POST /v1/me/token answers 503");
+    int status = serve(db, apply);
+    signing_keys_free();
+    return status;
 }

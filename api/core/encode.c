@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "encode.h"
@@ -21,6 +22,26 @@ void base64url_encode(const uint8_t *in, size_t len, char *out)
             out[o++] = alphabet[(v >> (18 - 6 * k)) & 63];
     }
     out[o] = '\0';
+}
+
+char *query_escape(const char *s)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    size_t len = strlen(s);
+    char *out = malloc(3 * len + 1), *o = out;
+    if (!out) return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~", *p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = digits[*p >> 4];
+            *o++ = digits[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
 }
 
 void hex_encode(const uint8_t *in, size_t len, char *out)

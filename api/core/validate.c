@@ -278,6 +278,21 @@ bool same_origin(const char *url, const char *base)
            a.port == b.port && a.host_len == b.host_len && !strncasecmp(a.host, b.host, a.host_len);
 }
 
+bool origin_listed(const char *list, const char *url)
+{
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, ",");
+        char origin[512];
+        if (n < sizeof origin) {
+            memcpy(origin, p, n);
+            origin[n] = '\0';
+            if (same_origin(url, origin)) return true;
+        }
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
 bool parse_int_in(const char *s, int64_t min, int64_t max, int64_t *out)
 {
     if (!s) return false;

@@ -1,22 +1,11 @@
-/* Tiers. Writes run as audited transactions; rows come back as JSON. */
+/* Tiers. Writes run as audited transactions; rows come back as JSON. A
+ * write re-weighs the ballots of open rounds in the same transaction (the
+ * trigger tiers_reweigh_ballots, sql/65_votes.sql). */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "db/membership.h"
 #include "db/page.h"
 #include "db/tiers.h"
-#include "log.h"
-
-/* A tier's amount or weight decides ballot weights: the ballots in open
- * rounds are re-weighed right after the tier's own commit (should that
- * fail, the membership job does it within a minute). */
-static enum db_rc reweighed(struct db *db, enum db_rc rc)
-{
-    int changed;
-    if (rc == DB_OK && db_membership_sweep(db, "-infinity", &changed) != DB_OK)
-        log_warn("re-weighing ballots after a tier change: %s", db_last_error(db));
-    return rc;
-}
 
 enum db_rc db_tier_create(struct db *db, const char *actor, const char *rid,
                           const struct tier_in *in, json_t **out)
@@ -25,11 +14,11 @@ enum db_rc db_tier_create(struct db *db, const char *actor, const char *rid,
     snprintf(amount, sizeof amount, "%lld", (long long)in->amount_minor);
     snprintf(weight, sizeof weight, "%lld", (long long)in->vote_weight);
     const char *p[] = {in->name, amount, in->currency, in->description, weight};
-    return reweighed(db, db_write_json(db, actor, rid,
-                                       "INSERT INTO tiers (name, amount_minor, currency,"
-                                       " description, vote_weight)"
-                                       " VALUES ($1, $2, $3, $4, $5) RETURNING tier_json(tiers)",
-                                       5, p, out));
+    return db_write_json(
+        db, actor, rid,
+        "INSERT INTO tiers (name, amount_minor, currency, description, vote_weight)"
+        " VALUES ($1, $2, $3, $4, $5) RETURNING tier_json(tiers)",
+        5, p, out);
 }
 
 enum db_rc db_tier_get(struct db *db, const char *id, json_t **out)
@@ -72,7 +61,7 @@ enum db_rc db_tier_update(struct db *db, const char *actor, const char *rid, con
                       " WHERE id = $1 RETURNING tier_json(t)",
                       2, p, out);
     free(doc);
-    return reweighed(db, rc);
+    return rc;
 }
 
 enum db_rc db_tier_delete(struct db *db, const char *actor, const char *rid, const char *id)
@@ -82,5 +71,5 @@ enum db_rc db_tier_delete(struct db *db, const char *actor, const char *rid, con
     enum db_rc rc = db_write_json(
         db, actor, rid, "DELETE FROM tiers WHERE id = $1 RETURNING to_jsonb(id)", 1, p, &gone);
     json_decref(gone);
-    return reweighed(db, rc);
+    return rc;
 }

@@ -38,30 +38,50 @@ static void reply_accepted(struct req *r)
     reply_json(r, 202, json_pack("{s:s}", "status", "accepted"));
 }
 
+/* The sign-in link: the member page, and where it sends the reader back
+ * to with a member token (SPEC §4b) when they came from the newsroom's
+ * site. NULL without memory. */
+static char *sign_in_link(const char *token, const char *return_to)
+{
+    char *escaped = return_to ? query_escape(return_to) : NULL;
+    if (return_to && !escaped) return NULL;
+    size_t len = strlen(cfg.public_url) + sizeof "/members?token=" + strlen(token) +
+                 (escaped ? sizeof "&return_to=" + strlen(escaped) : 0);
+    char *link = malloc(len);
+    if (link)
+        snprintf(link, len, "%s/members?token=%s%s%s", cfg.public_url, token,
+                 escaped ? "&return_to=" : "", escaped ? escaped : "");
+    free(escaped);
+    return link;
+}
+
 /* The same answer, and the same work up to one SQL call, whether or not
  * the address is a patron's, so neither tells who has an account. */
 void auth_magic_link(struct req *r)
 {
     if (!req_rate_limit(r, "magic-link", MAGIC_LINK_PER_MINUTE, 60)) return;
-    const char *email = NULL;
+    const char *email = NULL, *return_to = NULL;
     struct field fields[] = {
         {.name = "email", .type = FIELD_EMAIL, .required = true, .out.str = &email},
+        {.name = "return_to", .type = FIELD_URL, .out.str = &return_to},
         {0},
     };
     if (!req_validate(r, fields)) return;
+    if (return_to && !origin_listed(cfg.cors_origins, return_to)) {
+        reply_invalid_field(r, "return_to",
+                            "must be a URL on one of the origins in PATROND_CORS_ORIGINS");
+        return;
+    }
     char token[44], hex[65];
     if (!new_token(r, token, hex)) return;
-    size_t len = strlen(cfg.public_url) + sizeof "/members?token=" + sizeof token;
-    char *link = malloc(len);
+    char *link = sign_in_link(token, return_to);
+    OPENSSL_cleanse(token, sizeof token);
     if (!link) {
-        OPENSSL_cleanse(token, sizeof token);
         reply_error(r, ERR_internal_error, "Out of memory.");
         return;
     }
-    snprintf(link, len, "%s/members?token=%s", cfg.public_url, token);
     enum db_rc rc = db_magic_link_request(r->db, email, hex, link);
-    OPENSSL_cleanse(link, len);
-    OPENSSL_cleanse(token, sizeof token);
+    OPENSSL_cleanse(link, strlen(link));
     free(link);
     if (rc == DB_OK)
         reply_accepted(r);

@@ -2,6 +2,7 @@
 #include "db/tiers.h"
 #include "config.h"
 #include "handlers.h"
+#include "tally_notify.h"
 
 void tiers_create(struct req *r)
 {
@@ -35,6 +36,7 @@ void tiers_create(struct req *r)
     if (!req_validate(r, fields)) return;
     json_t *tier = NULL;
     enum db_rc rc = db_tier_create(r->db, r->caller.id, r->request_id, &in, &tier);
+    if (rc == DB_OK) tally_changed(); /* the write re-weighed ballots */
     reply_result(r, rc, 201, tier);
 }
 
@@ -72,6 +74,7 @@ void tiers_update(struct req *r)
     if (!req_validate(r, fields)) return;
     json_t *tier = NULL;
     enum db_rc rc = db_tier_update(r->db, r->caller.id, r->request_id, id, r->json, &tier);
+    if (rc == DB_OK) tally_changed();
     reply_result(r, rc, 200, tier);
 }
 
@@ -80,8 +83,10 @@ void tiers_delete(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     enum db_rc rc = db_tier_delete(r->db, r->caller.id, r->request_id, id);
-    if (rc == DB_OK)
+    if (rc == DB_OK) {
+        tally_changed();
         reply_empty(r, 204);
+    }
     else
         reply_db(r, db_error(r->db, rc));
 }

@@ -79,6 +79,7 @@ void topics_list(struct req *r)
         return;
     json_t *rows = NULL;
     enum db_rc rc = db_topic_list(r->db, status, limit, after, is_admin(r), &rows);
+    reply_header(r, "Vary", "Authorization"); /* keys see proposed_by */
     reply_list_result(r, rc, rows, limit);
 }
 
@@ -88,6 +89,7 @@ void topics_get(struct req *r)
     if (!id) return;
     json_t *topic = NULL;
     enum db_rc rc = db_topic_get(r->db, id, is_admin(r), &topic);
+    reply_header(r, "Vary", "Authorization");
     reply_result(r, rc, 200, topic);
 }
 

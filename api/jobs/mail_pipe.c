@@ -250,13 +250,8 @@ bool mail_pipe(const char *command, const char *text, size_t len, int timeout_ms
                struct mail_failure *f)
 {
     f->what[0] = f->output[0] = '\0';
-    /* A child that exits early turns our write into SIGPIPE, which would
-     * end the whole server; blocked, it becomes EPIPE instead. */
-    sigset_t pipe_sig, old;
-    sigemptyset(&pipe_sig);
-    sigaddset(&pipe_sig, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
-
+    /* A child that exits early makes our write EPIPE: the server ignores
+     * SIGPIPE (cli/serve.c). */
     struct child c = {.in = -1, .err = -1};
     int rc = start(command, &c);
     bool ok = false;
@@ -270,10 +265,5 @@ bool mail_pipe(const char *command, const char *text, size_t len, int timeout_ms
         ok = how == EXITED && WIFEXITED(status) && WEXITSTATUS(status) == 0 && !c.short_read;
         if (!ok) describe(&c, how, status, timeout_ms, f);
     }
-
-    const struct timespec zero = {0, 0};
-    while (sigtimedwait(&pipe_sig, NULL, &zero) > 0) {
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return ok;
 }

@@ -258,7 +258,10 @@ test('a recurring pledge whose period ran out turns past_due and its ballot leav
   assert.equal((await vote(m.token, round.id, topics)).status, 200);
   assert.equal((await tally(round.id)).voters, 1);
   const pledge = await pledgeOf(m.patron.id);
-  await srv.psql(`UPDATE pledges SET current_period_end = now() - interval '${GRACE_DAYS + 1} days'
+  // The clock passes the end of the paid period and its grace: a minute
+  // ago, so the job's look-back window is what must find it (no tier
+  // change or restart sweeps every ballot).
+  await srv.psql(`UPDATE pledges SET current_period_end = now() - interval '${GRACE_DAYS} days 1 minute'
                   WHERE id = '${pledge.id}'`);
   let t;
   for (let i = 0; i < 90; i++) {
@@ -319,7 +322,10 @@ test('the frozen result recounts members at the close, even before any job ran',
   assert.equal((await vote(a.token, round.id, topics)).status, 200);
   assert.equal((await vote(b.token, round.id, topics)).status, 200);
   const pledge = await pledgeOf(b.patron.id);
-  await srv.psql(`UPDATE pledges SET current_period_end = now() - interval '${GRACE_DAYS + 1} days'
+  // The clock passes the end of the paid period and its grace: a minute
+  // ago, so the job's look-back window is what must find it (no tier
+  // change or restart sweeps every ballot).
+  await srv.psql(`UPDATE pledges SET current_period_end = now() - interval '${GRACE_DAYS} days 1 minute'
                   WHERE id = '${pledge.id}'`);
   const closed = await srv.post(`/v1/rounds/${round.id}/close`, {});
   assert.equal(closed.status, 200, closed.text);

@@ -160,6 +160,9 @@ describe('topics privacy', () => {
       assert.equal(one.json.proposed_by, m.id);
       assert.equal(one.json.proposed_by_member, true);
       const list = await s.request('GET', '/v1/topics?limit=500', { key });
+      // What a reader sees depends on the key: no shared cache may hand an
+      // admin's answer to the public.
+      for (const res of [one, list]) assert.match(res.headers.vary ?? '', /authorization/i);
       const mine = list.json.data.find((t) => t.id === proposed.id);
       assert.equal(mine.proposed_by, m.id);
       const theirs = list.json.data.find((t) => t.id === newsroom.id);

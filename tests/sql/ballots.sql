@@ -6,7 +6,7 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(36);
+SELECT plan(38);
 
 -- ---- fixtures ----
 
@@ -101,6 +101,11 @@ SELECT is((pledge_patch(:'m1_pledge', jsonb_build_object('tier_id', :'sustainer'
 SELECT is((SELECT weight FROM ballots WHERE round_id = :'r' AND patron_id = :'m1'), 3,
           'the re-weighed ballot weighs the new tier');
 SELECT is(pg_temp.topic(:'t3'), '2 votes, weight 4', 'the totals follow the new weight');
+UPDATE tiers SET vote_weight = 5 WHERE id = :'sustainer';
+SELECT is((SELECT weight FROM ballots WHERE round_id = :'r' AND patron_id = :'m1'), 5,
+          'a tier''s new vote_weight re-weighs its members'' ballots in the same statement');
+UPDATE tiers SET vote_weight = 3 WHERE id = :'sustainer';
+SELECT is(pg_temp.topic(:'t3'), '2 votes, weight 4', 'and back: the totals follow the tier');
 
 -- A cancellation that reaches the database some other way than pledge_patch
 -- or a webhook (those call the sync themselves): the sync is what moves it.

@@ -1,6 +1,9 @@
 // The member page: sign-in by magic link, membership, the current round's
 // ballot and live tally, topic proposals. The session token lives in
-// sessionStorage only, so it ends with the tab.
+// sessionStorage only, so it ends with the tab. Opened as
+// /members?return_to=<url> from the newsroom's site, it sends the signed-in
+// reader back there with a member token (SPEC §4b; see README "Member
+// tokens").
 'use strict';
 
 (() => {
@@ -12,6 +15,18 @@
   let round = null;
   let tallyEtag = null;
   let pollTimer = null;
+  // The browser's own reading of return_to, without its fragment: the very
+  // text the server checks is the one navigated to, so no difference
+  // between two URL parsers can send the token elsewhere.
+  const returnTo = (() => {
+    const raw = new URL(location.href).searchParams.get('return_to');
+    if (!raw) return null;
+    try {
+      const u = new URL(raw);
+      u.hash = '';
+      return u.href;
+    } catch { return ''; }
+  })();
 
   const call = (method, path, body) => api(method, path, { body, token });
 
@@ -155,6 +170,34 @@
     return true;
   }
 
+  // Only a return_to the server accepts (its origin is in
+  // PATROND_CORS_ORIGINS) gets the token; any other stays on this page.
+  // True when the page has nothing more to show (gone, or signed out).
+  async function handOff() {
+    $('page-status').textContent = `Taking you back to ${new URL(returnTo).host}…`;
+    const res = await call('POST', `/v1/me/token?return_to=${encodeURIComponent(returnTo)}`);
+    if (expired(res)) return true;
+    if (!res.ok || !res.json || !res.json.token) {
+      $('page-status').textContent = '';
+      showProblem($('page-errors'), res);
+      return false;
+    }
+    const target = new URL(returnTo);
+    target.hash = `patrond_token=${res.json.token}`;
+    location.replace(target.href);
+    return true;
+  }
+
+  function showReturnNote() {
+    if (returnTo === null) return;
+    if (returnTo === '') {
+      $('page-errors').append(el('p', { text: 'The address to return to is not a valid URL; you stay on this page.' }));
+      return;
+    }
+    $('return-note').textContent = `After signing in you go back to ${new URL(returnTo).host}.`;
+    $('return-note').hidden = false;
+  }
+
   $('signin-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clear($('signin-errors'), $('signin-status'));
@@ -167,7 +210,8 @@
     }
     email.removeAttribute('aria-invalid');
     let res;
-    try { res = await api('POST', '/v1/auth/magic-link', { body: { email: email.value.trim() } }); } catch { res = null; }
+    const body = { email: email.value.trim(), ...(returnTo ? { return_to: returnTo } : {}) };
+    try { res = await api('POST', '/v1/auth/magic-link', { body }); } catch { res = null; }
     if (res && res.status === 202) {
       $('signin-status').textContent = 'If this address belongs to a patron, a sign-in link is on its way. It works for 15 minutes.';
     } else {
@@ -229,8 +273,11 @@
   });
 
   (async () => {
+    showReturnNote();
     await exchangeLinkToken();
     if (!token) { showSignin(); return; }
-    if (await loadMember()) await loadRound();
+    if (!(await loadMember())) return;
+    if (returnTo && (await handOff())) return;
+    await loadRound();
   })();
 })();
