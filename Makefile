@@ -21,7 +21,7 @@ SQL_CODE := $(sort $(wildcard sql/*.sql))
 HDRS := $(wildcard include/*.h include/db/*.h include/*.def)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 # the pure-logic modules the unit tests link against
-UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate.c api/config.c api/http/router.c \
+UNIT_DEPS := api/core/csv.c api/core/csv_reader.c api/core/money.c api/core/encode.c api/core/validate.c api/config.c api/http/router.c \
              api/http/rate_limit.c api/core/mail.c \
              api/webhooks/common.c api/webhooks/stripe.c api/webhooks/standard.c \
              api/webhooks/paddle.c api/webhooks/patreon.c \

@@ -23,6 +23,7 @@ struct config cfg;
 #define DEFAULT_MAX_AMOUNT 100000000
 #define MAX_SAFE_INTEGER 9007199254740991 /* the largest integer JSON clients keep exactly */
 #define DEFAULT_BODY_LIMIT 1048576
+#define DEFAULT_IMPORT_MAX_BYTES (64 * 1024 * 1024)
 /* Checkouts per client address and minute: a family behind one address
  * donates in a few; a script creating pledges in bulk is stopped. */
 #define DEFAULT_CHECKOUT_RATE_LIMIT 20
@@ -336,16 +337,19 @@ static bool load_currencies(struct loader *l)
 
 static bool load_limits(struct loader *l)
 {
-    int64_t body, checkout, timeout, grace;
+    int64_t body, import, checkout, timeout, grace;
     if (!load_int(l, "PATROND_MAX_AMOUNT_MINOR", 1, MAX_SAFE_INTEGER, DEFAULT_MAX_AMOUNT,
                   &l->c->max_amount_minor) ||
         !load_int(l, "PATROND_BODY_LIMIT", 1024, 64 * 1024 * 1024, DEFAULT_BODY_LIMIT, &body) ||
+        !load_int(l, "PATROND_IMPORT_MAX_BYTES", 1024, 1024 * 1024 * 1024, DEFAULT_IMPORT_MAX_BYTES,
+                  &import) ||
         !load_int(l, "PATROND_CHECKOUT_RATE_LIMIT", 0, 1000000, DEFAULT_CHECKOUT_RATE_LIMIT,
                   &checkout) ||
         !load_int(l, "PATROND_CONNECTION_TIMEOUT", 1, 3600, DEFAULT_CONNECTION_TIMEOUT, &timeout) ||
         !load_int(l, "PATROND_GRACE_DAYS", 0, 365, DEFAULT_GRACE_DAYS, &grace))
         return false;
     l->c->body_limit = (size_t)body;
+    l->c->import_max_bytes = (size_t)import;
     l->c->checkout_rate_limit = (unsigned)checkout;
     l->c->connection_timeout = (unsigned)timeout;
     l->c->grace_days = (unsigned)grace;

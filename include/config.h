@@ -21,6 +21,7 @@ struct config {
     char *currencies;
     int64_t max_amount_minor;
     size_t body_limit;
+    size_t import_max_bytes;      /* the CSV body of POST /v1/patrons/import */
     unsigned checkout_rate_limit; /* per client address and minute; 0: no limit */
     /* seconds a connection may sit idle (or dribble a request) before it is closed */
     unsigned connection_timeout;

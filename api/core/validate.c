@@ -343,7 +343,7 @@ static const char *length_problem(const struct field *f, size_t chars, char *msg
     return msg;
 }
 
-static const char *currency_problem(const char *s)
+const char *currency_problem(const char *s)
 {
     if (currency_exponent(s) >= 0) return currency_allowed(s) ? NULL : "currency not accepted here";
     char upper[4] = {0};
