@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "config.h"
-#include "webhook.h"
+#include "provider.h"
 
 #define FUZZ_MAX_HEADERS 8
 static char *fz_names[FUZZ_MAX_HEADERS], *fz_values[FUZZ_MAX_HEADERS];
@@ -52,7 +52,7 @@ static char *fz_headers(char *s, char *end)
 static void fz_configure(void);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-static int fz_run(const struct wh_provider *p, const uint8_t *data, size_t size)
+static int fz_run(const struct provider *p, const uint8_t *data, size_t size)
 {
     static int configured;
     if (!configured) {
@@ -96,7 +96,7 @@ static int fz_run(const struct wh_provider *p, const uint8_t *data, size_t size)
 #define FUZZ_PROVIDER(prov)                                                                        \
     int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)                                   \
     {                                                                                              \
-        return fz_run(&prov, data, size);                                                          \
+        return fz_run(&prov, data, size);                                           \
     }
 
 #endif

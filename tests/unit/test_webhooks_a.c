@@ -9,8 +9,8 @@
 #include "check.h"
 #include "config.h"
 #include "encode.h"
-#include "webhook.h"
-#include "wh_common.h"
+#include "provider.h"
+#include "provider_kit.h"
 
 #include "wh_fake.h"
 
@@ -37,44 +37,44 @@ static void test_common(void)
     size_t n;
     char hex[129], text[64];
     const char *msg = "1700000000.{\"id\":\"evt_test_webhook\",\"object\":\"event\"}";
-    CHECK(wh_hmac("SHA256", "whsec_test_secret", 17, msg, strlen(msg), mac, &n));
+    CHECK(hmac("SHA256", "whsec_test_secret", 17, msg, strlen(msg), mac, &n));
     hex_encode(mac, n, hex);
     CHECK_EQ_STR(hex, "d95c6b7477fbd7e9f90b1b0ef5f9c7ac25abca5382460e0d988c2b2a5b71b990");
-    CHECK(wh_hmac_prefixed("SHA256", "whsec_test_secret", 17, "1700000000.", msg + 11,
-                           strlen(msg + 11), mac, &n));
+    CHECK(hmac_prefixed("SHA256", "whsec_test_secret", 17, "1700000000.", msg + 11,
+                        strlen(msg + 11), mac, &n));
     hex_encode(mac, n, hex);
     CHECK_EQ_STR(hex, "d95c6b7477fbd7e9f90b1b0ef5f9c7ac25abca5382460e0d988c2b2a5b71b990");
-    CHECK(wh_hmac("MD5", "k", 1, "", 0, mac, &n) && n == 16);
-    CHECK(!wh_hmac("NO-SUCH-DIGEST", "k", 1, "x", 1, mac, &n));
+    CHECK(hmac("MD5", "k", 1, "", 0, mac, &n) && n == 16);
+    CHECK(!hmac("NO-SUCH-DIGEST", "k", 1, "x", 1, mac, &n));
 
-    CHECK(wh_equal("abc", 3, "abc", 3));
-    CHECK(!wh_equal("abc", 3, "abd", 3));
-    CHECK(!wh_equal("abc", 3, "abcd", 4));
+    CHECK(bytes_equal("abc", 3, "abc", 3));
+    CHECK(!bytes_equal("abc", 3, "abd", 3));
+    CHECK(!bytes_equal("abc", 3, "abcd", 4));
 
-    CHECK(wh_hex_decode("0aFf", buf, sizeof buf, &n) && n == 2 && buf[0] == 0x0a && buf[1] == 0xff);
-    CHECK(!wh_hex_decode("abc", buf, sizeof buf, &n));
-    CHECK(!wh_hex_decode("zz", buf, sizeof buf, &n));
-    CHECK(!wh_hex_decode("00112233", buf, 3, &n));
+    CHECK(hex_decode("0aFf", buf, sizeof buf, &n) && n == 2 && buf[0] == 0x0a && buf[1] == 0xff);
+    CHECK(!hex_decode("abc", buf, sizeof buf, &n));
+    CHECK(!hex_decode("zz", buf, sizeof buf, &n));
+    CHECK(!hex_decode("00112233", buf, 3, &n));
 
-    CHECK(wh_base64_decode("YWI=", 4, buf, sizeof buf, &n) && n == 2 && !memcmp(buf, "ab", 2));
-    CHECK(wh_base64_decode("YWI", 3, buf, sizeof buf, &n) && n == 2);
-    CHECK(wh_base64_decode("-_8", 3, buf, sizeof buf, &n) && n == 2 && buf[0] == 0xfb &&
+    CHECK(base64_decode("YWI=", 4, buf, sizeof buf, &n) && n == 2 && !memcmp(buf, "ab", 2));
+    CHECK(base64_decode("YWI", 3, buf, sizeof buf, &n) && n == 2);
+    CHECK(base64_decode("-_8", 3, buf, sizeof buf, &n) && n == 2 && buf[0] == 0xfb &&
           buf[1] == 0xff);
-    CHECK(!wh_base64_decode("YW=", 3, buf, sizeof buf, &n));
-    CHECK(!wh_base64_decode("Y", 1, buf, sizeof buf, &n));
-    CHECK(!wh_base64_decode("YW!I", 4, buf, sizeof buf, &n));
-    CHECK(!wh_base64_decode("YWJj", 4, buf, 2, &n));
-    wh_base64_encode((const uint8_t *)"ab", 2, text);
+    CHECK(!base64_decode("YW=", 3, buf, sizeof buf, &n));
+    CHECK(!base64_decode("Y", 1, buf, sizeof buf, &n));
+    CHECK(!base64_decode("YW!I", 4, buf, sizeof buf, &n));
+    CHECK(!base64_decode("YWJj", 4, buf, 2, &n));
+    base64_encode((const uint8_t *)"ab", 2, text);
     CHECK_EQ_STR(text, "YWI=");
 
     char sbuf[64];
     const char *keys[2];
-    CHECK_EQ_INT(wh_secrets(" a , ,b ,c", sbuf, sizeof sbuf, keys), 2);
+    CHECK_EQ_INT(secret_list(" a , ,b ,c", sbuf, sizeof sbuf, keys), 2);
     CHECK_EQ_STR(keys[0], "a");
     CHECK_EQ_STR(keys[1], "b");
-    CHECK_EQ_INT(wh_secrets(NULL, sbuf, sizeof sbuf, keys), 0);
-    CHECK_EQ_INT(wh_secrets(" , ", sbuf, sizeof sbuf, keys), 0);
-    CHECK_EQ_INT(wh_secrets("abcdef", sbuf, 4, keys), 0);
+    CHECK_EQ_INT(secret_list(NULL, sbuf, sizeof sbuf, keys), 0);
+    CHECK_EQ_INT(secret_list(" , ", sbuf, sizeof sbuf, keys), 0);
+    CHECK_EQ_INT(secret_list("abcdef", sbuf, 4, keys), 0);
 
     CHECK(wh_copy(text, 4, "abc"));
     CHECK(!wh_copy(text, 3, "abc"));
@@ -96,22 +96,22 @@ static void test_common(void)
     CHECK(!wh_json_int(root, "a.long", &v, &present));
     json_decref(root);
 
-    CHECK(wh_unix_to_rfc3339(1700000000, false, text, sizeof text));
+    CHECK(unix_to_rfc3339(1700000000, false, text, sizeof text));
     CHECK_EQ_STR(text, "2023-11-14T22:13:20Z");
-    CHECK(wh_unix_to_rfc3339(1700000000999LL, true, text, sizeof text));
+    CHECK(unix_to_rfc3339(1700000000999LL, true, text, sizeof text));
     CHECK_EQ_STR(text, "2023-11-14T22:13:20Z");
-    CHECK(!wh_unix_to_rfc3339(1700000000, false, text, 10));
+    CHECK(!unix_to_rfc3339(1700000000, false, text, 10));
 
     long long t;
-    CHECK(wh_rfc3339_to_unix("2023-11-14T22:13:20.000000Z", &t) && t == 1700000000);
-    CHECK(wh_rfc3339_to_unix("2023-11-15T00:13:20+02:00", &t) && t == 1700000000);
-    CHECK(!wh_rfc3339_to_unix("2023-02-29T00:00:00Z", &t));
-    CHECK(!wh_rfc3339_to_unix("2023-11-14 22:13:20Z", &t));
-    CHECK(!wh_rfc3339_to_unix("2023-11-14T22:13:20", &t));
-    CHECK(!wh_rfc3339_to_unix("2023-11-14T22:13:20Zjunk", &t));
-    CHECK(wh_rfc3339_normalize("2024-02-29T23:59:60Z", text, sizeof text));
+    CHECK(rfc3339_to_unix("2023-11-14T22:13:20.000000Z", &t) && t == 1700000000);
+    CHECK(rfc3339_to_unix("2023-11-15T00:13:20+02:00", &t) && t == 1700000000);
+    CHECK(!rfc3339_to_unix("2023-02-29T00:00:00Z", &t));
+    CHECK(!rfc3339_to_unix("2023-11-14 22:13:20Z", &t));
+    CHECK(!rfc3339_to_unix("2023-11-14T22:13:20", &t));
+    CHECK(!rfc3339_to_unix("2023-11-14T22:13:20Zjunk", &t));
+    CHECK(rfc3339_normalize("2024-02-29T23:59:60Z", text, sizeof text));
     CHECK_EQ_STR(text, "2024-02-29T23:59:59Z");
-    CHECK(wh_rfc3339_normalize("", text, sizeof text) && !*text);
+    CHECK(rfc3339_normalize("", text, sizeof text) && !*text);
 
     CHECK(wh_parse_unix("1700000000", &t) && t == 1700000000);
     CHECK(!wh_parse_unix("", &t));
@@ -141,16 +141,16 @@ static bool stripe_verify(const char *sig, const char *body, long long now)
 {
     headers_reset();
     if (sig) header("Stripe-Signature", sig);
-    return verify(&wh_stripe, body, now);
+    return verify(&provider_stripe, body, now);
 }
 
 static void test_stripe_verify(void)
 {
     const char *good = "t=1700000000,v1=" STRIPE_V1;
-    cfg.stripe_webhook_secret = NULL;
-    CHECK(!wh_stripe.configured(&cfg));
-    cfg.stripe_webhook_secret = stripe_secret;
-    CHECK(wh_stripe.configured(&cfg));
+    *config_slot(&cfg, "PATROND_STRIPE_WEBHOOK_SECRET") = NULL;
+    CHECK(!provider_stripe.configured(&cfg));
+    *config_slot(&cfg, "PATROND_STRIPE_WEBHOOK_SECRET") = stripe_secret;
+    CHECK(provider_stripe.configured(&cfg));
 
     CHECK(stripe_verify(good, STRIPE_BODY, 1700000010));
     CHECK(stripe_verify("t=1700000000,v1=deadbeef,v0=abc,v1=" STRIPE_V1, STRIPE_BODY, 1700000000));
@@ -162,7 +162,7 @@ static void test_stripe_verify(void)
     CHECK(!stripe_verify(good, "{\"id\":\"evt_test_webhook\",\"object\":\"evenT\"}", 1700000000));
     CHECK_EQ_STR(why, "signature mismatch");
     /* NUL bytes are part of the signed body. */
-    CHECK(!verify_n(&wh_stripe, STRIPE_BODY "\0", sizeof STRIPE_BODY, 1700000000));
+    CHECK(!verify_n(&provider_stripe, STRIPE_BODY "\0", sizeof STRIPE_BODY, 1700000000));
     CHECK(!stripe_verify("t=1700000000, v1=" STRIPE_V1, STRIPE_BODY, 1700000000));
     CHECK(!stripe_verify(
         "t=1700000000,v1=D95C6B7477FBD7E9F90B1B0EF5F9C7AC25ABCA5382460E0D988C2B2A5B71B990",
@@ -178,18 +178,18 @@ static void test_stripe_verify(void)
     CHECK(!stripe_verify("t=1700000000,v0=" STRIPE_V1, STRIPE_BODY, 1700000000));
     CHECK_EQ_STR(why, "no v1 signature");
 
-    cfg.stripe_webhook_secret = stripe_wrong;
+    *config_slot(&cfg, "PATROND_STRIPE_WEBHOOK_SECRET") = stripe_wrong;
     CHECK(!stripe_verify(good, STRIPE_BODY, 1700000000));
     CHECK(strstr(why, "secret") == NULL);
-    cfg.stripe_webhook_secret = stripe_rotated;
+    *config_slot(&cfg, "PATROND_STRIPE_WEBHOOK_SECRET") = stripe_rotated;
     CHECK(stripe_verify(good, STRIPE_BODY, 1700000000));
-    cfg.stripe_webhook_secret = stripe_secret;
+    *config_slot(&cfg, "PATROND_STRIPE_WEBHOOK_SECRET") = stripe_secret;
 }
 
 static bool stripe_parse(const char *payload, struct wh_event *ev)
 {
     headers_reset();
-    return parse(&wh_stripe, J(payload), ev);
+    return parse(&provider_stripe, J(payload), ev);
 }
 
 static void test_stripe_parse(void)
@@ -374,7 +374,7 @@ static void test_stripe_parse(void)
     CHECK_EQ_INT(ev.kind, WH_IGNORED);
     CHECK_EQ_STR(ev.event_key, "evt_18");
     headers_reset();
-    CHECK(parse(&wh_stripe, STRIPE_BODY, &ev) == false); /* no type */
+    CHECK(parse(&provider_stripe, STRIPE_BODY, &ev) == false); /* no type */
     CHECK(!stripe_parse("{'type':'invoice.paid'}", &ev));
     CHECK(!stripe_parse("{'id':'evt_19','type':'invoice.paid'}", &ev));
     CHECK(!stripe_parse("{'id':'evt_19','id':'evt_20','type':'x'}", &ev));
@@ -400,15 +400,15 @@ static void std_headers(const char *id, const char *ts, const char *sig)
 static bool std_verify(const char *sig, const char *body, long long now)
 {
     std_headers("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", sig);
-    return verify(&wh_standard, body, now);
+    return verify(&provider_standard, body, now);
 }
 
 static void test_standard_verify(void)
 {
-    cfg.standard_webhook_secret = NULL;
-    CHECK(!wh_standard.configured(&cfg));
-    cfg.standard_webhook_secret = std_secret;
-    CHECK(wh_standard.configured(&cfg));
+    *config_slot(&cfg, "PATROND_STANDARD_WEBHOOK_SECRET") = NULL;
+    CHECK(!provider_standard.configured(&cfg));
+    *config_slot(&cfg, "PATROND_STANDARD_WEBHOOK_SECRET") = std_secret;
+    CHECK(provider_standard.configured(&cfg));
 
     CHECK(std_verify(STD_SIG, STD_BODY, STD_TS));
     CHECK(std_verify(STD_DECOY " " STD_SIG, STD_BODY, STD_TS));
@@ -425,40 +425,40 @@ static void test_standard_verify(void)
     CHECK(std_verify(STD_SIG, STD_BODY, STD_TS - 300));
 
     std_headers("msg_p5jXN8AQM9LWM0D4loKWxJel", "1614265330", STD_SIG);
-    CHECK(!verify(&wh_standard, STD_BODY, STD_TS));
+    CHECK(!verify(&provider_standard, STD_BODY, STD_TS));
     std_headers("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265331", STD_SIG);
-    CHECK(!verify(&wh_standard, STD_BODY, STD_TS));
+    CHECK(!verify(&provider_standard, STD_BODY, STD_TS));
     std_headers(NULL, "1614265330", STD_SIG);
-    CHECK(!verify(&wh_standard, STD_BODY, STD_TS));
+    CHECK(!verify(&provider_standard, STD_BODY, STD_TS));
     std_headers("msg_p5jXN8AQM9LWM0D4loKWxJek", NULL, STD_SIG);
-    CHECK(!verify(&wh_standard, STD_BODY, STD_TS));
+    CHECK(!verify(&provider_standard, STD_BODY, STD_TS));
     std_headers("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", NULL);
-    CHECK(!verify(&wh_standard, STD_BODY, STD_TS));
+    CHECK(!verify(&provider_standard, STD_BODY, STD_TS));
     std_headers("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330.5", STD_SIG);
-    CHECK(!verify(&wh_standard, STD_BODY, STD_TS));
+    CHECK(!verify(&provider_standard, STD_BODY, STD_TS));
     CHECK_EQ_STR(why, "malformed webhook-timestamp");
     char long_id[300];
     memset(long_id, 'a', sizeof long_id - 1);
     long_id[sizeof long_id - 1] = '\0';
     std_headers(long_id, "1614265330", STD_SIG);
-    CHECK(!verify(&wh_standard, STD_BODY, STD_TS));
+    CHECK(!verify(&provider_standard, STD_BODY, STD_TS));
 
-    cfg.standard_webhook_secret = std_wrong;
+    *config_slot(&cfg, "PATROND_STANDARD_WEBHOOK_SECRET") = std_wrong;
     CHECK(!std_verify(STD_SIG, STD_BODY, STD_TS));
     CHECK(strstr(why, "AAAA") == NULL);
-    cfg.standard_webhook_secret = std_rotated;
+    *config_slot(&cfg, "PATROND_STANDARD_WEBHOOK_SECRET") = std_rotated;
     CHECK(std_verify(STD_SIG, STD_BODY, STD_TS));
-    cfg.standard_webhook_secret = std_short;
+    *config_slot(&cfg, "PATROND_STANDARD_WEBHOOK_SECRET") = std_short;
     CHECK(!std_verify(STD_SIG, STD_BODY, STD_TS));
     CHECK(strstr(why, "configured secret") != NULL);
     CHECK(strstr(why, "abc") == NULL);
-    cfg.standard_webhook_secret = std_secret;
+    *config_slot(&cfg, "PATROND_STANDARD_WEBHOOK_SECRET") = std_secret;
 }
 
 static bool std_parse(const char *payload, struct wh_event *ev)
 {
     std_headers("msg_1", "1614265330", STD_SIG);
-    return parse(&wh_standard, J(payload), ev);
+    return parse(&provider_standard, J(payload), ev);
 }
 
 static void test_standard_parse(void)
@@ -525,8 +525,8 @@ static void test_standard_parse(void)
     CHECK(!std_parse("{'type':'pledge.activated'}", &ev));
     CHECK(!std_parse("{'data':{}}", &ev));
     std_headers(NULL, "1614265330", STD_SIG);
-    CHECK(
-        !parse(&wh_standard, J("{'type':'pledge.canceled','data':{'subscription_id':'s'}}"), &ev));
+    CHECK(!parse(&provider_standard, J("{'type':'pledge.canceled','data':{'subscription_id':'s'}}"),
+                 &ev));
 }
 
 /* ---- Paddle ---- */
@@ -537,7 +537,7 @@ static bool paddle_verify(const char *sig, const char *body, size_t len, long lo
 {
     headers_reset();
     if (sig) header("Paddle-Signature", sig);
-    return verify_n(&wh_paddle, body, len, now);
+    return verify_n(&provider_paddle, body, len, now);
 }
 
 static void test_paddle(void)
@@ -547,10 +547,10 @@ static void test_paddle(void)
     CHECK(body != NULL && len == 169);
     if (!body) return;
     const char *good = "ts=1700000000;h1=" PADDLE_H1;
-    cfg.paddle_webhook_secret = NULL;
-    CHECK(!wh_paddle.configured(&cfg));
-    cfg.paddle_webhook_secret = paddle_secret;
-    CHECK(wh_paddle.configured(&cfg));
+    *config_slot(&cfg, "PATROND_PADDLE_WEBHOOK_SECRET") = NULL;
+    CHECK(!provider_paddle.configured(&cfg));
+    *config_slot(&cfg, "PATROND_PADDLE_WEBHOOK_SECRET") = paddle_secret;
+    CHECK(provider_paddle.configured(&cfg));
 
     CHECK(paddle_verify(good, body, len, 1700000000));
     CHECK(paddle_verify("ts=1700000000;h1=deadbeef;h1=" PADDLE_H1, body, len, 1700000000));
@@ -568,14 +568,14 @@ static void test_paddle(void)
     CHECK(!paddle_verify("ts=1700000000", body, len, 1700000000));
     CHECK_EQ_STR(why, "no h1 signature");
     CHECK(!paddle_verify("ts=1700000000;" PADDLE_H1, body, len, 1700000000));
-    cfg.paddle_webhook_secret = stripe_wrong;
+    *config_slot(&cfg, "PATROND_PADDLE_WEBHOOK_SECRET") = stripe_wrong;
     CHECK(!paddle_verify(good, body, len, 1700000000));
-    cfg.paddle_webhook_secret = paddle_rotated;
+    *config_slot(&cfg, "PATROND_PADDLE_WEBHOOK_SECRET") = paddle_rotated;
     CHECK(paddle_verify(good, body, len, 1700000000));
 
     struct wh_event ev;
     headers_reset();
-    CHECK(parse(&wh_paddle, body, &ev));
+    CHECK(parse(&provider_paddle, body, &ev));
     /* The vector's subscription has no status: not known to be active. */
     CHECK_EQ_INT(ev.kind, WH_IGNORED);
     CHECK_EQ_STR(ev.event_key, "evt_01h8test");
@@ -585,7 +585,7 @@ static void test_paddle(void)
     CHECK(!ev.has_amount);
     free(body);
 
-    CHECK(parse(&wh_paddle,
+    CHECK(parse(&provider_paddle,
                 J("{'event_id':'evt_2','event_type':'subscription.activated','data':{'id':'sub_2',"
                   "'status':'active','customer_id':'ctm_2','currency_code':'EUR','custom_data':{'"
                   "pledge_id':"
@@ -601,7 +601,7 @@ static void test_paddle(void)
     CHECK_EQ_STR(ev.period_end, "2023-12-14T22:13:20Z");
     CHECK(ev.has_amount && ev.amount_minor == 2000);
 
-    CHECK(parse(&wh_paddle,
+    CHECK(parse(&provider_paddle,
                 J("{'event_id':'evt_3','event_type':'transaction.completed','data':{'id':'txn_3',"
                   "'subscription_id':'sub_2','customer_id':'ctm_2','currency_code':'USD',"
                   "'custom_data':{'pledge_id':42},'billing_period':{'ends_at':"
@@ -614,31 +614,31 @@ static void test_paddle(void)
     CHECK(ev.has_amount && ev.amount_minor == 1500);
     CHECK_EQ_STR(ev.currency, "USD");
     CHECK_EQ_STR(ev.period_end, "2024-01-14T22:13:20Z");
-    CHECK(parse(&wh_paddle,
+    CHECK(parse(&provider_paddle,
                 J("{'event_id':'evt_4','event_type':'transaction.completed','data':{'id':'txn_4',"
                   "'currency_code':'JPY','details':{'totals':{'grand_total':'700'}}}}"),
                 &ev));
     CHECK_EQ_STR(ev.interval, "once");
     CHECK(ev.amount_minor == 700);
-    CHECK(!parse(&wh_paddle,
+    CHECK(!parse(&provider_paddle,
                  J("{'event_id':'evt_5','event_type':'transaction.completed','data':{'id':'t',"
                    "'currency_code':'USD','details':{'totals':{'grand_total':'12.5'}}}}"),
                  &ev));
-    CHECK(!parse(&wh_paddle,
+    CHECK(!parse(&provider_paddle,
                  J("{'event_id':'evt_5','event_type':'transaction.completed','data':{'id':'t',"
                    "'currency_code':'USD','details':{'totals':{'grand_total':"
                    "'99999999999999999999'}}}}"),
                  &ev));
-    CHECK(!parse(&wh_paddle,
+    CHECK(!parse(&provider_paddle,
                  J("{'event_id':'evt_5','event_type':'transaction.completed','data':{'id':'t',"
                    "'currency_code':'USD','details':{'totals':{'grand_total':1500}}}}"),
                  &ev));
-    CHECK(!parse(&wh_paddle,
+    CHECK(!parse(&provider_paddle,
                  J("{'event_id':'evt_5','event_type':'transaction.completed','data':{'id':'t',"
                    "'currency_code':'QQQ','details':{'totals':{'grand_total':'1'}}}}"),
                  &ev));
 
-    CHECK(parse(&wh_paddle,
+    CHECK(parse(&provider_paddle,
                 J("{'event_id':'evt_6','event_type':'transaction.payment_failed','data':{"
                   "'id':'txn_6','subscription_id':'sub_2','currency_code':'USD',"
                   "'payments':[{'error_code':'declined'},{'error_code':'expired_card'}],"
@@ -648,14 +648,14 @@ static void test_paddle(void)
     CHECK_EQ_STR(ev.payment_id, "txn_6:failed:2");
     CHECK_EQ_STR(ev.reason, "declined");
 
-    CHECK(parse(&wh_paddle,
+    CHECK(parse(&provider_paddle,
                 J("{'event_id':'evt_7','event_type':'subscription.canceled','data':{'id':'sub_2',"
                   "'status':'canceled'}}"),
                 &ev));
     CHECK_EQ_INT(ev.kind, WH_PLEDGE_CANCELED);
     CHECK_EQ_STR(ev.subscription_ref, "sub_2");
 
-    CHECK(parse(&wh_paddle,
+    CHECK(parse(&provider_paddle,
                 J("{'event_id':'evt_8','event_type':'adjustment.updated','data':{'id':'adj_8',"
                   "'action':'refund','status':'approved','transaction_id':'txn_3',"
                   "'subscription_id':'sub_2','currency_code':'USD','reason':'requested',"
@@ -664,24 +664,24 @@ static void test_paddle(void)
     CHECK_EQ_INT(ev.kind, WH_PAYMENT_REFUNDED);
     CHECK_EQ_STR(ev.payment_id, "adj_8");
     CHECK(ev.amount_minor == 500);
-    CHECK(parse(&wh_paddle,
+    CHECK(parse(&provider_paddle,
                 J("{'event_id':'evt_9','event_type':'adjustment.created','data':{'id':'adj_8',"
                   "'action':'refund','status':'pending_approval','currency_code':'USD',"
                   "'totals':{'total':'500'}}}"),
                 &ev));
     CHECK_EQ_INT(ev.kind, WH_IGNORED);
-    CHECK(parse(&wh_paddle,
+    CHECK(parse(&provider_paddle,
                 J("{'event_id':'evt_10','event_type':'adjustment.created','data':{'id':'adj_10',"
                   "'action':'chargeback','status':'approved','currency_code':'USD',"
                   "'totals':{'total':'1500'}}}"),
                 &ev));
     CHECK_EQ_INT(ev.kind, WH_DISPUTE_OPENED);
-    CHECK(parse(&wh_paddle,
+    CHECK(parse(&provider_paddle,
                 J("{'event_id':'evt_11','event_type':'customer.updated','data':{'email':'x'}}"),
                 &ev));
     CHECK_EQ_INT(ev.kind, WH_IGNORED);
-    CHECK(!parse(&wh_paddle, J("{'event_type':'customer.updated'}"), &ev));
-    CHECK(!parse(&wh_paddle, J("{'event_id':'e','event_type':'subscription.created'}"), &ev));
+    CHECK(!parse(&provider_paddle, J("{'event_type':'customer.updated'}"), &ev));
+    CHECK(!parse(&provider_paddle, J("{'event_id':'e','event_type':'subscription.created'}"), &ev));
 }
 
 /* ---- Patreon ---- */
@@ -693,14 +693,14 @@ static bool patreon_verify(const char *sig, const char *body, size_t len)
     headers_reset();
     if (sig) header("X-Patreon-Signature", sig);
     header("X-Patreon-Event", "members:pledge:create");
-    return verify_n(&wh_patreon, body, len, 1700000000);
+    return verify_n(&provider_patreon, body, len, 1700000000);
 }
 
 static bool patreon_parse(const char *trigger, const char *payload, struct wh_event *ev)
 {
     headers_reset();
     if (trigger) header("X-Patreon-Event", trigger);
-    return parse(&wh_patreon, J(payload), ev);
+    return parse(&provider_patreon, J(payload), ev);
 }
 
 static void test_patreon(void)
@@ -709,11 +709,11 @@ static void test_patreon(void)
     char *body = read_fixture("patreon-body.json", &len);
     CHECK(body != NULL && len == 184);
     if (!body) return;
-    cfg.patreon_webhook_secret = NULL;
-    CHECK(!wh_patreon.configured(&cfg));
-    cfg.patreon_webhook_secret = patreon_secret;
-    CHECK(wh_patreon.configured(&cfg));
-    cfg.patreon_currency = usd;
+    *config_slot(&cfg, "PATROND_PATREON_WEBHOOK_SECRET") = NULL;
+    CHECK(!provider_patreon.configured(&cfg));
+    *config_slot(&cfg, "PATROND_PATREON_WEBHOOK_SECRET") = patreon_secret;
+    CHECK(provider_patreon.configured(&cfg));
+    *config_slot(&cfg, "PATROND_PATREON_CURRENCY") = usd;
 
     CHECK(patreon_verify(PATREON_SIG, body, len));
     CHECK(patreon_verify("FEB940CC0B899AFE0516132C554A32DF", body, len));
@@ -723,15 +723,15 @@ static void test_patreon(void)
     CHECK(!patreon_verify(NULL, body, len));
     CHECK(!patreon_verify("feb940cc0b899afe0516132c554a32d", body, len));
     CHECK(!patreon_verify("zeb940cc0b899afe0516132c554a32df", body, len));
-    cfg.patreon_webhook_secret = stripe_wrong;
+    *config_slot(&cfg, "PATROND_PATREON_WEBHOOK_SECRET") = stripe_wrong;
     CHECK(!patreon_verify(PATREON_SIG, body, len));
-    cfg.patreon_webhook_secret = patreon_rotated;
+    *config_slot(&cfg, "PATROND_PATREON_WEBHOOK_SECRET") = patreon_rotated;
     CHECK(patreon_verify(PATREON_SIG, body, len));
 
     struct wh_event ev;
     headers_reset();
     header("X-Patreon-Event", "members:pledge:create");
-    CHECK(parse(&wh_patreon, body, &ev));
+    CHECK(parse(&provider_patreon, body, &ev));
     CHECK_EQ_INT(ev.kind, WH_PLEDGE_ACTIVATED);
     CHECK_EQ_STR(ev.type, "members:pledge:create");
     CHECK_EQ_STR(ev.subscription_ref, "d485d5ac-6c82-42c6-9c08-c50cf01b73d7");
@@ -748,18 +748,18 @@ static void test_patreon(void)
     for (int i = 0; i < 4; i++) {
         headers_reset();
         if (triggers[i]) header("X-Patreon-Event", triggers[i]);
-        CHECK(parse(&wh_patreon, body, &ev));
+        CHECK(parse(&provider_patreon, body, &ev));
         CHECK_EQ_STR(ev.event_key, hex);
         CHECK_EQ_INT(ev.kind, WH_PLEDGE_ACTIVATED);
         CHECK_EQ_STR(ev.type, triggers[i] ? triggers[i] : "");
     }
 
-    cfg.patreon_currency = eur;
-    CHECK(parse(&wh_patreon, body, &ev));
+    *config_slot(&cfg, "PATROND_PATREON_CURRENCY") = eur;
+    CHECK(parse(&provider_patreon, body, &ev));
     CHECK_EQ_STR(ev.currency, "EUR");
-    cfg.patreon_currency = bogus;
-    CHECK(!parse(&wh_patreon, body, &ev));
-    cfg.patreon_currency = usd;
+    *config_slot(&cfg, "PATROND_PATREON_CURRENCY") = bogus;
+    CHECK(!parse(&provider_patreon, body, &ev));
+    *config_slot(&cfg, "PATROND_PATREON_CURRENCY") = usd;
     free(body);
 
     const char *paid =

@@ -7,11 +7,18 @@
 #include <string.h>
 
 #include "money.h"
-#include "wh_common.h"
+#include "provider_kit.h"
+
+enum { WEBHOOK_SECRET };
+static const struct setting settings[] = {
+    {"PATROND_PADDLE_WEBHOOK_SECRET", SETTING_SECRET, NULL},
+    {NULL, 0, NULL},
+};
+#define PADDLE(c, i) SETTING(c, PROVIDER_paddle, i)
 
 static bool configured(const struct config *c)
 {
-    return wh_has_secret(c->paddle_webhook_secret);
+    return secret_list_any(PADDLE(c, WEBHOOK_SECRET));
 }
 
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
@@ -24,7 +31,7 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     if (s.n == 0) return wh_fail(why, why_len, "no h1 signature");
     char prefix[32];
     snprintf(prefix, sizeof prefix, "%lld:", s.ts);
-    if (!wh_ts_sigs_verify(c->paddle_webhook_secret, prefix, &s, rq))
+    if (!wh_ts_sigs_verify(PADDLE(c, WEBHOOK_SECRET), prefix, &s, rq))
         return wh_fail(why, why_len, "signature mismatch");
     if (!wh_fresh(s.ts, rq->now)) return wh_fail(why, why_len, "timestamp out of tolerance");
     return true;
@@ -50,7 +57,7 @@ static bool time_field(json_t *o, const char *path, char *dst, size_t dst_len, c
 {
     char text[64];
     if (!wh_field(o, path, text, sizeof text, why, why_len)) return false;
-    if (wh_rfc3339_normalize(text, dst, dst_len)) return true;
+    if (rfc3339_normalize(text, dst, dst_len)) return true;
     snprintf(why, why_len, "%s is not an RFC 3339 time", path);
     return false;
 }
@@ -230,8 +237,9 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
     return wh_parse_json(rq, ev, parse_event, why, why_len);
 }
 
-const struct wh_provider wh_paddle = {
+const struct provider provider_paddle = {
     .name = "paddle",
+    .settings = settings,
     .configured = configured,
     .verify = verify,
     .parse = parse,

@@ -13,7 +13,15 @@
 #include <time.h>
 
 #include "money.h"
-#include "wh_common.h"
+#include "provider_kit.h"
+
+enum { WEBHOOK_ID, CERT_FILE };
+static const struct setting settings[] = {
+    {"PATROND_PAYPAL_WEBHOOK_ID", SETTING_SECRET, NULL},
+    {"PATROND_PAYPAL_CERT_FILE", SETTING_PLAIN, NULL},
+    {NULL, 0, NULL},
+};
+#define PAYPAL(c, i) SETTING(c, PROVIDER_paypal, i)
 
 /* Room for an RSA signature of up to 8192 bits. */
 #define SIG_MAX 1024
@@ -26,7 +34,7 @@
 
 static bool configured(const struct config *c)
 {
-    return c->paypal_cert_file && *c->paypal_cert_file && wh_has_secret(c->paypal_webhook_id);
+    return PAYPAL(c, CERT_FILE) && *PAYPAL(c, CERT_FILE) && secret_list_any(PAYPAL(c, WEBHOOK_ID));
 }
 
 /* zlib's CRC-32 (IEEE, reflected), a nibble at a time. */
@@ -77,10 +85,9 @@ static bool read_headers(const struct wh_request *rq, struct transmission *tr, c
     if (strcmp(algo, "SHA256withRSA")) return wh_fail(why, why_len, "unsupported PAYPAL-AUTH-ALGO");
     if (!plain_field(tr->id, TRANSMISSION_ID_MAX))
         return wh_fail(why, why_len, "malformed PAYPAL-TRANSMISSION-ID");
-    if (!plain_field(tr->time, TRANSMISSION_TIME_MAX) || !wh_rfc3339_to_unix(tr->time, &tr->t))
+    if (!plain_field(tr->time, TRANSMISSION_TIME_MAX) || !rfc3339_to_unix(tr->time, &tr->t))
         return wh_fail(why, why_len, "malformed PAYPAL-TRANSMISSION-TIME");
-    if (!wh_base64_decode(sig, strlen(sig), tr->sig, sizeof tr->sig, &tr->sig_len) ||
-        tr->sig_len == 0)
+    if (!base64_decode(sig, strlen(sig), tr->sig, sizeof tr->sig, &tr->sig_len) || tr->sig_len == 0)
         return wh_fail(why, why_len, "malformed PAYPAL-TRANSMISSION-SIG");
     tr->crc = crc32_of(rq->body, rq->body_len);
     return true;
@@ -88,7 +95,7 @@ static bool read_headers(const struct wh_request *rq, struct transmission *tr, c
 
 static bool rsa_verifies(EVP_PKEY *key, const struct transmission *tr, const char *webhook_id)
 {
-    char text[TRANSMISSION_ID_MAX + TRANSMISSION_TIME_MAX + WH_SECRET_LIST_MAX + 16];
+    char text[TRANSMISSION_ID_MAX + TRANSMISSION_TIME_MAX + SECRET_LIST_MAX + 16];
     int n = snprintf(text, sizeof text, "%s|%s|%s|%lu", tr->id, tr->time, webhook_id, tr->crc);
     if (n < 0 || (size_t)n >= sizeof text) return false;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -146,11 +153,11 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
 {
     struct transmission tr;
     if (!read_headers(rq, &tr, why, why_len)) return false;
-    char buf[WH_SECRET_LIST_MAX];
+    char buf[SECRET_LIST_MAX];
     const char *ids[2];
-    int n = wh_secrets(c->paypal_webhook_id, buf, sizeof buf, ids);
-    bool ok = n > 0 && c->paypal_cert_file
-                  ? check_certs(c->paypal_cert_file, &tr, ids, n, rq->now, why, why_len)
+    int n = secret_list(PAYPAL(c, WEBHOOK_ID), buf, sizeof buf, ids);
+    bool ok = n > 0 && PAYPAL(c, CERT_FILE)
+                  ? check_certs(PAYPAL(c, CERT_FILE), &tr, ids, n, rq->now, why, why_len)
                   : wh_fail(why, why_len, "not configured");
     OPENSSL_cleanse(buf, sizeof buf);
     if (!ok) return false;
@@ -166,7 +173,7 @@ static bool time_field(json_t *o, const char *path, char *dst, size_t dst_len, c
 {
     char text[64];
     if (!wh_field(o, path, text, sizeof text, why, why_len)) return false;
-    if (wh_rfc3339_normalize(text, dst, dst_len)) return true;
+    if (rfc3339_normalize(text, dst, dst_len)) return true;
     snprintf(why, why_len, "%s is not an RFC 3339 time", path);
     return false;
 }
@@ -364,8 +371,9 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
     return wh_parse_json(rq, ev, parse_event, why, why_len);
 }
 
-const struct wh_provider wh_paypal = {
+const struct provider provider_paypal = {
     .name = "paypal",
+    .settings = settings,
     .configured = configured,
     .verify = verify,
     .parse = parse,
