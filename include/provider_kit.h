@@ -46,11 +46,33 @@ typedef bool (*wh_json_fn)(json_t *obj, struct wh_event *ev, char *why, size_t w
 struct wh_handler {
     const char *type;
     wh_json_fn apply;
+    const char *path; /* the object it maps, when not the envelope's */
 };
 /* Runs the handler for ev->type on the object at `path`; an event type no
  * handler names is WH_IGNORED (recorded, no effect). */
 bool wh_dispatch(json_t *root, const char *path, const struct wh_handler *table, size_t n,
                  struct wh_event *ev, char *why, size_t why_len);
+/* A time field: dst <- the path's value read by the provider's format,
+ * or false with why. */
+typedef bool (*wh_time_fn)(json_t *o, const char *path, char *dst, size_t dst_len, char *why,
+                           size_t why_len);
+/* An RFC 3339 string at path, normalized to UTC; absent leaves "". */
+bool wh_time_field(json_t *o, const char *path, char *dst, size_t dst_len, char *why,
+                   size_t why_len);
+/* Where a JSON provider's envelope keeps the event's id, type and time,
+ * and which object its handlers map (Stripe "data.object", PayPal
+ * "resource", Paddle "data"). */
+struct wh_envelope {
+    const char *id, *type, *time;
+    wh_time_fn read_time;
+    const char *object;
+    const struct wh_handler *handlers;
+    size_t n;
+};
+/* Parses the body: read id, type and time, refuse an event without id or
+ * type, dispatch on the type. */
+bool wh_parse_envelope(const struct wh_request *rq, const struct wh_envelope *e,
+                       struct wh_event *ev, char *why, size_t why_len);
 /* Loads the body as a JSON object and maps it with fn. */
 bool wh_parse_json(const struct wh_request *rq, struct wh_event *ev, wh_json_fn fn, char *why,
                    size_t why_len);

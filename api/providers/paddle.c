@@ -52,16 +52,6 @@ static bool minor_units(json_t *o, const char *path, struct wh_event *ev, char *
     return true;
 }
 
-static bool time_field(json_t *o, const char *path, char *dst, size_t dst_len, char *why,
-                       size_t why_len)
-{
-    char text[64];
-    if (!wh_field(o, path, text, sizeof text, why, why_len)) return false;
-    if (rfc3339_normalize(text, dst, dst_len)) return true;
-    snprintf(why, why_len, "%s is not an RFC 3339 time", path);
-    return false;
-}
-
 /* Fields every data object shares: currency, customer, pledge id. */
 static bool data_common(json_t *d, struct wh_event *ev, char *why, size_t why_len)
 {
@@ -100,8 +90,8 @@ static bool subscription(json_t *d, struct wh_event *ev, char *why, size_t why_l
     bool has_quantity;
     if (!data_common(d, ev, why, why_len) ||
         !wh_field(d, "id", ev->subscription_ref, sizeof ev->subscription_ref, why, why_len) ||
-        !time_field(d, "current_billing_period.ends_at", ev->period_end, sizeof ev->period_end, why,
-                    why_len) ||
+        !wh_time_field(d, "current_billing_period.ends_at", ev->period_end, sizeof ev->period_end,
+                       why, why_len) ||
         !billing_cycle(d, "billing_cycle", ev, why, why_len) ||
         !minor_units(d, "items.0.price.unit_price.amount", ev, why, why_len))
         return false;
@@ -140,8 +130,8 @@ static bool transaction(json_t *d, struct wh_event *ev, char *why, size_t why_le
         !wh_field(d, "id", ev->payment_id, sizeof ev->payment_id, why, why_len) ||
         !wh_field(d, "subscription_id", ev->subscription_ref, sizeof ev->subscription_ref, why,
                   why_len) ||
-        !time_field(d, "billing_period.ends_at", ev->period_end, sizeof ev->period_end, why,
-                    why_len) ||
+        !wh_time_field(d, "billing_period.ends_at", ev->period_end, sizeof ev->period_end, why,
+                       why_len) ||
         !billing_cycle(d, "items.0.price.billing_cycle", ev, why, why_len) ||
         !minor_units(d, "details.totals.grand_total", ev, why, why_len))
         return false;
@@ -207,34 +197,31 @@ static bool adjustment(json_t *d, struct wh_event *ev, char *why, size_t why_len
 }
 
 static const struct wh_handler handlers[] = {
-    {"subscription.created", subscription_changed},
-    {"subscription.activated", subscription_changed},
-    {"subscription.updated", subscription_changed},
-    {"subscription.canceled", subscription_canceled},
-    {"transaction.completed", transaction_completed},
-    {"transaction.payment_failed", transaction_failed},
-    {"adjustment.created", adjustment},
-    {"adjustment.updated", adjustment},
+    {"subscription.created", subscription_changed, NULL},
+    {"subscription.activated", subscription_changed, NULL},
+    {"subscription.updated", subscription_changed, NULL},
+    {"subscription.canceled", subscription_canceled, NULL},
+    {"transaction.completed", transaction_completed, NULL},
+    {"transaction.payment_failed", transaction_failed, NULL},
+    {"adjustment.created", adjustment, NULL},
+    {"adjustment.updated", adjustment, NULL},
 };
 
-static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why_len)
-{
-    if (!wh_field(root, "event_id", ev->event_key, sizeof ev->event_key, why, why_len) ||
-        !wh_field(root, "event_type", ev->type, sizeof ev->type, why, why_len) ||
-        !time_field(root, "occurred_at", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
-        return false;
-    if (!*ev->event_key || !*ev->type)
-        return wh_fail(why, why_len, "event has no event_id or type");
-    return wh_dispatch(root, "data", handlers, sizeof handlers / sizeof handlers[0], ev, why,
-                       why_len);
-}
+static const struct wh_envelope envelope = {
+    "event_id",
+    "event_type",
+    "occurred_at",
+    wh_time_field,
+    "data",
+    handlers,
+    sizeof handlers / sizeof handlers[0],
+};
 
 static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
                   char *why, size_t why_len)
 {
     (void)c;
-    memset(ev, 0, sizeof *ev);
-    return wh_parse_json(rq, ev, parse_event, why, why_len);
+    return wh_parse_envelope(rq, &envelope, ev, why, why_len);
 }
 
 const struct provider provider_paddle = {

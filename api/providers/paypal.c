@@ -168,16 +168,6 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
 
 /* ---- parsing: amounts are decimal strings in major units ---- */
 
-static bool time_field(json_t *o, const char *path, char *dst, size_t dst_len, char *why,
-                       size_t why_len)
-{
-    char text[64];
-    if (!wh_field(o, path, text, sizeof text, why, why_len)) return false;
-    if (rfc3339_normalize(text, dst, dst_len)) return true;
-    snprintf(why, why_len, "%s is not an RFC 3339 time", path);
-    return false;
-}
-
 /* The amount "<path>.<value_key>" in "<path>.<currency_key>"; absent is
  * fine. Money going `back` (refunds, reversals) is negative in PayPal's own
  * sample events and positive in its refund resource: its magnitude is kept. */
@@ -242,8 +232,8 @@ static bool subscription_activated(json_t *r, struct wh_event *ev, char *why, si
 {
     ev->kind = WH_PLEDGE_ACTIVATED;
     if (!subscription(r, ev, why, why_len) ||
-        !time_field(r, "billing_info.next_billing_time", ev->period_end, sizeof ev->period_end, why,
-                    why_len) ||
+        !wh_time_field(r, "billing_info.next_billing_time", ev->period_end, sizeof ev->period_end,
+                       why, why_len) ||
         !amount_at(r, "billing_info.last_payment.amount", "value", "currency_code", false, ev, why,
                    why_len))
         return false;
@@ -340,35 +330,32 @@ static bool sale_reversed(json_t *r, struct wh_event *ev, char *why, size_t why_
 /* Disputes (CUSTOMER.DISPUTE.*) have no verified payload paths (reference
  * §4.5) and are only recorded; a reversal is what takes the money. */
 static const struct wh_handler handlers[] = {
-    {"BILLING.SUBSCRIPTION.ACTIVATED", subscription_activated},
-    {"BILLING.SUBSCRIPTION.RE-ACTIVATED", subscription_activated},
-    {"BILLING.SUBSCRIPTION.PAYMENT.FAILED", subscription_payment_failed},
-    {"BILLING.SUBSCRIPTION.SUSPENDED", subscription_suspended},
-    {"BILLING.SUBSCRIPTION.CANCELLED", subscription_ended},
-    {"BILLING.SUBSCRIPTION.EXPIRED", subscription_ended},
-    {"PAYMENT.SALE.COMPLETED", sale_completed},
-    {"PAYMENT.SALE.REFUNDED", sale_refunded},
-    {"PAYMENT.SALE.REVERSED", sale_reversed},
+    {"BILLING.SUBSCRIPTION.ACTIVATED", subscription_activated, NULL},
+    {"BILLING.SUBSCRIPTION.RE-ACTIVATED", subscription_activated, NULL},
+    {"BILLING.SUBSCRIPTION.PAYMENT.FAILED", subscription_payment_failed, NULL},
+    {"BILLING.SUBSCRIPTION.SUSPENDED", subscription_suspended, NULL},
+    {"BILLING.SUBSCRIPTION.CANCELLED", subscription_ended, NULL},
+    {"BILLING.SUBSCRIPTION.EXPIRED", subscription_ended, NULL},
+    {"PAYMENT.SALE.COMPLETED", sale_completed, NULL},
+    {"PAYMENT.SALE.REFUNDED", sale_refunded, NULL},
+    {"PAYMENT.SALE.REVERSED", sale_reversed, NULL},
 };
 
-static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why_len)
-{
-    if (!wh_field(root, "id", ev->event_key, sizeof ev->event_key, why, why_len) ||
-        !wh_field(root, "event_type", ev->type, sizeof ev->type, why, why_len) ||
-        !time_field(root, "create_time", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
-        return false;
-    if (!*ev->event_key || !*ev->type)
-        return wh_fail(why, why_len, "event has no id or event_type");
-    return wh_dispatch(root, "resource", handlers, sizeof handlers / sizeof handlers[0], ev, why,
-                       why_len);
-}
+static const struct wh_envelope envelope = {
+    "id",
+    "event_type",
+    "create_time",
+    wh_time_field,
+    "resource",
+    handlers,
+    sizeof handlers / sizeof handlers[0],
+};
 
 static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
                   char *why, size_t why_len)
 {
     (void)c;
-    memset(ev, 0, sizeof *ev);
-    return wh_parse_json(rq, ev, parse_event, why, why_len);
+    return wh_parse_envelope(rq, &envelope, ev, why, why_len);
 }
 
 const struct provider provider_paypal = {

@@ -366,37 +366,34 @@ static bool dispute_closed(json_t *o, struct wh_event *ev, char *why, size_t why
 }
 
 static const struct wh_handler handlers[] = {
-    {"checkout.session.completed", checkout_completed},
-    {"checkout.session.async_payment_succeeded", checkout_completed},
-    {"invoice.paid", invoice_paid},
-    {"invoice.payment_succeeded", invoice_paid},
-    {"invoice.payment_failed", invoice_failed},
-    {"customer.subscription.created", subscription_changed},
-    {"customer.subscription.updated", subscription_changed},
-    {"customer.subscription.deleted", subscription_deleted},
-    {"charge.dispute.created", dispute_created},
-    {"charge.dispute.closed", dispute_closed},
+    {"checkout.session.completed", checkout_completed, NULL},
+    {"checkout.session.async_payment_succeeded", checkout_completed, NULL},
+    {"invoice.paid", invoice_paid, NULL},
+    {"invoice.payment_succeeded", invoice_paid, NULL},
+    {"invoice.payment_failed", invoice_failed, NULL},
+    {"customer.subscription.created", subscription_changed, NULL},
+    {"customer.subscription.updated", subscription_changed, NULL},
+    {"customer.subscription.deleted", subscription_deleted, NULL},
+    {"charge.dispute.created", dispute_created, NULL},
+    {"charge.dispute.closed", dispute_closed, NULL},
+    {"charge.refunded", charge_refunded, "data"},
 };
 
-static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why_len)
-{
-    if (!wh_field(root, "id", ev->event_key, sizeof ev->event_key, why, why_len) ||
-        !wh_field(root, "type", ev->type, sizeof ev->type, why, why_len) ||
-        !unix_time(root, "created", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
-        return false;
-    if (!*ev->event_key || !*ev->type) return wh_fail(why, why_len, "event has no id or type");
-    if (!strcmp(ev->type, "charge.refunded"))
-        return charge_refunded(json_object_get(root, "data"), ev, why, why_len);
-    return wh_dispatch(root, "data.object", handlers, sizeof handlers / sizeof handlers[0], ev, why,
-                       why_len);
-}
+static const struct wh_envelope envelope = {
+    "id",
+    "type",
+    "created",
+    unix_time,
+    "data.object",
+    handlers,
+    sizeof handlers / sizeof handlers[0],
+};
 
 static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
                   char *why, size_t why_len)
 {
     (void)c;
-    memset(ev, 0, sizeof *ev);
-    return wh_parse_json(rq, ev, parse_event, why, why_len);
+    return wh_parse_envelope(rq, &envelope, ev, why, why_len);
 }
 
 /* ---- checkout ---- */

@@ -217,6 +217,7 @@ bool wh_dispatch(json_t *root, const char *path, const struct wh_handler *table,
     ev->kind = WH_IGNORED;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(ev->type, table[i].type)) continue;
+        if (table[i].path) path = table[i].path;
         json_t *obj = wh_json_at(root, path);
         if (!json_is_object(obj)) {
             snprintf(why, why_len, "%s is missing", path);
@@ -233,6 +234,41 @@ bool wh_parse_json(const struct wh_request *rq, struct wh_event *ev, wh_json_fn 
     json_t *root = wh_json_load(rq, why, why_len);
     if (!root) return false;
     bool ok = fn(root, ev, why, why_len);
+    json_decref(root);
+    return ok;
+}
+
+bool wh_time_field(json_t *o, const char *path, char *dst, size_t dst_len, char *why,
+                   size_t why_len)
+{
+    char text[64];
+    if (!wh_field(o, path, text, sizeof text, why, why_len)) return false;
+    if (rfc3339_normalize(text, dst, dst_len)) return true;
+    snprintf(why, why_len, "%s is not an RFC 3339 time", path);
+    return false;
+}
+
+static bool envelope_event(json_t *root, const struct wh_envelope *e, struct wh_event *ev,
+                           char *why, size_t why_len)
+{
+    if (!wh_field(root, e->id, ev->event_key, sizeof ev->event_key, why, why_len) ||
+        !wh_field(root, e->type, ev->type, sizeof ev->type, why, why_len) ||
+        !e->read_time(root, e->time, ev->occurred_at, sizeof ev->occurred_at, why, why_len))
+        return false;
+    if (!*ev->event_key || !*ev->type) {
+        snprintf(why, why_len, "event has no %s or %s", e->id, e->type);
+        return false;
+    }
+    return wh_dispatch(root, e->object, e->handlers, e->n, ev, why, why_len);
+}
+
+bool wh_parse_envelope(const struct wh_request *rq, const struct wh_envelope *e,
+                       struct wh_event *ev, char *why, size_t why_len)
+{
+    memset(ev, 0, sizeof *ev);
+    json_t *root = wh_json_load(rq, why, why_len);
+    if (!root) return false;
+    bool ok = envelope_event(root, e, ev, why, why_len);
     json_decref(root);
     return ok;
 }

@@ -12,6 +12,7 @@
 #include "provider.h"
 #include "provider_kit.h"
 
+#include "wh_cases.h"
 #include "wh_fake.h"
 
 /* The secrets are arrays: cfg's fields are not const. */
@@ -192,194 +193,285 @@ static bool stripe_parse(const char *payload, struct wh_event *ev)
     return parse(&provider_stripe, J(payload), ev);
 }
 
+static const struct wh_case test_stripe_parse_cases[] = {
+    {stripe_parse,
+     "{'id':'evt_1','type':'checkout.session.completed','created':1700000000,"
+     "'data':{'object':{'id':'cs_1','mode':'subscription','payment_status':'paid',"
+     "'client_reference_id':'d485d5ac-6c82-42c6-9c08-c50cf01b73d7',"
+     "'customer':'cus_1','subscription':'sub_1','amount_total':500,'currency':'uah',"
+     "'customer_details':{'email':'a@example.com','name':'Ann'}}}}",
+     true,
+     true,
+     WH_PLEDGE_ACTIVATED,
+     {{"event_key", "evt_1"},
+      {"type", "checkout.session.completed"},
+      {"occurred_at", "2023-11-14T22:13:20Z"},
+      {"pledge_id", "d485d5ac-6c82-42c6-9c08-c50cf01b73d7"},
+      {"email", "a@example.com"},
+      {"name", "Ann"},
+      {"subscription_ref", "sub_1"},
+      {"customer_ref", "cus_1"},
+      {"amount", "500"},
+      {"currency", "UAH"}}},
+    {stripe_parse,
+     "{'id':'evt_2','type':'checkout.session.completed','data':{'object':{"
+     "'id':'cs_2','mode':'payment','payment_status':'paid','payment_intent':'pi_2',"
+     "'client_reference_id':'not-ours','amount_total':1000,'currency':'usd',"
+     "'customer_email':'b@example.com'}}}",
+     true,
+     true,
+     WH_PAYMENT_SUCCEEDED,
+     {{"payment_id", "pi_2"},
+      {"interval", "once"},
+      {"pledge_id", ""},
+      {"email", "b@example.com"},
+      {"amount_minor", "1000"}}},
+    {stripe_parse,
+     "{'id':'evt_3','type':'checkout.session.completed','data':{'object':{"
+     "'id':'cs_3','mode':'payment','payment_status':'unpaid'}}}",
+     true,
+     true,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+};
+
+static const struct wh_case test_stripe_parse_cases_2[] = {
+    {stripe_parse,
+     "{'id':'evt_4','type':'invoice.paid','data':{'object':{'id':'in_4',"
+     "'customer':'cus_1','customer_email':'a@example.com','amount_paid':12345,"
+     "'currency':'eur','parent':{'subscription_details':{'subscription':'sub_4',"
+     "'metadata':{'pledge_id':'d485d5ac-6c82-42c6-9c08-c50cf01b73d7'}}},"
+     "'lines':{'data':[{'period':{'end':1702592000},'price':{'recurring':"
+     "{'interval':'month','interval_count':1}}}]}}}}",
+     true,
+     true,
+     WH_PAYMENT_SUCCEEDED,
+     {{"payment_id", "in_4"},
+      {"subscription_ref", "sub_4"},
+      {"pledge_id", "d485d5ac-6c82-42c6-9c08-c50cf01b73d7"},
+      {"amount", "12345"},
+      {"currency", "EUR"},
+      {"period_end", "2023-12-14T22:13:20Z"},
+      {"interval", "month"}}},
+};
+
+static const struct wh_case test_stripe_parse_cases_3[] = {
+    {stripe_parse,
+     "{'id':'evt_5','type':'invoice.payment_succeeded','data':{'object':{"
+     "'id':'in_5','subscription':'sub_5','amount_paid':100,'currency':'jpy',"
+     "'lines':{'data':[{'price':{'recurring':{'interval':'month',"
+     "'interval_count':3}}}]}}}}",
+     true,
+     true,
+     WH_PAYMENT_SUCCEEDED,
+     {{"subscription_ref", "sub_5"}, {"currency", "JPY"}, {"interval", ""}}},
+    {stripe_parse,
+     "{'id':'evt_6','type':'invoice.paid','data':{'object':{'id':'in_6',"
+     "'amount_paid':0,'currency':'usd'}}}",
+     true,
+     true,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_7','type':'invoice.paid','data':{'object':{'id':'in_7',"
+     "'amount_paid':'500','currency':'usd'}}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_7','type':'invoice.paid','data':{'object':{'id':'in_7',"
+     "'amount_paid':500,'currency':'xyz'}}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_7','type':'invoice.paid','data':{'object':{'id':'in_7',"
+     "'amount_paid':-5,'currency':'usd'}}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_7','type':'invoice.paid','data':{'object':{'id':'in_7',"
+     "'amount_paid':5.5,'currency':'usd'}}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_7','type':'invoice.paid','data':{'object':{'id':'in_7',"
+     "'currency':'usd'}}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_8','type':'invoice.payment_failed','data':{'object':{"
+     "'id':'in_8','subscription':'sub_8','amount_due':500,'currency':'usd',"
+     "'attempt_count':2,'next_payment_attempt':1700000000}}}",
+     true,
+     true,
+     WH_PAYMENT_FAILED,
+     {{"payment_id", "in_8:failed:2"},
+      {"reason", "payment attempt 2 failed; next attempt at 2023-11-14T22:13:20Z"},
+      {"amount_minor", "500"}}},
+    {stripe_parse,
+     "{'id':'evt_9','type':'invoice.payment_failed','data':{'object':{"
+     "'id':'in_9','amount_due':500,'currency':'usd','attempt_count':1,"
+     "'last_finalization_error':{'message':'Card declined'}}}}",
+     true,
+     false,
+     WH_IGNORED,
+     {{"reason", "Card declined"}}},
+    {stripe_parse,
+     "{'id':'evt_10','type':'customer.subscription.created','data':{'object':{"
+     "'id':'sub_10','customer':'cus_10','status':'active','currency':'usd',"
+     "'metadata':{'pledge_id':'d485d5ac-6c82-42c6-9c08-c50cf01b73d7'},"
+     "'items':{'data':[{'quantity':3,'current_period_end':1700000000,"
+     "'price':{'unit_amount':500,'recurring':{'interval':'year'}}}]}}}}",
+     true,
+     true,
+     WH_PLEDGE_ACTIVATED,
+     {{"subscription_ref", "sub_10"},
+      {"amount", "1500"},
+      {"interval", "year"},
+      {"period_end", "2023-11-14T22:13:20Z"},
+      {"pledge_id", "d485d5ac-6c82-42c6-9c08-c50cf01b73d7"}}},
+    {stripe_parse,
+     "{'id':'evt_11','type':'customer.subscription.updated','data':{'object':{"
+     "'id':'sub_10','status':'incomplete','current_period_end':1700000000}}}",
+     true,
+     true,
+     WH_IGNORED,
+     {{"period_end", "2023-11-14T22:13:20Z"}}},
+    {stripe_parse,
+     "{'id':'evt_11','type':'customer.subscription.updated','data':{'object':{"
+     "'id':'sub_10','status':'active','currency':'usd','items':{'data':[{"
+     "'quantity':2,'price':{'unit_amount':9223372036854775807}}]}}}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_12','type':'customer.subscription.deleted','data':{'object':{"
+     "'id':'sub_10','customer':'cus_10','status':'canceled',"
+     "'cancellation_details':{'reason':'cancellation_requested'}}}}",
+     true,
+     true,
+     WH_PLEDGE_CANCELED,
+     {{"subscription_ref", "sub_10"}, {"reason", "cancellation_requested"}}},
+    {stripe_parse,
+     "{'id':'evt_13','type':'charge.refunded','data':{'object':{'id':'ch_13',"
+     "'customer':'cus_1','amount_refunded':700,'currency':'usd',"
+     "'billing_details':{'email':'a@example.com'},"
+     "'refunds':{'data':[{'id':'re_2','amount':200},{'id':'re_1','amount':500}]}}}}",
+     true,
+     true,
+     WH_PAYMENT_REFUNDED,
+     {{"payment_id", "re_2"}, {"amount_minor", "200"}, {"email", "a@example.com"}}},
+    {stripe_parse,
+     "{'id':'evt_14','type':'charge.refunded','data':{'object':{'id':'ch_14',"
+     "'amount_refunded':700,'currency':'usd'}}}",
+     true,
+     false,
+     WH_IGNORED,
+     {{"payment_id", "ch_14:refund:700"}, {"amount_minor", "700"}}},
+};
+
+static const struct wh_case test_stripe_parse_cases_4[] = {
+    {stripe_parse,
+     "{'id':'evt_14b','type':'charge.refunded','data':{'object':{'id':'ch_14',"
+     "'amount_refunded':700,'currency':'usd'},"
+     "'previous_attributes':{'amount_refunded':500,'refunded':false}}}",
+     true,
+     false,
+     WH_IGNORED,
+     {{"payment_id", "ch_14:refund:700"}, {"amount_minor", "200"}}},
+    {stripe_parse,
+     "{'id':'evt_14c','type':'charge.refunded','data':{'object':{'id':'ch_14',"
+     "'amount_refunded':700,'currency':'usd'},"
+     "'previous_attributes':{'amount_refunded':700}}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_14d','type':'charge.refunded','data':{'object':{'id':'ch_14',"
+     "'amount_refunded':700,'currency':'usd'},"
+     "'previous_attributes':{'amount_refunded':'500'}}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_14e','type':'charge.refunded','data':{}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_15','type':'charge.dispute.created','data':{'object':{"
+     "'id':'dp_15','charge':'ch_1','amount':500,'currency':'usd',"
+     "'reason':'fraudulent','status':'needs_response'}}}",
+     true,
+     true,
+     WH_DISPUTE_OPENED,
+     {{"payment_id", "dp_15"}, {"reason", "fraudulent"}, {"amount_minor", "500"}}},
+    {stripe_parse,
+     "{'id':'evt_16','type':'charge.dispute.closed','data':{'object':{"
+     "'id':'dp_15','amount':500,'currency':'usd','status':'won'}}}",
+     true,
+     true,
+     WH_DISPUTE_WON,
+     {{"payment_id", "dp_15:won"}}},
+    {stripe_parse,
+     "{'id':'evt_17','type':'charge.dispute.closed','data':{'object':{"
+     "'id':'dp_15','amount':500,'currency':'usd','status':'lost'}}}",
+     true,
+     true,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_18','type':'customer.created','data':{'object':{}}}",
+     true,
+     true,
+     WH_IGNORED,
+     {{"event_key", "evt_18"}}},
+};
+
+static const struct wh_case test_stripe_parse_cases_5[] = {
+    {stripe_parse, "{'type':'invoice.paid'}", false, false, WH_IGNORED, {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_19','type':'invoice.paid'}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse,
+     "{'id':'evt_19','id':'evt_20','type':'x'}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {stripe_parse, "[1,2]", false, false, WH_IGNORED, {{NULL, NULL}}},
+    {stripe_parse, "{'id':", false, false, WH_IGNORED, {{NULL, NULL}}},
+};
+
 static void test_stripe_parse(void)
 {
     struct wh_event ev;
-    CHECK(stripe_parse(
-        "{'id':'evt_1','type':'checkout.session.completed','created':1700000000,"
-        "'data':{'object':{'id':'cs_1','mode':'subscription','payment_status':'paid',"
-        "'client_reference_id':'d485d5ac-6c82-42c6-9c08-c50cf01b73d7',"
-        "'customer':'cus_1','subscription':'sub_1','amount_total':500,'currency':'uah',"
-        "'customer_details':{'email':'a@example.com','name':'Ann'}}}}",
-        &ev));
-    CHECK_EQ_INT(ev.kind, WH_PLEDGE_ACTIVATED);
-    CHECK_EQ_STR(ev.event_key, "evt_1");
-    CHECK_EQ_STR(ev.type, "checkout.session.completed");
-    CHECK_EQ_STR(ev.occurred_at, "2023-11-14T22:13:20Z");
-    CHECK_EQ_STR(ev.pledge_id, "d485d5ac-6c82-42c6-9c08-c50cf01b73d7");
-    CHECK_EQ_STR(ev.email, "a@example.com");
-    CHECK_EQ_STR(ev.name, "Ann");
-    CHECK_EQ_STR(ev.subscription_ref, "sub_1");
-    CHECK_EQ_STR(ev.customer_ref, "cus_1");
-    CHECK(ev.has_amount && ev.amount_minor == 500);
-    CHECK_EQ_STR(ev.currency, "UAH");
-
-    CHECK(
-        stripe_parse("{'id':'evt_2','type':'checkout.session.completed','data':{'object':{"
-                     "'id':'cs_2','mode':'payment','payment_status':'paid','payment_intent':'pi_2',"
-                     "'client_reference_id':'not-ours','amount_total':1000,'currency':'usd',"
-                     "'customer_email':'b@example.com'}}}",
-                     &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_SUCCEEDED);
-    CHECK_EQ_STR(ev.payment_id, "pi_2");
-    CHECK_EQ_STR(ev.interval, "once");
-    CHECK_EQ_STR(ev.pledge_id, "");
-    CHECK_EQ_STR(ev.email, "b@example.com");
-    CHECK(ev.amount_minor == 1000);
-    CHECK(stripe_parse("{'id':'evt_3','type':'checkout.session.completed','data':{'object':{"
-                       "'id':'cs_3','mode':'payment','payment_status':'unpaid'}}}",
-                       &ev));
-    CHECK_EQ_INT(ev.kind, WH_IGNORED);
-
+    WH_RUN(test_stripe_parse_cases);
     /* API 2025-03-31 (basil) invoice shape */
-    CHECK(stripe_parse("{'id':'evt_4','type':'invoice.paid','data':{'object':{'id':'in_4',"
-                       "'customer':'cus_1','customer_email':'a@example.com','amount_paid':12345,"
-                       "'currency':'eur','parent':{'subscription_details':{'subscription':'sub_4',"
-                       "'metadata':{'pledge_id':'d485d5ac-6c82-42c6-9c08-c50cf01b73d7'}}},"
-                       "'lines':{'data':[{'period':{'end':1702592000},'price':{'recurring':"
-                       "{'interval':'month','interval_count':1}}}]}}}}",
-                       &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_SUCCEEDED);
-    CHECK_EQ_STR(ev.payment_id, "in_4");
-    CHECK_EQ_STR(ev.subscription_ref, "sub_4");
-    CHECK_EQ_STR(ev.pledge_id, "d485d5ac-6c82-42c6-9c08-c50cf01b73d7");
-    CHECK(ev.has_amount && ev.amount_minor == 12345);
-    CHECK_EQ_STR(ev.currency, "EUR");
-    CHECK_EQ_STR(ev.period_end, "2023-12-14T22:13:20Z");
-    CHECK_EQ_STR(ev.interval, "month");
+    WH_RUN(test_stripe_parse_cases_2);
     /* the older shape, and a quarterly price (no pledge interval) */
-    CHECK(stripe_parse("{'id':'evt_5','type':'invoice.payment_succeeded','data':{'object':{"
-                       "'id':'in_5','subscription':'sub_5','amount_paid':100,'currency':'jpy',"
-                       "'lines':{'data':[{'price':{'recurring':{'interval':'month',"
-                       "'interval_count':3}}}]}}}}",
-                       &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_SUCCEEDED);
-    CHECK_EQ_STR(ev.subscription_ref, "sub_5");
-    CHECK_EQ_STR(ev.currency, "JPY");
-    CHECK_EQ_STR(ev.interval, "");
-    CHECK(stripe_parse("{'id':'evt_6','type':'invoice.paid','data':{'object':{'id':'in_6',"
-                       "'amount_paid':0,'currency':'usd'}}}",
-                       &ev));
-    CHECK_EQ_INT(ev.kind, WH_IGNORED);
-    CHECK(!stripe_parse("{'id':'evt_7','type':'invoice.paid','data':{'object':{'id':'in_7',"
-                        "'amount_paid':'500','currency':'usd'}}}",
-                        &ev));
-    CHECK(!stripe_parse("{'id':'evt_7','type':'invoice.paid','data':{'object':{'id':'in_7',"
-                        "'amount_paid':500,'currency':'xyz'}}}",
-                        &ev));
-    CHECK(!stripe_parse("{'id':'evt_7','type':'invoice.paid','data':{'object':{'id':'in_7',"
-                        "'amount_paid':-5,'currency':'usd'}}}",
-                        &ev));
-    CHECK(!stripe_parse("{'id':'evt_7','type':'invoice.paid','data':{'object':{'id':'in_7',"
-                        "'amount_paid':5.5,'currency':'usd'}}}",
-                        &ev));
-    CHECK(!stripe_parse("{'id':'evt_7','type':'invoice.paid','data':{'object':{'id':'in_7',"
-                        "'currency':'usd'}}}",
-                        &ev));
-
-    CHECK(stripe_parse("{'id':'evt_8','type':'invoice.payment_failed','data':{'object':{"
-                       "'id':'in_8','subscription':'sub_8','amount_due':500,'currency':'usd',"
-                       "'attempt_count':2,'next_payment_attempt':1700000000}}}",
-                       &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_FAILED);
-    CHECK_EQ_STR(ev.payment_id, "in_8:failed:2");
-    CHECK_EQ_STR(ev.reason, "payment attempt 2 failed; next attempt at 2023-11-14T22:13:20Z");
-    CHECK(ev.amount_minor == 500);
-    CHECK(stripe_parse("{'id':'evt_9','type':'invoice.payment_failed','data':{'object':{"
-                       "'id':'in_9','amount_due':500,'currency':'usd','attempt_count':1,"
-                       "'last_finalization_error':{'message':'Card declined'}}}}",
-                       &ev));
-    CHECK_EQ_STR(ev.reason, "Card declined");
-
-    CHECK(stripe_parse("{'id':'evt_10','type':'customer.subscription.created','data':{'object':{"
-                       "'id':'sub_10','customer':'cus_10','status':'active','currency':'usd',"
-                       "'metadata':{'pledge_id':'d485d5ac-6c82-42c6-9c08-c50cf01b73d7'},"
-                       "'items':{'data':[{'quantity':3,'current_period_end':1700000000,"
-                       "'price':{'unit_amount':500,'recurring':{'interval':'year'}}}]}}}}",
-                       &ev));
-    CHECK_EQ_INT(ev.kind, WH_PLEDGE_ACTIVATED);
-    CHECK_EQ_STR(ev.subscription_ref, "sub_10");
-    CHECK(ev.has_amount && ev.amount_minor == 1500);
-    CHECK_EQ_STR(ev.interval, "year");
-    CHECK_EQ_STR(ev.period_end, "2023-11-14T22:13:20Z");
-    CHECK_EQ_STR(ev.pledge_id, "d485d5ac-6c82-42c6-9c08-c50cf01b73d7");
-    CHECK(stripe_parse("{'id':'evt_11','type':'customer.subscription.updated','data':{'object':{"
-                       "'id':'sub_10','status':'incomplete','current_period_end':1700000000}}}",
-                       &ev));
-    CHECK_EQ_INT(ev.kind, WH_IGNORED);
-    CHECK_EQ_STR(ev.period_end, "2023-11-14T22:13:20Z");
-    CHECK(!stripe_parse("{'id':'evt_11','type':'customer.subscription.updated','data':{'object':{"
-                        "'id':'sub_10','status':'active','currency':'usd','items':{'data':[{"
-                        "'quantity':2,'price':{'unit_amount':9223372036854775807}}]}}}}",
-                        &ev));
-    CHECK(stripe_parse("{'id':'evt_12','type':'customer.subscription.deleted','data':{'object':{"
-                       "'id':'sub_10','customer':'cus_10','status':'canceled',"
-                       "'cancellation_details':{'reason':'cancellation_requested'}}}}",
-                       &ev));
-    CHECK_EQ_INT(ev.kind, WH_PLEDGE_CANCELED);
-    CHECK_EQ_STR(ev.subscription_ref, "sub_10");
-    CHECK_EQ_STR(ev.reason, "cancellation_requested");
-
-    CHECK(stripe_parse(
-        "{'id':'evt_13','type':'charge.refunded','data':{'object':{'id':'ch_13',"
-        "'customer':'cus_1','amount_refunded':700,'currency':'usd',"
-        "'billing_details':{'email':'a@example.com'},"
-        "'refunds':{'data':[{'id':'re_2','amount':200},{'id':'re_1','amount':500}]}}}}",
-        &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_REFUNDED);
-    CHECK_EQ_STR(ev.payment_id, "re_2");
-    CHECK(ev.amount_minor == 200);
-    CHECK_EQ_STR(ev.email, "a@example.com");
-    CHECK(stripe_parse("{'id':'evt_14','type':'charge.refunded','data':{'object':{'id':'ch_14',"
-                       "'amount_refunded':700,'currency':'usd'}}}",
-                       &ev));
-    CHECK_EQ_STR(ev.payment_id, "ch_14:refund:700");
-    CHECK(ev.amount_minor == 700);
+    WH_RUN(test_stripe_parse_cases_3);
     /* a second partial refund of the same charge, without the refunds list */
-    CHECK(stripe_parse("{'id':'evt_14b','type':'charge.refunded','data':{'object':{'id':'ch_14',"
-                       "'amount_refunded':700,'currency':'usd'},"
-                       "'previous_attributes':{'amount_refunded':500,'refunded':false}}}",
-                       &ev));
-    CHECK_EQ_STR(ev.payment_id, "ch_14:refund:700");
-    CHECK(ev.amount_minor == 200);
-    CHECK(!stripe_parse("{'id':'evt_14c','type':'charge.refunded','data':{'object':{'id':'ch_14',"
-                        "'amount_refunded':700,'currency':'usd'},"
-                        "'previous_attributes':{'amount_refunded':700}}}",
-                        &ev));
-    CHECK(!stripe_parse("{'id':'evt_14d','type':'charge.refunded','data':{'object':{'id':'ch_14',"
-                        "'amount_refunded':700,'currency':'usd'},"
-                        "'previous_attributes':{'amount_refunded':'500'}}}",
-                        &ev));
-    CHECK(!stripe_parse("{'id':'evt_14e','type':'charge.refunded','data':{}}", &ev));
-
-    CHECK(stripe_parse("{'id':'evt_15','type':'charge.dispute.created','data':{'object':{"
-                       "'id':'dp_15','charge':'ch_1','amount':500,'currency':'usd',"
-                       "'reason':'fraudulent','status':'needs_response'}}}",
-                       &ev));
-    CHECK_EQ_INT(ev.kind, WH_DISPUTE_OPENED);
-    CHECK_EQ_STR(ev.payment_id, "dp_15");
-    CHECK_EQ_STR(ev.reason, "fraudulent");
-    CHECK(ev.amount_minor == 500);
-    CHECK(stripe_parse("{'id':'evt_16','type':'charge.dispute.closed','data':{'object':{"
-                       "'id':'dp_15','amount':500,'currency':'usd','status':'won'}}}",
-                       &ev));
-    CHECK_EQ_INT(ev.kind, WH_DISPUTE_WON);
-    CHECK_EQ_STR(ev.payment_id, "dp_15:won");
-    CHECK(stripe_parse("{'id':'evt_17','type':'charge.dispute.closed','data':{'object':{"
-                       "'id':'dp_15','amount':500,'currency':'usd','status':'lost'}}}",
-                       &ev));
-    CHECK_EQ_INT(ev.kind, WH_IGNORED);
-
-    CHECK(stripe_parse("{'id':'evt_18','type':'customer.created','data':{'object':{}}}", &ev));
-    CHECK_EQ_INT(ev.kind, WH_IGNORED);
-    CHECK_EQ_STR(ev.event_key, "evt_18");
+    WH_RUN(test_stripe_parse_cases_4);
     headers_reset();
     CHECK(parse(&provider_stripe, STRIPE_BODY, &ev) == false); /* no type */
-    CHECK(!stripe_parse("{'type':'invoice.paid'}", &ev));
-    CHECK(!stripe_parse("{'id':'evt_19','type':'invoice.paid'}", &ev));
-    CHECK(!stripe_parse("{'id':'evt_19','id':'evt_20','type':'x'}", &ev));
-    CHECK(!stripe_parse("[1,2]", &ev));
-    CHECK(!stripe_parse("{'id':", &ev));
+    WH_RUN(test_stripe_parse_cases_5);
 }
 
 /* ---- Standard Webhooks ---- */
@@ -461,69 +553,110 @@ static bool std_parse(const char *payload, struct wh_event *ev)
     return parse(&provider_standard, J(payload), ev);
 }
 
+static const struct wh_case test_standard_parse_cases[] = {
+    {std_parse,
+     "{'type':'payment.succeeded','timestamp':'2023-11-14T22:13:20.5Z',"
+     "'data':{'email':'a@example.com','name':'Ann','subscription_id':'sub_1',"
+     "'payment_id':'pay_1','amount_minor':5000,'currency':'uah','interval':'month',"
+     "'period_end':'2023-12-14T22:13:20+00:00','extra':true}}",
+     true,
+     true,
+     WH_PAYMENT_SUCCEEDED,
+     {{"event_key", "msg_1"},
+      {"type", "payment.succeeded"},
+      {"occurred_at", "2023-11-14T22:13:20Z"},
+      {"email", "a@example.com"},
+      {"name", "Ann"},
+      {"subscription_ref", "sub_1"},
+      {"payment_id", "pay_1"},
+      {"amount", "5000"},
+      {"currency", "UAH"},
+      {"interval", "month"},
+      {"period_end", "2023-12-14T22:13:20Z"}}},
+    {std_parse,
+     "{'type':'pledge.activated','data':{'email':'a@example.com',"
+     "'amount_minor':500,'currency':'USD','interval':'year'}}",
+     true,
+     true,
+     WH_PLEDGE_ACTIVATED,
+     {{"occurred_at", ""}}},
+    {std_parse,
+     "{'type':'payment.failed','timestamp':1700000000,'data':{'subscription_id':"
+     "'sub_1','reason':'card expired'}}",
+     true,
+     true,
+     WH_PAYMENT_FAILED,
+     {{"reason", "card expired"}, {"occurred_at", "2023-11-14T22:13:20Z"}}},
+    {std_parse,
+     "{'type':'pledge.canceled','data':{'subscription_id':'sub_1'}}",
+     true,
+     true,
+     WH_PLEDGE_CANCELED,
+     {{NULL, NULL}}},
+    {std_parse,
+     "{'type':'payment.refunded','data':{'email':'a@example.com',"
+     "'payment_id':'ref_1','amount_minor':250,'currency':'EUR'}}",
+     true,
+     true,
+     WH_PAYMENT_REFUNDED,
+     {{"amount_minor", "250"}}},
+    {std_parse, "{'type':'something.else'}", true, true, WH_IGNORED, {{NULL, NULL}}},
+    {std_parse,
+     "{'type':'payment.succeeded','data':{'email':'a@example.com',"
+     "'payment_id':'p','currency':'USD'}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}}, /* no amount */
+    {std_parse,
+     "{'type':'payment.succeeded','data':{'email':'a@example.com',"
+     "'payment_id':'p','amount_minor':5,'currency':'XYZ'}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {std_parse,
+     "{'type':'payment.succeeded','data':{'email':'a@example.com',"
+     "'payment_id':'p','amount_minor':0,'currency':'USD'}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {std_parse,
+     "{'type':'payment.succeeded','data':{'email':'a@example.com',"
+     "'payment_id':'p','amount_minor':'5','currency':'USD'}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {std_parse,
+     "{'type':'pledge.activated','data':{'email':'a@example.com',"
+     "'interval':'week'}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {std_parse,
+     "{'type':'pledge.activated','data':{'email':'a@example.com',"
+     "'period_end':'tomorrow'}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {std_parse,
+     "{'type':'pledge.activated','data':{'name':'nobody'}}",
+     false,
+     false,
+     WH_IGNORED,
+     {{NULL, NULL}}},
+    {std_parse, "{'type':'pledge.activated'}", false, false, WH_IGNORED, {{NULL, NULL}}},
+    {std_parse, "{'data':{}}", false, false, WH_IGNORED, {{NULL, NULL}}},
+};
+
 static void test_standard_parse(void)
 {
     struct wh_event ev;
-    CHECK(std_parse("{'type':'payment.succeeded','timestamp':'2023-11-14T22:13:20.5Z',"
-                    "'data':{'email':'a@example.com','name':'Ann','subscription_id':'sub_1',"
-                    "'payment_id':'pay_1','amount_minor':5000,'currency':'uah','interval':'month',"
-                    "'period_end':'2023-12-14T22:13:20+00:00','extra':true}}",
-                    &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_SUCCEEDED);
-    CHECK_EQ_STR(ev.event_key, "msg_1");
-    CHECK_EQ_STR(ev.type, "payment.succeeded");
-    CHECK_EQ_STR(ev.occurred_at, "2023-11-14T22:13:20Z");
-    CHECK_EQ_STR(ev.email, "a@example.com");
-    CHECK_EQ_STR(ev.name, "Ann");
-    CHECK_EQ_STR(ev.subscription_ref, "sub_1");
-    CHECK_EQ_STR(ev.payment_id, "pay_1");
-    CHECK(ev.has_amount && ev.amount_minor == 5000);
-    CHECK_EQ_STR(ev.currency, "UAH");
-    CHECK_EQ_STR(ev.interval, "month");
-    CHECK_EQ_STR(ev.period_end, "2023-12-14T22:13:20Z");
-
-    CHECK(std_parse("{'type':'pledge.activated','data':{'email':'a@example.com',"
-                    "'amount_minor':500,'currency':'USD','interval':'year'}}",
-                    &ev));
-    CHECK_EQ_INT(ev.kind, WH_PLEDGE_ACTIVATED);
-    CHECK_EQ_STR(ev.occurred_at, "");
-    CHECK(std_parse("{'type':'payment.failed','timestamp':1700000000,'data':{'subscription_id':"
-                    "'sub_1','reason':'card expired'}}",
-                    &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_FAILED);
-    CHECK_EQ_STR(ev.reason, "card expired");
-    CHECK_EQ_STR(ev.occurred_at, "2023-11-14T22:13:20Z");
-    CHECK(std_parse("{'type':'pledge.canceled','data':{'subscription_id':'sub_1'}}", &ev));
-    CHECK_EQ_INT(ev.kind, WH_PLEDGE_CANCELED);
-    CHECK(std_parse("{'type':'payment.refunded','data':{'email':'a@example.com',"
-                    "'payment_id':'ref_1','amount_minor':250,'currency':'EUR'}}",
-                    &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_REFUNDED);
-    CHECK(ev.amount_minor == 250);
-    CHECK(std_parse("{'type':'something.else'}", &ev));
-    CHECK_EQ_INT(ev.kind, WH_IGNORED);
-
-    CHECK(!std_parse("{'type':'payment.succeeded','data':{'email':'a@example.com',"
-                     "'payment_id':'p','currency':'USD'}}",
-                     &ev)); /* no amount */
-    CHECK(!std_parse("{'type':'payment.succeeded','data':{'email':'a@example.com',"
-                     "'payment_id':'p','amount_minor':5,'currency':'XYZ'}}",
-                     &ev));
-    CHECK(!std_parse("{'type':'payment.succeeded','data':{'email':'a@example.com',"
-                     "'payment_id':'p','amount_minor':0,'currency':'USD'}}",
-                     &ev));
-    CHECK(!std_parse("{'type':'payment.succeeded','data':{'email':'a@example.com',"
-                     "'payment_id':'p','amount_minor':'5','currency':'USD'}}",
-                     &ev));
-    CHECK(!std_parse("{'type':'pledge.activated','data':{'email':'a@example.com',"
-                     "'interval':'week'}}",
-                     &ev));
-    CHECK(!std_parse("{'type':'pledge.activated','data':{'email':'a@example.com',"
-                     "'period_end':'tomorrow'}}",
-                     &ev));
-    CHECK(!std_parse("{'type':'pledge.activated','data':{'name':'nobody'}}", &ev));
-    CHECK(!std_parse("{'type':'pledge.activated'}", &ev));
-    CHECK(!std_parse("{'data':{}}", &ev));
+    WH_RUN(test_standard_parse_cases);
     std_headers(NULL, "1614265330", STD_SIG);
     CHECK(!parse(&provider_standard, J("{'type':'pledge.canceled','data':{'subscription_id':'s'}}"),
                  &ev));
