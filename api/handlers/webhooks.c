@@ -56,7 +56,8 @@ static bool parse_event(const struct provider *p, const struct wh_request *rq, s
     return false;
 }
 
-/* WayForPay stops retrying only on its signed accept; others take any 2xx. */
+/* A provider that wants a signed acknowledgement builds it (`ack`); the
+ * others take any 2xx. */
 static void reply_ack(struct req *r, const struct provider *p, const struct wh_event *ev,
                       long long now)
 {
