@@ -14,6 +14,7 @@
 #include "provider_kit.h"
 
 #include "liqpay_sign.h"
+#include "wh_cases.h"
 #include "wh_fake.h"
 
 /* ---- PayPal: the SDK fixture (§13.4) ---- */
@@ -177,55 +178,50 @@ static void test_paypal_parse_fixture(void)
     free(body);
 }
 
+// clang-format off
+static const struct wh_case test_paypal_parse_subscriptions_cases[] = {
+    {NULL, &provider_paypal,
+     "{'id':'WH-1','event_type':'BILLING.SUBSCRIPTION.ACTIVATED',"
+     "'create_time':'2024-03-01T10:00:00.123Z','resource':{'id':'I-BW452GLLEP1G',"
+     "'status':'ACTIVE','custom_id':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
+     "'subscriber':{'email_address':'reader@example.org','payer_id':'PAYER1',"
+     "'name':{'given_name':'Ann','surname':'Reader'}},'billing_info':{"
+     "'next_billing_time':'2024-04-01T10:00:00Z','last_payment':{'amount':{"
+     "'value':'5.00','currency_code':'EUR'}}}}}",
+     WH_PLEDGE_ACTIVATED, {{"event_key", "WH-1"}, {"subscription_ref", "I-BW452GLLEP1G"},
+      {"pledge_id", "0b7e8f5c-3c1a-4d2e-9f00-123456789abc"}, {"email", "reader@example.org"},
+      {"name", "Ann Reader"}, {"customer_ref", "PAYER1"}, {"period_end", "2024-04-01T10:00:00Z"},
+      {"occurred_at", "2024-03-01T10:00:00Z"}, {"amount", "500"}, {"currency", "EUR"}}},
+    /* custom_id is free-form: only a UUID is taken as our pledge id. */
+    {NULL, &provider_paypal,
+     "{'id':'WH-2','event_type':'BILLING.SUBSCRIPTION.ACTIVATED','resource':{"
+     "'id':'I-2','custom_id':'order-77'}}",
+     WH_ANY_KIND, {{"pledge_id", ""}, {"amount", "none"}, {"name", ""}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-3','event_type':'BILLING.SUBSCRIPTION.PAYMENT.FAILED','resource':{"
+     "'id':'I-2','billing_info':{'last_failed_payment':{'reason_code':"
+     "'PAYMENT_DENIED','amount':{'value':'5.00','currency_code':'USD'}}}}}",
+     WH_PAYMENT_FAILED, {{"reason", "PAYMENT_DENIED"}, {"payment_id", "WH-3"},
+      {"subscription_ref", "I-2"}, {"amount_minor", "500"}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-4','event_type':'BILLING.SUBSCRIPTION.PAYMENT.FAILED',"
+     "'resource':{'id':'I-2'}}",
+     WH_ANY_KIND, {{"reason", "payment failed"}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_paypal_parse_subscriptions_cases_2[] = {
+    {NULL, &provider_paypal,
+     "{'id':'WH-6','event_type':'BILLING.SUBSCRIPTION.CANCELLED','resource':{}}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
 static void test_paypal_parse_subscriptions(void)
 {
     struct wh_event ev;
-    CHECK(parse(&provider_paypal,
-                J("{'id':'WH-1','event_type':'BILLING.SUBSCRIPTION.ACTIVATED',"
-                  "'create_time':'2024-03-01T10:00:00.123Z','resource':{'id':'I-BW452GLLEP1G',"
-                  "'status':'ACTIVE','custom_id':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
-                  "'subscriber':{'email_address':'reader@example.org','payer_id':'PAYER1',"
-                  "'name':{'given_name':'Ann','surname':'Reader'}},'billing_info':{"
-                  "'next_billing_time':'2024-04-01T10:00:00Z','last_payment':{'amount':{"
-                  "'value':'5.00','currency_code':'EUR'}}}}}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PLEDGE_ACTIVATED);
-    CHECK_EQ_STR(ev.event_key, "WH-1");
-    CHECK_EQ_STR(ev.subscription_ref, "I-BW452GLLEP1G");
-    CHECK_EQ_STR(ev.pledge_id, "0b7e8f5c-3c1a-4d2e-9f00-123456789abc");
-    CHECK_EQ_STR(ev.email, "reader@example.org");
-    CHECK_EQ_STR(ev.name, "Ann Reader");
-    CHECK_EQ_STR(ev.customer_ref, "PAYER1");
-    CHECK_EQ_STR(ev.period_end, "2024-04-01T10:00:00Z");
-    CHECK_EQ_STR(ev.occurred_at, "2024-03-01T10:00:00Z");
-    CHECK(ev.has_amount && ev.amount_minor == 500);
-    CHECK_EQ_STR(ev.currency, "EUR");
-
-    /* custom_id is free-form: only a UUID is taken as our pledge id. */
-    CHECK(parse(&provider_paypal,
-                J("{'id':'WH-2','event_type':'BILLING.SUBSCRIPTION.ACTIVATED','resource':{"
-                  "'id':'I-2','custom_id':'order-77'}}"),
-                &ev));
-    CHECK_EQ_STR(ev.pledge_id, "");
-    CHECK(!ev.has_amount);
-    CHECK_EQ_STR(ev.name, "");
-
-    CHECK(parse(&provider_paypal,
-                J("{'id':'WH-3','event_type':'BILLING.SUBSCRIPTION.PAYMENT.FAILED','resource':{"
-                  "'id':'I-2','billing_info':{'last_failed_payment':{'reason_code':"
-                  "'PAYMENT_DENIED','amount':{'value':'5.00','currency_code':'USD'}}}}}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_FAILED);
-    CHECK_EQ_STR(ev.reason, "PAYMENT_DENIED");
-    CHECK_EQ_STR(ev.payment_id, "WH-3");
-    CHECK_EQ_STR(ev.subscription_ref, "I-2");
-    CHECK(ev.amount_minor == 500);
-    CHECK(parse(&provider_paypal,
-                J("{'id':'WH-4','event_type':'BILLING.SUBSCRIPTION.PAYMENT.FAILED',"
-                  "'resource':{'id':'I-2'}}"),
-                &ev));
-    CHECK_EQ_STR(ev.reason, "payment failed");
-
+    WH_RUN(test_paypal_parse_subscriptions_cases);
     const char *ended[] = {"CANCELLED", "EXPIRED"};
     for (size_t i = 0; i < 2; i++) {
         char body[256];
@@ -237,82 +233,91 @@ static void test_paypal_parse_subscriptions(void)
         CHECK_EQ_INT(ev.kind, WH_PLEDGE_CANCELED);
         CHECK_EQ_STR(ev.subscription_ref, "I-2");
     }
-    CHECK(!parse(&provider_paypal,
-                 J("{'id':'WH-6','event_type':'BILLING.SUBSCRIPTION.CANCELLED','resource':{}}"),
-                 &ev));
+    WH_RUN(test_paypal_parse_subscriptions_cases_2);
     CHECK_EQ_STR(why, "subscription has no id");
 }
 
+// clang-format off
+static const struct wh_case test_paypal_parse_sales_cases[] = {
+    {NULL, &provider_paypal,
+     "{'id':'WH-7','event_type':'PAYMENT.SALE.COMPLETED','resource':{"
+     "'id':'5CS38179PL895402Y','billing_agreement_id':'I-0HNJGFKLTLMP',"
+     "'custom':'0B7E8F5C-3C1A-4D2E-9F00-123456789ABC',"
+     "'amount':{'total':'14.90','currency':'USD'}}}",
+     WH_PAYMENT_SUCCEEDED, {{"subscription_ref", "I-0HNJGFKLTLMP"},
+      {"payment_id", "5CS38179PL895402Y"}, {"pledge_id", "0B7E8F5C-3C1A-4D2E-9F00-123456789ABC"},
+      {"amount_minor", "1490"}, {"interval", ""}}},
+    /* JPY has no minor unit. */
+    {NULL, &provider_paypal,
+     "{'id':'WH-8','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
+     "'amount':{'total':'500','currency':'JPY'}}}",
+     WH_ANY_KIND, {{"amount_minor", "500"}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-9','event_type':'PAYMENT.SALE.REFUNDED','resource':{'id':'R1',"
+     "'sale_id':'S1','amount':{'total':'2.50','currency':'usd'}}}",
+     WH_PAYMENT_REFUNDED, {{"payment_id", "R1"}, {"amount_minor", "250"}, {"currency", "USD"}}},
+    /* Amounts are exact or refused. */
+    {NULL, &provider_paypal,
+     "{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
+     "'amount':{'total':'20.001','currency':'USD'}}}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
+     "'amount':{'total':'-1.00','currency':'USD'}}}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
+     "'amount':{'total':'1.00','currency':'XYZ'}}}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
+     "'amount':{'total':1.5,'currency':'USD'}}}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1'}}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
 static void test_paypal_parse_sales(void)
 {
-    struct wh_event ev;
-    CHECK(parse(&provider_paypal,
-                J("{'id':'WH-7','event_type':'PAYMENT.SALE.COMPLETED','resource':{"
-                  "'id':'5CS38179PL895402Y','billing_agreement_id':'I-0HNJGFKLTLMP',"
-                  "'custom':'0B7E8F5C-3C1A-4D2E-9F00-123456789ABC',"
-                  "'amount':{'total':'14.90','currency':'USD'}}}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_SUCCEEDED);
-    CHECK_EQ_STR(ev.subscription_ref, "I-0HNJGFKLTLMP");
-    CHECK_EQ_STR(ev.payment_id, "5CS38179PL895402Y");
-    CHECK_EQ_STR(ev.pledge_id, "0B7E8F5C-3C1A-4D2E-9F00-123456789ABC");
-    CHECK_EQ_INT(ev.amount_minor, 1490);
-    CHECK_EQ_STR(ev.interval, "");
-    /* JPY has no minor unit. */
-    CHECK(parse(&provider_paypal,
-                J("{'id':'WH-8','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
-                  "'amount':{'total':'500','currency':'JPY'}}}"),
-                &ev));
-    CHECK_EQ_INT(ev.amount_minor, 500);
-
-    CHECK(parse(&provider_paypal,
-                J("{'id':'WH-9','event_type':'PAYMENT.SALE.REFUNDED','resource':{'id':'R1',"
-                  "'sale_id':'S1','amount':{'total':'2.50','currency':'usd'}}}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_REFUNDED);
-    CHECK_EQ_STR(ev.payment_id, "R1");
-    CHECK_EQ_INT(ev.amount_minor, 250);
-    CHECK_EQ_STR(ev.currency, "USD");
-
-    /* Amounts are exact or refused. */
-    CHECK(!parse(&provider_paypal,
-                 J("{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
-                   "'amount':{'total':'20.001','currency':'USD'}}}"),
-                 &ev));
-    CHECK(!parse(&provider_paypal,
-                 J("{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
-                   "'amount':{'total':'-1.00','currency':'USD'}}}"),
-                 &ev));
-    CHECK(!parse(&provider_paypal,
-                 J("{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
-                   "'amount':{'total':'1.00','currency':'XYZ'}}}"),
-                 &ev));
-    CHECK(!parse(&provider_paypal,
-                 J("{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
-                   "'amount':{'total':1.5,'currency':'USD'}}}"),
-                 &ev));
-    CHECK(!parse(&provider_paypal,
-                 J("{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1'}}"),
-                 &ev));
+    WH_RUN(test_paypal_parse_sales_cases);
     CHECK_EQ_STR(why, "sale without id or amount");
 }
 
+// clang-format off
+static const struct wh_case test_paypal_parse_envelope_cases[] = {
+    {NULL, &provider_paypal, "{'id':'WH-11','event_type':'CUSTOMER.DISPUTE.CREATED','resource':{}}",
+     WH_IGNORED, {{"type", "CUSTOMER.DISPUTE.CREATED"}}},
+    {NULL, &provider_paypal, "{'event_type':'PAYMENT.SALE.COMPLETED'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal, "{'id':'WH-12'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal, "{'id':'WH-12','event_type':'PAYMENT.SALE.COMPLETED'}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_paypal_parse_envelope_cases_2[] = {
+    {NULL, &provider_paypal, "{'id':'WH-12','event_type':'X','create_time':'soon'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal, "{'id':7,'event_type':'X'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal, "[1]",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal, "{\"id\":",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal, "{'id':'a','id':'b','event_type':'X'}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
 static void test_paypal_parse_envelope(void)
 {
-    struct wh_event ev;
-    CHECK(parse(&provider_paypal,
-                J("{'id':'WH-11','event_type':'CUSTOMER.DISPUTE.CREATED','resource':{}}"), &ev));
-    CHECK_EQ_INT(ev.kind, WH_IGNORED);
-    CHECK_EQ_STR(ev.type, "CUSTOMER.DISPUTE.CREATED");
-    CHECK(!parse(&provider_paypal, J("{'event_type':'PAYMENT.SALE.COMPLETED'}"), &ev));
-    CHECK(!parse(&provider_paypal, J("{'id':'WH-12'}"), &ev));
-    CHECK(!parse(&provider_paypal, J("{'id':'WH-12','event_type':'PAYMENT.SALE.COMPLETED'}"), &ev));
+    WH_RUN(test_paypal_parse_envelope_cases);
     CHECK_EQ_STR(why, "resource is missing");
-    CHECK(!parse(&provider_paypal, J("{'id':'WH-12','event_type':'X','create_time':'soon'}"), &ev));
-    CHECK(!parse(&provider_paypal, J("{'id':7,'event_type':'X'}"), &ev));
-    CHECK(!parse(&provider_paypal, "[1]", &ev));
-    CHECK(!parse(&provider_paypal, "{\"id\":", &ev));
-    CHECK(!parse(&provider_paypal, J("{'id':'a','id':'b','event_type':'X'}"), &ev));
+    WH_RUN(test_paypal_parse_envelope_cases_2);
 }
 
 /* ---- Monobank: the official doc example (§13.3) ---- */
@@ -445,6 +450,38 @@ out:
     free(body);
 }
 
+// clang-format off
+static const struct wh_case test_monobank_parse_cases[] = {
+    {NULL, &provider_monobank,
+     "{'invoiceId':'inv1','status':'success','amount':4200,'finalAmount':3000,"
+     "'ccy':840,'reference':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
+     "'modifiedDate':'2024-01-01T12:00:00.123Z'}",
+     WH_PAYMENT_SUCCEEDED, {{"amount_minor", "3000"}, {"currency", "USD"}, {"payment_id", "inv1"},
+      {"pledge_id", "0b7e8f5c-3c1a-4d2e-9f00-123456789abc"}, {"sequence", "1704110400123"},
+      {"occurred_at", "2024-01-01T12:00:00Z"}}},
+    /* processing then success within one second still order by the ms. */
+    {NULL, &provider_monobank,
+     "{'invoiceId':'inv1','status':'processing','amount':4200,'ccy':980,"
+     "'modifiedDate':'2024-01-01T12:00:00.1Z'}",
+     WH_IGNORED, {{"sequence", "1704110400100"}}},
+    {NULL, &provider_monobank,
+     "{'invoiceId':'inv2','status':'failure','failureReason':'Insufficient funds',"
+     "'amount':4200,'ccy':978,'reference':'order-1',"
+     "'modifiedDate':'2024-01-01T12:00:00+02:00'}",
+     WH_PAYMENT_FAILED, {{"reason", "Insufficient funds"}, {"payment_id", "inv2:failure"},
+      {"currency", "EUR"}, {"pledge_id", ""}, {"occurred_at", "2024-01-01T10:00:00Z"},
+      {"event_key", "inv2:failure:2024-01-01T12:00:00+02:00"}}},
+    {NULL, &provider_monobank,
+     "{'invoiceId':'inv3','status':'reversed','amount':4200,'finalAmount':1200,"
+     "'ccy':980,'modifiedDate':'2024-01-02T00:00:00Z'}",
+     WH_PAYMENT_REFUNDED, {{"amount_minor", "3000"}, {"payment_id", "inv3:reversed"}}},
+    {NULL, &provider_monobank,
+     "{'invoiceId':'inv3','status':'reversed','amount':4200,'finalAmount':0,"
+     "'ccy':980,'modifiedDate':'2024-01-02T00:00:00Z'}",
+     WH_ANY_KIND, {{"amount_minor", "4200"}}},
+};
+// clang-format on
+
 static void test_monobank_parse(void)
 {
     size_t len;
@@ -463,90 +500,69 @@ static void test_monobank_parse(void)
     CHECK_EQ_STR(ev.event_key, "p2_9ZgpZVsl3:created:2019-08-24T14:15:22Z");
     free(body);
 
-    CHECK(parse(&provider_monobank,
-                J("{'invoiceId':'inv1','status':'success','amount':4200,'finalAmount':3000,"
-                  "'ccy':840,'reference':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
-                  "'modifiedDate':'2024-01-01T12:00:00.123Z'}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_SUCCEEDED);
-    CHECK_EQ_INT(ev.amount_minor, 3000);
-    CHECK_EQ_STR(ev.currency, "USD");
-    CHECK_EQ_STR(ev.payment_id, "inv1");
-    CHECK_EQ_STR(ev.pledge_id, "0b7e8f5c-3c1a-4d2e-9f00-123456789abc");
-    CHECK_EQ_INT(ev.sequence, 1704110400123LL);
-    CHECK_EQ_STR(ev.occurred_at, "2024-01-01T12:00:00Z");
-
-    /* processing then success within one second still order by the ms. */
-    CHECK(parse(&provider_monobank,
-                J("{'invoiceId':'inv1','status':'processing','amount':4200,'ccy':980,"
-                  "'modifiedDate':'2024-01-01T12:00:00.1Z'}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_IGNORED);
-    CHECK_EQ_INT(ev.sequence, 1704110400100LL);
-
-    CHECK(parse(&provider_monobank,
-                J("{'invoiceId':'inv2','status':'failure','failureReason':'Insufficient funds',"
-                  "'amount':4200,'ccy':978,'reference':'order-1',"
-                  "'modifiedDate':'2024-01-01T12:00:00+02:00'}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_FAILED);
-    CHECK_EQ_STR(ev.reason, "Insufficient funds");
-    CHECK_EQ_STR(ev.payment_id, "inv2:failure");
-    CHECK_EQ_STR(ev.currency, "EUR");
-    CHECK_EQ_STR(ev.pledge_id, "");
-    CHECK_EQ_STR(ev.occurred_at, "2024-01-01T10:00:00Z");
-    CHECK_EQ_STR(ev.event_key, "inv2:failure:2024-01-01T12:00:00+02:00");
-
-    CHECK(parse(&provider_monobank,
-                J("{'invoiceId':'inv3','status':'reversed','amount':4200,'finalAmount':1200,"
-                  "'ccy':980,'modifiedDate':'2024-01-02T00:00:00Z'}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_REFUNDED);
-    CHECK_EQ_INT(ev.amount_minor, 3000);
-    CHECK_EQ_STR(ev.payment_id, "inv3:reversed");
-    CHECK(parse(&provider_monobank,
-                J("{'invoiceId':'inv3','status':'reversed','amount':4200,'finalAmount':0,"
-                  "'ccy':980,'modifiedDate':'2024-01-02T00:00:00Z'}"),
-                &ev));
-    CHECK_EQ_INT(ev.amount_minor, 4200);
+    WH_RUN(test_monobank_parse_cases);
 }
+
+// clang-format off
+static const struct wh_case test_monobank_parse_refused_cases[] = {
+    {NULL, &provider_monobank,
+     "{'invoiceId':'i','status':'success','amount':100,'ccy':999,"
+     "'modifiedDate':'2024-01-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_monobank_parse_refused_cases_2[] = {
+    {NULL, &provider_monobank,
+     "{'invoiceId':'i','status':'success','amount':100,"
+     "'modifiedDate':'2024-01-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_monobank,
+     "{'invoiceId':'i','status':'success','amount':42.5,'ccy':980,"
+     "'modifiedDate':'2024-01-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_monobank,
+     "{'invoiceId':'i','status':'success','amount':-5,'ccy':980,"
+     "'modifiedDate':'2024-01-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_monobank,
+     "{'invoiceId':'i','status':'success','ccy':980,"
+     "'modifiedDate':'2024-01-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_monobank_parse_refused_cases_3[] = {
+    {NULL, &provider_monobank, "{'invoiceId':'i','status':'success','amount':1,'ccy':980}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_monobank_parse_refused_cases_4[] = {
+    {NULL, &provider_monobank,
+     "{'invoiceId':'i','status':'success','amount':1,'ccy':980,"
+     "'modifiedDate':'2024-13-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_monobank,
+     "{'status':'success','amount':1,'ccy':980,'modifiedDate':'2024-01-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_monobank, "not json",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
 
 static void test_monobank_parse_refused(void)
 {
-    struct wh_event ev;
-    CHECK(!parse(&provider_monobank,
-                 J("{'invoiceId':'i','status':'success','amount':100,'ccy':999,"
-                   "'modifiedDate':'2024-01-01T00:00:00Z'}"),
-                 &ev));
+    WH_RUN(test_monobank_parse_refused_cases);
     CHECK_EQ_STR(why, "ccy is not a known ISO 4217 numeric code");
-    CHECK(!parse(&provider_monobank,
-                 J("{'invoiceId':'i','status':'success','amount':100,"
-                   "'modifiedDate':'2024-01-01T00:00:00Z'}"),
-                 &ev));
-    CHECK(!parse(&provider_monobank,
-                 J("{'invoiceId':'i','status':'success','amount':42.5,'ccy':980,"
-                   "'modifiedDate':'2024-01-01T00:00:00Z'}"),
-                 &ev));
-    CHECK(!parse(&provider_monobank,
-                 J("{'invoiceId':'i','status':'success','amount':-5,'ccy':980,"
-                   "'modifiedDate':'2024-01-01T00:00:00Z'}"),
-                 &ev));
-    CHECK(!parse(&provider_monobank,
-                 J("{'invoiceId':'i','status':'success','ccy':980,"
-                   "'modifiedDate':'2024-01-01T00:00:00Z'}"),
-                 &ev));
+    WH_RUN(test_monobank_parse_refused_cases_2);
     CHECK_EQ_STR(why, "amount is missing");
-    CHECK(!parse(&provider_monobank, J("{'invoiceId':'i','status':'success','amount':1,'ccy':980}"),
-                 &ev));
+    WH_RUN(test_monobank_parse_refused_cases_3);
     CHECK_EQ_STR(why, "modifiedDate is missing");
-    CHECK(!parse(&provider_monobank,
-                 J("{'invoiceId':'i','status':'success','amount':1,'ccy':980,"
-                   "'modifiedDate':'2024-13-01T00:00:00Z'}"),
-                 &ev));
-    CHECK(!parse(
-        &provider_monobank,
-        J("{'status':'success','amount':1,'ccy':980,'modifiedDate':'2024-01-01T00:00:00Z'}"), &ev));
-    CHECK(!parse(&provider_monobank, "not json", &ev));
+    WH_RUN(test_monobank_parse_refused_cases_4);
 }
 
 /* ---- LiqPay: the worked example (§13.7) ---- */
@@ -808,6 +824,34 @@ static void test_wayforpay_verify(void)
     *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "flk3409refn54t54t*FNJRET";
 }
 
+// clang-format off
+static const struct wh_case test_wayforpay_parse_cases[] = {
+    {NULL, &provider_wayforpay,
+     "{'orderReference':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
+     "'transactionStatus':'Approved','amount':5,'currency':'USD'}",
+     WH_ANY_KIND, {{"pledge_id", "0b7e8f5c-3c1a-4d2e-9f00-123456789abc"}, {"occurred_at", ""},
+      {"event_key", "0b7e8f5c-3c1a-4d2e-9f00-123456789abc:Approved:::500"}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_wayforpay_parse_cases_2[] = {
+    {NULL, &provider_wayforpay, "{'orderReference':'r','transactionStatus':'Approved'}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_wayforpay_parse_cases_3[] = {
+    {NULL, &provider_wayforpay, "{'transactionStatus':'Approved','amount':1,'currency':'UAH'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_wayforpay,
+     "{'orderReference':'r','transactionStatus':'Approved','amount':1,"
+     "'currency':'UAH','processingDate':'soon'}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
 static void test_wayforpay_parse(void)
 {
     struct wh_event ev;
@@ -845,24 +889,11 @@ static void test_wayforpay_parse(void)
     CHECK(parse(&provider_wayforpay, wfp(WFP_SIG, "100", "InProcessing", "Ok", "1100"), &ev));
     CHECK_EQ_INT(ev.kind, WH_IGNORED);
 
-    CHECK(parse(&provider_wayforpay,
-                J("{'orderReference':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
-                  "'transactionStatus':'Approved','amount':5,'currency':'USD'}"),
-                &ev));
-    CHECK_EQ_STR(ev.pledge_id, "0b7e8f5c-3c1a-4d2e-9f00-123456789abc");
-    CHECK_EQ_STR(ev.occurred_at, "");
-    CHECK_EQ_STR(ev.event_key, "0b7e8f5c-3c1a-4d2e-9f00-123456789abc:Approved:::500");
-
+    WH_RUN(test_wayforpay_parse_cases);
     CHECK(!parse(&provider_wayforpay, wfp(WFP_SIG, "100.001", "Approved", "Ok", "1100"), &ev));
-    CHECK(!parse(&provider_wayforpay, J("{'orderReference':'r','transactionStatus':'Approved'}"),
-                 &ev));
+    WH_RUN(test_wayforpay_parse_cases_2);
     CHECK_EQ_STR(why, "amount or currency is missing");
-    CHECK(!parse(&provider_wayforpay,
-                 J("{'transactionStatus':'Approved','amount':1,'currency':'UAH'}"), &ev));
-    CHECK(!parse(&provider_wayforpay,
-                 J("{'orderReference':'r','transactionStatus':'Approved','amount':1,"
-                   "'currency':'UAH','processingDate':'soon'}"),
-                 &ev));
+    WH_RUN(test_wayforpay_parse_cases_3);
 }
 
 static void test_wayforpay_ack(void)
