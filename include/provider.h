@@ -89,6 +89,8 @@ struct checkout_order {
     time_t now; /* order time, signed into some forms */
 };
 
+struct wh_envelope;
+
 struct provider {
     /* URL segment of its webhook, metrics label, pledges.provider */
     const char *name;
@@ -96,12 +98,17 @@ struct provider {
     const struct setting *settings;
 
     /* ---- webhook: POST /v1/webhooks/<name> ---- */
-    bool (*configured)(const struct config *c); /* else the route answers 404 */
+    /* else the route answers 404; NULL: when its first variable holds a
+     * secret (see provider_configured) */
+    bool (*configured)(const struct config *c);
     /* `verify` and `parse` write a short reason (never a secret) into
      * `why` on failure. */
     bool (*verify)(const struct config *c, const struct wh_request *rq, char *why, size_t why_len);
     bool (*parse)(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
                   char *why, size_t why_len);
+    /* Instead of `parse`, for a JSON envelope of id, type and time around
+     * the object its handlers map (include/provider_kit.h). */
+    const struct wh_envelope *envelope;
     /* When set, the success body the provider expects (WayForPay's signed
      * accept): malloc'd JSON text, or NULL for the default {"received": true}. */
     char *(*ack)(const struct config *c, const struct wh_event *ev, long long now);
@@ -133,6 +140,11 @@ extern const char *const provider_names[PROVIDERS_COUNT + 1];
 
 /* By name; NULL when unknown. */
 const struct provider *provider_find(const char *name);
+/* Whether its webhook is switched on by this configuration. */
+bool provider_configured(const struct provider *p, const struct config *c);
+/* Verified bytes → the provider-neutral event, by `parse` or `envelope`. */
+bool provider_parse(const struct provider *p, const struct config *c, const struct wh_request *rq,
+                    struct wh_event *ev, char *why, size_t why_len);
 
 /* The providers this configuration can take checkouts with, in the
  * table's order, into out (NULL-terminated; PROVIDERS_COUNT + 1 slots).

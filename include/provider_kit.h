@@ -39,6 +39,26 @@ bool wh_ts_sigs_parse(const char *h, char sep, const char *ts_key, const char *s
 bool wh_ts_sigs_verify(const char *secrets, const char *prefix, const struct wh_ts_sigs *s,
                        const struct wh_request *rq);
 
+/* The whole check of such a header: present, well-formed, with at least
+ * one signature, one of which is hex HMAC-SHA256 over "<ts><ts_end><body>"
+ * by a listed secret, and a fresh timestamp. `scheme` names the header and
+ * its keys; why says which step failed. */
+struct wh_ts_scheme {
+    const char *header;
+    char sep;
+    const char *ts_key, *sig_key;
+    bool strict;
+    char ts_end; /* between timestamp and body in the signed text */
+};
+bool wh_ts_sigs_check(const struct wh_ts_scheme *scheme, const char *secrets,
+                      const struct wh_request *rq, char *why, size_t why_len);
+
+/* A JSON number in major units at key "amount", as written in the body
+ * (json, len), with the currency at "currency": exact minor units into ev;
+ * absent leaves has_amount false. */
+bool wh_decimal_amount(json_t *root, const char *json, size_t len, struct wh_event *ev, char *why,
+                       size_t why_len);
+
 /* Event-type dispatch shared by the JSON providers: each handler maps the
  * object under the envelope (Stripe "data.object", PayPal "resource", ...)
  * into the event. */

@@ -50,7 +50,7 @@ static json_t *kept_headers(struct req *r, const struct provider *p)
 static bool parse_event(const struct provider *p, const struct wh_request *rq, struct wh_event *ev,
                         char *why, size_t why_len)
 {
-    if (!p->parse(&cfg, rq, ev, why, why_len)) return false;
+    if (!provider_parse(p, &cfg, rq, ev, why, why_len)) return false;
     if (*ev->event_key) return true;
     snprintf(why, why_len, "the event has no id");
     return false;
@@ -96,7 +96,7 @@ static void receive(struct req *r, const struct provider *p, const struct wh_req
 void webhooks_receive(struct req *r)
 {
     const struct provider *p = provider_find(req_param(r, 0));
-    if (!p || !p->configured(&cfg)) {
+    if (!p || !provider_configured(p, &cfg)) {
         reply_error(r, ERR_not_found, "No such webhook provider, or it is not configured.");
         return;
     }

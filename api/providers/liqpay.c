@@ -132,23 +132,6 @@ static bool id_text(json_t *root, const char *key, char *dst, size_t dst_len, ch
 }
 
 /* The amount exactly as written: 3.5 must become 350, never 349.99... */
-static bool amount(json_t *root, const char *json, size_t len, struct wh_event *ev, char *why,
-                   size_t why_len)
-{
-    char text[48], code[8];
-    if (!json_decimal_text(root, json, len, "amount", text, sizeof text))
-        return wh_fail(why, why_len, "amount is not a plain decimal number");
-    if (!wh_field(root, "currency", code, sizeof code, why, why_len)) return false;
-    if (!*text) return true;
-    if (!wh_currency(ev->currency, code))
-        return wh_fail(why, why_len, "amount without a known currency");
-    if (!money_parse_decimal(text, currency_exponent(ev->currency), &ev->amount_minor) ||
-        ev->amount_minor < 0)
-        return wh_fail(why, why_len, "amount is not an exact non-negative amount");
-    ev->has_amount = true;
-    return true;
-}
-
 /* LiqPay's test keys say so: "sandbox_i000...". */
 static bool is_sandbox_key(const char *key)
 {
@@ -247,8 +230,8 @@ static bool parse_payment(const struct config *c, json_t *root, const char *json
         !wh_field(root, "action", action, sizeof action, why, why_len) ||
         !id_text(root, "payment_id", payment_id, sizeof payment_id, why, why_len) ||
         !our_public_key(c, root, &sandbox, why, why_len) ||
-        !amount(root, json, len, ev, why, why_len) || !occurred(root, ev, why, why_len) ||
-        !interval_of(root, action, ev, why, why_len))
+        !wh_decimal_amount(root, json, len, ev, why, why_len) ||
+        !occurred(root, ev, why, why_len) || !interval_of(root, action, ev, why, why_len))
         return false;
     if (!*ev->type) return wh_fail(why, why_len, "status is missing");
     ev->kind = kind_with(ev->type, sandbox);

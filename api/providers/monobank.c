@@ -23,11 +23,6 @@ static const struct setting settings[] = {
 #define SIG_MAX 160
 #define PEM_MAX 1024
 
-static bool configured(const struct config *c)
-{
-    return secret_list_any(MONOBANK(c, PUBKEY));
-}
-
 /* One configured key: base64 → PEM → an EC public key, or NULL. */
 static EVP_PKEY *load_key(const char *entry)
 {
@@ -310,7 +305,6 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
 const struct provider provider_monobank = {
     .name = "monobank",
     .settings = settings,
-    .configured = configured,
     .verify = verify,
     .parse = parse,
 };

@@ -16,25 +16,11 @@ static const struct setting settings[] = {
 };
 #define PADDLE(c, i) SETTING(c, PROVIDER_paddle, i)
 
-static bool configured(const struct config *c)
-{
-    return secret_list_any(PADDLE(c, WEBHOOK_SECRET));
-}
+static const struct wh_ts_scheme scheme = {"Paddle-Signature", ';', "ts", "h1", true, ':'};
 
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
 {
-    const char *h = rq->header(rq->ctx, "Paddle-Signature");
-    struct wh_ts_sigs s;
-    if (!h || !*h) return wh_fail(why, why_len, "missing Paddle-Signature header");
-    if (!wh_ts_sigs_parse(h, ';', "ts", "h1", true, &s))
-        return wh_fail(why, why_len, "malformed Paddle-Signature");
-    if (s.n == 0) return wh_fail(why, why_len, "no h1 signature");
-    char prefix[32];
-    snprintf(prefix, sizeof prefix, "%lld:", s.ts);
-    if (!wh_ts_sigs_verify(PADDLE(c, WEBHOOK_SECRET), prefix, &s, rq))
-        return wh_fail(why, why_len, "signature mismatch");
-    if (!wh_fresh(s.ts, rq->now)) return wh_fail(why, why_len, "timestamp out of tolerance");
-    return true;
+    return wh_ts_sigs_check(&scheme, PADDLE(c, WEBHOOK_SECRET), rq, why, why_len);
 }
 
 /* ---- parsing: amounts are strings of minor units ("1000") ---- */
@@ -217,17 +203,10 @@ static const struct wh_envelope envelope = {
     sizeof handlers / sizeof handlers[0],
 };
 
-static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
-                  char *why, size_t why_len)
-{
-    (void)c;
-    return wh_parse_envelope(rq, &envelope, ev, why, why_len);
-}
-
 const struct provider provider_paddle = {
     .name = "paddle",
     .settings = settings,
-    .configured = configured,
+
     .verify = verify,
-    .parse = parse,
+    .envelope = &envelope,
 };

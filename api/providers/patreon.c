@@ -20,11 +20,6 @@ static const struct setting settings[] = {
 };
 #define PATREON(c, i) SETTING(c, PROVIDER_patreon, i)
 
-static bool configured(const struct config *c)
-{
-    return secret_list_any(PATREON(c, WEBHOOK_SECRET));
-}
-
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
 {
     const char *h = rq->header(rq->ctx, "X-Patreon-Signature");
@@ -260,7 +255,6 @@ static json_t *checkout(const struct config *c, const struct checkout_order *o)
 const struct provider provider_patreon = {
     .name = "patreon",
     .settings = settings,
-    .configured = configured,
     .verify = verify,
     .parse = parse,
     .replay_header = "X-Patreon-Event",

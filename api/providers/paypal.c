@@ -351,17 +351,10 @@ static const struct wh_envelope envelope = {
     sizeof handlers / sizeof handlers[0],
 };
 
-static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
-                  char *why, size_t why_len)
-{
-    (void)c;
-    return wh_parse_envelope(rq, &envelope, ev, why, why_len);
-}
-
 const struct provider provider_paypal = {
     .name = "paypal",
     .settings = settings,
     .configured = configured,
     .verify = verify,
-    .parse = parse,
+    .envelope = &envelope,
 };

@@ -2,7 +2,7 @@
  * rest of patrond asks of it. */
 #include <string.h>
 
-#include "provider.h"
+#include "provider_kit.h"
 
 const struct provider *const provider_table[PROVIDERS_COUNT] = {
 #define PROVIDER(name) [PROVIDER_##name] = &provider_##name,
@@ -21,6 +21,21 @@ const struct provider *provider_find(const char *name)
     for (size_t i = 0; name && i < PROVIDERS_COUNT; i++)
         if (!strcmp(provider_table[i]->name, name)) return provider_table[i];
     return NULL;
+}
+
+bool provider_configured(const struct provider *p, const struct config *c)
+{
+    if (p->configured) return p->configured(c);
+    for (size_t i = 0; i < PROVIDERS_COUNT; i++)
+        if (provider_table[i] == p) return secret_list_any(c->provider_settings[i][0]);
+    return false;
+}
+
+bool provider_parse(const struct provider *p, const struct config *c, const struct wh_request *rq,
+                    struct wh_event *ev, char *why, size_t why_len)
+{
+    if (p->envelope) return wh_parse_envelope(rq, p->envelope, ev, why, why_len);
+    return p->parse(c, rq, ev, why, why_len);
 }
 
 static bool takes_checkouts(const struct provider *p, const struct config *c)

@@ -20,11 +20,6 @@ static const struct setting settings[] = {
 /* A webhook-id must fit wh_event.event_key. */
 #define ID_MAX 255
 
-static bool configured(const struct config *c)
-{
-    return secret_list_any(STANDARD(c, WEBHOOK_SECRET));
-}
-
 /* Strict decoding: a permissive one turns a mistyped secret into a tiny key. */
 static bool secret_key(const char *secret, uint8_t key[KEY_MAX], size_t *len)
 {
@@ -197,7 +192,6 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
 const struct provider provider_standard = {
     .name = "standard",
     .settings = settings,
-    .configured = configured,
     .verify = verify,
     .parse = parse,
     .replay_header = "webhook-id",

@@ -19,28 +19,14 @@ static const struct setting settings[] = {
 };
 #define STRIPE(c, i) SETTING(c, PROVIDER_stripe, i)
 
-static bool configured(const struct config *c)
-{
-    return secret_list_any(STRIPE(c, WEBHOOK_SECRET));
-}
+/* Like the SDK: items without '=' and keys other than t and v1 (the v0
+ * test scheme) are ignored. Stricter than the SDK, the timestamp must be
+ * fresh in both directions: Stripe re-signs every retry. */
+static const struct wh_ts_scheme scheme = {"Stripe-Signature", ',', "t", "v1", false, '.'};
 
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
 {
-    const char *h = rq->header(rq->ctx, "Stripe-Signature");
-    struct wh_ts_sigs s;
-    if (!h || !*h) return wh_fail(why, why_len, "missing Stripe-Signature header");
-    /* Like the SDK: items without '=' and keys other than t and v1 (the v0
-     * test scheme) are ignored. */
-    if (!wh_ts_sigs_parse(h, ',', "t", "v1", false, &s))
-        return wh_fail(why, why_len, "malformed Stripe-Signature");
-    if (s.n == 0) return wh_fail(why, why_len, "no v1 signature");
-    char prefix[32];
-    snprintf(prefix, sizeof prefix, "%lld.", s.ts);
-    if (!wh_ts_sigs_verify(STRIPE(c, WEBHOOK_SECRET), prefix, &s, rq))
-        return wh_fail(why, why_len, "signature mismatch");
-    /* Symmetric, stricter than the SDK: Stripe re-signs every retry. */
-    if (!wh_fresh(s.ts, rq->now)) return wh_fail(why, why_len, "timestamp out of tolerance");
-    return true;
+    return wh_ts_sigs_check(&scheme, STRIPE(c, WEBHOOK_SECRET), rq, why, why_len);
 }
 
 /* ---- parsing: data.object of each handled event type (reference §1.7) ---- */
@@ -389,13 +375,6 @@ static const struct wh_envelope envelope = {
     sizeof handlers / sizeof handlers[0],
 };
 
-static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
-                  char *why, size_t why_len)
-{
-    (void)c;
-    return wh_parse_envelope(rq, &envelope, ev, why, why_len);
-}
-
 /* ---- checkout ---- */
 
 static bool checkout_configured(const struct config *c)
@@ -452,9 +431,9 @@ static json_t *checkout(const struct config *c, const struct checkout_order *o)
 const struct provider provider_stripe = {
     .name = "stripe",
     .settings = settings,
-    .configured = configured,
+
     .verify = verify,
-    .parse = parse,
+    .envelope = &envelope,
     .checkout_configured = checkout_configured,
     .checkout = checkout,
 };

@@ -158,23 +158,6 @@ static enum wh_kind kind_of(const char *status)
     return WH_IGNORED;
 }
 
-static bool amount(json_t *root, const struct wh_request *rq, struct wh_event *ev, char *why,
-                   size_t why_len)
-{
-    char text[48], code[8];
-    if (!json_decimal_text(root, rq->body, rq->body_len, "amount", text, sizeof text))
-        return wh_fail(why, why_len, "amount is not a plain decimal");
-    if (!wh_field(root, "currency", code, sizeof code, why, why_len)) return false;
-    if (!*text) return true;
-    if (!wh_currency(ev->currency, code))
-        return wh_fail(why, why_len, "amount without a known currency");
-    if (!money_parse_decimal(text, currency_exponent(ev->currency), &ev->amount_minor) ||
-        ev->amount_minor < 0)
-        return wh_fail(why, why_len, "amount is not an exact non-negative amount");
-    ev->has_amount = true;
-    return true;
-}
-
 /* processingDate (unix seconds), or createdDate before processing. No
  * signature covers either: they only place the event in time, never name
  * it, and are never taken as later than the receipt (SPEC §4 Webhooks),
@@ -265,7 +248,8 @@ static bool parse_callback(json_t *root, const struct wh_request *rq, struct wh_
     if (!read_ids(root, &s, why, why_len) ||
         !wh_field(root, "transactionStatus", ev->type, sizeof ev->type, why, why_len) ||
         !wh_field(root, "email", ev->email, sizeof ev->email, why, why_len) ||
-        !amount(root, rq, ev, why, why_len) || !occurred(root, rq->now, ev, why, why_len))
+        !wh_decimal_amount(root, rq->body, rq->body_len, ev, why, why_len) ||
+        !occurred(root, rq->now, ev, why, why_len))
         return false;
     if (!*s.ref || !*ev->type)
         return wh_fail(why, why_len, "orderReference or transactionStatus is missing");

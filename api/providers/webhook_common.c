@@ -7,6 +7,7 @@
 
 #include "crypto.h"
 #include "encode.h"
+#include "json_text.h"
 #include "money.h"
 #include "provider_kit.h"
 
@@ -209,6 +210,49 @@ bool wh_ts_sigs_verify(const char *secrets, const char *prefix, const struct wh_
         match = ts_sigs_signed_by(keys[i], prefix, s, rq);
     OPENSSL_cleanse(buf, sizeof buf);
     return match;
+}
+
+bool wh_ts_sigs_check(const struct wh_ts_scheme *scheme, const char *secrets,
+                      const struct wh_request *rq, char *why, size_t why_len)
+{
+    const char *h = rq->header(rq->ctx, scheme->header);
+    struct wh_ts_sigs s;
+    if (!h || !*h) {
+        snprintf(why, why_len, "missing %s header", scheme->header);
+        return false;
+    }
+    if (!wh_ts_sigs_parse(h, scheme->sep, scheme->ts_key, scheme->sig_key, scheme->strict, &s)) {
+        snprintf(why, why_len, "malformed %s", scheme->header);
+        return false;
+    }
+    if (s.n == 0) {
+        snprintf(why, why_len, "no %s signature", scheme->sig_key);
+        return false;
+    }
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%lld%c", s.ts, scheme->ts_end);
+    if (!wh_ts_sigs_verify(secrets, prefix, &s, rq))
+        return wh_fail(why, why_len, "signature mismatch");
+    /* Symmetric: both providers sign every retry anew. */
+    if (!wh_fresh(s.ts, rq->now)) return wh_fail(why, why_len, "timestamp out of tolerance");
+    return true;
+}
+
+bool wh_decimal_amount(json_t *root, const char *json, size_t len, struct wh_event *ev, char *why,
+                       size_t why_len)
+{
+    char text[48], code[8];
+    if (!json_decimal_text(root, json, len, "amount", text, sizeof text))
+        return wh_fail(why, why_len, "amount is not a plain decimal number");
+    if (!wh_field(root, "currency", code, sizeof code, why, why_len)) return false;
+    if (!*text) return true;
+    if (!wh_currency(ev->currency, code))
+        return wh_fail(why, why_len, "amount without a known currency");
+    if (!money_parse_decimal(text, currency_exponent(ev->currency), &ev->amount_minor) ||
+        ev->amount_minor < 0)
+        return wh_fail(why, why_len, "amount is not an exact non-negative amount");
+    ev->has_amount = true;
+    return true;
 }
 
 bool wh_dispatch(json_t *root, const char *path, const struct wh_handler *table, size_t n,

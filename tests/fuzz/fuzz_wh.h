@@ -81,7 +81,7 @@ static int fz_run(const struct provider *p, const uint8_t *data, size_t size)
     struct wh_event ev;
     memset(&ev, 0, sizeof ev);
     why[0] = '\0';
-    if (p->parse(&cfg, &rq, &ev, why, sizeof why)) {
+    if (provider_parse(p, &cfg, &rq, &ev, why, sizeof why)) {
         /* the mapped event must be usable as C strings by the store */
         if (!memchr(ev.event_key, '\0', sizeof ev.event_key)) abort();
         if (!memchr(ev.currency, '\0', sizeof ev.currency)) abort();
@@ -96,7 +96,7 @@ static int fz_run(const struct provider *p, const uint8_t *data, size_t size)
 #define FUZZ_PROVIDER(prov)                                                                        \
     int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)                                   \
     {                                                                                              \
-        return fz_run(&prov, data, size);                                           \
+        return fz_run(&prov, data, size);                                                          \
     }
 
 #endif

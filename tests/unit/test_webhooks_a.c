@@ -149,9 +149,9 @@ static void test_stripe_verify(void)
 {
     const char *good = "t=1700000000,v1=" STRIPE_V1;
     *config_slot(&cfg, "PATROND_STRIPE_WEBHOOK_SECRET") = NULL;
-    CHECK(!provider_stripe.configured(&cfg));
+    CHECK(!provider_configured(&provider_stripe, &cfg));
     *config_slot(&cfg, "PATROND_STRIPE_WEBHOOK_SECRET") = stripe_secret;
-    CHECK(provider_stripe.configured(&cfg));
+    CHECK(provider_configured(&provider_stripe, &cfg));
 
     CHECK(stripe_verify(good, STRIPE_BODY, 1700000010));
     CHECK(stripe_verify("t=1700000000,v1=deadbeef,v0=abc,v1=" STRIPE_V1, STRIPE_BODY, 1700000000));
@@ -390,9 +390,9 @@ static bool std_verify(const char *sig, const char *body, long long now)
 static void test_standard_verify(void)
 {
     *config_slot(&cfg, "PATROND_STANDARD_WEBHOOK_SECRET") = NULL;
-    CHECK(!provider_standard.configured(&cfg));
+    CHECK(!provider_configured(&provider_standard, &cfg));
     *config_slot(&cfg, "PATROND_STANDARD_WEBHOOK_SECRET") = std_secret;
-    CHECK(provider_standard.configured(&cfg));
+    CHECK(provider_configured(&provider_standard, &cfg));
 
     CHECK(std_verify(STD_SIG, STD_BODY, STD_TS));
     CHECK(std_verify(STD_DECOY " " STD_SIG, STD_BODY, STD_TS));
@@ -615,9 +615,9 @@ static void test_paddle(void)
     if (!body) return;
     const char *good = "ts=1700000000;h1=" PADDLE_H1;
     *config_slot(&cfg, "PATROND_PADDLE_WEBHOOK_SECRET") = NULL;
-    CHECK(!provider_paddle.configured(&cfg));
+    CHECK(!provider_configured(&provider_paddle, &cfg));
     *config_slot(&cfg, "PATROND_PADDLE_WEBHOOK_SECRET") = paddle_secret;
-    CHECK(provider_paddle.configured(&cfg));
+    CHECK(provider_configured(&provider_paddle, &cfg));
 
     CHECK(paddle_verify(good, body, len, 1700000000));
     CHECK(paddle_verify("ts=1700000000;h1=deadbeef;h1=" PADDLE_H1, body, len, 1700000000));
@@ -681,9 +681,9 @@ static void test_patreon(void)
     CHECK(body != NULL && len == 184);
     if (!body) return;
     *config_slot(&cfg, "PATROND_PATREON_WEBHOOK_SECRET") = NULL;
-    CHECK(!provider_patreon.configured(&cfg));
+    CHECK(!provider_configured(&provider_patreon, &cfg));
     *config_slot(&cfg, "PATROND_PATREON_WEBHOOK_SECRET") = patreon_secret;
-    CHECK(provider_patreon.configured(&cfg));
+    CHECK(provider_configured(&provider_patreon, &cfg));
     *config_slot(&cfg, "PATROND_PATREON_CURRENCY") = usd;
 
     CHECK(patreon_verify(PATREON_SIG, body, len));

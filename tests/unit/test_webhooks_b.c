@@ -48,7 +48,7 @@ static void test_paypal_verify(void)
     *config_slot(&cfg, "PATROND_PAYPAL_WEBHOOK_ID") = "4JH86294D6297924G";
     *config_slot(&cfg, "PATROND_PAYPAL_CERT_FILE") =
         "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
-    CHECK(provider_paypal.configured(&cfg));
+    CHECK(provider_configured(&provider_paypal, &cfg));
     paypal_headers();
 
     CHECK(verify_n(&provider_paypal, body, len, PAYPAL_TIME));
@@ -108,12 +108,12 @@ static void test_paypal_certs(void)
     CHECK_EQ_STR(why, "no current RSA certificate in the cert file");
 
     *config_slot(&cfg, "PATROND_PAYPAL_CERT_FILE") = NULL;
-    CHECK(!provider_paypal.configured(&cfg));
+    CHECK(!provider_configured(&provider_paypal, &cfg));
     CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     *config_slot(&cfg, "PATROND_PAYPAL_CERT_FILE") =
         "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
     *config_slot(&cfg, "PATROND_PAYPAL_WEBHOOK_ID") = " , ";
-    CHECK(!provider_paypal.configured(&cfg));
+    CHECK(!provider_configured(&provider_paypal, &cfg));
     CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     *config_slot(&cfg, "PATROND_PAYPAL_WEBHOOK_ID") = "4JH86294D6297924G";
     free(body);
@@ -370,7 +370,7 @@ static void test_monobank_official(void)
     CHECK(body && len == 582);
     if (!body) return;
     *config_slot(&cfg, "PATROND_MONOBANK_PUBKEY") = (char *)mono_pubkey;
-    CHECK(provider_monobank.configured(&cfg));
+    CHECK(provider_configured(&provider_monobank, &cfg));
     nheaders = 0;
     header("X-Sign", mono_sign);
     CHECK(verify_n(&provider_monobank, body, len, 0));
@@ -431,7 +431,7 @@ static void test_monobank_keys(void)
     CHECK(!verify_n(&provider_monobank, body, len, 0));
     CHECK_EQ_STR(why, "no usable EC public key configured");
     *config_slot(&cfg, "PATROND_MONOBANK_PUBKEY") = NULL;
-    CHECK(!provider_monobank.configured(&cfg));
+    CHECK(!provider_configured(&provider_monobank, &cfg));
     CHECK(!verify_n(&provider_monobank, body, len, 0));
 
     /* A body of our own, signed with our own key. */
@@ -614,7 +614,7 @@ static void test_liqpay_verify(void)
 {
     *config_slot(&cfg, "PATROND_LIQPAY_PRIVATE_KEY") = "sandbox_private_key_test";
     *config_slot(&cfg, "PATROND_LIQPAY_PUBLIC_KEY") = NULL;
-    CHECK(provider_liqpay.configured(&cfg));
+    CHECK(provider_configured(&provider_liqpay, &cfg));
     nheaders = 0;
     CHECK(verify(&provider_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
     /* Fields in either order, extra fields ignored. */
@@ -652,7 +652,7 @@ static void test_liqpay_verify(void)
     CHECK(!verify(&provider_liqpay, "", 0));
 
     *config_slot(&cfg, "PATROND_LIQPAY_PRIVATE_KEY") = NULL;
-    CHECK(!provider_liqpay.configured(&cfg));
+    CHECK(!provider_configured(&provider_liqpay, &cfg));
     CHECK(!verify(&provider_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
     *config_slot(&cfg, "PATROND_LIQPAY_PRIVATE_KEY") = "sandbox_private_key_test";
 }
@@ -787,7 +787,7 @@ static void test_wayforpay_verify(void)
 {
     *config_slot(&cfg, "PATROND_WAYFORPAY_MERCHANT") = "test_merch_n1";
     *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "flk3409refn54t54t*FNJRET";
-    CHECK(provider_wayforpay.configured(&cfg));
+    CHECK(provider_configured(&provider_wayforpay, &cfg));
     nheaders = 0;
     CHECK(verify(&provider_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
     /* PHP prints 100.00 as "100"; a string amount and reasonCode read the same. */
@@ -819,7 +819,7 @@ static void test_wayforpay_verify(void)
     *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "another-secret,flk3409refn54t54t*FNJRET";
     CHECK(verify(&provider_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
     *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = NULL;
-    CHECK(!provider_wayforpay.configured(&cfg));
+    CHECK(!provider_configured(&provider_wayforpay, &cfg));
     CHECK(!verify(&provider_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
     *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "flk3409refn54t54t*FNJRET";
 }

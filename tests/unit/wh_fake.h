@@ -66,7 +66,7 @@ static inline bool parse_at(const struct provider *p, const char *body, long lon
 {
     struct wh_request rq = {body, strlen(body), lookup, NULL, now};
     why[0] = '\0';
-    return p->parse(&cfg, &rq, ev, why, sizeof why);
+    return provider_parse(p, &cfg, &rq, ev, why, sizeof why);
 }
 
 /* Received in 2033, after every time the test payloads carry. */
