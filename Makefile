@@ -24,7 +24,8 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/crypto.c api/core/rfc3339.c \
              api/core/validate.c api/config.c api/http/router.c api/http/rate_limit.c api/core/mail.c \
              api/core/form.c api/core/json_text.c api/core/etag.c api/core/tally_cache.c api/core/cidr.c \
-             api/core/errors.c api/db/sqlstate.c $(sort $(wildcard api/providers/*.c))
+             api/core/errors.c api/core/domain.c api/db/sqlstate.c \
+             $(sort $(wildcard api/providers/*.c))
 
 # objects made by pattern rules are kept, not removed as intermediates
 .SECONDARY:
