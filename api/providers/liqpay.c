@@ -19,12 +19,8 @@
 #define SIGNATURE_LEN 28 /* base64 of a SHA-1 */
 #define LIQPAY_CHECKOUT_URL "https://www.liqpay.ua/api/3/checkout"
 
+/* Its variables, by their place in `.settings` at the end. */
 enum { PUBLIC_KEY, PRIVATE_KEY };
-static const struct setting settings[] = {
-    {"PATROND_LIQPAY_PUBLIC_KEY", SETTING_SECRET, NULL},
-    {"PATROND_LIQPAY_PRIVATE_KEY", SETTING_SECRET, NULL},
-    {NULL, 0, NULL},
-};
 #define LIQPAY(c, i) SETTING(c, PROVIDER_liqpay, i)
 
 static bool configured(const struct config *c)
@@ -353,7 +349,12 @@ static json_t *checkout(const struct config *c, const struct checkout_order *o)
 
 const struct provider provider_liqpay = {
     .name = "liqpay",
-    .settings = settings,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_LIQPAY_PUBLIC_KEY", SETTING_SECRET, NULL},
+            {"PATROND_LIQPAY_PRIVATE_KEY", SETTING_SECRET, NULL},
+            {NULL, 0, NULL},
+        },
     .configured = configured,
     .verify = verify,
     .parse = parse,

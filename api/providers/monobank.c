@@ -12,11 +12,8 @@
 #include "money.h"
 #include "provider_kit.h"
 
+/* Its variables, by their place in `.settings` at the end. */
 enum { PUBKEY };
-static const struct setting settings[] = {
-    {"PATROND_MONOBANK_PUBKEY", SETTING_SECRET, NULL},
-    {NULL, 0, NULL},
-};
 #define MONOBANK(c, i) SETTING(c, PROVIDER_monobank, i)
 
 /* A DER ECDSA signature is at most 139 bytes, even on P-521. */
@@ -304,7 +301,11 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
 
 const struct provider provider_monobank = {
     .name = "monobank",
-    .settings = settings,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_MONOBANK_PUBKEY", SETTING_SECRET, NULL},
+            {NULL, 0, NULL},
+        },
     .verify = verify,
     .parse = parse,
 };

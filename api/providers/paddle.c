@@ -9,11 +9,8 @@
 #include "money.h"
 #include "provider_kit.h"
 
+/* Its variables, by their place in `.settings` at the end. */
 enum { WEBHOOK_SECRET };
-static const struct setting settings[] = {
-    {"PATROND_PADDLE_WEBHOOK_SECRET", SETTING_SECRET, NULL},
-    {NULL, 0, NULL},
-};
 #define PADDLE(c, i) SETTING(c, PROVIDER_paddle, i)
 
 static const struct wh_ts_scheme scheme = {"Paddle-Signature", ';', "ts", "h1", true, ':'};
@@ -205,7 +202,11 @@ static const struct wh_envelope envelope = {
 
 const struct provider provider_paddle = {
     .name = "paddle",
-    .settings = settings,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_PADDLE_WEBHOOK_SECRET", SETTING_SECRET, NULL},
+            {NULL, 0, NULL},
+        },
 
     .verify = verify,
     .envelope = &envelope,

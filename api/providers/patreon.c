@@ -11,13 +11,8 @@
 #include "encode.h"
 #include "provider_kit.h"
 
+/* Its variables, by their place in `.settings` at the end. */
 enum { WEBHOOK_SECRET, CAMPAIGN_URL, CURRENCY };
-static const struct setting settings[] = {
-    {"PATROND_PATREON_WEBHOOK_SECRET", SETTING_SECRET, NULL},
-    {"PATROND_PATREON_CAMPAIGN_URL", SETTING_URL, NULL},
-    {"PATROND_PATREON_CURRENCY", SETTING_CURRENCY, "USD"},
-    {NULL, 0, NULL},
-};
 #define PATREON(c, i) SETTING(c, PROVIDER_patreon, i)
 
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
@@ -254,7 +249,13 @@ static json_t *checkout(const struct config *c, const struct checkout_order *o)
 
 const struct provider provider_patreon = {
     .name = "patreon",
-    .settings = settings,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_PATREON_WEBHOOK_SECRET", SETTING_SECRET, NULL},
+            {"PATROND_PATREON_CAMPAIGN_URL", SETTING_URL, NULL},
+            {"PATROND_PATREON_CURRENCY", SETTING_CURRENCY, "USD"},
+            {NULL, 0, NULL},
+        },
     .verify = verify,
     .parse = parse,
     .replay_header = "X-Patreon-Event",

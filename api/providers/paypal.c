@@ -15,12 +15,8 @@
 #include "money.h"
 #include "provider_kit.h"
 
+/* Its variables, by their place in `.settings` at the end. */
 enum { WEBHOOK_ID, CERT_FILE };
-static const struct setting settings[] = {
-    {"PATROND_PAYPAL_WEBHOOK_ID", SETTING_SECRET, NULL},
-    {"PATROND_PAYPAL_CERT_FILE", SETTING_PLAIN, NULL},
-    {NULL, 0, NULL},
-};
 #define PAYPAL(c, i) SETTING(c, PROVIDER_paypal, i)
 
 /* Room for an RSA signature of up to 8192 bits. */
@@ -353,7 +349,12 @@ static const struct wh_envelope envelope = {
 
 const struct provider provider_paypal = {
     .name = "paypal",
-    .settings = settings,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_PAYPAL_WEBHOOK_ID", SETTING_SECRET, NULL},
+            {"PATROND_PAYPAL_CERT_FILE", SETTING_PLAIN, NULL},
+            {NULL, 0, NULL},
+        },
     .configured = configured,
     .verify = verify,
     .envelope = &envelope,

@@ -7,11 +7,8 @@
 
 #include "provider_kit.h"
 
+/* Its variables, by their place in `.settings` at the end. */
 enum { WEBHOOK_SECRET };
-static const struct setting settings[] = {
-    {"PATROND_STANDARD_WEBHOOK_SECRET", SETTING_SECRET, NULL},
-    {NULL, 0, NULL},
-};
 #define STANDARD(c, i) SETTING(c, PROVIDER_standard, i)
 
 /* The spec's secret sizes: "between 24 bytes and 64 bytes". */
@@ -191,7 +188,11 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
 
 const struct provider provider_standard = {
     .name = "standard",
-    .settings = settings,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_STANDARD_WEBHOOK_SECRET", SETTING_SECRET, NULL},
+            {NULL, 0, NULL},
+        },
     .verify = verify,
     .parse = parse,
     .replay_header = "webhook-id",

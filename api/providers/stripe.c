@@ -11,12 +11,8 @@
 
 #include "provider_kit.h"
 
+/* Its variables, by their place in `.settings` at the end. */
 enum { WEBHOOK_SECRET, PAYMENT_LINK };
-static const struct setting settings[] = {
-    {"PATROND_STRIPE_WEBHOOK_SECRET", SETTING_SECRET, NULL},
-    {"PATROND_STRIPE_PAYMENT_LINK", SETTING_URL, NULL},
-    {NULL, 0, NULL},
-};
 #define STRIPE(c, i) SETTING(c, PROVIDER_stripe, i)
 
 /* Like the SDK: items without '=' and keys other than t and v1 (the v0
@@ -430,7 +426,12 @@ static json_t *checkout(const struct config *c, const struct checkout_order *o)
  * provider_ref later. */
 const struct provider provider_stripe = {
     .name = "stripe",
-    .settings = settings,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_STRIPE_WEBHOOK_SECRET", SETTING_SECRET, NULL},
+            {"PATROND_STRIPE_PAYMENT_LINK", SETTING_URL, NULL},
+            {NULL, 0, NULL},
+        },
 
     .verify = verify,
     .envelope = &envelope,

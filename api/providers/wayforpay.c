@@ -20,12 +20,8 @@
 #define MD5_LEN 16
 #define WAYFORPAY_PURCHASE_URL "https://secure.wayforpay.com/pay"
 
+/* Its variables, by their place in `.settings` at the end. */
 enum { MERCHANT, SECRET };
-static const struct setting settings[] = {
-    {"PATROND_WAYFORPAY_MERCHANT", SETTING_SECRET, NULL},
-    {"PATROND_WAYFORPAY_SECRET", SETTING_SECRET, NULL},
-    {NULL, 0, NULL},
-};
 #define WAYFORPAY(c, i) SETTING(c, PROVIDER_wayforpay, i)
 
 static const char *const signed_fields[N_SIGNED] = {
@@ -471,7 +467,12 @@ static json_t *checkout(const struct config *c, const struct checkout_order *o)
 
 const struct provider provider_wayforpay = {
     .name = "wayforpay",
-    .settings = settings,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_WAYFORPAY_MERCHANT", SETTING_SECRET, NULL},
+            {"PATROND_WAYFORPAY_SECRET", SETTING_SECRET, NULL},
+            {NULL, 0, NULL},
+        },
     .configured = configured,
     .verify = verify,
     .parse = parse,
