@@ -271,23 +271,29 @@ static void test_wayforpay_regular(void)
     }
 }
 
-static void test_stripe(void)
+/* The redirect of a provider whose checkout is a link set in `env`: a GET. */
+static json_t *link_checkout(const char *provider, const char *env, char *link, const char *email)
 {
     struct config c = base_config();
-    char link[] = "https://buy.stripe.com/test_abc";
-    *config_slot(&c, "PATROND_STRIPE_PAYMENT_LINK") = link;
+    *config_slot(&c, env) = link;
     struct checkout_order o = order("month", 500, "EUR");
-    json_t *r = checkout_redirect(&c, "stripe", &o);
+    if (email) o.email = email;
+    json_t *r = checkout_redirect(&c, provider, &o);
     CHECK_EQ_STR(str(r, "method"), "GET");
+    return r;
+}
+
+static void test_stripe(void)
+{
+    char link[] = "https://buy.stripe.com/test_abc";
+    json_t *r = link_checkout("stripe", "PATROND_STRIPE_PAYMENT_LINK", link, NULL);
     CHECK_EQ_STR(str(r, "url"), "https://buy.stripe.com/test_abc?client_reference_id=" PLEDGE
                                 "&prefilled_email=Reader%2Bnews%40example.org");
     CHECK(json_object_get(r, "fields") == NULL);
     json_decref(r);
 
     char with_query[] = "https://buy.stripe.com/test_abc?locale=uk";
-    *config_slot(&c, "PATROND_STRIPE_PAYMENT_LINK") = with_query;
-    o.email = "a.b_c-d~e@x.example";
-    r = checkout_redirect(&c, "stripe", &o);
+    r = link_checkout("stripe", "PATROND_STRIPE_PAYMENT_LINK", with_query, "a.b_c-d~e@x.example");
     CHECK_EQ_STR(str(r, "url"),
                  "https://buy.stripe.com/test_abc?locale=uk&client_reference_id=" PLEDGE
                  "&prefilled_email=a.b_c-d~e%40x.example");
@@ -296,12 +302,8 @@ static void test_stripe(void)
 
 static void test_patreon(void)
 {
-    struct config c = base_config();
     char url[] = "https://www.patreon.com/examplenews";
-    *config_slot(&c, "PATROND_PATREON_CAMPAIGN_URL") = url;
-    struct checkout_order o = order("month", 500, "USD");
-    json_t *r = checkout_redirect(&c, "patreon", &o);
-    CHECK_EQ_STR(str(r, "method"), "GET");
+    json_t *r = link_checkout("patreon", "PATROND_PATREON_CAMPAIGN_URL", url, NULL);
     CHECK_EQ_STR(str(r, "url"), "https://www.patreon.com/examplenews");
     CHECK_EQ_INT(json_object_size(r), 2);
     json_decref(r);
