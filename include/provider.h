@@ -57,13 +57,13 @@ struct wh_event {
     char pledge_id[37];         /* our pledge id passed through the provider, when present */
     char payment_id[201];       /* provider's payment id (charge, invoice, refund, dispute) */
     /* The charge a refund or dispute concerns, by the provider's id for it
-     * (Stripe payment_intent, PayPal sale id, Monobank invoiceId, ...); on
-     * a charge, the id its later refunds will name when that differs from
-     * payment_id. "" when unknown. */
+     * (a payment intent, a sale, an invoice, ...); on a charge, the id its
+     * later refunds will name when that differs from payment_id. "" when
+     * unknown. */
     char charge_ref[201];
-    /* The reference the provider's acknowledgement must echo (WayForPay's
-     * orderReference, which for a regular charge is not the pledge's).
-     * Used by `ack` only; not stored. */
+    /* The reference the provider's acknowledgement must echo (an order
+     * reference which, for a regular charge, is not the pledge's). Used by
+     * `ack` only; not stored. */
     char reply_ref[201];
     int64_t amount_minor; /* exact minor units; meaningful when has_amount */
     bool has_amount;
@@ -72,7 +72,7 @@ struct wh_event {
     char period_end[32];  /* RFC 3339 UTC, or "" */
     char occurred_at[32]; /* RFC 3339 UTC, or "" (then: received time) */
     char reason[256];     /* failure reason */
-    int64_t sequence;     /* provider's ordering stamp (Monobank modifiedDate ms), or 0 */
+    int64_t sequence;     /* provider's ordering stamp (a modification time in ms), or 0 */
 };
 
 /* What a checkout is paying for (SPEC §4 "Checkout"); every string is
@@ -109,8 +109,8 @@ struct provider {
     /* Instead of `parse`, for a JSON envelope of id, type and time around
      * the object its handlers map (include/provider_kit.h). */
     const struct wh_envelope *envelope;
-    /* When set, the success body the provider expects (WayForPay's signed
-     * accept): malloc'd JSON text, or NULL for the default {"received": true}. */
+    /* When set, the success body the provider expects (a signed accept):
+     * malloc'd JSON text, or NULL for the default {"received": true}. */
     char *(*ack)(const struct config *c, const struct wh_event *ev, long long now);
     /* A request header its parser reads, kept with the event so that a
      * replay parses the same input; NULL when none. */

@@ -19,8 +19,8 @@
 /* One of a provider's own variables, by its index in its `settings`. */
 #define SETTING(c, id, i) ((c)->provider_settings[id][i])
 
-/* Signature headers of the "timestamp plus hex HMAC-SHA256s" family:
- * Stripe "t=..,v1=..,v1=.." and Paddle "ts=..;h1=..". */
+/* Signature headers of the "timestamp plus hex HMAC-SHA256s" family,
+ * e.g. "t=..,v1=..,v1=.." or "ts=..;h1=..". */
 #define WH_TS_SIGS_MAX 8
 struct wh_ts_sigs {
     long long ts;
@@ -60,8 +60,8 @@ bool wh_decimal_amount(json_t *root, const char *json, size_t len, struct wh_eve
                        size_t why_len);
 
 /* Event-type dispatch shared by the JSON providers: each handler maps the
- * object under the envelope (Stripe "data.object", PayPal "resource", ...)
- * into the event. */
+ * object under the envelope ("data.object", "resource", ...) into the
+ * event. */
 typedef bool (*wh_json_fn)(json_t *obj, struct wh_event *ev, char *why, size_t why_len);
 struct wh_handler {
     const char *type;
@@ -80,8 +80,7 @@ typedef bool (*wh_time_fn)(json_t *o, const char *path, char *dst, size_t dst_le
 bool wh_time_field(json_t *o, const char *path, char *dst, size_t dst_len, char *why,
                    size_t why_len);
 /* Where a JSON provider's envelope keeps the event's id, type and time,
- * and which object its handlers map (Stripe "data.object", PayPal
- * "resource", Paddle "data"). */
+ * and which object its handlers map. */
 struct wh_envelope {
     const char *id, *type, *time;
     wh_time_fn read_time;
