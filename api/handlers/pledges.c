@@ -1,7 +1,7 @@
 /* /v1/pledges (admin). Checkout and webhooks create most pledges; admins
  * add manual ones (bank transfers) and move them through their states. */
-#include "db/pledges.h"
 #include "config.h"
+#include "db/pledges.h"
 #include "domain.h"
 #include "handlers.h"
 #include "tally_notify.h"
