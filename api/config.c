@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "money.h"
+#include "provider.h"
 #include "validate.h"
 
 struct config cfg;
@@ -327,12 +328,7 @@ static bool load_currencies(struct loader *l)
         free(bad);
         return false;
     }
-    if (!set_string(l, &l->c->currencies, v)) return false;
-    const char *pc = env_value(l, "PATROND_PATREON_CURRENCY");
-    if (!pc) pc = "USD";
-    if (currency_exponent(pc) < 0)
-        return bad_value(l, "PATROND_PATREON_CURRENCY", "must be an ISO 4217 currency code", pc);
-    return set_string(l, &l->c->patreon_currency, pc);
+    return set_string(l, &l->c->currencies, v);
 }
 
 static bool load_limits(struct loader *l)
@@ -369,22 +365,44 @@ static bool load_trusted_proxies(struct loader *l)
                 quoted(bad, q, sizeof q));
 }
 
+static bool load_setting(struct loader *l, const struct setting *st, char **dst)
+{
+    switch (st->kind) {
+    case SETTING_SECRET:
+        return load_secret(l, st->env, dst);
+    case SETTING_PLAIN:
+        return load_plain(l, st->env, dst);
+    case SETTING_URL:
+        return load_url(l, st->env, st->def, false, dst);
+    case SETTING_CURRENCY: {
+        const char *v = env_value(l, st->env);
+        if (!v) v = st->def;
+        if (v && currency_exponent(v) < 0)
+            return bad_value(l, st->env, "must be an ISO 4217 currency code", v);
+        return set_string(l, dst, v);
+    }
+    }
+    return fail(l, "%s: unknown kind of setting", st->env);
+}
+
 static bool load_providers(struct loader *l)
 {
-    struct config *c = l->c;
-    return load_secret(l, "PATROND_STRIPE_WEBHOOK_SECRET", &c->stripe_webhook_secret) &&
-           load_url(l, "PATROND_STRIPE_PAYMENT_LINK", NULL, false, &c->stripe_payment_link) &&
-           load_secret(l, "PATROND_PATREON_WEBHOOK_SECRET", &c->patreon_webhook_secret) &&
-           load_url(l, "PATROND_PATREON_CAMPAIGN_URL", NULL, false, &c->patreon_campaign_url) &&
-           load_secret(l, "PATROND_PAYPAL_WEBHOOK_ID", &c->paypal_webhook_id) &&
-           load_plain(l, "PATROND_PAYPAL_CERT_FILE", &c->paypal_cert_file) &&
-           load_secret(l, "PATROND_LIQPAY_PUBLIC_KEY", &c->liqpay_public_key) &&
-           load_secret(l, "PATROND_LIQPAY_PRIVATE_KEY", &c->liqpay_private_key) &&
-           load_secret(l, "PATROND_MONOBANK_PUBKEY", &c->monobank_pubkey) &&
-           load_secret(l, "PATROND_WAYFORPAY_MERCHANT", &c->wayforpay_merchant) &&
-           load_secret(l, "PATROND_WAYFORPAY_SECRET", &c->wayforpay_secret) &&
-           load_secret(l, "PATROND_PADDLE_WEBHOOK_SECRET", &c->paddle_webhook_secret) &&
-           load_secret(l, "PATROND_STANDARD_WEBHOOK_SECRET", &c->standard_webhook_secret);
+    for (size_t p = 0; p < PROVIDERS_COUNT; p++) {
+        const struct setting *st = provider_table[p]->settings;
+        for (size_t i = 0; st && st[i].env; i++)
+            if (!load_setting(l, &st[i], &l->c->provider_settings[p][i])) return false;
+    }
+    return true;
+}
+
+char **config_slot(struct config *c, const char *env)
+{
+    for (size_t p = 0; p < PROVIDERS_COUNT; p++) {
+        const struct setting *st = provider_table[p]->settings;
+        for (size_t i = 0; st && st[i].env; i++)
+            if (!strcmp(st[i].env, env)) return &c->provider_settings[p][i];
+    }
+    return NULL;
 }
 
 /* The audience is compared byte for byte by the verifying library, so
@@ -428,17 +446,18 @@ static void free_secret(char **s)
 
 void config_free(struct config *c)
 {
-    char **secrets[] = {
-        &c->database_url,           &c->database_read_url,     &c->stripe_webhook_secret,
-        &c->patreon_webhook_secret, &c->paypal_webhook_id,     &c->liqpay_public_key,
-        &c->liqpay_private_key,     &c->monobank_pubkey,       &c->wayforpay_merchant,
-        &c->wayforpay_secret,       &c->paddle_webhook_secret, &c->standard_webhook_secret,
-    };
-    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
-        free_secret(secrets[i]);
-    char *plain[] = {c->listen_host,          c->public_url,       c->cors_origins,
-                     c->mail_command,         c->currencies,       c->stripe_payment_link,
-                     c->patreon_campaign_url, c->patreon_currency, c->paypal_cert_file};
+    free_secret(&c->database_url);
+    free_secret(&c->database_read_url);
+    for (size_t p = 0; p < PROVIDERS_COUNT; p++) {
+        const struct setting *st = provider_table[p]->settings;
+        for (size_t i = 0; st && st[i].env; i++)
+            if (st[i].kind == SETTING_SECRET)
+                free_secret(&c->provider_settings[p][i]);
+            else
+                free(c->provider_settings[p][i]);
+    }
+    char *plain[] = {c->listen_host, c->public_url, c->cors_origins, c->mail_command,
+                     c->currencies};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         free(plain[i]);
     free(c->signing_key_file);
