@@ -10,6 +10,5 @@ void job_deliver_outbox(struct db *db);
 void job_expire_pledges(struct db *db);
 void job_settle_rounds(struct db *db);
 void job_sweep_memberships(struct db *db);
-void job_trim_heap(struct db *db);
 
 #endif

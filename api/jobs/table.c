@@ -9,7 +9,6 @@ const struct job jobs[] = {
     {"round-settling", 5000, job_settle_rounds},
     {"membership-sweep", 20000, job_sweep_memberships},
     {"retention", 600000, job_retention},
-    {"heap-trim", 60000, job_trim_heap},
 };
 
 const size_t jobs_count = sizeof jobs / sizeof jobs[0];
