@@ -21,16 +21,12 @@ SQL_CODE := $(sort $(wildcard sql/*.sql))
 HDRS := $(wildcard include/*.h include/db/*.h include/*.def)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 # the pure-logic modules the unit tests link against
-UNIT_DEPS := api/core/csv.c api/core/money.c api/core/encode.c api/core/validate.c api/config.c api/http/router.c \
-             api/http/rate_limit.c api/core/mail.c \
-             api/webhooks/common.c api/webhooks/stripe.c api/webhooks/standard.c \
-             api/webhooks/paddle.c api/webhooks/patreon.c \
-             api/webhooks/paypal.c api/webhooks/liqpay.c api/webhooks/monobank.c \
-             api/webhooks/wayforpay.c api/core/form.c api/core/json_text.c \
-             api/checkout/checkout.c api/checkout/liqpay.c api/checkout/wayforpay.c \
-             api/checkout/stripe.c api/checkout/patreon.c api/core/etag.c api/core/tally_cache.c api/core/cidr.c \
-             api/core/errors.c api/db/sqlstate.c api/core/webhook_sign.c api/core/outbound_target.c \
-             api/core/jwt.c api/core/signing_keys.c
+UNIT_DEPS := api/core/csv.c api/core/csv_reader.c api/core/money.c api/core/encode.c api/core/crypto.c \
+             api/core/rfc3339.c api/core/validate.c api/config.c api/http/router.c api/http/rate_limit.c \
+             api/core/mail.c api/core/form.c api/core/json_text.c api/core/etag.c api/core/tally_cache.c \
+             api/core/cidr.c api/core/errors.c api/core/domain.c api/db/sqlstate.c api/core/jwt.c \
+             api/core/signing_keys.c api/core/webhook_sign.c api/core/outbound_target.c \
+             $(sort $(wildcard api/providers/*.c))
 
 # objects made by pattern rules are kept, not removed as intermediates
 .SECONDARY:

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "money.h"
+#include "provider.h"
 #include "validate.h"
 
 struct config cfg;
@@ -23,6 +24,7 @@ struct config cfg;
 #define DEFAULT_MAX_AMOUNT 100000000
 #define MAX_SAFE_INTEGER 9007199254740991 /* the largest integer JSON clients keep exactly */
 #define DEFAULT_BODY_LIMIT 1048576
+#define DEFAULT_IMPORT_MAX_BYTES (64 * 1024 * 1024)
 /* Checkouts per client address and minute: a family behind one address
  * donates in a few; a script creating pledges in bulk is stopped. */
 #define DEFAULT_CHECKOUT_RATE_LIMIT 20
@@ -326,26 +328,24 @@ static bool load_currencies(struct loader *l)
         free(bad);
         return false;
     }
-    if (!set_string(l, &l->c->currencies, v)) return false;
-    const char *pc = env_value(l, "PATROND_PATREON_CURRENCY");
-    if (!pc) pc = "USD";
-    if (currency_exponent(pc) < 0)
-        return bad_value(l, "PATROND_PATREON_CURRENCY", "must be an ISO 4217 currency code", pc);
-    return set_string(l, &l->c->patreon_currency, pc);
+    return set_string(l, &l->c->currencies, v);
 }
 
 static bool load_limits(struct loader *l)
 {
-    int64_t body, checkout, timeout, grace;
+    int64_t body, import, checkout, timeout, grace;
     if (!load_int(l, "PATROND_MAX_AMOUNT_MINOR", 1, MAX_SAFE_INTEGER, DEFAULT_MAX_AMOUNT,
                   &l->c->max_amount_minor) ||
         !load_int(l, "PATROND_BODY_LIMIT", 1024, 64 * 1024 * 1024, DEFAULT_BODY_LIMIT, &body) ||
+        !load_int(l, "PATROND_IMPORT_MAX_BYTES", 1024, 1024 * 1024 * 1024, DEFAULT_IMPORT_MAX_BYTES,
+                  &import) ||
         !load_int(l, "PATROND_CHECKOUT_RATE_LIMIT", 0, 1000000, DEFAULT_CHECKOUT_RATE_LIMIT,
                   &checkout) ||
         !load_int(l, "PATROND_CONNECTION_TIMEOUT", 1, 3600, DEFAULT_CONNECTION_TIMEOUT, &timeout) ||
         !load_int(l, "PATROND_GRACE_DAYS", 0, 365, DEFAULT_GRACE_DAYS, &grace))
         return false;
     l->c->body_limit = (size_t)body;
+    l->c->import_max_bytes = (size_t)import;
     l->c->checkout_rate_limit = (unsigned)checkout;
     l->c->connection_timeout = (unsigned)timeout;
     l->c->grace_days = (unsigned)grace;
@@ -365,22 +365,44 @@ static bool load_trusted_proxies(struct loader *l)
                 quoted(bad, q, sizeof q));
 }
 
+static bool load_setting(struct loader *l, const struct setting *st, char **dst)
+{
+    switch (st->kind) {
+    case SETTING_SECRET:
+        return load_secret(l, st->env, dst);
+    case SETTING_PLAIN:
+        return load_plain(l, st->env, dst);
+    case SETTING_URL:
+        return load_url(l, st->env, st->def, false, dst);
+    case SETTING_CURRENCY: {
+        const char *v = env_value(l, st->env);
+        if (!v) v = st->def;
+        if (v && currency_exponent(v) < 0)
+            return bad_value(l, st->env, "must be an ISO 4217 currency code", v);
+        return set_string(l, dst, v);
+    }
+    }
+    return fail(l, "%s: unknown kind of setting", st->env);
+}
+
 static bool load_providers(struct loader *l)
 {
-    struct config *c = l->c;
-    return load_secret(l, "PATROND_STRIPE_WEBHOOK_SECRET", &c->stripe_webhook_secret) &&
-           load_url(l, "PATROND_STRIPE_PAYMENT_LINK", NULL, false, &c->stripe_payment_link) &&
-           load_secret(l, "PATROND_PATREON_WEBHOOK_SECRET", &c->patreon_webhook_secret) &&
-           load_url(l, "PATROND_PATREON_CAMPAIGN_URL", NULL, false, &c->patreon_campaign_url) &&
-           load_secret(l, "PATROND_PAYPAL_WEBHOOK_ID", &c->paypal_webhook_id) &&
-           load_plain(l, "PATROND_PAYPAL_CERT_FILE", &c->paypal_cert_file) &&
-           load_secret(l, "PATROND_LIQPAY_PUBLIC_KEY", &c->liqpay_public_key) &&
-           load_secret(l, "PATROND_LIQPAY_PRIVATE_KEY", &c->liqpay_private_key) &&
-           load_secret(l, "PATROND_MONOBANK_PUBKEY", &c->monobank_pubkey) &&
-           load_secret(l, "PATROND_WAYFORPAY_MERCHANT", &c->wayforpay_merchant) &&
-           load_secret(l, "PATROND_WAYFORPAY_SECRET", &c->wayforpay_secret) &&
-           load_secret(l, "PATROND_PADDLE_WEBHOOK_SECRET", &c->paddle_webhook_secret) &&
-           load_secret(l, "PATROND_STANDARD_WEBHOOK_SECRET", &c->standard_webhook_secret);
+    for (size_t p = 0; p < PROVIDERS_COUNT; p++) {
+        const struct setting *st = provider_table[p]->settings;
+        for (size_t i = 0; st && st[i].env; i++)
+            if (!load_setting(l, &st[i], &l->c->provider_settings[p][i])) return false;
+    }
+    return true;
+}
+
+char **config_slot(struct config *c, const char *env)
+{
+    for (size_t p = 0; p < PROVIDERS_COUNT; p++) {
+        const struct setting *st = provider_table[p]->settings;
+        for (size_t i = 0; st && st[i].env; i++)
+            if (!strcmp(st[i].env, env)) return &c->provider_settings[p][i];
+    }
+    return NULL;
 }
 
 /* SPEC §4b: the operators' address and the outbound webhooks' targets. */
@@ -436,18 +458,18 @@ static void free_secret(char **s)
 
 void config_free(struct config *c)
 {
-    char **secrets[] = {
-        &c->database_url,           &c->database_read_url,     &c->stripe_webhook_secret,
-        &c->patreon_webhook_secret, &c->paypal_webhook_id,     &c->liqpay_public_key,
-        &c->liqpay_private_key,     &c->monobank_pubkey,       &c->wayforpay_merchant,
-        &c->wayforpay_secret,       &c->paddle_webhook_secret, &c->standard_webhook_secret,
-    };
-    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
-        free_secret(secrets[i]);
-    char *plain[] = {c->listen_host,          c->public_url,       c->cors_origins,
-                     c->mail_command,         c->currencies,       c->stripe_payment_link,
-                     c->patreon_campaign_url, c->patreon_currency, c->paypal_cert_file,
-                     c->admin_email};
+    free_secret(&c->database_url);
+    free_secret(&c->database_read_url);
+    for (size_t p = 0; p < PROVIDERS_COUNT; p++) {
+        const struct setting *st = provider_table[p]->settings;
+        for (size_t i = 0; st && st[i].env; i++)
+            if (st[i].kind == SETTING_SECRET)
+                free_secret(&c->provider_settings[p][i]);
+            else
+                free(c->provider_settings[p][i]);
+    }
+    char *plain[] = {c->listen_host, c->public_url, c->cors_origins, c->mail_command,
+                     c->currencies,  c->admin_email};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         free(plain[i]);
     free(c->signing_key_file);

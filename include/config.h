@@ -6,6 +6,21 @@
 #include <stdint.h>
 
 #include "cidr.h"
+#include "provider_id.h"
+
+/* How config_load reads one of a provider's variables (each provider's
+ * module lists its own). Every secret may instead be given as X_FILE. */
+enum setting_kind {
+    SETTING_SECRET,   /* cleansed from memory when freed */
+    SETTING_PLAIN,    /* a file name or other plain text */
+    SETTING_URL,      /* an http(s) URL */
+    SETTING_CURRENCY, /* an ISO 4217 code */
+};
+struct setting {
+    const char *env; /* SPEC §7 name */
+    enum setting_kind kind;
+    const char *def; /* default when unset, or NULL */
+};
 
 /* SPEC §7: everything patrond reads from its environment. */
 struct config {
@@ -21,6 +36,7 @@ struct config {
     char *currencies;
     int64_t max_amount_minor;
     size_t body_limit;
+    size_t import_max_bytes;      /* the CSV body of POST /v1/patrons/import */
     unsigned checkout_rate_limit; /* per client address and minute; 0: no limit */
     /* seconds a connection may sit idle (or dribble a request) before it is closed */
     unsigned connection_timeout;
@@ -38,20 +54,9 @@ struct config {
     char *signing_key_previous_file;
     char *token_audience;
 
-    char *stripe_webhook_secret;
-    char *stripe_payment_link;
-    char *patreon_webhook_secret;
-    char *patreon_campaign_url;
-    char *patreon_currency;
-    char *paypal_webhook_id;
-    char *paypal_cert_file;
-    char *liqpay_public_key;
-    char *liqpay_private_key;
-    char *monobank_pubkey;
-    char *wayforpay_merchant;
-    char *wayforpay_secret;
-    char *paddle_webhook_secret;
-    char *standard_webhook_secret;
+    /* the payment providers' variables: [provider_id][setting index], in
+     * the order of each provider's `settings` (include/provider.h) */
+    char *provider_settings[PROVIDERS_COUNT][PROVIDER_SETTINGS_MAX];
 };
 
 /* The process-wide configuration, valid after config_load(). */
@@ -63,5 +68,8 @@ extern struct config cfg;
 typedef const char *(*getenv_fn)(const char *name);
 bool config_load(struct config *c, getenv_fn env, const char *cwd, char *err, size_t err_len);
 void config_free(struct config *c);
+/* A provider variable's slot by its name, or NULL when no provider reads
+ * it: for tests and for messages that name the variable. */
+char **config_slot(struct config *c, const char *env);
 
 #endif

@@ -76,6 +76,18 @@ enum db_rc db_write_json(struct db *db, const char *actor, const char *request_i
  * serialization failures and deadlocks. Nothing is audited. */
 enum db_rc db_call_json(struct db *db, const char *sql, int n, const char *const *params,
                         json_t **out);
+/* Statement parameters some of which are raw bytes (a bytea sent as is,
+ * not as hex text): where formats[i] is 1, values[i] holds lengths[i]
+ * bytes. lengths and formats may be NULL when every parameter is text. */
+struct db_params {
+    int n;
+    const char *const *values;
+    const int *lengths;
+    const int *formats;
+};
+/* db_call_json with such parameters. */
+enum db_rc db_call_json_params(struct db *db, const char *sql, const struct db_params *p,
+                               json_t **out);
 
 /* What a failed call went wrong with, for the client: the registry code,
  * and for errors SQL worded itself (SQLSTATE PTnnn) the message (`detail`)

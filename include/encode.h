@@ -10,6 +10,13 @@ void base64url_encode(const uint8_t *in, size_t len, char *out);
 /* s percent-encoded for a URL's query (RFC 3986 unreserved characters
  * kept), malloc'd; NULL without memory. */
 char *query_escape(const char *s);
+/* Standard base64 with padding; out needs 4*((len+2)/3)+1 bytes. */
+void base64_encode(const uint8_t *in, size_t len, char *out);
+/* Standard or URL-safe base64 (padding optional) → bytes; false on a bad
+ * character or padding, or when it needs more than cap bytes. */
+bool base64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap, size_t *out_len);
+/* Hex (either case) → bytes; false on odd length / bad digit / too long. */
+bool hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_len);
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 /* SHA-256 of data; false only if OpenSSL fails. */

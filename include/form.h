@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-/* application/x-www-form-urlencoded bodies (LiqPay's callback), which
+/* application/x-www-form-urlencoded bodies (a provider's callback), which
  * arrive from anyone: every byte is checked, nothing is trusted. */
 
 enum form_status {

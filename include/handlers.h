@@ -21,6 +21,7 @@ void patrons_get(struct req *r);
 void patrons_update(struct req *r);
 void patrons_erase(struct req *r);
 void patrons_export(struct req *r);
+void patrons_import(struct req *r);
 
 void pledges_create(struct req *r);
 void pledges_list(struct req *r);

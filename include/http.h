@@ -12,6 +12,7 @@
 #include "validate.h"
 
 struct MHD_Connection;
+struct csv_reader;
 
 /* Who is calling, once authenticated. */
 enum caller_kind {
@@ -56,6 +57,9 @@ struct req {
     size_t body_dropped; /* bytes read and thrown away: past the limit, or after an early answer */
     bool body_too_large;
     json_t *json; /* parsed body of BODY_JSON routes */
+    /* the records of a BODY_CSV route's body, read to its end (csv_reader.h);
+     * body_len then counts its bytes, which are not kept */
+    struct csv_reader *csv;
 
     char *idem_key; /* Idempotency-Key of a POST */
     char idem_scope[48];

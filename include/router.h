@@ -21,6 +21,9 @@ enum route_body {
     BODY_NONE, /* a body is ignored */
     BODY_JSON, /* Content-Type application/json, parsed with the depth limit */
     BODY_RAW,  /* raw bytes kept for the handler (webhooks) */
+    /* Content-Type text/csv, read into a csv_reader as it arrives, never
+     * kept whole; up to PATROND_IMPORT_MAX_BYTES (the import) */
+    BODY_CSV,
 };
 
 struct route {

@@ -49,6 +49,9 @@ bool valid_email(const char *s);
 bool valid_uuid(const char *s);
 bool valid_rfc3339(const char *s);
 bool valid_http_url(const char *s);
+/* What is wrong with a currency code ("unknown currency", not in
+ * PATROND_CURRENCIES, …), or NULL when it is accepted. */
+const char *currency_problem(const char *s);
 /* Whether the absolute http(s) URL `url` is on the origin of `base` (any
  * http(s) URL; only its scheme, host and port count): the same scheme,
  * host (case-insensitively) and port, an absent port being the scheme's

@@ -1,7 +1,7 @@
 -- Outbound webhooks (SPEC §4b): the newsroom's endpoints, the deliveries
 -- queued for them in the transaction of the change they announce (a
 -- transactional outbox), and what the emitting triggers remember between
--- transactions. Functions and triggers live in sql/45_outbound_webhooks.sql.
+-- transactions. Functions and triggers live in sql/87_outbound_webhooks.sql.
 
 -- `secret` signs every delivery; after a rotation `previous_secret` signs
 -- alongside it until `previous_expires_at`. Both are kept in clear: a

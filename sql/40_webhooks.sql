@@ -1,7 +1,7 @@
 -- Webhooks (SPEC §4): every verified delivery is recorded once per
 -- (provider, event_key) and applied to patrons, pledges and payments in the
 -- same transaction. The server parses each provider's payload into one
--- provider-neutral event (jsonb: the fields of include/webhook.h's struct
+-- provider-neutral event (jsonb: the fields of include/provider.h's struct
 -- wh_event, absent when empty, `kind` in lower case); webhook_apply() maps
 -- it onto the domain. What counts is what a provider confirmed and signed.
 -- A paid invoice rewrites its pledge once (webhook_move writes everything

@@ -8,18 +8,20 @@
 
 #include "encode.h"
 
-void base64url_encode(const uint8_t *in, size_t len, char *out)
+/* Base64 of len bytes with the given alphabet, padded with '=' or not. */
+static void encode64(const uint8_t *in, size_t len, char *out, const char *alphabet, bool pad)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     size_t o = 0;
     for (size_t i = 0; i < len; i += 3) {
         uint32_t v = (uint32_t)in[i] << 16;
         if (i + 1 < len) v |= (uint32_t)in[i + 1] << 8;
         if (i + 2 < len) v |= in[i + 2];
         size_t chars = len - i >= 3 ? 4 : len - i + 1;
-        for (size_t k = 0; k < chars; k++)
-            out[o++] = alphabet[(v >> (18 - 6 * k)) & 63];
+        for (size_t k = 0; k < 4; k++)
+            if (k < chars)
+                out[o++] = alphabet[(v >> (18 - 6 * k)) & 63];
+            else if (pad)
+                out[o++] = '=';
     }
     out[o] = '\0';
 }
@@ -44,6 +46,56 @@ char *query_escape(const char *s)
     return out;
 }
 
+void base64url_encode(const uint8_t *in, size_t len, char *out)
+{
+    encode64(in, len, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+             false);
+}
+
+void base64_encode(const uint8_t *in, size_t len, char *out)
+{
+    encode64(in, len, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+             true);
+}
+
+static int b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+}
+
+bool base64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap, size_t *out_len)
+{
+    size_t pad = 0;
+    while (pad < 2 && in_len > pad && in[in_len - 1 - pad] == '=')
+        pad++;
+    /* Padding, when present, must complete the last quantum exactly. */
+    if (pad && in_len % 4) return false;
+    size_t n = in_len - pad;
+    if (n % 4 == 1) return false;
+    size_t need = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+    if (need > cap) return false;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_value(in[i]);
+        if (v < 0) return false;
+        acc = (acc << 6 | (uint32_t)v) & 0xffffff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    *out_len = o;
+    return true;
+}
+
 void hex_encode(const uint8_t *in, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";
@@ -52,6 +104,27 @@ void hex_encode(const uint8_t *in, size_t len, char *out)
         out[2 * i + 1] = digits[in[i] & 15];
     }
     out[2 * len] = '\0';
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_len)
+{
+    size_t len = strlen(hex);
+    if (len % 2 || len / 2 > cap) return false;
+    for (size_t i = 0; i < len; i += 2) {
+        int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        out[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    *out_len = len / 2;
+    return true;
 }
 
 bool sha256(const void *data, size_t len, uint8_t out[32])

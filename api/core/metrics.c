@@ -26,8 +26,11 @@ static atomic_ulong latency[NBUCKETS + 1];
 static atomic_ulong latency_count;
 static atomic_ullong latency_sum_us;
 
-static const char *const webhook_providers[] = {"stripe", "standard", "patreon",  "paddle",
-                                                "paypal", "liqpay",   "monobank", "wayforpay"};
+static const char *const webhook_providers[] = {
+#define PROVIDER(name) #name,
+#include "providers.def"
+#undef PROVIDER
+};
 #define NWH_PROVIDERS (sizeof webhook_providers / sizeof webhook_providers[0])
 static const char *const webhook_outcomes[] = {"applied", "duplicate", "failed", "ignored",
                                                "unauthorized"};

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "money.h"
+#include "rfc3339.h"
 #include "validate.h"
 
 /* FIELD_STRING without a max (max 0) still gets a ceiling. */
@@ -130,72 +131,10 @@ bool valid_uuid(const char *s)
     return true;
 }
 
-/* Reads exactly n digits at *p into *out and advances *p. */
-static bool digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + (c - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
-static bool expect(const char **p, const char *chars)
-{
-    if (!**p || !strchr(chars, **p)) return false;
-    (*p)++;
-    return true;
-}
-
-static int days_in_month(int year, int month)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
-static bool valid_date(const char **p)
-{
-    int y, m, d;
-    if (!digits(p, 4, &y) || !expect(p, "-") || !digits(p, 2, &m) || !expect(p, "-") ||
-        !digits(p, 2, &d))
-        return false;
-    return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m);
-}
-
-static bool valid_time(const char **p)
-{
-    int h, m, s;
-    if (!digits(p, 2, &h) || !expect(p, ":") || !digits(p, 2, &m) || !expect(p, ":") ||
-        !digits(p, 2, &s))
-        return false;
-    if (h > 23 || m > 59 || s > 60) return false;
-    if (**p == '.') {
-        int n = 0;
-        for ((*p)++; **p >= '0' && **p <= '9'; (*p)++)
-            n++;
-        if (n < 1 || n > 9) return false;
-    }
-    return true;
-}
-
-static bool valid_offset(const char **p)
-{
-    if (expect(p, "Zz")) return true;
-    int h, m;
-    return expect(p, "+-") && digits(p, 2, &h) && expect(p, ":") && digits(p, 2, &m) && h <= 23 &&
-           m <= 59;
-}
-
 bool valid_rfc3339(const char *s)
 {
-    if (!s) return false;
-    const char *p = s;
-    return valid_date(&p) && expect(&p, "Tt") && valid_time(&p) && valid_offset(&p) && !*p;
+    long long t;
+    return s && rfc3339_parse(s, true, &t);
 }
 
 bool valid_http_url(const char *s)
@@ -343,7 +282,7 @@ static const char *length_problem(const struct field *f, size_t chars, char *msg
     return msg;
 }
 
-static const char *currency_problem(const char *s)
+const char *currency_problem(const char *s)
 {
     if (currency_exponent(s) >= 0) return currency_allowed(s) ? NULL : "currency not accepted here";
     char upper[4] = {0};

@@ -176,10 +176,11 @@ static void error_clear(struct db *d)
     d->err = (struct db_error){.rc = DB_OK};
 }
 
-static PGresult *exec_once(struct db *d, const char *sql, int n, const char *const *params)
+static PGresult *exec_once(struct db *d, const char *sql, const struct db_params *p)
 {
+    int n = p->n;
     struct stmt_slot *slot = stmt_slot(d, sql);
-    if (!slot) return PQexecParams(d->pg, sql, n, NULL, params, NULL, NULL, 0);
+    if (!slot) return PQexecParams(d->pg, sql, n, NULL, p->values, p->lengths, p->formats, 0);
     char name[32];
     snprintf(name, sizeof name, "s%lx", (unsigned long)(uintptr_t)sql);
     if (slot->sql != sql || slot->gen != d->gen) {
@@ -190,7 +191,7 @@ static PGresult *exec_once(struct db *d, const char *sql, int n, const char *con
         slot->sql = sql;
         slot->gen = d->gen;
     }
-    return PQexecPrepared(d->pg, name, n, params, NULL, NULL, 0);
+    return PQexecPrepared(d->pg, name, n, p->values, p->lengths, p->formats, 0);
 }
 
 static bool result_ok(const PGresult *res)
@@ -202,7 +203,8 @@ static bool result_ok(const PGresult *res)
 /* Outside a transaction a statement that met a dead connection is retried
  * once on a fresh one (the server restarted while we were idle). Inside
  * one, the whole transaction must be retried instead. */
-enum db_rc db_exec(struct db *d, const char *sql, int n, const char *const *params, PGresult **out)
+static enum db_rc exec_params(struct db *d, const char *sql, const struct db_params *p,
+                              PGresult **out)
 {
     *out = NULL;
     error_clear(d);
@@ -210,7 +212,7 @@ enum db_rc db_exec(struct db *d, const char *sql, int n, const char *const *para
         if (!d->pg && d->in_txn) return DB_RETRY;
         if (!db_connect(d)) return DB_UNAVAILABLE;
         atomic_fetch_add(&in_use, 1);
-        PGresult *res = exec_once(d, sql, n, params);
+        PGresult *res = exec_once(d, sql, p);
         atomic_fetch_sub(&in_use, 1);
         if (result_ok(res)) {
             *out = res;
@@ -229,6 +231,11 @@ enum db_rc db_exec(struct db *d, const char *sql, int n, const char *const *para
         if (d->in_txn) return DB_RETRY;
     }
     return DB_UNAVAILABLE;
+}
+
+enum db_rc db_exec(struct db *d, const char *sql, int n, const char *const *params, PGresult **out)
+{
+    return exec_params(d, sql, &(struct db_params){n, params, NULL, NULL}, out);
 }
 
 enum db_rc db_command(struct db *d, const char *sql, int n, const char *const *params)
@@ -256,12 +263,11 @@ static json_t *cell_json(const PGresult *res, int row)
     return json_loads(PQgetvalue(res, row, 0), JSON_DECODE_ANY, NULL);
 }
 
-enum db_rc db_json_one(struct db *d, const char *sql, int n, const char *const *params,
-                       json_t **out)
+static enum db_rc json_one(struct db *d, const char *sql, const struct db_params *p, json_t **out)
 {
     PGresult *res;
     *out = NULL;
-    enum db_rc rc = db_exec(d, sql, n, params, &res);
+    enum db_rc rc = exec_params(d, sql, p, &res);
     if (rc != DB_OK) return rc;
     if (PQntuples(res) == 0)
         rc = DB_NOT_FOUND;
@@ -269,6 +275,12 @@ enum db_rc db_json_one(struct db *d, const char *sql, int n, const char *const *
         rc = DB_ERROR;
     PQclear(res);
     return rc;
+}
+
+enum db_rc db_json_one(struct db *d, const char *sql, int n, const char *const *params,
+                       json_t **out)
+{
+    return json_one(d, sql, &(struct db_params){n, params, NULL, NULL}, out);
 }
 
 enum db_rc db_json_rows(struct db *d, const char *sql, int n, const char *const *params,
@@ -423,15 +435,21 @@ static enum db_rc single_fn(struct db *d, void *arg)
     return db_json_one(d, s->sql, s->n, s->params, s->out);
 }
 
-enum db_rc db_call_json(struct db *d, const char *sql, int n, const char *const *params,
-                        json_t **out)
+enum db_rc db_call_json_params(struct db *d, const char *sql, const struct db_params *p,
+                               json_t **out)
 {
     for (int attempt = 0; attempt < TXN_MAX_ATTEMPTS; attempt++) {
-        enum db_rc rc = db_json_one(d, sql, n, params, out);
+        enum db_rc rc = json_one(d, sql, p, out);
         if (rc != DB_RETRY) return rc;
         backoff(attempt);
     }
     return DB_UNAVAILABLE;
+}
+
+enum db_rc db_call_json(struct db *d, const char *sql, int n, const char *const *params,
+                        json_t **out)
+{
+    return db_call_json_params(d, sql, &(struct db_params){n, params, NULL, NULL}, out);
 }
 
 enum db_rc db_write_json(struct db *d, const char *actor, const char *request_id, const char *sql,

@@ -1,4 +1,4 @@
-/* Outbound webhook deliveries (sql/85_outbound_webhooks.sql): the admin's
+/* Outbound webhook deliveries (sql/87_outbound_webhooks.sql): the admin's
  * log and retry, the delivery job's claim and outcomes, the clock's sweep. */
 #include <stdio.h>
 #include <stdlib.h>

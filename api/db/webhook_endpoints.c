@@ -1,4 +1,4 @@
-/* Outbound webhook endpoints (sql/85_outbound_webhooks.sql). */
+/* Outbound webhook endpoints (sql/87_outbound_webhooks.sql). */
 #include <stdlib.h>
 
 #include "db/page.h"

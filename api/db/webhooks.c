@@ -70,7 +70,7 @@ static char *event_text(const struct wh_event *ev)
 /* The statement parameters of one recorded delivery. A payload whose
  * event cannot be stored is kept as unparsed, keyed by its digest. */
 struct record {
-    char *event, *headers, *body_hex;
+    char *event, *headers;
     const char *key, *type, *failure;
     char digest[65];
 };
@@ -79,7 +79,6 @@ static void record_free(struct record *rec)
 {
     free(rec->event);
     free(rec->headers);
-    free(rec->body_hex);
 }
 
 static bool record_event(struct record *rec, const struct wh_event *ev, const char *failure,
@@ -103,9 +102,7 @@ static bool record_build(struct record *rec, const struct wh_delivery *d)
 {
     memset(rec, 0, sizeof *rec);
     rec->headers = json_dumps(d->headers, JSON_COMPACT);
-    rec->body_hex = malloc(2 * d->body_len + 1);
-    if (!rec->headers || !rec->body_hex) return false;
-    hex_encode((const uint8_t *)d->body, d->body_len, rec->body_hex);
+    if (!rec->headers) return false;
     return record_event(rec, d->ev, d->failure, d->body, d->body_len);
 }
 
@@ -119,13 +116,15 @@ enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t
         record_free(&rec);
         return DB_ERROR;
     }
-    const char *p[] = {d->provider, rec.key,   rec.type,   rec.body_hex,
-                       rec.headers, rec.event, rec.failure};
+    /* The body travels as the bytea it is: binary, not as text to decode. */
+    const char *values[] = {d->provider, rec.key,   rec.type,   d->body,
+                            rec.headers, rec.event, rec.failure};
+    const int lengths[] = {0, 0, 0, (int)d->body_len, 0, 0, 0};
+    const int formats[] = {0, 0, 0, 1, 0, 0, 0};
     /* Safe to resend: the provider's event key records it once. */
-    enum db_rc rc = db_call_json(db,
-                                 "SELECT webhook_receive($1, $2, $3, decode($4, 'hex'),"
-                                 " $5::jsonb, $6::jsonb, $7)",
-                                 7, p, out);
+    enum db_rc rc = db_call_json_params(
+        db, "SELECT webhook_receive($1, $2, $3, $4::bytea, $5::jsonb, $6::jsonb, $7)",
+        &(struct db_params){7, values, lengths, formats}, out);
     record_free(&rec);
     if (rc == DB_OK) *tally_moved = json_is_true(json_object_get(*out, "tally_changed"));
     return rc;

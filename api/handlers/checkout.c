@@ -5,12 +5,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "checkout.h"
 #include "config.h"
 #include "db/checkout.h"
 #include "domain.h"
 #include "encode.h"
 #include "handlers.h"
+#include "provider.h"
 
 #define NAME_MAX_CHARS 200
 
@@ -50,7 +50,7 @@ static json_t *add_foreign_return_url(json_t *errors)
  * so every problem is reported at once. */
 static bool validate(struct req *r, struct checkout_in *in, const char **return_url)
 {
-    const char *configured[CHECKOUT_PROVIDERS_MAX + 1];
+    const char *configured[PROVIDERS_COUNT + 1];
     size_t n = checkout_providers(&cfg, configured);
     struct field fields[] = {
         {.name = "email", .type = FIELD_EMAIL, .required = true, .out.str = &in->email},

@@ -3,11 +3,11 @@
  * — so the page never offers a choice that POST /v1/checkout refuses. */
 #include <string.h>
 
-#include "checkout.h"
 #include "config.h"
 #include "domain.h"
 #include "handlers.h"
 #include "money.h"
+#include "provider.h"
 
 #define PRESETS 3
 
@@ -75,7 +75,7 @@ static bool add_currencies(json_t *doc)
 
 void checkout_options(struct req *r)
 {
-    const char *configured[CHECKOUT_PROVIDERS_MAX + 1];
+    const char *configured[PROVIDERS_COUNT + 1];
     checkout_providers(&cfg, configured);
     json_t *doc = json_pack("{s:o, s:o, s:I}", "providers", string_list(configured), "intervals",
                             string_list(pledge_intervals), "max_amount_minor",

@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "assets.h"
-#include "checkout.h"
 #include "config.h"
 #include "etag.h"
 #include "handlers.h"
+#include "provider.h"
 
 #define CSP_MAX 1024
 
@@ -57,28 +57,20 @@ static void serve(struct req *r, const char *path, const char *csp)
     reply_raw(r, 200, a->type, copy, a->len);
 }
 
-/* The providers whose checkout is a form patrond signs and the page
- * submits (api/checkout/liqpay.c, wayforpay.c); the others are links the
- * page navigates to, which form-action does not govern. */
-static const struct {
-    const char *provider, *origin;
-} form_origins[] = {
-    {"liqpay", "https://www.liqpay.ua"},
-    {"wayforpay", "https://secure.wayforpay.com"},
-};
-
 void pages_donate(struct req *r)
 {
     /* each origin at most once: far below the buffer's size */
     char form_action[CSP_MAX / 2] = "'self'";
-    const char *configured[CHECKOUT_PROVIDERS_MAX + 1];
+    const char *configured[PROVIDERS_COUNT + 1];
     checkout_providers(&cfg, configured);
-    for (size_t i = 0; configured[i]; i++)
-        for (size_t j = 0; j < sizeof form_origins / sizeof form_origins[0]; j++)
-            if (!strcmp(configured[i], form_origins[j].provider)) {
-                strcat(form_action, " ");
-                strcat(form_action, form_origins[j].origin);
-            }
+    /* A signed form the page submits is governed by form-action; the
+     * other providers' checkouts are links the page navigates to. */
+    for (size_t i = 0; configured[i]; i++) {
+        const char *origin = provider_find(configured[i])->form_origin;
+        if (!origin) continue;
+        strcat(form_action, " ");
+        strcat(form_action, origin);
+    }
     char csp[CSP_MAX];
     snprintf(csp, sizeof csp, CSP_PAGE "form-action %s; frame-ancestors *", form_action);
     serve(r, "/donate", csp);

@@ -8,20 +8,14 @@
 
 #include "config.h"
 #include "db/webhooks.h"
+#include "encode.h"
 #include "handlers.h"
 #include "log.h"
 #include "metrics.h"
+#include "provider.h"
 #include "tally_notify.h"
-#include "wh_common.h"
-
-/* The headers parsers read (Standard Webhooks' message id is its event
- * key; Patreon names its trigger only in a header), kept so that a replay
- * parses the same input. Signatures are not needed again. */
-static const char *const kept_header_names[] = {"webhook-id", "X-Patreon-Event", NULL};
 
 static const char *const event_statuses[] = {"received", "applied", "failed", "ignored", NULL};
-static const char *const webhook_providers[] = {
-    "stripe", "standard", "patreon", "paddle", "paypal", "liqpay", "monobank", "wayforpay", NULL};
 
 static const char *live_header(void *ctx, const char *name)
 {
@@ -40,30 +34,31 @@ static const char *stored_header(void *ctx, const char *name)
     return NULL;
 }
 
-/* A header that is not UTF-8 text is left out: no parser could use it. */
-static json_t *kept_headers(struct req *r)
+/* The header the provider's parser reads, kept so that a replay parses
+ * the same input; signatures are not needed again. A header that is not
+ * UTF-8 text is left out: no parser could use it. */
+static json_t *kept_headers(struct req *r, const struct provider *p)
 {
     json_t *kept = json_object();
-    for (const char *const *name = kept_header_names; kept && *name; name++) {
-        const char *value = req_header(r, *name);
-        if (value) json_object_set_new(kept, *name, json_string(value));
-    }
+    const char *value = p->replay_header ? req_header(r, p->replay_header) : NULL;
+    if (kept && value) json_object_set_new(kept, p->replay_header, json_string(value));
     return kept;
 }
 
 /* An event the pipeline can record needs its key; otherwise *why says
  * what is wrong and the payload is kept as unparsed. */
-static bool parse_event(const struct wh_provider *p, const struct wh_request *rq,
-                        struct wh_event *ev, char *why, size_t why_len)
+static bool parse_event(const struct provider *p, const struct wh_request *rq, struct wh_event *ev,
+                        char *why, size_t why_len)
 {
-    if (!p->parse(&cfg, rq, ev, why, why_len)) return false;
+    if (!provider_parse(p, &cfg, rq, ev, why, why_len)) return false;
     if (*ev->event_key) return true;
     snprintf(why, why_len, "the event has no id");
     return false;
 }
 
-/* WayForPay stops retrying only on its signed accept; others take any 2xx. */
-static void reply_ack(struct req *r, const struct wh_provider *p, const struct wh_event *ev,
+/* A provider that wants a signed acknowledgement builds it (`ack`); the
+ * others take any 2xx. */
+static void reply_ack(struct req *r, const struct provider *p, const struct wh_event *ev,
                       long long now)
 {
     char *ack = p->ack && ev ? p->ack(&cfg, ev, now) : NULL;
@@ -73,12 +68,12 @@ static void reply_ack(struct req *r, const struct wh_provider *p, const struct w
         reply_json(r, 200, json_pack("{s:b}", "received", 1));
 }
 
-static void receive(struct req *r, const struct wh_provider *p, const struct wh_request *rq)
+static void receive(struct req *r, const struct provider *p, const struct wh_request *rq)
 {
     struct wh_event ev;
     char why[256] = "";
     bool parsed = parse_event(p, rq, &ev, why, sizeof why);
-    json_t *headers = kept_headers(r);
+    json_t *headers = kept_headers(r, p);
     if (!headers) {
         reply_error(r, ERR_internal_error, "Out of memory recording the event.");
         return;
@@ -100,8 +95,8 @@ static void receive(struct req *r, const struct wh_provider *p, const struct wh_
 
 void webhooks_receive(struct req *r)
 {
-    const struct wh_provider *p = wh_provider_find(req_param(r, 0));
-    if (!p || !p->configured(&cfg)) {
+    const struct provider *p = provider_find(req_param(r, 0));
+    if (!p || !provider_configured(p, &cfg)) {
         reply_error(r, ERR_not_found, "No such webhook provider, or it is not configured.");
         return;
     }
@@ -124,7 +119,7 @@ void webhook_events_list(struct req *r)
     const char *after, *status, *provider;
     if (!req_list_params(r, &limit, &after) ||
         !req_query_enum(r, "status", event_statuses, &status) ||
-        !req_query_enum(r, "provider", webhook_providers, &provider))
+        !req_query_enum(r, "provider", provider_names, &provider))
         return;
     json_t *rows = NULL;
     enum db_rc rc = db_webhook_event_list(r->db, status, provider, limit, after, &rows);
@@ -145,7 +140,7 @@ static char *stored_body(json_t *source, size_t *len)
 {
     const char *hex = json_string_value(json_object_get(source, "payload"));
     char *body = hex ? malloc(strlen(hex) / 2 + 1) : NULL;
-    if (body && wh_hex_decode(hex, (uint8_t *)body, strlen(hex) / 2, len)) {
+    if (body && hex_decode(hex, (uint8_t *)body, strlen(hex) / 2, len)) {
         body[*len] = '\0';
         return body;
     }
@@ -158,7 +153,7 @@ static char *stored_body(json_t *source, size_t *len)
 static void replay(struct req *r, const char *id, json_t *source)
 {
     const char *name = json_string_value(json_object_get(source, "provider"));
-    const struct wh_provider *p = wh_provider_find(name);
+    const struct provider *p = provider_find(name);
     size_t len = 0;
     char *body = stored_body(source, &len);
     if (!p || !body) {

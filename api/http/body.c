@@ -1,20 +1,39 @@
-/* JSON request bodies: content type, syntax, duplicate keys and nesting. */
+/* Request bodies: JSON (content type, syntax, duplicate keys and
+ * nesting), and CSV read record by record as it arrives. */
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
+#include "csv_reader.h"
 #include "http.h"
 #include "request.h"
 
 #define JSON_MAX_DEPTH 32
 
-static bool is_json_type(const char *ct)
+/* CSV bodies are read before the caller's key is checked (that needs the
+ * database, which the HTTP threads do not wait for), so the memory that
+ * anyone can make them hold is bounded: this many at a time, each holding
+ * at most CSV_MEMORY_FACTOR times PATROND_IMPORT_MAX_BYTES as records (a
+ * file of mostly empty fields takes more room as records than as text). */
+#define CSV_UPLOADS_MAX 4
+#define CSV_MEMORY_FACTOR 2
+
+static atomic_int csv_uploads;
+
+static bool is_type(const char *ct, const char *want)
 {
     if (!ct) return false;
     while (*ct == ' ')
         ct++;
-    size_t n = strlen("application/json");
-    if (strncasecmp(ct, "application/json", n) != 0) return false;
+    size_t n = strlen(want);
+    if (strncasecmp(ct, want, n) != 0) return false;
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+static bool is_json_type(const char *ct)
+{
+    return is_type(ct, "application/json");
 }
 
 /* jansson has no depth option, so a document is measured after parsing
@@ -98,4 +117,61 @@ bool parse_json_body(struct req *r)
         return false;
     }
     return true;
+}
+
+bool csv_body_begin(struct req *r)
+{
+    /* without even a token, authenticate() would refuse it: before the upload */
+    if (!req_bearer_token(r)) {
+        reply_header(r, "WWW-Authenticate", "Bearer");
+        reply_error(r, ERR_unauthorized, "This endpoint needs an Authorization: Bearer token.");
+        return false;
+    }
+    if (!is_type(req_header(r, "Content-Type"), "text/csv")) {
+        reply_error(r, ERR_unsupported_media_type,
+                    "Send the file as Content-Type: text/csv (UTF-8, with a header row).");
+        return false;
+    }
+    if (atomic_fetch_add(&csv_uploads, 1) >= CSV_UPLOADS_MAX) {
+        atomic_fetch_sub(&csv_uploads, 1);
+        reply_header(r, "Retry-After", "5");
+        reply_error(r, ERR_rate_limited, "Too many imports are being uploaded at once; retry.");
+        return false;
+    }
+    r->csv = csv_reader_new();
+    if (!r->csv) {
+        atomic_fetch_sub(&csv_uploads, 1);
+        reply_error(r, ERR_internal_error, "Out of memory.");
+        return false;
+    }
+    return true;
+}
+
+bool csv_body_append(struct req *r, const char *data, size_t len)
+{
+    if (r->body_too_large || r->body_len + len > cfg.import_max_bytes) {
+        r->body_too_large = true;
+        return req_body_drop(r, len);
+    }
+    r->body_len += len;
+    if (!csv_reader_feed(r->csv, data, len)) return false;
+    if (csv_reader_memory(r->csv) > CSV_MEMORY_FACTOR * cfg.import_max_bytes) {
+        /* answered like an oversized body; what was read is let go now */
+        r->body_too_large = true;
+        csv_reader_discard(r->csv);
+    }
+    return true;
+}
+
+bool csv_body_end(struct req *r)
+{
+    return r->body_too_large || csv_reader_finish(r->csv);
+}
+
+void csv_body_free(struct req *r)
+{
+    if (!r->csv) return;
+    csv_reader_free(r->csv);
+    r->csv = NULL;
+    atomic_fetch_sub(&csv_uploads, 1);
 }

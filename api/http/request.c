@@ -190,6 +190,7 @@ void req_free(struct req *r)
 {
     if (r->stream_free) r->stream_free(r->stream_cls);
     free(r->body);
+    csv_body_free(r);
     json_decref(r->json);
     free(r->idem_key);
     free(r->resp);

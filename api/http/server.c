@@ -91,10 +91,16 @@ static void query_check(struct req *r)
                     "The query string is not UTF-8 text without control characters.");
 }
 
+/* The import's CSV file has its own, larger limit. */
+static size_t body_limit(const struct req *r)
+{
+    return r->route && r->route->body == BODY_CSV ? cfg.import_max_bytes : cfg.body_limit;
+}
+
 static void reply_too_large(struct req *r)
 {
     char detail[96];
-    snprintf(detail, sizeof detail, "The body is larger than %zu bytes.", cfg.body_limit);
+    snprintf(detail, sizeof detail, "The body is larger than %zu bytes.", body_limit(r));
     reply_header(r, "Connection", "close");
     reply_error(r, ERR_payload_too_large, detail);
 }
@@ -108,7 +114,7 @@ static unsigned long long declared_length(struct req *r)
 
 static void declared_length_check(struct req *r)
 {
-    if (declared_length(r) <= cfg.body_limit) return;
+    if (declared_length(r) <= body_limit(r)) return;
     r->body_too_large = true;
     reply_too_large(r);
 }
@@ -151,7 +157,9 @@ static void dispatch(struct req *r)
     if (r->route->body == BODY_JSON && method_has_body(r->method) && !parse_json_body(r)) return;
     /* Webhooks dedupe by the provider's own event key, and a shared
      * anonymous key space would let one sender replay another's reply. */
-    bool keyed = !strcmp(r->method, "POST") && r->route->body != BODY_RAW;
+    /* An import is idempotent by e-mail, and its file is not kept to hash. */
+    bool keyed =
+        !strcmp(r->method, "POST") && r->route->body != BODY_RAW && r->route->body != BODY_CSV;
     if (keyed && !idempotency_begin(r)) return;
     r->route->handler(r);
     if (!r->replied) reply_error(r, ERR_internal_error, "The handler produced no reply.");
@@ -229,15 +237,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!cors_preflight(r)) route(r);
         if (!r->replied) query_check(r);
         if (!r->replied) declared_length_check(r);
+        if (!r->replied && r->route->body == BODY_CSV) csv_body_begin(r);
         /* An early answer sent now makes MHD drop the unread body. */
         return r->replied && answer_before_body(r) ? send_reply(r) : MHD_YES;
     }
     if (*upload_data_size > 0) {
         bool ok = r->replied ? req_body_drop(r, *upload_data_size)
+                  : r->csv   ? csv_body_append(r, upload_data, *upload_data_size)
                              : req_body_append(r, upload_data, *upload_data_size, cfg.body_limit);
         *upload_data_size = 0;
         return ok ? MHD_YES : MHD_NO;
     }
+    if (!r->replied && r->csv && !csv_body_end(r)) return MHD_NO;
     if (!r->replied && answer_later(r)) return MHD_YES;
     return send_reply(r);
 }

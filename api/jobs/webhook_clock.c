@@ -1,7 +1,7 @@
 /* The clock's outbound webhooks (SPEC §4b): a round opens, and a
  * membership runs out, without any write that a trigger could see; this
  * job announces them within seconds. Several instances may run it at
- * once: each event is announced once (sql/85_outbound_webhooks.sql). */
+ * once: each event is announced once (sql/87_outbound_webhooks.sql). */
 #include "db/webhook_deliveries.h"
 #include "jobs_list.h"
 #include "log.h"

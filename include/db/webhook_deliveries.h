@@ -3,7 +3,7 @@
 
 /* api/db/webhook_deliveries.c: outbound webhook deliveries: the admin's
  * log and retry, and the delivery job's claim and outcomes
- * (sql/85_outbound_webhooks.sql). */
+ * (sql/87_outbound_webhooks.sql). */
 
 #include <jansson.h>
 #include <libpq-fe.h>

@@ -2,7 +2,7 @@
 #define PATROND_DB_WEBHOOK_ENDPOINTS_H
 
 /* api/db/webhook_endpoints.c: the newsroom's outbound webhook endpoints
- * (sql/85_outbound_webhooks.sql). Writes run as audited transactions; the
+ * (sql/87_outbound_webhooks.sql). Writes run as audited transactions; the
  * secret appears only in what create and rotate answer. */
 
 #include <jansson.h>

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "db.h"
-#include "webhook.h"
+#include "provider.h"
 
 /* One verified delivery as it is recorded. */
 struct wh_delivery {

@@ -13,7 +13,8 @@ const {
 const { standardSecret, standardBody, sendStandard, msgId } = require('./lib/webhooks');
 
 const ADMIN = path.join(ROOT, 'deploy', 'admin');
-const SCRIPTS = ['export-members', 'create-round', 'tally', 'webhooks-failed', 'webhook-replay', 'manual-pledge'];
+const SCRIPTS = ['export-members', 'create-round', 'tally', 'webhooks-failed', 'webhook-replay', 'manual-pledge',
+  'import-members'];
 const SECRET = standardSecret();
 let srv;
 
@@ -274,4 +275,37 @@ test('webhooks-failed and webhook-replay: list, replay one, replay all', async (
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /^webhook-replay: 404 /m);
   assert.equal((await script('webhook-replay', [])).code, 2);
+});
+
+test('import-members: a dry run by default, per-line problems, --apply, --skip-invalid', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'import-'));
+  const good = path.join(dir, 'good.csv');
+  const email = uniqueEmail('imp');
+  fs.writeFileSync(good, `email,name,amount,currency,interval\n${email},Script Reader,4.00,USD,month\n`);
+  const count = () => srv.psql(`SELECT count(*) FROM patrons WHERE email = '${email}'`);
+
+  let r = await ok('import-members', [good]);
+  assert.equal(r.stdout, 'Dry run, nothing changed: 1 new, 0 updated, 0 unchanged.\nRun again with --apply to import.\n');
+  assert.equal(await count(), '0');
+  r = await ok('import-members', [good, '--apply']);
+  assert.equal(r.stdout, 'Imported: 1 new, 0 updated, 0 unchanged.\n');
+  assert.equal(await count(), '1');
+  r = await ok('import-members', [good, '--apply', '--json']);
+  assert.deepEqual(JSON.parse(r.stdout), { created: 0, updated: 0, unchanged: 1, errors: [], applied: true });
+
+  const bad = path.join(dir, 'bad.csv');
+  const other = uniqueEmail('imp');
+  fs.writeFileSync(bad, `email;amount;currency;interval\n${other};5,00;USD;month\nnope;;;\n${uniqueEmail('imp')};;;\n`);
+  r = await script('import-members', [bad, '--apply']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, 'Not imported (the file has errors), nothing changed: 1 new, 0 updated, 0 unchanged; 2 problem(s):\n' +
+    '  line 2, amount: must use a dot as the decimal separator, like 5.00 (not 5,00)\n' +
+    '  line 3, email: is not a valid e-mail address\n');
+  r = await ok('import-members', [bad, '--apply', '--skip-invalid']);
+  assert.match(r.stdout, /^Imported: 1 new, 0 updated, 0 unchanged; 2 problem\(s\):/);
+  assert.equal(await srv.psql(`SELECT count(*) FROM patrons WHERE email = '${other}'`), '0');
+
+  assert.equal((await script('import-members', [])).code, 2);
+  assert.equal((await script('import-members', [path.join(dir, 'missing.csv')])).code, 2);
+  fs.rmSync(dir, { recursive: true });
 });

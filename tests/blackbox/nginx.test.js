@@ -236,6 +236,17 @@ test('nginx limits: body size 413, /metrics hidden', async () => {
   assert.equal((await a.request('GET', '/metrics')).status, 200, 'scraped directly from the instance instead');
 });
 
+test('an import file over the 1m body limit goes through its own location', async () => {
+  let csv = 'email,name\n';
+  for (let i = 0; csv.length <= 1024 * 1024 + 1; i++) csv += `via-nginx-${i}@example.org,Reader via nginx number ${i}\n`;
+  const rows = csv.split('\n').length - 2;
+  const r = await via('POST', '/v1/patrons/import?dry_run=true', {
+    body: csv, key: a.adminKey, headers: { 'Content-Type': 'text/csv' },
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json, { created: rows, updated: 0, unchanged: 0, errors: [], applied: false });
+});
+
 test('the write zone answers 429 in problem+json before patrond sees the request', async () => {
   const before = accessLines().filter((l) => l.path === '/v1/auth/magic-link').length;
   const replies = await Promise.all(Array.from({ length: 30 }, () =>

@@ -3,7 +3,7 @@
 
 static void fz_configure(void)
 {
-    cfg.liqpay_private_key = "sandbox_private_key_test";
+    *config_slot(&cfg, "PATROND_LIQPAY_PRIVATE_KEY") = "sandbox_private_key_test";
 }
 
-FUZZ_PROVIDER(wh_liqpay)
+FUZZ_PROVIDER(provider_liqpay)

@@ -3,7 +3,8 @@
 
 static void fz_configure(void)
 {
-    cfg.paddle_webhook_secret = "pdl_ntfset_old,pdl_ntfset_01h8test_secretkey";
+    *config_slot(&cfg, "PATROND_PADDLE_WEBHOOK_SECRET") =
+        "pdl_ntfset_old,pdl_ntfset_01h8test_secretkey";
 }
 
-FUZZ_PROVIDER(wh_paddle)
+FUZZ_PROVIDER(provider_paddle)

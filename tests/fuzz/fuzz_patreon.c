@@ -3,8 +3,8 @@
 
 static void fz_configure(void)
 {
-    cfg.patreon_webhook_secret = "patreon_test_secret";
-    cfg.patreon_currency = "USD";
+    *config_slot(&cfg, "PATROND_PATREON_WEBHOOK_SECRET") = "patreon_test_secret";
+    *config_slot(&cfg, "PATROND_PATREON_CURRENCY") = "USD";
 }
 
-FUZZ_PROVIDER(wh_patreon)
+FUZZ_PROVIDER(provider_patreon)

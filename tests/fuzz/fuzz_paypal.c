@@ -3,8 +3,9 @@
 
 static void fz_configure(void)
 {
-    cfg.paypal_webhook_id = "4JH86294D6297924G";
-    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
+    *config_slot(&cfg, "PATROND_PAYPAL_WEBHOOK_ID") = "4JH86294D6297924G";
+    *config_slot(&cfg, "PATROND_PAYPAL_CERT_FILE") =
+        "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
 }
 
-FUZZ_PROVIDER(wh_paypal)
+FUZZ_PROVIDER(provider_paypal)

@@ -3,7 +3,8 @@
 
 static void fz_configure(void)
 {
-    cfg.standard_webhook_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    *config_slot(&cfg, "PATROND_STANDARD_WEBHOOK_SECRET") =
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 }
 
-FUZZ_PROVIDER(wh_standard)
+FUZZ_PROVIDER(provider_standard)

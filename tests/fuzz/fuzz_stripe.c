@@ -3,7 +3,7 @@
 
 static void fz_configure(void)
 {
-    cfg.stripe_webhook_secret = "whsec_test_secret";
+    *config_slot(&cfg, "PATROND_STRIPE_WEBHOOK_SECRET") = "whsec_test_secret";
 }
 
-FUZZ_PROVIDER(wh_stripe)
+FUZZ_PROVIDER(provider_stripe)

@@ -3,8 +3,8 @@
 
 static void fz_configure(void)
 {
-    cfg.wayforpay_merchant = "test_merch_n1";
-    cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET";
+    *config_slot(&cfg, "PATROND_WAYFORPAY_MERCHANT") = "test_merch_n1";
+    *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "flk3409refn54t54t*FNJRET";
 }
 
-FUZZ_PROVIDER(wh_wayforpay)
+FUZZ_PROVIDER(provider_wayforpay)

@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "config.h"
-#include "webhook.h"
+#include "provider.h"
 
 #define FUZZ_MAX_HEADERS 8
 static char *fz_names[FUZZ_MAX_HEADERS], *fz_values[FUZZ_MAX_HEADERS];
@@ -52,7 +52,7 @@ static char *fz_headers(char *s, char *end)
 static void fz_configure(void);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-static int fz_run(const struct wh_provider *p, const uint8_t *data, size_t size)
+static int fz_run(const struct provider *p, const uint8_t *data, size_t size)
 {
     static int configured;
     if (!configured) {
@@ -81,7 +81,7 @@ static int fz_run(const struct wh_provider *p, const uint8_t *data, size_t size)
     struct wh_event ev;
     memset(&ev, 0, sizeof ev);
     why[0] = '\0';
-    if (p->parse(&cfg, &rq, &ev, why, sizeof why)) {
+    if (provider_parse(p, &cfg, &rq, &ev, why, sizeof why)) {
         /* the mapped event must be usable as C strings by the store */
         if (!memchr(ev.event_key, '\0', sizeof ev.event_key)) abort();
         if (!memchr(ev.currency, '\0', sizeof ev.currency)) abort();

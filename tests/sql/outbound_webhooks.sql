@@ -1,4 +1,4 @@
--- Outbound webhooks (SPEC §4b): the triggers of sql/85_outbound_webhooks.sql
+-- Outbound webhooks (SPEC §4b): the triggers of sql/87_outbound_webhooks.sql
 -- queue one delivery per listening endpoint in the transaction of the change
 -- (a rolled-back change queues nothing); membership flips are announced at
 -- commit and by the clock's sweep; erasure scrubs payloads; the delivery

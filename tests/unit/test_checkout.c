@@ -4,10 +4,11 @@
 #include <string.h>
 
 #include "check.h"
-#include "checkout.h"
 #include "encode.h"
+#include "liqpay_sign.h"
 #include "money.h"
-#include "wh_common.h"
+#include "provider.h"
+#include "provider_kit.h"
 
 #define PLEDGE "3f2b8c1e-9a4d-4e7b-8c21-5d6f7a8b9c0d"
 #define NOW 1700000000 /* 2023-11-14 22:13:20 UTC */
@@ -37,24 +38,24 @@ static const char *field(json_t *redirect, const char *name)
 static void test_configured_providers(void)
 {
     struct config c = base_config();
-    const char *list[CHECKOUT_PROVIDERS_MAX + 1];
+    const char *list[PROVIDERS_COUNT + 1];
     CHECK_EQ_INT(checkout_providers(&c, list), 0);
     CHECK(list[0] == NULL);
     struct checkout_order o = order("month", 500, "UAH");
     CHECK(checkout_redirect(&c, "liqpay", &o) == NULL);
     CHECK(checkout_redirect(&c, "paypal", &o) == NULL);
 
-    c.liqpay_public_key = "pub";
+    *config_slot(&c, "PATROND_LIQPAY_PUBLIC_KEY") = "pub";
     CHECK_EQ_INT(checkout_providers(&c, list), 0); /* half a key pair is not configured */
-    c.liqpay_private_key = "priv";
-    c.stripe_payment_link = "https://buy.stripe.com/test_123";
+    *config_slot(&c, "PATROND_LIQPAY_PRIVATE_KEY") = "priv";
+    *config_slot(&c, "PATROND_STRIPE_PAYMENT_LINK") = "https://buy.stripe.com/test_123";
     CHECK_EQ_INT(checkout_providers(&c, list), 2);
     CHECK_EQ_STR(list[0], "liqpay");
     CHECK_EQ_STR(list[1], "stripe");
     CHECK(list[2] == NULL);
-    c.wayforpay_merchant = "m";
-    c.wayforpay_secret = "s";
-    c.patreon_campaign_url = "https://www.patreon.com/example";
+    *config_slot(&c, "PATROND_WAYFORPAY_MERCHANT") = "m";
+    *config_slot(&c, "PATROND_WAYFORPAY_SECRET") = "s";
+    *config_slot(&c, "PATROND_PATREON_CAMPAIGN_URL") = "https://www.patreon.com/example";
     CHECK_EQ_INT(checkout_providers(&c, list), 4);
 
     CHECK(checkout_echoes_order_id("liqpay"));
@@ -72,7 +73,7 @@ static void test_liqpay_signature_vector(void)
         "ZXJzaW9uIjozLCJvcmRlcl9pZCI6InBsZWRnZS00MiIsImFtb3VudCI6NS4wLCJjdXJyZW5jeSI6IlVBSCIsImVu"
         "ZF9kYXRlIjoxNTAxNjgwODU0NTk5fQ==";
     char sig[29];
-    CHECK(checkout_liqpay_sign("sandbox_private_key_test", data, sig));
+    CHECK(liqpay_signature("sandbox_private_key_test", data, sig));
     CHECK_EQ_STR(sig, "JY9xJnBFkmS+vDHxo6U0lkYmMHQ=");
 }
 
@@ -84,7 +85,7 @@ static json_t *liqpay_order(json_t *redirect)
     size_t len = strlen(data), n = 0;
     uint8_t *raw = malloc(len);
     json_t *order = NULL;
-    if (raw && wh_base64_decode(data, len, raw, len, &n))
+    if (raw && base64_decode(data, len, raw, len, &n))
         order = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL);
     free(raw);
     return order;
@@ -95,34 +96,52 @@ static const char *str(json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
+struct kv {
+    const char *key, *value;
+};
+
+/* Each key's string value in obj, one check each. */
+static void check_strings(json_t *obj, const struct kv *want)
+{
+    for (; want->key; want++) {
+        CHECK_EQ_STR(str(obj, want->key), want->value);
+        if (strcmp(str(obj, want->key) ? str(obj, want->key) : "", want->value))
+            printf("    at %s\n", want->key);
+    }
+}
+
 static void test_liqpay_subscription(void)
 {
     struct config c = base_config();
-    c.liqpay_public_key = "sandbox_i000";
-    c.liqpay_private_key = "sandbox_secret";
+    *config_slot(&c, "PATROND_LIQPAY_PUBLIC_KEY") = "sandbox_i000";
+    *config_slot(&c, "PATROND_LIQPAY_PRIVATE_KEY") = "sandbox_secret";
     struct checkout_order o = order("month", 12345, "UAH");
     json_t *r = checkout_redirect(&c, "liqpay", &o);
     CHECK(r != NULL);
     CHECK_EQ_STR(str(r, "method"), "POST");
     CHECK_EQ_STR(str(r, "url"), "https://www.liqpay.ua/api/3/checkout");
     char sig[29];
-    CHECK(checkout_liqpay_sign("sandbox_secret", field(r, "data"), sig));
+    CHECK(liqpay_signature("sandbox_secret", field(r, "data"), sig));
     CHECK_EQ_STR(field(r, "signature"), sig);
     CHECK_EQ_INT(json_object_size(json_object_get(r, "fields")), 2);
 
     json_t *d = liqpay_order(r);
     CHECK(d != NULL);
     CHECK_EQ_INT(json_integer_value(json_object_get(d, "version")), 3);
-    CHECK_EQ_STR(str(d, "public_key"), "sandbox_i000");
-    CHECK_EQ_STR(str(d, "action"), "subscribe");
-    CHECK_EQ_STR(str(d, "amount"), "123.45");
-    CHECK_EQ_STR(str(d, "currency"), "UAH");
-    CHECK_EQ_STR(str(d, "order_id"), PLEDGE);
-    CHECK_EQ_STR(str(d, "server_url"), "https://members.example.org/v1/webhooks/liqpay");
-    CHECK_EQ_STR(str(d, "result_url"), "https://news.example.org/thanks?x=1");
-    CHECK_EQ_STR(str(d, "subscribe"), "1");
-    CHECK_EQ_STR(str(d, "subscribe_date_start"), "2023-11-14 22:13:20");
-    CHECK_EQ_STR(str(d, "subscribe_periodicity"), "month");
+    static const struct kv order_fields[] = {
+        {"public_key", "sandbox_i000"},
+        {"action", "subscribe"},
+        {"amount", "123.45"},
+        {"currency", "UAH"},
+        {"order_id", PLEDGE},
+        {"server_url", "https://members.example.org/v1/webhooks/liqpay"},
+        {"result_url", "https://news.example.org/thanks?x=1"},
+        {"subscribe", "1"},
+        {"subscribe_date_start", "2023-11-14 22:13:20"},
+        {"subscribe_periodicity", "month"},
+        {NULL, NULL},
+    };
+    check_strings(d, order_fields);
     CHECK(str(d, "description") != NULL);
     json_decref(d);
     json_decref(r);
@@ -139,8 +158,8 @@ static void test_liqpay_subscription(void)
 static void test_liqpay_one_off(void)
 {
     struct config c = base_config();
-    c.liqpay_public_key = "pk";
-    c.liqpay_private_key = "sk";
+    *config_slot(&c, "PATROND_LIQPAY_PUBLIC_KEY") = "pk";
+    *config_slot(&c, "PATROND_LIQPAY_PRIVATE_KEY") = "sk";
     struct checkout_order o = order("once", 500, "JPY");
     o.return_url = NULL;
     json_t *r = checkout_redirect(&c, "liqpay", &o);
@@ -175,25 +194,28 @@ static void test_wayforpay(void)
     struct config c = base_config();
     char url[] = "https://user@Donate.example.org:8443/base";
     c.public_url = url;
-    c.wayforpay_merchant = "test_merch_n1";
-    c.wayforpay_secret = "flk3409refn54t54t*FNJRET";
+    *config_slot(&c, "PATROND_WAYFORPAY_MERCHANT") = "test_merch_n1";
+    *config_slot(&c, "PATROND_WAYFORPAY_SECRET") = "flk3409refn54t54t*FNJRET";
     struct checkout_order o = order("month", 550, "UAH");
     json_t *r = checkout_redirect(&c, "wayforpay", &o);
     CHECK(r != NULL);
     CHECK_EQ_STR(str(r, "method"), "POST");
     CHECK_EQ_STR(str(r, "url"), "https://secure.wayforpay.com/pay");
-    CHECK_EQ_STR(field(r, "merchantAccount"), "test_merch_n1");
-    CHECK_EQ_STR(field(r, "merchantDomainName"), "Donate.example.org");
-    CHECK_EQ_STR(field(r, "orderReference"), PLEDGE);
-    CHECK_EQ_STR(field(r, "orderDate"), "1700000000");
-    CHECK_EQ_STR(field(r, "amount"), "5.5");
-    CHECK_EQ_STR(field(r, "currency"), "UAH");
+    static const struct kv form_fields[] = {
+        {"merchantAccount", "test_merch_n1"},
+        {"merchantDomainName", "Donate.example.org"},
+        {"orderReference", PLEDGE},
+        {"orderDate", "1700000000"},
+        {"amount", "5.5"},
+        {"currency", "UAH"},
+        {"serviceUrl", "https://user@Donate.example.org:8443/base/v1/webhooks/wayforpay"},
+        {"returnUrl", "https://news.example.org/thanks?x=1"},
+        {"clientEmail", "Reader+news@example.org"},
+        {NULL, NULL},
+    };
+    check_strings(json_object_get(r, "fields"), form_fields);
     CHECK_EQ_STR(array_item(r, "productCount[]"), "1");
     CHECK_EQ_STR(array_item(r, "productPrice[]"), "5.5");
-    CHECK_EQ_STR(field(r, "serviceUrl"),
-                 "https://user@Donate.example.org:8443/base/v1/webhooks/wayforpay");
-    CHECK_EQ_STR(field(r, "returnUrl"), "https://news.example.org/thanks?x=1");
-    CHECK_EQ_STR(field(r, "clientEmail"), "Reader+news@example.org");
     const char *product = array_item(r, "productName[]");
     CHECK(product != NULL);
     char signed_text[512], want[33];
@@ -246,8 +268,8 @@ static void test_wayforpay_regular(void)
         {"once", NOW, {NULL, NULL, NULL, NULL, NULL, NULL}},
     };
     struct config c = base_config();
-    c.wayforpay_merchant = "test_merch_n1";
-    c.wayforpay_secret = "flk3409refn54t54t*FNJRET";
+    *config_slot(&c, "PATROND_WAYFORPAY_MERCHANT") = "test_merch_n1";
+    *config_slot(&c, "PATROND_WAYFORPAY_SECRET") = "flk3409refn54t54t*FNJRET";
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct checkout_order o = order(rows[i].interval, 550, "UAH");
         o.now = rows[i].now;
@@ -270,23 +292,29 @@ static void test_wayforpay_regular(void)
     }
 }
 
-static void test_stripe(void)
+/* The redirect of a provider whose checkout is a link set in `env`: a GET. */
+static json_t *link_checkout(const char *provider, const char *env, char *link, const char *email)
 {
     struct config c = base_config();
-    char link[] = "https://buy.stripe.com/test_abc";
-    c.stripe_payment_link = link;
+    *config_slot(&c, env) = link;
     struct checkout_order o = order("month", 500, "EUR");
-    json_t *r = checkout_redirect(&c, "stripe", &o);
+    if (email) o.email = email;
+    json_t *r = checkout_redirect(&c, provider, &o);
     CHECK_EQ_STR(str(r, "method"), "GET");
+    return r;
+}
+
+static void test_stripe(void)
+{
+    char link[] = "https://buy.stripe.com/test_abc";
+    json_t *r = link_checkout("stripe", "PATROND_STRIPE_PAYMENT_LINK", link, NULL);
     CHECK_EQ_STR(str(r, "url"), "https://buy.stripe.com/test_abc?client_reference_id=" PLEDGE
                                 "&prefilled_email=Reader%2Bnews%40example.org");
     CHECK(json_object_get(r, "fields") == NULL);
     json_decref(r);
 
     char with_query[] = "https://buy.stripe.com/test_abc?locale=uk";
-    c.stripe_payment_link = with_query;
-    o.email = "a.b_c-d~e@x.example";
-    r = checkout_redirect(&c, "stripe", &o);
+    r = link_checkout("stripe", "PATROND_STRIPE_PAYMENT_LINK", with_query, "a.b_c-d~e@x.example");
     CHECK_EQ_STR(str(r, "url"),
                  "https://buy.stripe.com/test_abc?locale=uk&client_reference_id=" PLEDGE
                  "&prefilled_email=a.b_c-d~e%40x.example");
@@ -295,12 +323,8 @@ static void test_stripe(void)
 
 static void test_patreon(void)
 {
-    struct config c = base_config();
     char url[] = "https://www.patreon.com/examplenews";
-    c.patreon_campaign_url = url;
-    struct checkout_order o = order("month", 500, "USD");
-    json_t *r = checkout_redirect(&c, "patreon", &o);
-    CHECK_EQ_STR(str(r, "method"), "GET");
+    json_t *r = link_checkout("patreon", "PATROND_PATREON_CAMPAIGN_URL", url, NULL);
     CHECK_EQ_STR(str(r, "url"), "https://www.patreon.com/examplenews");
     CHECK_EQ_INT(json_object_size(r), 2);
     json_decref(r);

@@ -94,10 +94,11 @@ static void test_defaults(void)
     CHECK(currency_allowed("UAH") && currency_allowed("PLN") && !currency_allowed("JPY"));
     CHECK_EQ_INT(c.max_amount_minor, 100000000);
     CHECK_EQ_INT(c.body_limit, 1048576);
-    CHECK_EQ_STR(c.patreon_currency, "USD");
-    CHECK_EQ_STR(c.stripe_webhook_secret, NULL);
-    CHECK_EQ_STR(c.standard_webhook_secret, NULL);
-    CHECK_EQ_STR(c.paypal_cert_file, NULL);
+    CHECK_EQ_INT(c.import_max_bytes, 64 * 1024 * 1024);
+    CHECK_EQ_STR(*config_slot(&c, "PATROND_PATREON_CURRENCY"), "USD");
+    CHECK_EQ_STR(*config_slot(&c, "PATROND_STRIPE_WEBHOOK_SECRET"), NULL);
+    CHECK_EQ_STR(*config_slot(&c, "PATROND_STANDARD_WEBHOOK_SECRET"), NULL);
+    CHECK_EQ_STR(*config_slot(&c, "PATROND_PAYPAL_CERT_FILE"), NULL);
     config_free(&c);
     CHECK(c.database_url == NULL && c.public_url == NULL && c.threads == 0);
 }
@@ -116,6 +117,7 @@ static void test_values(void)
     env_set("PATROND_CURRENCIES", " JPY , BHD");
     env_set("PATROND_MAX_AMOUNT_MINOR", "9007199254740991");
     env_set("PATROND_BODY_LIMIT", "1024");
+    env_set("PATROND_IMPORT_MAX_BYTES", "2048");
     env_set("PATROND_PATREON_CURRENCY", "EUR");
     env_set("PATROND_STRIPE_WEBHOOK_SECRET", "whsec_a,whsec_b");
     env_set("PATROND_STRIPE_PAYMENT_LINK", "https://buy.stripe.com/x");
@@ -132,9 +134,10 @@ static void test_values(void)
     CHECK(currency_allowed("JPY") && currency_allowed("BHD") && !currency_allowed("UAH"));
     CHECK_EQ_INT(c.max_amount_minor, 9007199254740991);
     CHECK_EQ_INT(c.body_limit, 1024);
-    CHECK_EQ_STR(c.patreon_currency, "EUR");
-    CHECK_EQ_STR(c.stripe_webhook_secret, "whsec_a,whsec_b");
-    CHECK_EQ_STR(c.stripe_payment_link, "https://buy.stripe.com/x");
+    CHECK_EQ_INT(c.import_max_bytes, 2048);
+    CHECK_EQ_STR(*config_slot(&c, "PATROND_PATREON_CURRENCY"), "EUR");
+    CHECK_EQ_STR(*config_slot(&c, "PATROND_STRIPE_WEBHOOK_SECRET"), "whsec_a,whsec_b");
+    CHECK_EQ_STR(*config_slot(&c, "PATROND_STRIPE_PAYMENT_LINK"), "https://buy.stripe.com/x");
     config_free(&c);
 
     /* A working directory with a space is quoted for libpq. */
@@ -239,10 +242,10 @@ static void test_files(void)
     env_set("PATROND_LIQPAY_PRIVATE_KEY", "");
     env_set("PATROND_LIQPAY_PRIVATE_KEY_FILE", "");
     CHECK(load(&c));
-    CHECK_EQ_STR(c.stripe_webhook_secret, "whsec_from_file");
+    CHECK_EQ_STR(*config_slot(&c, "PATROND_STRIPE_WEBHOOK_SECRET"), "whsec_from_file");
     CHECK_EQ_STR(c.database_url, "postgres://file/db");
     CHECK_EQ_STR(c.database_read_url, "postgres://file/db");
-    CHECK_EQ_STR(c.liqpay_private_key, NULL);
+    CHECK_EQ_STR(*config_slot(&c, "PATROND_LIQPAY_PRIVATE_KEY"), NULL);
     config_free(&c);
 
     expect_error("PATROND_PADDLE_WEBHOOK_SECRET_FILE", "/nonexistent/secret",

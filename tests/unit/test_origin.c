@@ -1,7 +1,7 @@
 #include <stdbool.h>
 
 #include "check.h"
-#include "checkout.h"
+#include "provider.h"
 #include "validate.h"
 
 struct origin_case {

@@ -9,8 +9,8 @@
 #include "check.h"
 #include "config.h"
 #include "encode.h"
-#include "webhook.h"
-#include "wh_common.h"
+#include "provider.h"
+#include "provider_kit.h"
 
 #include "wh_fake.h"
 
@@ -21,7 +21,7 @@
 
 struct row {
     const char *name;
-    const struct wh_provider *p;
+    const struct provider *p;
     const char *header; /* X-Patreon-Event, unsigned */
     char *liqpay_keys;  /* PATROND_LIQPAY_PUBLIC_KEY for the row */
     const char *body;   /* ' for "; LiqPay: the JSON inside `data` */
@@ -53,44 +53,46 @@ struct row {
 #define PAT_DATE "2031-01-01T00:00:00Z"
 
 static const struct row patreon_rows[] = {
-    {"paid, announced as an update", &wh_patreon, "members:update", NULL, PAT_PAID, true,
+    {"paid, announced as an update", &provider_patreon, "members:update", NULL, PAT_PAID, true,
      WH_PAYMENT_SUCCEEDED, BODY_HASH, "m1:" PAT_DATE, 300, "month", "", "m1", ""},
-    {"paid, replayed as a pledge delete", &wh_patreon, "members:pledge:delete", NULL, PAT_PAID,
-     true, WH_PAYMENT_SUCCEEDED, BODY_HASH, "m1:" PAT_DATE, 300, "month", "", "m1", ""},
-    {"paid, replayed as a member delete", &wh_patreon, "members:delete", NULL, PAT_PAID, true,
+    {"paid, replayed as a pledge delete", &provider_patreon, "members:pledge:delete", NULL,
+     PAT_PAID, true, WH_PAYMENT_SUCCEEDED, BODY_HASH, "m1:" PAT_DATE, 300, "month", "", "m1", ""},
+    {"paid, replayed as a member delete", &provider_patreon, "members:delete", NULL, PAT_PAID, true,
      WH_PAYMENT_SUCCEEDED, BODY_HASH, "m1:" PAT_DATE, 300, "month", "", "m1", ""},
-    {"paid, without a trigger", &wh_patreon, NULL, NULL, PAT_PAID, true, WH_PAYMENT_SUCCEEDED,
+    {"paid, without a trigger", &provider_patreon, NULL, NULL, PAT_PAID, true, WH_PAYMENT_SUCCEEDED,
      BODY_HASH, "m1:" PAT_DATE, 300, "month", "", "m1", ""},
-    {"yearly cadence", &wh_patreon, "members:update", NULL, PAT_CHARGE("active_patron", "Paid"),
-     true, WH_PAYMENT_SUCCEEDED, BODY_HASH, "m1:" PAT_DATE, 3000, "year", "", NULL, NULL},
-    {"declined", &wh_patreon, "members:update", NULL, PAT_CHARGE("declined_patron", "Declined"),
-     true, WH_PAYMENT_FAILED, BODY_HASH, "m1:failed:" PAT_DATE, 3000, "year", "", NULL, NULL},
-    {"former patron, announced as a create", &wh_patreon, "members:pledge:create", NULL,
+    {"yearly cadence", &provider_patreon, "members:update", NULL,
+     PAT_CHARGE("active_patron", "Paid"), true, WH_PAYMENT_SUCCEEDED, BODY_HASH, "m1:" PAT_DATE,
+     3000, "year", "", NULL, NULL},
+    {"declined", &provider_patreon, "members:update", NULL,
+     PAT_CHARGE("declined_patron", "Declined"), true, WH_PAYMENT_FAILED, BODY_HASH,
+     "m1:failed:" PAT_DATE, 3000, "year", "", NULL, NULL},
+    {"former patron, announced as a create", &provider_patreon, "members:pledge:create", NULL,
      PAT_CHARGE("former_patron", "Paid"), true, WH_PLEDGE_CANCELED, BODY_HASH, "", 3000, "year", "",
      NULL, NULL},
-    {"refunded", &wh_patreon, "members:update", NULL, PAT_CHARGE("active_patron", "Refunded"), true,
-     WH_PAYMENT_REFUNDED, BODY_HASH, "m1:refunded:" PAT_DATE, 3000, "year", "m1:" PAT_DATE, NULL,
-     NULL},
-    {"refunded by Patreon", &wh_patreon, NULL, NULL,
+    {"refunded", &provider_patreon, "members:update", NULL, PAT_CHARGE("active_patron", "Refunded"),
+     true, WH_PAYMENT_REFUNDED, BODY_HASH, "m1:refunded:" PAT_DATE, 3000, "year", "m1:" PAT_DATE,
+     NULL, NULL},
+    {"refunded by Patreon", &provider_patreon, NULL, NULL,
      PAT_CHARGE("active_patron", "Refunded by Patreon"), true, WH_PAYMENT_REFUNDED, BODY_HASH,
      "m1:refunded:" PAT_DATE, 3000, "year", "m1:" PAT_DATE, NULL, NULL},
-    {"fraud", &wh_patreon, "members:update", NULL, PAT_CHARGE("declined_patron", "Fraud"), true,
-     WH_PAYMENT_REFUNDED, BODY_HASH, "m1:refunded:" PAT_DATE, 3000, "year", "m1:" PAT_DATE, NULL,
-     NULL},
-    {"charge pending", &wh_patreon, "members:pledge:delete", NULL,
+    {"fraud", &provider_patreon, "members:update", NULL, PAT_CHARGE("declined_patron", "Fraud"),
+     true, WH_PAYMENT_REFUNDED, BODY_HASH, "m1:refunded:" PAT_DATE, 3000, "year", "m1:" PAT_DATE,
+     NULL, NULL},
+    {"charge pending", &provider_patreon, "members:pledge:delete", NULL,
      PAT_CHARGE("active_patron", "Pending"), true, WH_PLEDGE_ACTIVATED, BODY_HASH, "", 3000, "year",
      "", NULL, NULL},
-    {"free trial", &wh_patreon, "members:pledge:create", NULL,
+    {"free trial", &provider_patreon, "members:pledge:create", NULL,
      PAT_MEMBER("'patron_status':'active_patron','is_free_trial':true,"
                 "'currently_entitled_amount_cents':300"),
      true, WH_IGNORED, BODY_HASH, "", 300, "", "", NULL, NULL},
-    {"never pledged, announced as a delete", &wh_patreon, "members:pledge:delete", NULL,
+    {"never pledged, announced as a delete", &provider_patreon, "members:pledge:delete", NULL,
      PAT_MEMBER("'patron_status':null"), true, WH_IGNORED, BODY_HASH, "", NONE, "", "", NULL, NULL},
-    {"a post", &wh_patreon, "members:pledge:delete", NULL, "{'data':{'type':'post','id':'p1'}}",
-     true, WH_IGNORED, BODY_HASH, "", NONE, "", "", "", NULL},
-    {"trial flag not a boolean", &wh_patreon, "members:update", NULL,
+    {"a post", &provider_patreon, "members:pledge:delete", NULL,
+     "{'data':{'type':'post','id':'p1'}}", true, WH_IGNORED, BODY_HASH, "", NONE, "", "", "", NULL},
+    {"trial flag not a boolean", &provider_patreon, "members:update", NULL,
      PAT_MEMBER("'patron_status':'active_patron','is_free_trial':'no'"), REFUSED},
-    {"no data type", &wh_patreon, "members:update", NULL, "{'data':{'id':'m1'}}", REFUSED},
+    {"no data type", &provider_patreon, "members:update", NULL, "{'data':{'id':'m1'}}", REFUSED},
 };
 
 /* ---- WayForPay: signed fields name the event; dates do not ---- */
@@ -103,31 +105,31 @@ static const struct row patreon_rows[] = {
 #define UUID "0b7e8f5c-3c1a-4d2e-9f00-123456789abc"
 
 static const struct row wayforpay_rows[] = {
-    {"approved", &wh_wayforpay, NULL, NULL,
+    {"approved", &provider_wayforpay, NULL, NULL,
      WFP("DH1", "Approved", "541963", ",'processingDate':1700000050"), true, WH_PAYMENT_SUCCEEDED,
      WFP_KEY("DH1", "Approved", "541963"), "DH1:541963", 10000, "", "DH1", "DH1", ""},
-    {"approved, replayed with a later processingDate", &wh_wayforpay, NULL, NULL,
+    {"approved, replayed with a later processingDate", &provider_wayforpay, NULL, NULL,
      WFP("DH1", "Approved", "541963", ",'processingDate':1800000000"), true, WH_PAYMENT_SUCCEEDED,
      WFP_KEY("DH1", "Approved", "541963"), "DH1:541963", 10000, "", "DH1", "DH1", ""},
-    {"approved, replayed without dates", &wh_wayforpay, NULL, NULL,
+    {"approved, replayed without dates", &provider_wayforpay, NULL, NULL,
      WFP("DH1", "Approved", "541963", ""), true, WH_PAYMENT_SUCCEEDED,
      WFP_KEY("DH1", "Approved", "541963"), "DH1:541963", 10000, "", "DH1", "DH1", ""},
-    {"another authorization of the order", &wh_wayforpay, NULL, NULL,
+    {"another authorization of the order", &provider_wayforpay, NULL, NULL,
      WFP("DH1", "Approved", "777777", ",'processingDate':1700000050"), true, WH_PAYMENT_SUCCEEDED,
      WFP_KEY("DH1", "Approved", "777777"), "DH1:777777", 10000, "", "DH1", "DH1", ""},
-    {"a regular charge of the pledge", &wh_wayforpay, NULL, NULL,
+    {"a regular charge of the pledge", &provider_wayforpay, NULL, NULL,
      WFP(UUID "_WFPREG-2", "Approved", "112233", ""), true, WH_PAYMENT_SUCCEEDED,
      WFP_KEY(UUID "_WFPREG-2", "Approved", "112233"), UUID "_WFPREG-2:112233", 10000, "",
      UUID "_WFPREG-2", UUID, UUID},
-    {"a reference that only looks regular", &wh_wayforpay, NULL, NULL,
+    {"a reference that only looks regular", &provider_wayforpay, NULL, NULL,
      WFP("DH1_WFPREG-x", "Approved", "1", ""), true, WH_PAYMENT_SUCCEEDED,
      WFP_KEY("DH1_WFPREG-x", "Approved", "1"), "DH1_WFPREG-x:1", 10000, "", "DH1_WFPREG-x",
      "DH1_WFPREG-x", ""},
-    {"refunded", &wh_wayforpay, NULL, NULL,
+    {"refunded", &provider_wayforpay, NULL, NULL,
      WFP("DH1", "Refunded", "541963", ",'processingDate':1700000900"), true, WH_PAYMENT_REFUNDED,
      WFP_KEY("DH1", "Refunded", "541963"), "DH1:Refunded:541963", 10000, "", "DH1", "DH1", ""},
-    {"declined", &wh_wayforpay, NULL, NULL, WFP("DH1", "Declined", "", ""), true, WH_PAYMENT_FAILED,
-     WFP_KEY("DH1", "Declined", ""), "DH1:Declined:", 10000, "", "", "DH1", ""},
+    {"declined", &provider_wayforpay, NULL, NULL, WFP("DH1", "Declined", "", ""), true,
+     WH_PAYMENT_FAILED, WFP_KEY("DH1", "Declined", ""), "DH1:Declined:", 10000, "", "", "DH1", ""},
 };
 
 /* ---- LiqPay: sandbox money only with test keys; reversals name the payment ---- */
@@ -136,30 +138,30 @@ static const struct row wayforpay_rows[] = {
     "{'version':3,'payment_id':5001,'order_id':'" UUID "','amount':3.5,'currency':'UAH'" extra "}"
 
 static const struct row liqpay_rows[] = {
-    {"sandbox with test keys", &wh_liqpay, NULL, "sandbox_i111",
+    {"sandbox with test keys", &provider_liqpay, NULL, "sandbox_i111",
      LP(",'status':'sandbox','action':'pay','public_key':'sandbox_i111'"), true,
      WH_PAYMENT_SUCCEEDED, "5001:sandbox", "5001", 350, "once", "", UUID, UUID},
-    {"sandbox with production keys", &wh_liqpay, NULL, "i222",
+    {"sandbox with production keys", &provider_liqpay, NULL, "i222",
      LP(",'status':'sandbox','action':'pay','public_key':'i222'"), true, WH_IGNORED, "5001:sandbox",
      "5001", 350, "once", "", UUID, UUID},
-    {"sandbox naming no key, ours in production", &wh_liqpay, NULL, "sandbox_i111,i222",
+    {"sandbox naming no key, ours in production", &provider_liqpay, NULL, "sandbox_i111,i222",
      LP(",'status':'sandbox','action':'pay'"), true, WH_IGNORED, "5001:sandbox", "5001", 350,
      "once", "", NULL, NULL},
-    {"sandbox naming no key, ours all test keys", &wh_liqpay, NULL, "sandbox_i111",
+    {"sandbox naming no key, ours all test keys", &provider_liqpay, NULL, "sandbox_i111",
      LP(",'status':'sandbox','action':'pay'"), true, WH_PAYMENT_SUCCEEDED, "5001:sandbox", "5001",
      350, "once", "", NULL, NULL},
-    {"sandbox with no keys configured", &wh_liqpay, NULL, NULL,
+    {"sandbox with no keys configured", &provider_liqpay, NULL, NULL,
      LP(",'status':'sandbox','action':'pay'"), true, WH_IGNORED, "5001:sandbox", "5001", 350,
      "once", "", NULL, NULL},
-    {"yearly subscription paid", &wh_liqpay, NULL, "i222",
+    {"yearly subscription paid", &provider_liqpay, NULL, "i222",
      LP(",'status':'success','action':'subscribe','subscribe_periodicity':'year'"), true,
      WH_PAYMENT_SUCCEEDED, "5001:success", "5001", 350, "year", "", NULL, NULL},
-    {"subscription of unknown periodicity", &wh_liqpay, NULL, "i222",
+    {"subscription of unknown periodicity", &provider_liqpay, NULL, "i222",
      LP(",'status':'subscribed','action':'subscribe'"), true, WH_PLEDGE_ACTIVATED,
      "5001:subscribed", "5001", 350, "", "", NULL, NULL},
-    {"reversed", &wh_liqpay, NULL, "i222", LP(",'status':'reversed','action':'refund'"), true,
+    {"reversed", &provider_liqpay, NULL, "i222", LP(",'status':'reversed','action':'refund'"), true,
      WH_PAYMENT_REFUNDED, "5001:reversed", "5001:reversed", 350, "", "5001", NULL, NULL},
-    {"periodicity not a string", &wh_liqpay, NULL, "i222",
+    {"periodicity not a string", &provider_liqpay, NULL, "i222",
      LP(",'status':'success','action':'subscribe','subscribe_periodicity':1"), REFUSED},
 };
 
@@ -175,30 +177,30 @@ static const struct row liqpay_rows[] = {
 #define SECOND CANCEL("success", "2200", "2031-01-01T11:00:00.5Z", ",'extRef':'r2'")
 
 static const struct row monobank_rows[] = {
-    {"first partial refund", &wh_monobank, NULL, NULL, MONO("success", ",'cancelList':[" FIRST "]"),
-     true, WH_PAYMENT_REFUNDED, "inv1:success:2031-01-02T00:00:00Z:r1", "inv1:refund:r1", 1000, "",
-     "inv1", "inv1", NULL},
-    {"second partial refund", &wh_monobank, NULL, NULL,
+    {"first partial refund", &provider_monobank, NULL, NULL,
+     MONO("success", ",'cancelList':[" FIRST "]"), true, WH_PAYMENT_REFUNDED,
+     "inv1:success:2031-01-02T00:00:00Z:r1", "inv1:refund:r1", 1000, "", "inv1", "inv1", NULL},
+    {"second partial refund", &provider_monobank, NULL, NULL,
      MONO("success", ",'cancelList':[" FIRST "," SECOND "]"), true, WH_PAYMENT_REFUNDED,
      "inv1:success:2031-01-02T00:00:00Z:r2", "inv1:refund:r2", 2200, "", "inv1", NULL, NULL},
-    {"listed newest first", &wh_monobank, NULL, NULL,
+    {"listed newest first", &provider_monobank, NULL, NULL,
      MONO("reversed", ",'cancelList':[" SECOND "," FIRST "]"), true, WH_PAYMENT_REFUNDED, NULL,
      "inv1:refund:r2", 2200, "", "inv1", NULL, NULL},
-    {"a refund with the bank's reference only", &wh_monobank, NULL, NULL,
+    {"a refund with the bank's reference only", &provider_monobank, NULL, NULL,
      MONO("reversed", ",'cancelList':[" CANCEL("success", "4200", "2031-01-01T12:00:00Z",
                                                ",'rrn':'060189181768'") "]"),
      true, WH_PAYMENT_REFUNDED, NULL, "inv1:refund:060189181768", 4200, "", "inv1", NULL, NULL},
-    {"a refund still processing", &wh_monobank, NULL, NULL,
+    {"a refund still processing", &provider_monobank, NULL, NULL,
      MONO("success", ",'cancelList':[" CANCEL("processing", "500", "2031-01-01T12:00:00Z",
                                               ",'extRef':'r3'") "]"),
      true, WH_PAYMENT_SUCCEEDED, "inv1:success:2031-01-02T00:00:00Z", "inv1", 1000, "", "", NULL,
      NULL},
-    {"reversed without a list", &wh_monobank, NULL, NULL, MONO("reversed", ""), true,
+    {"reversed without a list", &provider_monobank, NULL, NULL, MONO("reversed", ""), true,
      WH_PAYMENT_REFUNDED, "inv1:reversed:2031-01-02T00:00:00Z", "inv1:reversed", 3200, "", "inv1",
      NULL, NULL},
-    {"cancelList not a list", &wh_monobank, NULL, NULL, MONO("success", ",'cancelList':{}"),
+    {"cancelList not a list", &provider_monobank, NULL, NULL, MONO("success", ",'cancelList':{}"),
      REFUSED},
-    {"a refund without an amount", &wh_monobank, NULL, NULL,
+    {"a refund without an amount", &provider_monobank, NULL, NULL,
      MONO("success", ",'cancelList':[{'status':'success','modifiedDate':'2031-01-01T00:00:00Z',"
                      "'extRef':'r'}]"),
      REFUSED},
@@ -213,7 +215,7 @@ static const char *liqpay_form(const char *json)
 {
     static char data[4096];
     char *o = form;
-    wh_base64_encode((const uint8_t *)json, strlen(json), data);
+    base64_encode((const uint8_t *)json, strlen(json), data);
     o += sprintf(o, "data=");
     for (const char *c = data; *c; c++)
         o += *c == '+' || *c == '/' || *c == '=' ? sprintf(o, "%%%02X", *c) : sprintf(o, "%c", *c);
@@ -249,9 +251,9 @@ static void run(const struct row *rows, size_t n)
         int failed = check_failed;
         headers_reset();
         if (r->header) header("X-Patreon-Event", r->header);
-        cfg.liqpay_public_key = r->liqpay_keys;
+        *config_slot(&cfg, "PATROND_LIQPAY_PUBLIC_KEY") = r->liqpay_keys;
         const char *body = J(r->body);
-        if (r->p == &wh_liqpay) body = liqpay_form(body);
+        if (r->p == &provider_liqpay) body = liqpay_form(body);
         bool ok = parse(r->p, body, &ev);
         CHECK_EQ_INT(ok, r->ok);
         if (ok && r->ok) expect_row(r, body, &ev);
@@ -263,7 +265,7 @@ static void run(const struct row *rows, size_t n)
 
 int main(void)
 {
-    cfg.patreon_currency = "USD";
+    *config_slot(&cfg, "PATROND_PATREON_CURRENCY") = "USD";
     RUN(patreon_rows);
     RUN(wayforpay_rows);
     RUN(liqpay_rows);

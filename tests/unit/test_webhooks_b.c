@@ -9,11 +9,12 @@
 #include <strings.h>
 
 #include "check.h"
-#include "checkout.h"
 #include "config.h"
-#include "webhook.h"
-#include "wh_common.h"
+#include "provider.h"
+#include "provider_kit.h"
 
+#include "liqpay_sign.h"
+#include "wh_cases.h"
 #include "wh_fake.h"
 
 /* ---- PayPal: the SDK fixture (§13.4) ---- */
@@ -44,39 +45,40 @@ static void test_paypal_verify(void)
     char *body = read_fixture("paypal-body.json", &len);
     CHECK(body && len == 1288);
     if (!body) return;
-    cfg.paypal_webhook_id = "4JH86294D6297924G";
-    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
-    CHECK(wh_paypal.configured(&cfg));
+    *config_slot(&cfg, "PATROND_PAYPAL_WEBHOOK_ID") = "4JH86294D6297924G";
+    *config_slot(&cfg, "PATROND_PAYPAL_CERT_FILE") =
+        "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
+    CHECK(provider_configured(&provider_paypal, &cfg));
     paypal_headers();
 
-    CHECK(verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    CHECK(verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     /* Retries may keep the first transmission time: a day later still passes. */
-    CHECK(verify_n(&wh_paypal, body, len, PAYPAL_TIME + DAY));
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME + 5 * DAY));
+    CHECK(verify_n(&provider_paypal, body, len, PAYPAL_TIME + DAY));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME + 5 * DAY));
     CHECK_EQ_STR(why, "transmission time out of tolerance");
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME - 301));
-    CHECK(verify_n(&wh_paypal, body, len, PAYPAL_TIME - 300));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME - 301));
+    CHECK(verify_n(&provider_paypal, body, len, PAYPAL_TIME - 300));
 
     /* Tampered body: one byte, and one byte fewer. */
     body[100] ^= 1;
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     CHECK_EQ_STR(why, "signature mismatch");
     body[100] ^= 1;
-    CHECK(!verify_n(&wh_paypal, body, len - 1, PAYPAL_TIME));
+    CHECK(!verify_n(&provider_paypal, body, len - 1, PAYPAL_TIME));
 
     /* The webhook id is signed; either of two configured ids may match. */
-    cfg.paypal_webhook_id = "WH-0G2756385H040842W-5Y612302CV158622M";
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
-    cfg.paypal_webhook_id = "1AB23456CD7890123E, 4JH86294D6297924G";
-    CHECK(verify_n(&wh_paypal, body, len, PAYPAL_TIME));
-    cfg.paypal_webhook_id = "4JH86294D6297924G";
+    *config_slot(&cfg, "PATROND_PAYPAL_WEBHOOK_ID") = "WH-0G2756385H040842W-5Y612302CV158622M";
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
+    *config_slot(&cfg, "PATROND_PAYPAL_WEBHOOK_ID") = "1AB23456CD7890123E, 4JH86294D6297924G";
+    CHECK(verify_n(&provider_paypal, body, len, PAYPAL_TIME));
+    *config_slot(&cfg, "PATROND_PAYPAL_WEBHOOK_ID") = "4JH86294D6297924G";
 
     /* The signed fields themselves. */
     header("PAYPAL-TRANSMISSION-ID", "dfb3be50-fd74-11e4-8bf3-77339302725c");
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     header("PAYPAL-TRANSMISSION-ID", "dfb3be50-fd74-11e4-8bf3-77339302725b");
     header("PAYPAL-TRANSMISSION-TIME", "2015-05-18T15:45:14Z");
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     CHECK_EQ_STR(why, "signature mismatch");
     free(body);
 }
@@ -87,30 +89,33 @@ static void test_paypal_certs(void)
     char *body = read_fixture("paypal-body.json", &len);
     if (!body) return;
     paypal_headers();
-    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-other-cert.pem";
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    *config_slot(&cfg, "PATROND_PAYPAL_CERT_FILE") =
+        "tests/fixtures/webhooks/paypal-other-cert.pem";
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     CHECK_EQ_STR(why, "signature mismatch");
     /* Two certificates in the file (PayPal's rotation): any may match. */
-    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-two-certs.pem";
-    CHECK(verify_n(&wh_paypal, body, len, PAYPAL_TIME));
-    cfg.paypal_cert_file = "tests/fixtures/webhooks/no-such-file.pem";
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    *config_slot(&cfg, "PATROND_PAYPAL_CERT_FILE") = "tests/fixtures/webhooks/paypal-two-certs.pem";
+    CHECK(verify_n(&provider_paypal, body, len, PAYPAL_TIME));
+    *config_slot(&cfg, "PATROND_PAYPAL_CERT_FILE") = "tests/fixtures/webhooks/no-such-file.pem";
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     CHECK_EQ_STR(why, "no certificate readable in the PayPal cert file");
-    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-body.json";
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    *config_slot(&cfg, "PATROND_PAYPAL_CERT_FILE") = "tests/fixtures/webhooks/paypal-body.json";
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     /* The certificate expired in 2017: it no longer vouches for anything. */
-    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
-    CHECK(!verify_n(&wh_paypal, body, len, 1500000000LL));
+    *config_slot(&cfg, "PATROND_PAYPAL_CERT_FILE") =
+        "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
+    CHECK(!verify_n(&provider_paypal, body, len, 1500000000LL));
     CHECK_EQ_STR(why, "no current RSA certificate in the cert file");
 
-    cfg.paypal_cert_file = NULL;
-    CHECK(!wh_paypal.configured(&cfg));
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
-    cfg.paypal_cert_file = "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
-    cfg.paypal_webhook_id = " , ";
-    CHECK(!wh_paypal.configured(&cfg));
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
-    cfg.paypal_webhook_id = "4JH86294D6297924G";
+    *config_slot(&cfg, "PATROND_PAYPAL_CERT_FILE") = NULL;
+    CHECK(!provider_configured(&provider_paypal, &cfg));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
+    *config_slot(&cfg, "PATROND_PAYPAL_CERT_FILE") =
+        "tests/fixtures/webhooks/paypal-sandbox-cert.pem";
+    *config_slot(&cfg, "PATROND_PAYPAL_WEBHOOK_ID") = " , ";
+    CHECK(!provider_configured(&provider_paypal, &cfg));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
+    *config_slot(&cfg, "PATROND_PAYPAL_WEBHOOK_ID") = "4JH86294D6297924G";
     free(body);
 }
 
@@ -124,31 +129,31 @@ static void test_paypal_headers(void)
     for (size_t i = 0; i < 4; i++) {
         paypal_headers();
         header(required[i], NULL);
-        CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+        CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     }
     paypal_headers();
     header("PAYPAL-AUTH-ALGO", "SHA1withRSA");
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     CHECK_EQ_STR(why, "unsupported PAYPAL-AUTH-ALGO");
     paypal_headers();
     header("PAYPAL-TRANSMISSION-ID", "dfb3be50|fd74");
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     CHECK_EQ_STR(why, "malformed PAYPAL-TRANSMISSION-ID");
     paypal_headers();
     header("PAYPAL-TRANSMISSION-ID", "");
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     paypal_headers();
     header("PAYPAL-TRANSMISSION-TIME", "yesterday");
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     CHECK_EQ_STR(why, "malformed PAYPAL-TRANSMISSION-TIME");
     paypal_headers();
     header("PAYPAL-TRANSMISSION-SIG", "not base64!");
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     CHECK_EQ_STR(why, "malformed PAYPAL-TRANSMISSION-SIG");
     header("PAYPAL-TRANSMISSION-SIG", "");
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     header("PAYPAL-TRANSMISSION-SIG", "AAAA");
-    CHECK(!verify_n(&wh_paypal, body, len, PAYPAL_TIME));
+    CHECK(!verify_n(&provider_paypal, body, len, PAYPAL_TIME));
     CHECK_EQ_STR(why, "signature mismatch");
     free(body);
 }
@@ -159,7 +164,7 @@ static void test_paypal_parse_fixture(void)
     char *body = read_fixture("paypal-body.json", &len);
     if (!body) return;
     struct wh_event ev;
-    CHECK(parse(&wh_paypal, body, &ev));
+    CHECK(parse(&provider_paypal, body, &ev));
     CHECK_EQ_STR(ev.event_key, "WH-0G2756385H040842W-5Y612302CV158622M");
     CHECK_EQ_STR(ev.type, "PAYMENT.SALE.COMPLETED");
     CHECK_EQ_INT(ev.kind, WH_PAYMENT_SUCCEEDED);
@@ -173,55 +178,50 @@ static void test_paypal_parse_fixture(void)
     free(body);
 }
 
+// clang-format off
+static const struct wh_case test_paypal_parse_subscriptions_cases[] = {
+    {NULL, &provider_paypal,
+     "{'id':'WH-1','event_type':'BILLING.SUBSCRIPTION.ACTIVATED',"
+     "'create_time':'2024-03-01T10:00:00.123Z','resource':{'id':'I-BW452GLLEP1G',"
+     "'status':'ACTIVE','custom_id':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
+     "'subscriber':{'email_address':'reader@example.org','payer_id':'PAYER1',"
+     "'name':{'given_name':'Ann','surname':'Reader'}},'billing_info':{"
+     "'next_billing_time':'2024-04-01T10:00:00Z','last_payment':{'amount':{"
+     "'value':'5.00','currency_code':'EUR'}}}}}",
+     WH_PLEDGE_ACTIVATED, {{"event_key", "WH-1"}, {"subscription_ref", "I-BW452GLLEP1G"},
+      {"pledge_id", "0b7e8f5c-3c1a-4d2e-9f00-123456789abc"}, {"email", "reader@example.org"},
+      {"name", "Ann Reader"}, {"customer_ref", "PAYER1"}, {"period_end", "2024-04-01T10:00:00Z"},
+      {"occurred_at", "2024-03-01T10:00:00Z"}, {"amount", "500"}, {"currency", "EUR"}}},
+    /* custom_id is free-form: only a UUID is taken as our pledge id. */
+    {NULL, &provider_paypal,
+     "{'id':'WH-2','event_type':'BILLING.SUBSCRIPTION.ACTIVATED','resource':{"
+     "'id':'I-2','custom_id':'order-77'}}",
+     WH_ANY_KIND, {{"pledge_id", ""}, {"amount", "none"}, {"name", ""}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-3','event_type':'BILLING.SUBSCRIPTION.PAYMENT.FAILED','resource':{"
+     "'id':'I-2','billing_info':{'last_failed_payment':{'reason_code':"
+     "'PAYMENT_DENIED','amount':{'value':'5.00','currency_code':'USD'}}}}}",
+     WH_PAYMENT_FAILED, {{"reason", "PAYMENT_DENIED"}, {"payment_id", "WH-3"},
+      {"subscription_ref", "I-2"}, {"amount_minor", "500"}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-4','event_type':'BILLING.SUBSCRIPTION.PAYMENT.FAILED',"
+     "'resource':{'id':'I-2'}}",
+     WH_ANY_KIND, {{"reason", "payment failed"}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_paypal_parse_subscriptions_cases_2[] = {
+    {NULL, &provider_paypal,
+     "{'id':'WH-6','event_type':'BILLING.SUBSCRIPTION.CANCELLED','resource':{}}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
 static void test_paypal_parse_subscriptions(void)
 {
     struct wh_event ev;
-    CHECK(parse(&wh_paypal,
-                J("{'id':'WH-1','event_type':'BILLING.SUBSCRIPTION.ACTIVATED',"
-                  "'create_time':'2024-03-01T10:00:00.123Z','resource':{'id':'I-BW452GLLEP1G',"
-                  "'status':'ACTIVE','custom_id':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
-                  "'subscriber':{'email_address':'reader@example.org','payer_id':'PAYER1',"
-                  "'name':{'given_name':'Ann','surname':'Reader'}},'billing_info':{"
-                  "'next_billing_time':'2024-04-01T10:00:00Z','last_payment':{'amount':{"
-                  "'value':'5.00','currency_code':'EUR'}}}}}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PLEDGE_ACTIVATED);
-    CHECK_EQ_STR(ev.event_key, "WH-1");
-    CHECK_EQ_STR(ev.subscription_ref, "I-BW452GLLEP1G");
-    CHECK_EQ_STR(ev.pledge_id, "0b7e8f5c-3c1a-4d2e-9f00-123456789abc");
-    CHECK_EQ_STR(ev.email, "reader@example.org");
-    CHECK_EQ_STR(ev.name, "Ann Reader");
-    CHECK_EQ_STR(ev.customer_ref, "PAYER1");
-    CHECK_EQ_STR(ev.period_end, "2024-04-01T10:00:00Z");
-    CHECK_EQ_STR(ev.occurred_at, "2024-03-01T10:00:00Z");
-    CHECK(ev.has_amount && ev.amount_minor == 500);
-    CHECK_EQ_STR(ev.currency, "EUR");
-
-    /* custom_id is free-form: only a UUID is taken as our pledge id. */
-    CHECK(parse(&wh_paypal,
-                J("{'id':'WH-2','event_type':'BILLING.SUBSCRIPTION.ACTIVATED','resource':{"
-                  "'id':'I-2','custom_id':'order-77'}}"),
-                &ev));
-    CHECK_EQ_STR(ev.pledge_id, "");
-    CHECK(!ev.has_amount);
-    CHECK_EQ_STR(ev.name, "");
-
-    CHECK(parse(&wh_paypal,
-                J("{'id':'WH-3','event_type':'BILLING.SUBSCRIPTION.PAYMENT.FAILED','resource':{"
-                  "'id':'I-2','billing_info':{'last_failed_payment':{'reason_code':"
-                  "'PAYMENT_DENIED','amount':{'value':'5.00','currency_code':'USD'}}}}}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_FAILED);
-    CHECK_EQ_STR(ev.reason, "PAYMENT_DENIED");
-    CHECK_EQ_STR(ev.payment_id, "WH-3");
-    CHECK_EQ_STR(ev.subscription_ref, "I-2");
-    CHECK(ev.amount_minor == 500);
-    CHECK(parse(&wh_paypal,
-                J("{'id':'WH-4','event_type':'BILLING.SUBSCRIPTION.PAYMENT.FAILED',"
-                  "'resource':{'id':'I-2'}}"),
-                &ev));
-    CHECK_EQ_STR(ev.reason, "payment failed");
-
+    WH_RUN(test_paypal_parse_subscriptions_cases);
     const char *ended[] = {"CANCELLED", "EXPIRED"};
     for (size_t i = 0; i < 2; i++) {
         char body[256];
@@ -229,86 +229,95 @@ static void test_paypal_parse_subscriptions(void)
                  "{\"id\":\"WH-5\",\"event_type\":\"BILLING.SUBSCRIPTION.%s\","
                  "\"resource\":{\"id\":\"I-2\"}}",
                  ended[i]);
-        CHECK(parse(&wh_paypal, body, &ev));
+        CHECK(parse(&provider_paypal, body, &ev));
         CHECK_EQ_INT(ev.kind, WH_PLEDGE_CANCELED);
         CHECK_EQ_STR(ev.subscription_ref, "I-2");
     }
-    CHECK(!parse(&wh_paypal,
-                 J("{'id':'WH-6','event_type':'BILLING.SUBSCRIPTION.CANCELLED','resource':{}}"),
-                 &ev));
+    WH_RUN(test_paypal_parse_subscriptions_cases_2);
     CHECK_EQ_STR(why, "subscription has no id");
 }
 
+// clang-format off
+static const struct wh_case test_paypal_parse_sales_cases[] = {
+    {NULL, &provider_paypal,
+     "{'id':'WH-7','event_type':'PAYMENT.SALE.COMPLETED','resource':{"
+     "'id':'5CS38179PL895402Y','billing_agreement_id':'I-0HNJGFKLTLMP',"
+     "'custom':'0B7E8F5C-3C1A-4D2E-9F00-123456789ABC',"
+     "'amount':{'total':'14.90','currency':'USD'}}}",
+     WH_PAYMENT_SUCCEEDED, {{"subscription_ref", "I-0HNJGFKLTLMP"},
+      {"payment_id", "5CS38179PL895402Y"}, {"pledge_id", "0B7E8F5C-3C1A-4D2E-9F00-123456789ABC"},
+      {"amount_minor", "1490"}, {"interval", ""}}},
+    /* JPY has no minor unit. */
+    {NULL, &provider_paypal,
+     "{'id':'WH-8','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
+     "'amount':{'total':'500','currency':'JPY'}}}",
+     WH_ANY_KIND, {{"amount_minor", "500"}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-9','event_type':'PAYMENT.SALE.REFUNDED','resource':{'id':'R1',"
+     "'sale_id':'S1','amount':{'total':'2.50','currency':'usd'}}}",
+     WH_PAYMENT_REFUNDED, {{"payment_id", "R1"}, {"amount_minor", "250"}, {"currency", "USD"}}},
+    /* Amounts are exact or refused. */
+    {NULL, &provider_paypal,
+     "{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
+     "'amount':{'total':'20.001','currency':'USD'}}}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
+     "'amount':{'total':'-1.00','currency':'USD'}}}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
+     "'amount':{'total':'1.00','currency':'XYZ'}}}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
+     "'amount':{'total':1.5,'currency':'USD'}}}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal,
+     "{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1'}}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
 static void test_paypal_parse_sales(void)
 {
-    struct wh_event ev;
-    CHECK(parse(&wh_paypal,
-                J("{'id':'WH-7','event_type':'PAYMENT.SALE.COMPLETED','resource':{"
-                  "'id':'5CS38179PL895402Y','billing_agreement_id':'I-0HNJGFKLTLMP',"
-                  "'custom':'0B7E8F5C-3C1A-4D2E-9F00-123456789ABC',"
-                  "'amount':{'total':'14.90','currency':'USD'}}}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_SUCCEEDED);
-    CHECK_EQ_STR(ev.subscription_ref, "I-0HNJGFKLTLMP");
-    CHECK_EQ_STR(ev.payment_id, "5CS38179PL895402Y");
-    CHECK_EQ_STR(ev.pledge_id, "0B7E8F5C-3C1A-4D2E-9F00-123456789ABC");
-    CHECK_EQ_INT(ev.amount_minor, 1490);
-    CHECK_EQ_STR(ev.interval, "");
-    /* JPY has no minor unit. */
-    CHECK(parse(&wh_paypal,
-                J("{'id':'WH-8','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
-                  "'amount':{'total':'500','currency':'JPY'}}}"),
-                &ev));
-    CHECK_EQ_INT(ev.amount_minor, 500);
-
-    CHECK(parse(&wh_paypal,
-                J("{'id':'WH-9','event_type':'PAYMENT.SALE.REFUNDED','resource':{'id':'R1',"
-                  "'sale_id':'S1','amount':{'total':'2.50','currency':'usd'}}}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_REFUNDED);
-    CHECK_EQ_STR(ev.payment_id, "R1");
-    CHECK_EQ_INT(ev.amount_minor, 250);
-    CHECK_EQ_STR(ev.currency, "USD");
-
-    /* Amounts are exact or refused. */
-    CHECK(!parse(&wh_paypal,
-                 J("{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
-                   "'amount':{'total':'20.001','currency':'USD'}}}"),
-                 &ev));
-    CHECK(!parse(&wh_paypal,
-                 J("{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
-                   "'amount':{'total':'-1.00','currency':'USD'}}}"),
-                 &ev));
-    CHECK(!parse(&wh_paypal,
-                 J("{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
-                   "'amount':{'total':'1.00','currency':'XYZ'}}}"),
-                 &ev));
-    CHECK(!parse(&wh_paypal,
-                 J("{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1',"
-                   "'amount':{'total':1.5,'currency':'USD'}}}"),
-                 &ev));
-    CHECK(!parse(&wh_paypal,
-                 J("{'id':'WH-10','event_type':'PAYMENT.SALE.COMPLETED','resource':{'id':'S1'}}"),
-                 &ev));
+    WH_RUN(test_paypal_parse_sales_cases);
     CHECK_EQ_STR(why, "sale without id or amount");
 }
 
+// clang-format off
+static const struct wh_case test_paypal_parse_envelope_cases[] = {
+    {NULL, &provider_paypal, "{'id':'WH-11','event_type':'CUSTOMER.DISPUTE.CREATED','resource':{}}",
+     WH_IGNORED, {{"type", "CUSTOMER.DISPUTE.CREATED"}}},
+    {NULL, &provider_paypal, "{'event_type':'PAYMENT.SALE.COMPLETED'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal, "{'id':'WH-12'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal, "{'id':'WH-12','event_type':'PAYMENT.SALE.COMPLETED'}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_paypal_parse_envelope_cases_2[] = {
+    {NULL, &provider_paypal, "{'id':'WH-12','event_type':'X','create_time':'soon'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal, "{'id':7,'event_type':'X'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal, "[1]",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal, "{\"id\":",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_paypal, "{'id':'a','id':'b','event_type':'X'}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
 static void test_paypal_parse_envelope(void)
 {
-    struct wh_event ev;
-    CHECK(parse(&wh_paypal,
-                J("{'id':'WH-11','event_type':'CUSTOMER.DISPUTE.CREATED','resource':{}}"), &ev));
-    CHECK_EQ_INT(ev.kind, WH_IGNORED);
-    CHECK_EQ_STR(ev.type, "CUSTOMER.DISPUTE.CREATED");
-    CHECK(!parse(&wh_paypal, J("{'event_type':'PAYMENT.SALE.COMPLETED'}"), &ev));
-    CHECK(!parse(&wh_paypal, J("{'id':'WH-12'}"), &ev));
-    CHECK(!parse(&wh_paypal, J("{'id':'WH-12','event_type':'PAYMENT.SALE.COMPLETED'}"), &ev));
+    WH_RUN(test_paypal_parse_envelope_cases);
     CHECK_EQ_STR(why, "resource is missing");
-    CHECK(!parse(&wh_paypal, J("{'id':'WH-12','event_type':'X','create_time':'soon'}"), &ev));
-    CHECK(!parse(&wh_paypal, J("{'id':7,'event_type':'X'}"), &ev));
-    CHECK(!parse(&wh_paypal, "[1]", &ev));
-    CHECK(!parse(&wh_paypal, "{\"id\":", &ev));
-    CHECK(!parse(&wh_paypal, J("{'id':'a','id':'b','event_type':'X'}"), &ev));
+    WH_RUN(test_paypal_parse_envelope_cases_2);
 }
 
 /* ---- Monobank: the official doc example (§13.3) ---- */
@@ -336,7 +345,7 @@ static bool served_pubkey(EVP_PKEY *key, char *out, size_t out_len)
     bool ok = bio && PEM_write_bio_PUBKEY(bio, key) == 1;
     long n = ok ? BIO_get_mem_data(bio, &pem) : 0;
     ok = ok && n > 0 && 4 * (((size_t)n + 2) / 3) + 1 <= out_len;
-    if (ok) wh_base64_encode((const uint8_t *)pem, (size_t)n, out);
+    if (ok) base64_encode((const uint8_t *)pem, (size_t)n, out);
     BIO_free(bio);
     return ok;
 }
@@ -350,7 +359,7 @@ static bool sign_body(EVP_PKEY *key, const char *body, char *out)
     bool ok = ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
               EVP_DigestSign(ctx, sig, &n, (const uint8_t *)body, strlen(body)) == 1;
     EVP_MD_CTX_free(ctx);
-    if (ok) wh_base64_encode(sig, n, out);
+    if (ok) base64_encode(sig, n, out);
     return ok;
 }
 
@@ -360,34 +369,34 @@ static void test_monobank_official(void)
     char *body = read_fixture("monobank-body.json", &len);
     CHECK(body && len == 582);
     if (!body) return;
-    cfg.monobank_pubkey = (char *)mono_pubkey;
-    CHECK(wh_monobank.configured(&cfg));
+    *config_slot(&cfg, "PATROND_MONOBANK_PUBKEY") = (char *)mono_pubkey;
+    CHECK(provider_configured(&provider_monobank, &cfg));
     nheaders = 0;
     header("X-Sign", mono_sign);
-    CHECK(verify_n(&wh_monobank, body, len, 0));
+    CHECK(verify_n(&provider_monobank, body, len, 0));
 
     body[20] ^= 1;
-    CHECK(!verify_n(&wh_monobank, body, len, 0));
+    CHECK(!verify_n(&provider_monobank, body, len, 0));
     CHECK_EQ_STR(why, "signature mismatch");
     body[20] ^= 1;
-    CHECK(!verify_n(&wh_monobank, body, len - 1, 0));
+    CHECK(!verify_n(&provider_monobank, body, len - 1, 0));
     /* A trailing newline is a different body. */
     char *longer = malloc(len + 2);
     if (longer) {
         memcpy(longer, body, len);
         memcpy(longer + len, "\n", 2);
-        CHECK(!verify_n(&wh_monobank, longer, len + 1, 0));
+        CHECK(!verify_n(&provider_monobank, longer, len + 1, 0));
         free(longer);
     }
 
     header("X-Sign", NULL);
-    CHECK(!verify_n(&wh_monobank, body, len, 0));
+    CHECK(!verify_n(&provider_monobank, body, len, 0));
     CHECK_EQ_STR(why, "missing X-Sign header");
     header("X-Sign", "!!!not-base64");
-    CHECK(!verify_n(&wh_monobank, body, len, 0));
+    CHECK(!verify_n(&provider_monobank, body, len, 0));
     CHECK_EQ_STR(why, "malformed X-Sign");
     header("X-Sign", "MEUCIQC/mVKhi8FKoayul2Mim3E2oaIOCNJk5dEXxTqbkeJSOQ==");
-    CHECK(!verify_n(&wh_monobank, body, len, 0));
+    CHECK(!verify_n(&provider_monobank, body, len, 0));
     free(body);
 }
 
@@ -403,27 +412,27 @@ static void test_monobank_keys(void)
     nheaders = 0;
     header("X-Sign", mono_sign);
 
-    cfg.monobank_pubkey = ec_served;
-    CHECK(!verify_n(&wh_monobank, body, len, 0));
+    *config_slot(&cfg, "PATROND_MONOBANK_PUBKEY") = ec_served;
+    CHECK(!verify_n(&provider_monobank, body, len, 0));
     CHECK_EQ_STR(why, "signature mismatch");
     /* Rotation: the official key second. */
     snprintf(list, sizeof list, "%s,%s", ec_served, mono_pubkey);
-    cfg.monobank_pubkey = list;
-    CHECK(verify_n(&wh_monobank, body, len, 0));
+    *config_slot(&cfg, "PATROND_MONOBANK_PUBKEY") = list;
+    CHECK(verify_n(&provider_monobank, body, len, 0));
     /* A broken entry is skipped, not fatal. */
     snprintf(list, sizeof list, "bm90IGEgUEVN,%s", mono_pubkey);
-    CHECK(verify_n(&wh_monobank, body, len, 0));
-    cfg.monobank_pubkey = "bm90IGEgUEVN";
-    CHECK(!verify_n(&wh_monobank, body, len, 0));
+    CHECK(verify_n(&provider_monobank, body, len, 0));
+    *config_slot(&cfg, "PATROND_MONOBANK_PUBKEY") = "bm90IGEgUEVN";
+    CHECK(!verify_n(&provider_monobank, body, len, 0));
     CHECK_EQ_STR(why, "no usable EC public key configured");
-    cfg.monobank_pubkey = "%%%";
-    CHECK(!verify_n(&wh_monobank, body, len, 0));
-    cfg.monobank_pubkey = rsa_served;
-    CHECK(!verify_n(&wh_monobank, body, len, 0));
+    *config_slot(&cfg, "PATROND_MONOBANK_PUBKEY") = "%%%";
+    CHECK(!verify_n(&provider_monobank, body, len, 0));
+    *config_slot(&cfg, "PATROND_MONOBANK_PUBKEY") = rsa_served;
+    CHECK(!verify_n(&provider_monobank, body, len, 0));
     CHECK_EQ_STR(why, "no usable EC public key configured");
-    cfg.monobank_pubkey = NULL;
-    CHECK(!wh_monobank.configured(&cfg));
-    CHECK(!verify_n(&wh_monobank, body, len, 0));
+    *config_slot(&cfg, "PATROND_MONOBANK_PUBKEY") = NULL;
+    CHECK(!provider_configured(&provider_monobank, &cfg));
+    CHECK(!verify_n(&provider_monobank, body, len, 0));
 
     /* A body of our own, signed with our own key. */
     static char sign[256];
@@ -431,22 +440,54 @@ static void test_monobank_keys(void)
                          "'modifiedDate':'2024-01-01T00:00:00Z'}");
     CHECK(sign_body(ec, mine, sign));
     header("X-Sign", sign);
-    cfg.monobank_pubkey = ec_served;
-    CHECK(verify(&wh_monobank, mine, 0));
-    cfg.monobank_pubkey = (char *)mono_pubkey;
-    CHECK(!verify(&wh_monobank, mine, 0));
+    *config_slot(&cfg, "PATROND_MONOBANK_PUBKEY") = ec_served;
+    CHECK(verify(&provider_monobank, mine, 0));
+    *config_slot(&cfg, "PATROND_MONOBANK_PUBKEY") = (char *)mono_pubkey;
+    CHECK(!verify(&provider_monobank, mine, 0));
 out:
     EVP_PKEY_free(ec);
     EVP_PKEY_free(rsa);
     free(body);
 }
 
+// clang-format off
+static const struct wh_case test_monobank_parse_cases[] = {
+    {NULL, &provider_monobank,
+     "{'invoiceId':'inv1','status':'success','amount':4200,'finalAmount':3000,"
+     "'ccy':840,'reference':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
+     "'modifiedDate':'2024-01-01T12:00:00.123Z'}",
+     WH_PAYMENT_SUCCEEDED, {{"amount_minor", "3000"}, {"currency", "USD"}, {"payment_id", "inv1"},
+      {"pledge_id", "0b7e8f5c-3c1a-4d2e-9f00-123456789abc"}, {"sequence", "1704110400123"},
+      {"occurred_at", "2024-01-01T12:00:00Z"}}},
+    /* processing then success within one second still order by the ms. */
+    {NULL, &provider_monobank,
+     "{'invoiceId':'inv1','status':'processing','amount':4200,'ccy':980,"
+     "'modifiedDate':'2024-01-01T12:00:00.1Z'}",
+     WH_IGNORED, {{"sequence", "1704110400100"}}},
+    {NULL, &provider_monobank,
+     "{'invoiceId':'inv2','status':'failure','failureReason':'Insufficient funds',"
+     "'amount':4200,'ccy':978,'reference':'order-1',"
+     "'modifiedDate':'2024-01-01T12:00:00+02:00'}",
+     WH_PAYMENT_FAILED, {{"reason", "Insufficient funds"}, {"payment_id", "inv2:failure"},
+      {"currency", "EUR"}, {"pledge_id", ""}, {"occurred_at", "2024-01-01T10:00:00Z"},
+      {"event_key", "inv2:failure:2024-01-01T12:00:00+02:00"}}},
+    {NULL, &provider_monobank,
+     "{'invoiceId':'inv3','status':'reversed','amount':4200,'finalAmount':1200,"
+     "'ccy':980,'modifiedDate':'2024-01-02T00:00:00Z'}",
+     WH_PAYMENT_REFUNDED, {{"amount_minor", "3000"}, {"payment_id", "inv3:reversed"}}},
+    {NULL, &provider_monobank,
+     "{'invoiceId':'inv3','status':'reversed','amount':4200,'finalAmount':0,"
+     "'ccy':980,'modifiedDate':'2024-01-02T00:00:00Z'}",
+     WH_ANY_KIND, {{"amount_minor", "4200"}}},
+};
+// clang-format on
+
 static void test_monobank_parse(void)
 {
     size_t len;
     char *body = read_fixture("monobank-body.json", &len);
     struct wh_event ev;
-    CHECK(body && parse(&wh_monobank, body, &ev));
+    CHECK(body && parse(&provider_monobank, body, &ev));
     CHECK_EQ_INT(ev.kind, WH_IGNORED);
     CHECK_EQ_STR(ev.type, "created");
     CHECK_EQ_STR(ev.subscription_ref, "p2_9ZgpZVsl3");
@@ -459,90 +500,69 @@ static void test_monobank_parse(void)
     CHECK_EQ_STR(ev.event_key, "p2_9ZgpZVsl3:created:2019-08-24T14:15:22Z");
     free(body);
 
-    CHECK(parse(&wh_monobank,
-                J("{'invoiceId':'inv1','status':'success','amount':4200,'finalAmount':3000,"
-                  "'ccy':840,'reference':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
-                  "'modifiedDate':'2024-01-01T12:00:00.123Z'}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_SUCCEEDED);
-    CHECK_EQ_INT(ev.amount_minor, 3000);
-    CHECK_EQ_STR(ev.currency, "USD");
-    CHECK_EQ_STR(ev.payment_id, "inv1");
-    CHECK_EQ_STR(ev.pledge_id, "0b7e8f5c-3c1a-4d2e-9f00-123456789abc");
-    CHECK_EQ_INT(ev.sequence, 1704110400123LL);
-    CHECK_EQ_STR(ev.occurred_at, "2024-01-01T12:00:00Z");
-
-    /* processing then success within one second still order by the ms. */
-    CHECK(parse(&wh_monobank,
-                J("{'invoiceId':'inv1','status':'processing','amount':4200,'ccy':980,"
-                  "'modifiedDate':'2024-01-01T12:00:00.1Z'}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_IGNORED);
-    CHECK_EQ_INT(ev.sequence, 1704110400100LL);
-
-    CHECK(parse(&wh_monobank,
-                J("{'invoiceId':'inv2','status':'failure','failureReason':'Insufficient funds',"
-                  "'amount':4200,'ccy':978,'reference':'order-1',"
-                  "'modifiedDate':'2024-01-01T12:00:00+02:00'}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_FAILED);
-    CHECK_EQ_STR(ev.reason, "Insufficient funds");
-    CHECK_EQ_STR(ev.payment_id, "inv2:failure");
-    CHECK_EQ_STR(ev.currency, "EUR");
-    CHECK_EQ_STR(ev.pledge_id, "");
-    CHECK_EQ_STR(ev.occurred_at, "2024-01-01T10:00:00Z");
-    CHECK_EQ_STR(ev.event_key, "inv2:failure:2024-01-01T12:00:00+02:00");
-
-    CHECK(parse(&wh_monobank,
-                J("{'invoiceId':'inv3','status':'reversed','amount':4200,'finalAmount':1200,"
-                  "'ccy':980,'modifiedDate':'2024-01-02T00:00:00Z'}"),
-                &ev));
-    CHECK_EQ_INT(ev.kind, WH_PAYMENT_REFUNDED);
-    CHECK_EQ_INT(ev.amount_minor, 3000);
-    CHECK_EQ_STR(ev.payment_id, "inv3:reversed");
-    CHECK(parse(&wh_monobank,
-                J("{'invoiceId':'inv3','status':'reversed','amount':4200,'finalAmount':0,"
-                  "'ccy':980,'modifiedDate':'2024-01-02T00:00:00Z'}"),
-                &ev));
-    CHECK_EQ_INT(ev.amount_minor, 4200);
+    WH_RUN(test_monobank_parse_cases);
 }
+
+// clang-format off
+static const struct wh_case test_monobank_parse_refused_cases[] = {
+    {NULL, &provider_monobank,
+     "{'invoiceId':'i','status':'success','amount':100,'ccy':999,"
+     "'modifiedDate':'2024-01-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_monobank_parse_refused_cases_2[] = {
+    {NULL, &provider_monobank,
+     "{'invoiceId':'i','status':'success','amount':100,"
+     "'modifiedDate':'2024-01-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_monobank,
+     "{'invoiceId':'i','status':'success','amount':42.5,'ccy':980,"
+     "'modifiedDate':'2024-01-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_monobank,
+     "{'invoiceId':'i','status':'success','amount':-5,'ccy':980,"
+     "'modifiedDate':'2024-01-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_monobank,
+     "{'invoiceId':'i','status':'success','ccy':980,"
+     "'modifiedDate':'2024-01-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_monobank_parse_refused_cases_3[] = {
+    {NULL, &provider_monobank, "{'invoiceId':'i','status':'success','amount':1,'ccy':980}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_monobank_parse_refused_cases_4[] = {
+    {NULL, &provider_monobank,
+     "{'invoiceId':'i','status':'success','amount':1,'ccy':980,"
+     "'modifiedDate':'2024-13-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_monobank,
+     "{'status':'success','amount':1,'ccy':980,'modifiedDate':'2024-01-01T00:00:00Z'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_monobank, "not json",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
 
 static void test_monobank_parse_refused(void)
 {
-    struct wh_event ev;
-    CHECK(!parse(&wh_monobank,
-                 J("{'invoiceId':'i','status':'success','amount':100,'ccy':999,"
-                   "'modifiedDate':'2024-01-01T00:00:00Z'}"),
-                 &ev));
+    WH_RUN(test_monobank_parse_refused_cases);
     CHECK_EQ_STR(why, "ccy is not a known ISO 4217 numeric code");
-    CHECK(!parse(&wh_monobank,
-                 J("{'invoiceId':'i','status':'success','amount':100,"
-                   "'modifiedDate':'2024-01-01T00:00:00Z'}"),
-                 &ev));
-    CHECK(!parse(&wh_monobank,
-                 J("{'invoiceId':'i','status':'success','amount':42.5,'ccy':980,"
-                   "'modifiedDate':'2024-01-01T00:00:00Z'}"),
-                 &ev));
-    CHECK(!parse(&wh_monobank,
-                 J("{'invoiceId':'i','status':'success','amount':-5,'ccy':980,"
-                   "'modifiedDate':'2024-01-01T00:00:00Z'}"),
-                 &ev));
-    CHECK(!parse(&wh_monobank,
-                 J("{'invoiceId':'i','status':'success','ccy':980,"
-                   "'modifiedDate':'2024-01-01T00:00:00Z'}"),
-                 &ev));
+    WH_RUN(test_monobank_parse_refused_cases_2);
     CHECK_EQ_STR(why, "amount is missing");
-    CHECK(
-        !parse(&wh_monobank, J("{'invoiceId':'i','status':'success','amount':1,'ccy':980}"), &ev));
+    WH_RUN(test_monobank_parse_refused_cases_3);
     CHECK_EQ_STR(why, "modifiedDate is missing");
-    CHECK(!parse(&wh_monobank,
-                 J("{'invoiceId':'i','status':'success','amount':1,'ccy':980,"
-                   "'modifiedDate':'2024-13-01T00:00:00Z'}"),
-                 &ev));
-    CHECK(!parse(
-        &wh_monobank,
-        J("{'status':'success','amount':1,'ccy':980,'modifiedDate':'2024-01-01T00:00:00Z'}"), &ev));
-    CHECK(!parse(&wh_monobank, "not json", &ev));
+    WH_RUN(test_monobank_parse_refused_cases_4);
 }
 
 /* ---- LiqPay: the worked example (§13.7) ---- */
@@ -585,61 +605,62 @@ static const char *liqpay_signed(const char *json, const char *key)
     static char data[4096];
     char sig[29];
     const char *text = J(json);
-    wh_base64_encode((const uint8_t *)text, strlen(text), data);
-    if (!checkout_liqpay_sign(key, data, sig)) return "";
+    base64_encode((const uint8_t *)text, strlen(text), data);
+    if (!liqpay_signature(key, data, sig)) return "";
     return liqpay_form(data, sig);
 }
 
 static void test_liqpay_verify(void)
 {
-    cfg.liqpay_private_key = "sandbox_private_key_test";
-    cfg.liqpay_public_key = NULL;
-    CHECK(wh_liqpay.configured(&cfg));
+    *config_slot(&cfg, "PATROND_LIQPAY_PRIVATE_KEY") = "sandbox_private_key_test";
+    *config_slot(&cfg, "PATROND_LIQPAY_PUBLIC_KEY") = NULL;
+    CHECK(provider_configured(&provider_liqpay, &cfg));
     nheaders = 0;
-    CHECK(verify(&wh_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
+    CHECK(verify(&provider_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
     /* Fields in either order, extra fields ignored. */
     char body[1024];
     snprintf(body, sizeof body, "x=1&signature=%s&data=%s", "JY9xJnBFkmS%2BvDHxo6U0lkYmMHQ%3D",
              liqpay_data);
-    CHECK(verify(&wh_liqpay, body, 0));
+    CHECK(verify(&provider_liqpay, body, 0));
     /* A '+' that arrived unescaped decodes to a space and is restored. */
     snprintf(body, sizeof body, "data=%s&signature=%s", liqpay_data, liqpay_sig);
-    CHECK(verify(&wh_liqpay, body, 0));
+    CHECK(verify(&provider_liqpay, body, 0));
 
     char tampered[sizeof liqpay_data];
     memcpy(tampered, liqpay_data, sizeof liqpay_data);
     tampered[10] = tampered[10] == 'A' ? 'B' : 'A';
-    CHECK(!verify(&wh_liqpay, liqpay_form(tampered, liqpay_sig), 0));
+    CHECK(!verify(&provider_liqpay, liqpay_form(tampered, liqpay_sig), 0));
     CHECK_EQ_STR(why, "signature mismatch");
-    CHECK(!verify(&wh_liqpay, liqpay_form(liqpay_data, "JY9xJnBFkmS+vDHxo6U0lkYmMHQ"), 0));
+    CHECK(!verify(&provider_liqpay, liqpay_form(liqpay_data, "JY9xJnBFkmS+vDHxo6U0lkYmMHQ"), 0));
 
-    cfg.liqpay_private_key = "sandbox_private_key_other";
-    CHECK(!verify(&wh_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
-    cfg.liqpay_private_key = "sandbox_private_key_other, sandbox_private_key_test";
-    CHECK(verify(&wh_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
-    cfg.liqpay_private_key = "sandbox_private_key_test";
+    *config_slot(&cfg, "PATROND_LIQPAY_PRIVATE_KEY") = "sandbox_private_key_other";
+    CHECK(!verify(&provider_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
+    *config_slot(&cfg, "PATROND_LIQPAY_PRIVATE_KEY") =
+        "sandbox_private_key_other, sandbox_private_key_test";
+    CHECK(verify(&provider_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
+    *config_slot(&cfg, "PATROND_LIQPAY_PRIVATE_KEY") = "sandbox_private_key_test";
 
-    CHECK(!verify(&wh_liqpay, "data=abc", 0));
+    CHECK(!verify(&provider_liqpay, "data=abc", 0));
     CHECK_EQ_STR(why, "missing data or signature field");
     snprintf(body, sizeof body, "data=%s&data=%s&signature=%s", liqpay_data, liqpay_data,
              "JY9xJnBFkmS%2BvDHxo6U0lkYmMHQ%3D");
-    CHECK(!verify(&wh_liqpay, body, 0));
+    CHECK(!verify(&provider_liqpay, body, 0));
     CHECK_EQ_STR(why, "malformed form body");
-    CHECK(!verify(&wh_liqpay, "data=%G0&signature=x", 0));
+    CHECK(!verify(&provider_liqpay, "data=%G0&signature=x", 0));
     CHECK_EQ_STR(why, "malformed form body");
-    CHECK(!verify(&wh_liqpay, J("{'data':'x','signature':'y'}"), 0));
-    CHECK(!verify(&wh_liqpay, "", 0));
+    CHECK(!verify(&provider_liqpay, J("{'data':'x','signature':'y'}"), 0));
+    CHECK(!verify(&provider_liqpay, "", 0));
 
-    cfg.liqpay_private_key = NULL;
-    CHECK(!wh_liqpay.configured(&cfg));
-    CHECK(!verify(&wh_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
-    cfg.liqpay_private_key = "sandbox_private_key_test";
+    *config_slot(&cfg, "PATROND_LIQPAY_PRIVATE_KEY") = NULL;
+    CHECK(!provider_configured(&provider_liqpay, &cfg));
+    CHECK(!verify(&provider_liqpay, liqpay_form(liqpay_data, liqpay_sig), 0));
+    *config_slot(&cfg, "PATROND_LIQPAY_PRIVATE_KEY") = "sandbox_private_key_test";
 }
 
 static void test_liqpay_parse(void)
 {
     struct wh_event ev;
-    CHECK(parse(&wh_liqpay, liqpay_form(liqpay_data, liqpay_sig), &ev));
+    CHECK(parse(&provider_liqpay, liqpay_form(liqpay_data, liqpay_sig), &ev));
     CHECK_EQ_INT(ev.kind, WH_PLEDGE_ACTIVATED);
     CHECK_EQ_STR(ev.type, "subscribed");
     CHECK_EQ_STR(ev.subscription_ref, "pledge-42");
@@ -656,8 +677,8 @@ static void test_liqpay_parse(void)
                                      "'order_id':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
                                      "'amount':3.5,'currency':'UAH','create_date':1700000000000}",
                                      "sandbox_private_key_test");
-    CHECK(verify(&wh_liqpay, form, 0));
-    CHECK(parse(&wh_liqpay, form, &ev));
+    CHECK(verify(&provider_liqpay, form, 0));
+    CHECK(parse(&provider_liqpay, form, &ev));
     CHECK_EQ_INT(ev.kind, WH_PAYMENT_SUCCEEDED);
     CHECK_EQ_INT(ev.amount_minor, 350);
     CHECK_EQ_STR(ev.pledge_id, "0b7e8f5c-3c1a-4d2e-9f00-123456789abc");
@@ -666,7 +687,7 @@ static void test_liqpay_parse(void)
     CHECK_EQ_STR(ev.interval, "once");
     CHECK_EQ_STR(ev.occurred_at, "2023-11-14T22:13:20Z");
 
-    CHECK(parse(&wh_liqpay,
+    CHECK(parse(&provider_liqpay,
                 liqpay_signed("{'payment_id':'2002','status':'failure','order_id':'p',"
                               "'amount':0.29,'currency':'USD','err_code':'limit',"
                               "'err_description':'Limit exceeded'}",
@@ -677,11 +698,11 @@ static void test_liqpay_parse(void)
     CHECK_EQ_STR(ev.reason, "Limit exceeded");
     CHECK_EQ_STR(ev.payment_id, "2002:failure");
     CHECK(parse(
-        &wh_liqpay,
+        &provider_liqpay,
         liqpay_signed("{'payment_id':2003,'status':'error','order_id':'p','err_code':90}", "k"),
         &ev));
     CHECK_EQ_STR(ev.reason, "90");
-    CHECK(parse(&wh_liqpay,
+    CHECK(parse(&provider_liqpay,
                 liqpay_signed("{'payment_id':2004,'status':'reversed','order_id':'p',"
                               "'amount':12345678.91,'currency':'UAH'}",
                               "k"),
@@ -689,16 +710,17 @@ static void test_liqpay_parse(void)
     CHECK_EQ_INT(ev.kind, WH_PAYMENT_REFUNDED);
     CHECK_EQ_INT(ev.amount_minor, 1234567891LL);
     CHECK_EQ_STR(ev.payment_id, "2004:reversed");
-    CHECK(parse(&wh_liqpay,
+    CHECK(parse(&provider_liqpay,
                 liqpay_signed("{'payment_id':2005,'status':'unsubscribed','order_id':'p'}", "k"),
                 &ev));
     CHECK_EQ_INT(ev.kind, WH_PLEDGE_CANCELED);
-    CHECK(parse(&wh_liqpay,
+    CHECK(parse(&provider_liqpay,
                 liqpay_signed("{'payment_id':2006,'status':'wait_secure','order_id':'p'}", "k"),
                 &ev));
     CHECK_EQ_INT(ev.kind, WH_IGNORED);
     /* No payment_id: the order id keys the event. */
-    CHECK(parse(&wh_liqpay, liqpay_signed("{'status':'unsubscribed','order_id':'p9'}", "k"), &ev));
+    CHECK(parse(&provider_liqpay, liqpay_signed("{'status':'unsubscribed','order_id':'p9'}", "k"),
+                &ev));
     CHECK_EQ_STR(ev.event_key, "p9:unsubscribed");
     CHECK_EQ_STR(ev.payment_id, "");
 }
@@ -706,39 +728,39 @@ static void test_liqpay_parse(void)
 static void test_liqpay_parse_refused(void)
 {
     struct wh_event ev;
-    CHECK(!parse(&wh_liqpay,
+    CHECK(!parse(&provider_liqpay,
                  liqpay_signed("{'payment_id':1,'status':'success','order_id':'p',"
                                "'amount':3.555,'currency':'UAH'}",
                                "k"),
                  &ev));
-    CHECK(!parse(&wh_liqpay,
+    CHECK(!parse(&provider_liqpay,
                  liqpay_signed("{'payment_id':1,'status':'success','order_id':'p',"
                                "'amount':3.5e1,'currency':'UAH'}",
                                "k"),
                  &ev));
-    CHECK(!parse(&wh_liqpay,
+    CHECK(!parse(&provider_liqpay,
                  liqpay_signed("{'payment_id':1,'status':'success','order_id':'p',"
                                "'amount':3.5,'currency':'ABC'}",
                                "k"),
                  &ev));
-    CHECK(!parse(&wh_liqpay,
+    CHECK(!parse(&provider_liqpay,
                  liqpay_signed("{'payment_id':1,'status':'success','order_id':'p'}", "k"), &ev));
     CHECK_EQ_STR(why, "payment without amount or currency");
-    CHECK(!parse(&wh_liqpay, liqpay_signed("{'payment_id':1,'order_id':'p'}", "k"), &ev));
-    CHECK(!parse(&wh_liqpay, liqpay_signed("{'status':'success'}", "k"), &ev));
-    CHECK(!parse(&wh_liqpay, liqpay_signed("[1,2]", "k"), &ev));
+    CHECK(!parse(&provider_liqpay, liqpay_signed("{'payment_id':1,'order_id':'p'}", "k"), &ev));
+    CHECK(!parse(&provider_liqpay, liqpay_signed("{'status':'success'}", "k"), &ev));
+    CHECK(!parse(&provider_liqpay, liqpay_signed("[1,2]", "k"), &ev));
     CHECK_EQ_STR(why, "data is not a JSON object");
-    CHECK(!parse(&wh_liqpay, liqpay_form("!!!!", "x"), &ev));
+    CHECK(!parse(&provider_liqpay, liqpay_form("!!!!", "x"), &ev));
     CHECK_EQ_STR(why, "data is not base64");
 
-    cfg.liqpay_public_key = "sandbox_i000";
+    *config_slot(&cfg, "PATROND_LIQPAY_PUBLIC_KEY") = "sandbox_i000";
     const char *other = "{'public_key':'sandbox_i999','payment_id':1,'status':'success',"
                         "'order_id':'p','amount':1,'currency':'UAH'}";
-    CHECK(!parse(&wh_liqpay, liqpay_signed(other, "k"), &ev));
+    CHECK(!parse(&provider_liqpay, liqpay_signed(other, "k"), &ev));
     CHECK_EQ_STR(why, "public_key is not ours");
-    cfg.liqpay_public_key = "sandbox_i000,sandbox_i999";
-    CHECK(parse(&wh_liqpay, liqpay_signed(other, "k"), &ev));
-    cfg.liqpay_public_key = NULL;
+    *config_slot(&cfg, "PATROND_LIQPAY_PUBLIC_KEY") = "sandbox_i000,sandbox_i999";
+    CHECK(parse(&provider_liqpay, liqpay_signed(other, "k"), &ev));
+    *config_slot(&cfg, "PATROND_LIQPAY_PUBLIC_KEY") = NULL;
 }
 
 /* ---- WayForPay: the worked example (§13.9) ---- */
@@ -763,49 +785,77 @@ static const char *wfp(const char *sig, const char *amount, const char *status, 
 
 static void test_wayforpay_verify(void)
 {
-    cfg.wayforpay_merchant = "test_merch_n1";
-    cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET";
-    CHECK(wh_wayforpay.configured(&cfg));
+    *config_slot(&cfg, "PATROND_WAYFORPAY_MERCHANT") = "test_merch_n1";
+    *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "flk3409refn54t54t*FNJRET";
+    CHECK(provider_configured(&provider_wayforpay, &cfg));
     nheaders = 0;
-    CHECK(verify(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
+    CHECK(verify(&provider_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
     /* PHP prints 100.00 as "100"; a string amount and reasonCode read the same. */
-    CHECK(verify(&wh_wayforpay, wfp(WFP_SIG, "100.00", "Approved", "Ok", "1100"), 0));
-    CHECK(verify(&wh_wayforpay, wfp(WFP_SIG, "'100'", "Approved", "Ok", "'1100'"), 0));
-    CHECK(verify(&wh_wayforpay,
+    CHECK(verify(&provider_wayforpay, wfp(WFP_SIG, "100.00", "Approved", "Ok", "1100"), 0));
+    CHECK(verify(&provider_wayforpay, wfp(WFP_SIG, "'100'", "Approved", "Ok", "'1100'"), 0));
+    CHECK(verify(&provider_wayforpay,
                  wfp("1B3038D38B6324FA1F6B29F057D4D709", "100", "Approved", "Ok", "1100"), 0));
 
-    CHECK(!verify(&wh_wayforpay, wfp(WFP_SIG, "101", "Approved", "Ok", "1100"), 0));
+    CHECK(!verify(&provider_wayforpay, wfp(WFP_SIG, "101", "Approved", "Ok", "1100"), 0));
     CHECK_EQ_STR(why, "signature mismatch");
-    CHECK(!verify(&wh_wayforpay, wfp(WFP_SIG, "100.5", "Approved", "Ok", "1100"), 0));
-    CHECK(!verify(&wh_wayforpay, wfp(WFP_SIG, "100", "Declined", "Ok", "1100"), 0));
-    CHECK(!verify(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1101"), 0));
-    CHECK(!verify(&wh_wayforpay,
+    CHECK(!verify(&provider_wayforpay, wfp(WFP_SIG, "100.5", "Approved", "Ok", "1100"), 0));
+    CHECK(!verify(&provider_wayforpay, wfp(WFP_SIG, "100", "Declined", "Ok", "1100"), 0));
+    CHECK(!verify(&provider_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1101"), 0));
+    CHECK(!verify(&provider_wayforpay,
                   wfp("1b3038d38b6324fa1f6b29f057d4d7", "100", "Approved", "Ok", "1100"), 0));
     CHECK_EQ_STR(why, "missing or malformed merchantSignature");
-    CHECK(!verify(&wh_wayforpay,
+    CHECK(!verify(&provider_wayforpay,
                   wfp("zz3038d38b6324fa1f6b29f057d4d709", "100", "Approved", "Ok", "1100"), 0));
-    CHECK(!verify(&wh_wayforpay, wfp(WFP_SIG, "true", "Approved", "Ok", "1100"), 0));
-    CHECK(!verify(&wh_wayforpay, J("{'merchantAccount':'test_merch_n1'}"), 0));
-    CHECK(!verify(&wh_wayforpay, "merchantAccount=test_merch_n1", 0));
+    CHECK(!verify(&provider_wayforpay, wfp(WFP_SIG, "true", "Approved", "Ok", "1100"), 0));
+    CHECK(!verify(&provider_wayforpay, J("{'merchantAccount':'test_merch_n1'}"), 0));
+    CHECK(!verify(&provider_wayforpay, "merchantAccount=test_merch_n1", 0));
 
-    cfg.wayforpay_merchant = "other_merchant";
-    CHECK(!verify(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
+    *config_slot(&cfg, "PATROND_WAYFORPAY_MERCHANT") = "other_merchant";
+    CHECK(!verify(&provider_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
     CHECK_EQ_STR(why, "merchantAccount is not ours");
-    cfg.wayforpay_merchant = "test_merch_n1";
-    cfg.wayforpay_secret = "another-secret";
-    CHECK(!verify(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
-    cfg.wayforpay_secret = "another-secret,flk3409refn54t54t*FNJRET";
-    CHECK(verify(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
-    cfg.wayforpay_secret = NULL;
-    CHECK(!wh_wayforpay.configured(&cfg));
-    CHECK(!verify(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
-    cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET";
+    *config_slot(&cfg, "PATROND_WAYFORPAY_MERCHANT") = "test_merch_n1";
+    *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "another-secret";
+    CHECK(!verify(&provider_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
+    *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "another-secret,flk3409refn54t54t*FNJRET";
+    CHECK(verify(&provider_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
+    *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = NULL;
+    CHECK(!provider_configured(&provider_wayforpay, &cfg));
+    CHECK(!verify(&provider_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 0));
+    *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "flk3409refn54t54t*FNJRET";
 }
+
+// clang-format off
+static const struct wh_case test_wayforpay_parse_cases[] = {
+    {NULL, &provider_wayforpay,
+     "{'orderReference':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
+     "'transactionStatus':'Approved','amount':5,'currency':'USD'}",
+     WH_ANY_KIND, {{"pledge_id", "0b7e8f5c-3c1a-4d2e-9f00-123456789abc"}, {"occurred_at", ""},
+      {"event_key", "0b7e8f5c-3c1a-4d2e-9f00-123456789abc:Approved:::500"}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_wayforpay_parse_cases_2[] = {
+    {NULL, &provider_wayforpay, "{'orderReference':'r','transactionStatus':'Approved'}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
+
+// clang-format off
+static const struct wh_case test_wayforpay_parse_cases_3[] = {
+    {NULL, &provider_wayforpay, "{'transactionStatus':'Approved','amount':1,'currency':'UAH'}",
+     WH_FAILS, {{NULL, NULL}}},
+    {NULL, &provider_wayforpay,
+     "{'orderReference':'r','transactionStatus':'Approved','amount':1,"
+     "'currency':'UAH','processingDate':'soon'}",
+     WH_FAILS, {{NULL, NULL}}},
+};
+// clang-format on
 
 static void test_wayforpay_parse(void)
 {
     struct wh_event ev;
-    CHECK(parse(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), &ev));
+    CHECK(parse(&provider_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), &ev));
     CHECK_EQ_INT(ev.kind, WH_PAYMENT_SUCCEEDED);
     CHECK_EQ_STR(ev.subscription_ref, "DH1700000000");
     CHECK_EQ_STR(ev.payment_id, "DH1700000000:541963");
@@ -816,44 +866,34 @@ static void test_wayforpay_parse(void)
     CHECK_EQ_STR(ev.occurred_at, "2023-11-14T22:14:10Z");
     CHECK_EQ_STR(ev.pledge_id, "");
     /* processingDate is unsigned: never later than the receipt */
-    CHECK(parse_at(&wh_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 1700000000LL, &ev));
+    CHECK(parse_at(&provider_wayforpay, wfp(WFP_SIG, "100", "Approved", "Ok", "1100"), 1700000000LL,
+                   &ev));
     CHECK_EQ_STR(ev.occurred_at, "2023-11-14T22:13:20Z");
 
-    CHECK(parse(&wh_wayforpay, wfp(WFP_SIG, "1.5", "Approved", "Ok", "1100"), &ev));
+    CHECK(parse(&provider_wayforpay, wfp(WFP_SIG, "1.5", "Approved", "Ok", "1100"), &ev));
     CHECK_EQ_INT(ev.amount_minor, 150);
-    CHECK(parse(&wh_wayforpay, wfp(WFP_SIG, "'12.30'", "Approved", "Ok", "1100"), &ev));
+    CHECK(parse(&provider_wayforpay, wfp(WFP_SIG, "'12.30'", "Approved", "Ok", "1100"), &ev));
     CHECK_EQ_INT(ev.amount_minor, 1230);
 
-    CHECK(parse(&wh_wayforpay, wfp(WFP_SIG, "100", "Declined", "Card declined", "1101"), &ev));
+    CHECK(
+        parse(&provider_wayforpay, wfp(WFP_SIG, "100", "Declined", "Card declined", "1101"), &ev));
     CHECK_EQ_INT(ev.kind, WH_PAYMENT_FAILED);
     CHECK_EQ_STR(ev.reason, "Card declined");
     CHECK(!strncmp(ev.payment_id, "DH1700000000:Declined:", 22));
-    CHECK(parse(&wh_wayforpay, wfp(WFP_SIG, "100", "Expired", "", "1120"), &ev));
+    CHECK(parse(&provider_wayforpay, wfp(WFP_SIG, "100", "Expired", "", "1120"), &ev));
     CHECK_EQ_INT(ev.kind, WH_PAYMENT_FAILED);
     CHECK_EQ_STR(ev.reason, "Expired 1120");
-    CHECK(parse(&wh_wayforpay, wfp(WFP_SIG, "100", "Refunded", "Ok", "1100"), &ev));
+    CHECK(parse(&provider_wayforpay, wfp(WFP_SIG, "100", "Refunded", "Ok", "1100"), &ev));
     CHECK_EQ_INT(ev.kind, WH_PAYMENT_REFUNDED);
     CHECK(!strncmp(ev.payment_id, "DH1700000000:Refunded:", 22));
-    CHECK(parse(&wh_wayforpay, wfp(WFP_SIG, "100", "InProcessing", "Ok", "1100"), &ev));
+    CHECK(parse(&provider_wayforpay, wfp(WFP_SIG, "100", "InProcessing", "Ok", "1100"), &ev));
     CHECK_EQ_INT(ev.kind, WH_IGNORED);
 
-    CHECK(parse(&wh_wayforpay,
-                J("{'orderReference':'0b7e8f5c-3c1a-4d2e-9f00-123456789abc',"
-                  "'transactionStatus':'Approved','amount':5,'currency':'USD'}"),
-                &ev));
-    CHECK_EQ_STR(ev.pledge_id, "0b7e8f5c-3c1a-4d2e-9f00-123456789abc");
-    CHECK_EQ_STR(ev.occurred_at, "");
-    CHECK_EQ_STR(ev.event_key, "0b7e8f5c-3c1a-4d2e-9f00-123456789abc:Approved:::500");
-
-    CHECK(!parse(&wh_wayforpay, wfp(WFP_SIG, "100.001", "Approved", "Ok", "1100"), &ev));
-    CHECK(!parse(&wh_wayforpay, J("{'orderReference':'r','transactionStatus':'Approved'}"), &ev));
+    WH_RUN(test_wayforpay_parse_cases);
+    CHECK(!parse(&provider_wayforpay, wfp(WFP_SIG, "100.001", "Approved", "Ok", "1100"), &ev));
+    WH_RUN(test_wayforpay_parse_cases_2);
     CHECK_EQ_STR(why, "amount or currency is missing");
-    CHECK(!parse(&wh_wayforpay, J("{'transactionStatus':'Approved','amount':1,'currency':'UAH'}"),
-                 &ev));
-    CHECK(!parse(&wh_wayforpay,
-                 J("{'orderReference':'r','transactionStatus':'Approved','amount':1,"
-                   "'currency':'UAH','processingDate':'soon'}"),
-                 &ev));
+    WH_RUN(test_wayforpay_parse_cases_3);
 }
 
 static void test_wayforpay_ack(void)
@@ -861,24 +901,25 @@ static void test_wayforpay_ack(void)
     struct wh_event ev;
     memset(&ev, 0, sizeof ev);
     strcpy(ev.reply_ref, "DH1700000000");
-    cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET";
-    char *reply = wh_wayforpay.ack(&cfg, &ev, 1700000100);
+    *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "flk3409refn54t54t*FNJRET";
+    char *reply = provider_wayforpay.ack(&cfg, &ev, 1700000100);
     CHECK_EQ_STR(reply, "{\"orderReference\":\"DH1700000000\",\"status\":\"accept\","
                         "\"time\":1700000100,\"signature\":\"e874f6966cd204abf15badd20cc5bd8d\"}");
     free(reply);
     /* The first listed secret is the current one. */
-    cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET,older-secret";
-    reply = wh_wayforpay.ack(&cfg, &ev, 1700000100);
+    *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "flk3409refn54t54t*FNJRET,older-secret";
+    reply = provider_wayforpay.ack(&cfg, &ev, 1700000100);
     CHECK(reply && strstr(reply, "e874f6966cd204abf15badd20cc5bd8d"));
     free(reply);
-    cfg.wayforpay_secret = "older-secret,flk3409refn54t54t*FNJRET";
-    reply = wh_wayforpay.ack(&cfg, &ev, 1700000100);
+    *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "older-secret,flk3409refn54t54t*FNJRET";
+    reply = provider_wayforpay.ack(&cfg, &ev, 1700000100);
     CHECK(reply && !strstr(reply, "e874f6966cd204abf15badd20cc5bd8d"));
     free(reply);
-    cfg.wayforpay_secret = "flk3409refn54t54t*FNJRET";
+    *config_slot(&cfg, "PATROND_WAYFORPAY_SECRET") = "flk3409refn54t54t*FNJRET";
     ev.reply_ref[0] = '\0';
-    CHECK(wh_wayforpay.ack(&cfg, &ev, 1700000100) == NULL);
-    CHECK(wh_paypal.ack == NULL && wh_liqpay.ack == NULL && wh_monobank.ack == NULL);
+    CHECK(provider_wayforpay.ack(&cfg, &ev, 1700000100) == NULL);
+    CHECK(provider_paypal.ack == NULL && provider_liqpay.ack == NULL &&
+          provider_monobank.ack == NULL);
 }
 
 int main(void)

@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "config.h"
-#include "webhook.h"
+#include "provider.h"
 
 #define MAX_HEADERS 6
 static const char *header_names[MAX_HEADERS], *header_values[MAX_HEADERS];
@@ -48,30 +48,29 @@ static inline void header(const char *name, const char *value)
     }
 }
 
-static inline bool verify_n(const struct wh_provider *p, const char *body, size_t len,
-                            long long now)
+static inline bool verify_n(const struct provider *p, const char *body, size_t len, long long now)
 {
     struct wh_request rq = {body, len, lookup, NULL, now};
     why[0] = '\0';
     return p->verify(&cfg, &rq, why, sizeof why);
 }
 
-static inline bool verify(const struct wh_provider *p, const char *body, long long now)
+static inline bool verify(const struct provider *p, const char *body, long long now)
 {
     return verify_n(p, body, strlen(body), now);
 }
 
 /* Received at `now` (unix seconds). */
-static inline bool parse_at(const struct wh_provider *p, const char *body, long long now,
+static inline bool parse_at(const struct provider *p, const char *body, long long now,
                             struct wh_event *ev)
 {
     struct wh_request rq = {body, strlen(body), lookup, NULL, now};
     why[0] = '\0';
-    return p->parse(&cfg, &rq, ev, why, sizeof why);
+    return provider_parse(p, &cfg, &rq, ev, why, sizeof why);
 }
 
 /* Received in 2033, after every time the test payloads carry. */
-static inline bool parse(const struct wh_provider *p, const char *body, struct wh_event *ev)
+static inline bool parse(const struct provider *p, const char *body, struct wh_event *ev)
 {
     return parse_at(p, body, 2000000000LL, ev);
 }

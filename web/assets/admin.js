@@ -172,6 +172,72 @@
     await loadRounds();
   }
 
+  // Importing supporters: the file is sent as a dry run first, its counts
+  // and per-line errors shown; "Apply" sends the same file for real.
+  const importPath = (dryRun) => `/v1/patrons/import?dry_run=${dryRun}&skip_invalid=${$('import-skip').checked}`;
+
+  async function sendImport(dryRun) {
+    const file = $('import-file').files[0];
+    let res;
+    try {
+      const r = await fetch(importPath(dryRun), {
+        method: 'POST', body: file, cache: 'no-store', credentials: 'omit',
+        headers: { Accept: 'application/json', 'Content-Type': 'text/csv', Authorization: `Bearer ${key}` },
+      });
+      const text = await r.text();
+      let json = null;
+      try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+      res = { status: r.status, ok: r.ok, json };
+    } catch {
+      res = null;
+    }
+    return res;
+  }
+
+  function showImport(result, dryRun) {
+    const n = result.errors.length;
+    const counts = `${result.created} new, ${result.updated} updated, ${result.unchanged} unchanged`;
+    const problems = n ? `; ${n} ${n === 1 ? 'problem' : 'problems'} (below)` : '';
+    let verdict;
+    if (result.applied) verdict = 'Imported';
+    else if (dryRun && (n === 0 || $('import-skip').checked)) verdict = 'Checked, nothing changed yet; apply to import';
+    else if (dryRun) verdict = 'Checked, nothing changed; fix the file, or import the valid rows only';
+    else verdict = 'Not imported, nothing changed';
+    $('import-status').textContent = `${verdict}: ${counts}${problems}.`;
+    $('import-problems-wrap').hidden = n === 0;
+    $('import-problems').tBodies[0].replaceChildren(...result.errors.map((e) => el('tr', {},
+      el('td', { text: String(e.line) }), el('td', { text: e.field || '(row)' }), el('td', { text: e.message }))));
+    $('import-apply').hidden = !dryRun || !(n === 0 || $('import-skip').checked);
+  }
+
+  async function runImport(dryRun) {
+    clear($('import-errors'), $('import-status'));
+    if (!$('import-file').files.length) {
+      $('import-errors').append(el('p', { text: 'Choose a CSV file first.' }));
+      $('import-file').setAttribute('aria-invalid', 'true');
+      $('import-file').focus();
+      return;
+    }
+    $('import-file').removeAttribute('aria-invalid');
+    $('import-apply').hidden = true;
+    $('import-status').textContent = dryRun ? 'Checking the file…' : 'Importing…';
+    const res = await sendImport(dryRun);
+    if (rejected(res)) return;
+    if (!res || !res.ok) {
+      $('import-status').textContent = '';
+      showProblem($('import-errors'), res);
+      return;
+    }
+    showImport(res.json, dryRun);
+    if (res.json.applied) await Promise.all([loadSummary(), search()]);
+  }
+
+  // A changed file or choice must be checked again before it is applied.
+  const importChanged = () => {
+    $('import-apply').hidden = true;
+    clear($('import-status'));
+  };
+
   async function loadAll() {
     clear($('page-errors'));
     if (!(await loadSummary())) return;
@@ -210,6 +276,10 @@
     await loadRounds();
   });
 
+  $('import-form').addEventListener('submit', (ev) => { ev.preventDefault(); runImport(true); });
+  $('import-apply').addEventListener('click', () => runImport(false));
+  $('import-file').addEventListener('change', importChanged);
+  $('import-skip').addEventListener('change', importChanged);
   $('search-form').addEventListener('submit', (ev) => { ev.preventDefault(); search(); });
   $('forget-key').addEventListener('click', () => askKey());
   $('refresh').addEventListener('click', () => loadAll());

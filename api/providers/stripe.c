@@ -1,33 +1,28 @@
-/* Stripe (reference §1): "Stripe-Signature: t=..,v1=..", HMAC-SHA256 over
+/* Stripe (reference §1). Checkout: the Payment Link
+ * (PATROND_STRIPE_PAYMENT_LINK) with client_reference_id=<pledge id>, which
+ * Stripe hands back on the checkout session, and prefilled_email; the
+ * link's price and interval are set in Stripe and the webhooks report what
+ * was actually paid. Webhook: "Stripe-Signature: t=..,v1=..", HMAC-SHA256 over
  * "t.body" keyed with the whole whsec_ string, lower-case hex; every v1 is
  * tried, since Stripe signs once per active secret while one is rolled. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "wh_common.h"
+#include "provider_kit.h"
 
-static bool configured(const struct config *c)
-{
-    return wh_has_secret(c->stripe_webhook_secret);
-}
+/* Its variables, by their place in `.settings` at the end. */
+enum { WEBHOOK_SECRET, PAYMENT_LINK };
+#define STRIPE(c, i) SETTING(c, PROVIDER_stripe, i)
+
+/* Like the SDK: items without '=' and keys other than t and v1 (the v0
+ * test scheme) are ignored. Stricter than the SDK, the timestamp must be
+ * fresh in both directions: Stripe re-signs every retry. */
+static const struct wh_ts_scheme scheme = {"Stripe-Signature", ',', "t", "v1", false, '.'};
 
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
 {
-    const char *h = rq->header(rq->ctx, "Stripe-Signature");
-    struct wh_ts_sigs s;
-    if (!h || !*h) return wh_fail(why, why_len, "missing Stripe-Signature header");
-    /* Like the SDK: items without '=' and keys other than t and v1 (the v0
-     * test scheme) are ignored. */
-    if (!wh_ts_sigs_parse(h, ',', "t", "v1", false, &s))
-        return wh_fail(why, why_len, "malformed Stripe-Signature");
-    if (s.n == 0) return wh_fail(why, why_len, "no v1 signature");
-    char prefix[32];
-    snprintf(prefix, sizeof prefix, "%lld.", s.ts);
-    if (!wh_ts_sigs_verify(c->stripe_webhook_secret, prefix, &s, rq))
-        return wh_fail(why, why_len, "signature mismatch");
-    /* Symmetric, stricter than the SDK: Stripe re-signs every retry. */
-    if (!wh_fresh(s.ts, rq->now)) return wh_fail(why, why_len, "timestamp out of tolerance");
-    return true;
+    return wh_ts_sigs_check(&scheme, STRIPE(c, WEBHOOK_SECRET), rq, why, why_len);
 }
 
 /* ---- parsing: data.object of each handled event type (reference §1.7) ---- */
@@ -72,7 +67,7 @@ static bool unix_time(json_t *o, const char *path, char *dst, size_t dst_len, ch
     int64_t t;
     bool present;
     if (!wh_json_int(o, path, &t, &present) ||
-        (present && !wh_unix_to_rfc3339(t, false, dst, dst_len))) {
+        (present && !unix_to_rfc3339(t, false, dst, dst_len))) {
         snprintf(why, why_len, "%s is not a unix time", path);
         return false;
     }
@@ -214,7 +209,7 @@ static bool invoice_failed(json_t *o, struct wh_event *ev, char *why, size_t why
         return false;
     if (!wh_json_int(o, "attempt_count", &attempt, &has_attempt) ||
         !wh_json_int(o, "next_payment_attempt", &next, &has_next) ||
-        (has_next && !wh_unix_to_rfc3339(next, false, when, sizeof when)))
+        (has_next && !unix_to_rfc3339(next, false, when, sizeof when)))
         return wh_fail(why, why_len, "attempt_count or next_payment_attempt is malformed");
     if (!*ev->reason)
         snprintf(ev->reason, sizeof ev->reason, "payment attempt %lld failed; %s%s",
@@ -353,42 +348,93 @@ static bool dispute_closed(json_t *o, struct wh_event *ev, char *why, size_t why
 }
 
 static const struct wh_handler handlers[] = {
-    {"checkout.session.completed", checkout_completed},
-    {"checkout.session.async_payment_succeeded", checkout_completed},
-    {"invoice.paid", invoice_paid},
-    {"invoice.payment_succeeded", invoice_paid},
-    {"invoice.payment_failed", invoice_failed},
-    {"customer.subscription.created", subscription_changed},
-    {"customer.subscription.updated", subscription_changed},
-    {"customer.subscription.deleted", subscription_deleted},
-    {"charge.dispute.created", dispute_created},
-    {"charge.dispute.closed", dispute_closed},
+    {"checkout.session.completed", checkout_completed, NULL},
+    {"checkout.session.async_payment_succeeded", checkout_completed, NULL},
+    {"invoice.paid", invoice_paid, NULL},
+    {"invoice.payment_succeeded", invoice_paid, NULL},
+    {"invoice.payment_failed", invoice_failed, NULL},
+    {"customer.subscription.created", subscription_changed, NULL},
+    {"customer.subscription.updated", subscription_changed, NULL},
+    {"customer.subscription.deleted", subscription_deleted, NULL},
+    {"charge.dispute.created", dispute_created, NULL},
+    {"charge.dispute.closed", dispute_closed, NULL},
+    {"charge.refunded", charge_refunded, "data"},
 };
 
-static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why_len)
+static const struct wh_envelope envelope = {
+    "id",
+    "type",
+    "created",
+    unix_time,
+    "data.object",
+    handlers,
+    sizeof handlers / sizeof handlers[0],
+};
+
+/* ---- checkout ---- */
+
+static bool checkout_configured(const struct config *c)
 {
-    if (!wh_field(root, "id", ev->event_key, sizeof ev->event_key, why, why_len) ||
-        !wh_field(root, "type", ev->type, sizeof ev->type, why, why_len) ||
-        !unix_time(root, "created", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
-        return false;
-    if (!*ev->event_key || !*ev->type) return wh_fail(why, why_len, "event has no id or type");
-    if (!strcmp(ev->type, "charge.refunded"))
-        return charge_refunded(json_object_get(root, "data"), ev, why, why_len);
-    return wh_dispatch(root, "data.object", handlers, sizeof handlers / sizeof handlers[0], ev, why,
-                       why_len);
+    return STRIPE(c, PAYMENT_LINK) != NULL;
 }
 
-static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
-                  char *why, size_t why_len)
+static bool unreserved(unsigned char ch)
 {
-    (void)c;
-    memset(ev, 0, sizeof *ev);
-    return wh_parse_json(rq, ev, parse_event, why, why_len);
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '.' || ch == '_' || ch == '~';
 }
 
-const struct wh_provider wh_stripe = {
+/* RFC 3986 percent-encoding of everything but unreserved characters. */
+static size_t percent_encode(const char *s, char *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (unreserved(*p)) {
+            if (out) out[o] = (char)*p;
+            o++;
+            continue;
+        }
+        if (out) {
+            out[o] = '%';
+            out[o + 1] = hex[*p >> 4];
+            out[o + 2] = hex[*p & 15];
+        }
+        o += 3;
+    }
+    return o;
+}
+
+static json_t *checkout(const struct config *c, const struct checkout_order *o)
+{
+    const char *link = STRIPE(c, PAYMENT_LINK);
+    char sep = strchr(link, '?') ? '&' : '?';
+    size_t len = strlen(link) +
+                 sizeof "?client_reference_id=&prefilled_email=" + strlen(o->pledge_id) +
+                 percent_encode(o->email, NULL);
+    char *url = malloc(len);
+    if (!url) return NULL;
+    int n =
+        snprintf(url, len, "%s%cclient_reference_id=%s&prefilled_email=", link, sep, o->pledge_id);
+    url[(size_t)n + percent_encode(o->email, url + n)] = '\0';
+    json_t *redirect = json_pack("{s:s, s:s}", "method", "GET", "url", url);
+    free(url);
+    return redirect;
+}
+
+/* The pledge is found by client_reference_id; its subscription id becomes
+ * provider_ref later. */
+const struct provider provider_stripe = {
     .name = "stripe",
-    .configured = configured,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_STRIPE_WEBHOOK_SECRET", SETTING_SECRET, NULL},
+            {"PATROND_STRIPE_PAYMENT_LINK", SETTING_URL, NULL},
+            {NULL, 0, NULL},
+        },
+
     .verify = verify,
-    .parse = parse,
+    .envelope = &envelope,
+    .checkout_configured = checkout_configured,
+    .checkout = checkout,
 };

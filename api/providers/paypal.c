@@ -13,7 +13,11 @@
 #include <time.h>
 
 #include "money.h"
-#include "wh_common.h"
+#include "provider_kit.h"
+
+/* Its variables, by their place in `.settings` at the end. */
+enum { WEBHOOK_ID, CERT_FILE };
+#define PAYPAL(c, i) SETTING(c, PROVIDER_paypal, i)
 
 /* Room for an RSA signature of up to 8192 bits. */
 #define SIG_MAX 1024
@@ -26,7 +30,7 @@
 
 static bool configured(const struct config *c)
 {
-    return c->paypal_cert_file && *c->paypal_cert_file && wh_has_secret(c->paypal_webhook_id);
+    return PAYPAL(c, CERT_FILE) && *PAYPAL(c, CERT_FILE) && secret_list_any(PAYPAL(c, WEBHOOK_ID));
 }
 
 /* zlib's CRC-32 (IEEE, reflected), a nibble at a time. */
@@ -77,10 +81,9 @@ static bool read_headers(const struct wh_request *rq, struct transmission *tr, c
     if (strcmp(algo, "SHA256withRSA")) return wh_fail(why, why_len, "unsupported PAYPAL-AUTH-ALGO");
     if (!plain_field(tr->id, TRANSMISSION_ID_MAX))
         return wh_fail(why, why_len, "malformed PAYPAL-TRANSMISSION-ID");
-    if (!plain_field(tr->time, TRANSMISSION_TIME_MAX) || !wh_rfc3339_to_unix(tr->time, &tr->t))
+    if (!plain_field(tr->time, TRANSMISSION_TIME_MAX) || !rfc3339_to_unix(tr->time, &tr->t))
         return wh_fail(why, why_len, "malformed PAYPAL-TRANSMISSION-TIME");
-    if (!wh_base64_decode(sig, strlen(sig), tr->sig, sizeof tr->sig, &tr->sig_len) ||
-        tr->sig_len == 0)
+    if (!base64_decode(sig, strlen(sig), tr->sig, sizeof tr->sig, &tr->sig_len) || tr->sig_len == 0)
         return wh_fail(why, why_len, "malformed PAYPAL-TRANSMISSION-SIG");
     tr->crc = crc32_of(rq->body, rq->body_len);
     return true;
@@ -88,7 +91,7 @@ static bool read_headers(const struct wh_request *rq, struct transmission *tr, c
 
 static bool rsa_verifies(EVP_PKEY *key, const struct transmission *tr, const char *webhook_id)
 {
-    char text[TRANSMISSION_ID_MAX + TRANSMISSION_TIME_MAX + WH_SECRET_LIST_MAX + 16];
+    char text[TRANSMISSION_ID_MAX + TRANSMISSION_TIME_MAX + SECRET_LIST_MAX + 16];
     int n = snprintf(text, sizeof text, "%s|%s|%s|%lu", tr->id, tr->time, webhook_id, tr->crc);
     if (n < 0 || (size_t)n >= sizeof text) return false;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -146,11 +149,11 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
 {
     struct transmission tr;
     if (!read_headers(rq, &tr, why, why_len)) return false;
-    char buf[WH_SECRET_LIST_MAX];
+    char buf[SECRET_LIST_MAX];
     const char *ids[2];
-    int n = wh_secrets(c->paypal_webhook_id, buf, sizeof buf, ids);
-    bool ok = n > 0 && c->paypal_cert_file
-                  ? check_certs(c->paypal_cert_file, &tr, ids, n, rq->now, why, why_len)
+    int n = secret_list(PAYPAL(c, WEBHOOK_ID), buf, sizeof buf, ids);
+    bool ok = n > 0 && PAYPAL(c, CERT_FILE)
+                  ? check_certs(PAYPAL(c, CERT_FILE), &tr, ids, n, rq->now, why, why_len)
                   : wh_fail(why, why_len, "not configured");
     OPENSSL_cleanse(buf, sizeof buf);
     if (!ok) return false;
@@ -160,16 +163,6 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
 }
 
 /* ---- parsing: amounts are decimal strings in major units ---- */
-
-static bool time_field(json_t *o, const char *path, char *dst, size_t dst_len, char *why,
-                       size_t why_len)
-{
-    char text[64];
-    if (!wh_field(o, path, text, sizeof text, why, why_len)) return false;
-    if (wh_rfc3339_normalize(text, dst, dst_len)) return true;
-    snprintf(why, why_len, "%s is not an RFC 3339 time", path);
-    return false;
-}
 
 /* The amount "<path>.<value_key>" in "<path>.<currency_key>"; absent is
  * fine. Money going `back` (refunds, reversals) is negative in PayPal's own
@@ -235,8 +228,8 @@ static bool subscription_activated(json_t *r, struct wh_event *ev, char *why, si
 {
     ev->kind = WH_PLEDGE_ACTIVATED;
     if (!subscription(r, ev, why, why_len) ||
-        !time_field(r, "billing_info.next_billing_time", ev->period_end, sizeof ev->period_end, why,
-                    why_len) ||
+        !wh_time_field(r, "billing_info.next_billing_time", ev->period_end, sizeof ev->period_end,
+                       why, why_len) ||
         !amount_at(r, "billing_info.last_payment.amount", "value", "currency_code", false, ev, why,
                    why_len))
         return false;
@@ -333,40 +326,36 @@ static bool sale_reversed(json_t *r, struct wh_event *ev, char *why, size_t why_
 /* Disputes (CUSTOMER.DISPUTE.*) have no verified payload paths (reference
  * §4.5) and are only recorded; a reversal is what takes the money. */
 static const struct wh_handler handlers[] = {
-    {"BILLING.SUBSCRIPTION.ACTIVATED", subscription_activated},
-    {"BILLING.SUBSCRIPTION.RE-ACTIVATED", subscription_activated},
-    {"BILLING.SUBSCRIPTION.PAYMENT.FAILED", subscription_payment_failed},
-    {"BILLING.SUBSCRIPTION.SUSPENDED", subscription_suspended},
-    {"BILLING.SUBSCRIPTION.CANCELLED", subscription_ended},
-    {"BILLING.SUBSCRIPTION.EXPIRED", subscription_ended},
-    {"PAYMENT.SALE.COMPLETED", sale_completed},
-    {"PAYMENT.SALE.REFUNDED", sale_refunded},
-    {"PAYMENT.SALE.REVERSED", sale_reversed},
+    {"BILLING.SUBSCRIPTION.ACTIVATED", subscription_activated, NULL},
+    {"BILLING.SUBSCRIPTION.RE-ACTIVATED", subscription_activated, NULL},
+    {"BILLING.SUBSCRIPTION.PAYMENT.FAILED", subscription_payment_failed, NULL},
+    {"BILLING.SUBSCRIPTION.SUSPENDED", subscription_suspended, NULL},
+    {"BILLING.SUBSCRIPTION.CANCELLED", subscription_ended, NULL},
+    {"BILLING.SUBSCRIPTION.EXPIRED", subscription_ended, NULL},
+    {"PAYMENT.SALE.COMPLETED", sale_completed, NULL},
+    {"PAYMENT.SALE.REFUNDED", sale_refunded, NULL},
+    {"PAYMENT.SALE.REVERSED", sale_reversed, NULL},
 };
 
-static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why_len)
-{
-    if (!wh_field(root, "id", ev->event_key, sizeof ev->event_key, why, why_len) ||
-        !wh_field(root, "event_type", ev->type, sizeof ev->type, why, why_len) ||
-        !time_field(root, "create_time", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
-        return false;
-    if (!*ev->event_key || !*ev->type)
-        return wh_fail(why, why_len, "event has no id or event_type");
-    return wh_dispatch(root, "resource", handlers, sizeof handlers / sizeof handlers[0], ev, why,
-                       why_len);
-}
+static const struct wh_envelope envelope = {
+    "id",
+    "event_type",
+    "create_time",
+    wh_time_field,
+    "resource",
+    handlers,
+    sizeof handlers / sizeof handlers[0],
+};
 
-static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
-                  char *why, size_t why_len)
-{
-    (void)c;
-    memset(ev, 0, sizeof *ev);
-    return wh_parse_json(rq, ev, parse_event, why, why_len);
-}
-
-const struct wh_provider wh_paypal = {
+const struct provider provider_paypal = {
     .name = "paypal",
+    .settings =
+        (const struct setting[]){
+            {"PATROND_PAYPAL_WEBHOOK_ID", SETTING_SECRET, NULL},
+            {"PATROND_PAYPAL_CERT_FILE", SETTING_PLAIN, NULL},
+            {NULL, 0, NULL},
+        },
     .configured = configured,
     .verify = verify,
-    .parse = parse,
+    .envelope = &envelope,
 };

@@ -1,23 +1,47 @@
-/* LiqPay (reference §5): a form body with `data` (base64 of the JSON) and
- * `signature` = base64(sha1(private_key + data + private_key)), a plain
- * hash over the base64 text as received. No event id and no timestamp:
- * the event key is payment_id + status, as the reference advises. */
+/* LiqPay (reference §5). Both ways a form of two fields: `data` (the
+ * order or the payment as base64 JSON) and `signature` =
+ * base64(sha1(private_key + data + private_key)), a plain hash, not HMAC,
+ * over the base64 text as sent. Checkout: the payer's browser posts the
+ * order to LiqPay, which echoes order_id (our pledge id) in its callbacks.
+ * Webhook: no event id and no timestamp; the event key is payment_id +
+ * status, as the reference advises. */
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkout.h"
 #include "form.h"
 #include "json_text.h"
 #include "money.h"
-#include "wh_common.h"
+#include "provider_kit.h"
 
-#define SIGNATURE_LEN 28
+#define SIGNATURE_LEN 28 /* base64 of a SHA-1 */
+#define LIQPAY_CHECKOUT_URL "https://www.liqpay.ua/api/3/checkout"
+
+/* Its variables, by their place in `.settings` at the end. */
+enum { PUBLIC_KEY, PRIVATE_KEY };
+#define LIQPAY(c, i) SETTING(c, PROVIDER_liqpay, i)
 
 static bool configured(const struct config *c)
 {
-    return wh_has_secret(c->liqpay_private_key);
+    return secret_list_any(LIQPAY(c, PRIVATE_KEY));
+}
+
+/* The signature of a `data` field, SIGNATURE_LEN characters into out. */
+static bool sign(const char *key, const char *data, char out[SIGNATURE_LEN + 1])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    size_t klen = strlen(key);
+    bool ok =
+        ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
+        EVP_DigestUpdate(ctx, key, klen) == 1 && EVP_DigestUpdate(ctx, data, strlen(data)) == 1 &&
+        EVP_DigestUpdate(ctx, key, klen) == 1 && EVP_DigestFinal_ex(ctx, md, &n) == 1 && n == 20;
+    EVP_MD_CTX_free(ctx);
+    if (ok) base64_encode(md, n, out);
+    return ok;
 }
 
 struct liqpay_form {
@@ -58,14 +82,14 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
 {
     struct liqpay_form f;
     if (!read_form(rq, &f, why, why_len)) return false;
-    char buf[WH_SECRET_LIST_MAX];
+    char buf[SECRET_LIST_MAX];
     const char *keys[2];
-    int n = wh_secrets(c->liqpay_private_key, buf, sizeof buf, keys);
+    int n = secret_list(LIQPAY(c, PRIVATE_KEY), buf, sizeof buf, keys);
     bool match = false;
     for (int i = 0; i < n && !match; i++) {
         char expected[SIGNATURE_LEN + 1];
-        match = checkout_liqpay_sign(keys[i], f.data, expected) &&
-                wh_equal(expected, SIGNATURE_LEN, f.signature, strlen(f.signature));
+        match = sign(keys[i], f.data, expected) &&
+                bytes_equal(expected, SIGNATURE_LEN, f.signature, strlen(f.signature));
     }
     OPENSSL_cleanse(buf, sizeof buf);
     form_free(&f);
@@ -104,23 +128,6 @@ static bool id_text(json_t *root, const char *key, char *dst, size_t dst_len, ch
 }
 
 /* The amount exactly as written: 3.5 must become 350, never 349.99... */
-static bool amount(json_t *root, const char *json, size_t len, struct wh_event *ev, char *why,
-                   size_t why_len)
-{
-    char text[48], code[8];
-    if (!json_decimal_text(root, json, len, "amount", text, sizeof text))
-        return wh_fail(why, why_len, "amount is not a plain decimal number");
-    if (!wh_field(root, "currency", code, sizeof code, why, why_len)) return false;
-    if (!*text) return true;
-    if (!wh_currency(ev->currency, code))
-        return wh_fail(why, why_len, "amount without a known currency");
-    if (!money_parse_decimal(text, currency_exponent(ev->currency), &ev->amount_minor) ||
-        ev->amount_minor < 0)
-        return wh_fail(why, why_len, "amount is not an exact non-negative amount");
-    ev->has_amount = true;
-    return true;
-}
-
 /* LiqPay's test keys say so: "sandbox_i000...". */
 static bool is_sandbox_key(const char *key)
 {
@@ -133,10 +140,10 @@ static bool is_sandbox_key(const char *key)
 static bool our_public_key(const struct config *c, json_t *root, bool *sandbox, char *why,
                            size_t why_len)
 {
-    char key[128], buf[WH_SECRET_LIST_MAX];
+    char key[128], buf[SECRET_LIST_MAX];
     const char *mine[2];
     if (!wh_field(root, "public_key", key, sizeof key, why, why_len)) return false;
-    int n = wh_secrets(c->liqpay_public_key, buf, sizeof buf, mine);
+    int n = secret_list(LIQPAY(c, PUBLIC_KEY), buf, sizeof buf, mine);
     *sandbox = *key ? is_sandbox_key(key) : n > 0;
     for (int i = 0; i < n && !*key; i++)
         *sandbox = *sandbox && is_sandbox_key(mine[i]);
@@ -179,7 +186,7 @@ static bool occurred(json_t *root, struct wh_event *ev, char *why, size_t why_le
     if (!end && !wh_json_int(root, "create_date", &ms, &created))
         return wh_fail(why, why_len, "bad create_date");
     if (!end && !created) return true;
-    return wh_unix_to_rfc3339(ms, true, ev->occurred_at, sizeof ev->occurred_at) ||
+    return unix_to_rfc3339(ms, true, ev->occurred_at, sizeof ev->occurred_at) ||
            wh_fail(why, why_len, "end_date out of range");
 }
 
@@ -219,8 +226,8 @@ static bool parse_payment(const struct config *c, json_t *root, const char *json
         !wh_field(root, "action", action, sizeof action, why, why_len) ||
         !id_text(root, "payment_id", payment_id, sizeof payment_id, why, why_len) ||
         !our_public_key(c, root, &sandbox, why, why_len) ||
-        !amount(root, json, len, ev, why, why_len) || !occurred(root, ev, why, why_len) ||
-        !interval_of(root, action, ev, why, why_len))
+        !wh_decimal_amount(root, json, len, ev, why, why_len) ||
+        !occurred(root, ev, why, why_len) || !interval_of(root, action, ev, why, why_len))
         return false;
     if (!*ev->type) return wh_fail(why, why_len, "status is missing");
     ev->kind = kind_with(ev->type, sandbox);
@@ -239,7 +246,7 @@ static json_t *decode_data(const char *data, char **text, size_t *len, char *why
     json_t *root = NULL;
     if (!*text) {
         wh_fail(why, why_len, "out of memory");
-    } else if (!wh_base64_decode(data, in, (uint8_t *)*text, in / 4 * 3 + 3, len)) {
+    } else if (!base64_decode(data, in, (uint8_t *)*text, in / 4 * 3 + 3, len)) {
         wh_fail(why, why_len, "data is not base64");
     } else {
         json_error_t err;
@@ -270,9 +277,89 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
     return ok;
 }
 
-const struct wh_provider wh_liqpay = {
+/* ---- checkout ---- */
+
+static bool checkout_configured(const struct config *c)
+{
+    return LIQPAY(c, PUBLIC_KEY) && LIQPAY(c, PRIVATE_KEY);
+}
+
+/* LiqPay's documented start-date format, in UTC. */
+static bool add_subscription(json_t *order, const struct checkout_order *o)
+{
+    struct tm tm;
+    char start[24];
+    if (!gmtime_r(&o->now, &tm) || !strftime(start, sizeof start, "%Y-%m-%d %H:%M:%S", &tm))
+        return false;
+    return json_object_set_new(order, "subscribe", json_string("1")) == 0 &&
+           json_object_set_new(order, "subscribe_date_start", json_string(start)) == 0 &&
+           json_object_set_new(order, "subscribe_periodicity", json_string(o->interval)) == 0;
+}
+
+static json_t *order_json(const struct config *c, const struct checkout_order *o)
+{
+    bool recurring = strcmp(o->interval, "once") != 0;
+    char amount[32];
+    char *server_url = checkout_webhook_url(c, "liqpay");
+    json_t *order = NULL;
+    char keybuf[SECRET_LIST_MAX];
+    const char *public_key = checkout_current_key(LIQPAY(c, PUBLIC_KEY), keybuf, sizeof keybuf);
+    if (server_url && public_key && checkout_amount(o, amount, sizeof amount))
+        order = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "version", 3, "public_key",
+                          public_key, "action", recurring ? "subscribe" : "pay", "amount", amount,
+                          "currency", o->currency, "description", checkout_description(o->interval),
+                          "order_id", o->pledge_id, "server_url", server_url);
+    free(server_url);
+    bool ok = order &&
+              (!o->return_url ||
+               json_object_set_new(order, "result_url", json_string(o->return_url)) == 0) &&
+              (!recurring || add_subscription(order, o));
+    if (ok) return order;
+    json_decref(order);
+    return NULL;
+}
+
+/* base64 of the order's compact JSON, malloc'd. */
+static char *encode_order(json_t *order)
+{
+    char *text = json_dumps(order, JSON_COMPACT);
+    if (!text) return NULL;
+    size_t len = strlen(text);
+    char *data = malloc(4 * ((len + 2) / 3) + 1);
+    if (data) base64_encode((const uint8_t *)text, len, data);
+    free(text);
+    return data;
+}
+
+static json_t *checkout(const struct config *c, const struct checkout_order *o)
+{
+    json_t *order = order_json(c, o);
+    char *data = order ? encode_order(order) : NULL;
+    json_decref(order);
+    char signature[SIGNATURE_LEN + 1];
+    json_t *redirect = NULL;
+    char keybuf[SECRET_LIST_MAX];
+    const char *private_key = checkout_current_key(LIQPAY(c, PRIVATE_KEY), keybuf, sizeof keybuf);
+    if (data && private_key && sign(private_key, data, signature))
+        redirect = json_pack("{s:s, s:s, s:{s:s, s:s}}", "method", "POST", "url",
+                             LIQPAY_CHECKOUT_URL, "fields", "data", data, "signature", signature);
+    free(data);
+    return redirect;
+}
+
+const struct provider provider_liqpay = {
     .name = "liqpay",
+    .settings =
+        (const struct setting[]){
+            {"PATROND_LIQPAY_PUBLIC_KEY", SETTING_SECRET, NULL},
+            {"PATROND_LIQPAY_PRIVATE_KEY", SETTING_SECRET, NULL},
+            {NULL, 0, NULL},
+        },
     .configured = configured,
     .verify = verify,
     .parse = parse,
+    .checkout_configured = checkout_configured,
+    .checkout = checkout,
+    .echoes_order_id = true,
+    .form_origin = "https://www.liqpay.ua",
 };

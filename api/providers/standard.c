@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "wh_common.h"
+#include "provider_kit.h"
+
+/* Its variables, by their place in `.settings` at the end. */
+enum { WEBHOOK_SECRET };
+#define STANDARD(c, i) SETTING(c, PROVIDER_standard, i)
 
 /* The spec's secret sizes: "between 24 bytes and 64 bytes". */
 #define KEY_MIN 24
@@ -13,16 +17,11 @@
 /* A webhook-id must fit wh_event.event_key. */
 #define ID_MAX 255
 
-static bool configured(const struct config *c)
-{
-    return wh_has_secret(c->standard_webhook_secret);
-}
-
 /* Strict decoding: a permissive one turns a mistyped secret into a tiny key. */
 static bool secret_key(const char *secret, uint8_t key[KEY_MAX], size_t *len)
 {
     if (!strncmp(secret, "whsec_", 6)) secret += 6;
-    return wh_base64_decode(secret, strlen(secret), key, KEY_MAX, len) && *len >= KEY_MIN;
+    return base64_decode(secret, strlen(secret), key, KEY_MAX, len) && *len >= KEY_MIN;
 }
 
 /* Whether any "v1,<base64>" entry of the header equals mac. Other
@@ -36,8 +35,8 @@ static bool header_has(const char *header, const uint8_t *mac, size_t mac_len, b
         size_t sig_len;
         if (len > 3 && !memcmp(p, "v1,", 3)) {
             *saw_v1 = true;
-            if (wh_base64_decode(p + 3, len - 3, sig, sizeof sig, &sig_len))
-                match |= wh_equal(sig, sig_len, mac, mac_len);
+            if (base64_decode(p + 3, len - 3, sig, sizeof sig, &sig_len))
+                match |= bytes_equal(sig, sig_len, mac, mac_len);
         }
         p += len;
         p += strspn(p, " ");
@@ -70,9 +69,9 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     char prefix[300];
     snprintf(prefix, sizeof prefix, "%s.%lld.", h.id, h.t);
 
-    char buf[WH_SECRET_LIST_MAX];
+    char buf[SECRET_LIST_MAX];
     const char *secrets[2];
-    int n = wh_secrets(c->standard_webhook_secret, buf, sizeof buf, secrets);
+    int n = secret_list(STANDARD(c, WEBHOOK_SECRET), buf, sizeof buf, secrets);
     bool match = false, saw_v1 = false;
     int usable = 0;
     for (int i = 0; i < n && !match; i++) {
@@ -80,7 +79,7 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
         size_t key_len, mac_len;
         if (!secret_key(secrets[i], key, &key_len)) continue;
         usable++;
-        if (wh_hmac_prefixed("SHA256", key, key_len, prefix, rq->body, rq->body_len, mac, &mac_len))
+        if (hmac_prefixed("SHA256", key, key_len, prefix, rq->body, rq->body_len, mac, &mac_len))
             match = header_has(h.sig, mac, mac_len, &saw_v1);
         OPENSSL_cleanse(key, sizeof key);
     }
@@ -134,7 +133,7 @@ static bool parse_data(json_t *data, struct wh_event *ev, char *why, size_t why_
     if (*ev->interval && strcmp(ev->interval, "month") && strcmp(ev->interval, "year") &&
         strcmp(ev->interval, "once"))
         return wh_fail(why, why_len, "data.interval must be month, year or once");
-    if (!wh_rfc3339_normalize(period_end, ev->period_end, sizeof ev->period_end))
+    if (!rfc3339_normalize(period_end, ev->period_end, sizeof ev->period_end))
         return wh_fail(why, why_len, "data.period_end is not an RFC 3339 time");
     if (!*ev->email && !*ev->subscription_ref)
         return wh_fail(why, why_len, "data needs email or subscription_id");
@@ -146,11 +145,11 @@ static bool occurred_at(json_t *root, struct wh_event *ev, char *why, size_t why
 {
     char stamp[64];
     json_t *t = wh_json_at(root, "timestamp");
-    bool ok = json_is_integer(t)
-                  ? wh_unix_to_rfc3339(json_integer_value(t), false, ev->occurred_at,
-                                       sizeof ev->occurred_at)
-                  : wh_json_str(root, "timestamp", stamp, sizeof stamp) &&
-                        wh_rfc3339_normalize(stamp, ev->occurred_at, sizeof ev->occurred_at);
+    bool ok =
+        json_is_integer(t)
+            ? unix_to_rfc3339(json_integer_value(t), false, ev->occurred_at, sizeof ev->occurred_at)
+            : wh_json_str(root, "timestamp", stamp, sizeof stamp) &&
+                  rfc3339_normalize(stamp, ev->occurred_at, sizeof ev->occurred_at);
     return ok || wh_fail(why, why_len, "timestamp is not an RFC 3339 time");
 }
 
@@ -187,9 +186,14 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
     return wh_parse_json(rq, ev, parse_event, why, why_len);
 }
 
-const struct wh_provider wh_standard = {
+const struct provider provider_standard = {
     .name = "standard",
-    .configured = configured,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_STANDARD_WEBHOOK_SECRET", SETTING_SECRET, NULL},
+            {NULL, 0, NULL},
+        },
     .verify = verify,
     .parse = parse,
+    .replay_header = "webhook-id",
 };

@@ -3,19 +3,26 @@
  * merchantAccount;orderReference;amount;currency;authCode;cardPan;
  * transactionStatus;reasonCode. WayForPay wants a signed "accept" reply,
  * or it keeps sending. */
+#include <inttypes.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "encode.h"
 #include "json_text.h"
 #include "money.h"
-#include "wh_common.h"
+#include "provider_kit.h"
 
 #define FIELD_MAX 256
 #define N_SIGNED 8
 #define AMOUNT_FIELD 2
 #define MD5_LEN 16
+#define WAYFORPAY_PURCHASE_URL "https://secure.wayforpay.com/pay"
+
+/* Its variables, by their place in `.settings` at the end. */
+enum { MERCHANT, SECRET };
+#define WAYFORPAY(c, i) SETTING(c, PROVIDER_wayforpay, i)
 
 static const char *const signed_fields[N_SIGNED] = {
     "merchantAccount", "orderReference",    "amount",     "currency", "authCode",
@@ -24,7 +31,8 @@ static const char *const signed_fields[N_SIGNED] = {
 
 static bool configured(const struct config *c)
 {
-    return c->wayforpay_merchant && *c->wayforpay_merchant && wh_has_secret(c->wayforpay_secret);
+    return WAYFORPAY(c, MERCHANT) && *WAYFORPAY(c, MERCHANT) &&
+           secret_list_any(WAYFORPAY(c, SECRET));
 }
 
 /* A signed field as WayForPay's PHP prints it: a string as is, an integer
@@ -70,7 +78,7 @@ static bool read_callback(json_t *root, const struct wh_request *rq, struct call
     }
     php_float_text(cb->field[AMOUNT_FIELD], cb->amount_php, sizeof cb->amount_php);
     if (!wh_json_str(root, "merchantSignature", hex, sizeof hex) ||
-        !wh_hex_decode(hex, cb->sig, sizeof cb->sig, &sig_len) || sig_len != MD5_LEN)
+        !hex_decode(hex, cb->sig, sizeof cb->sig, &sig_len) || sig_len != MD5_LEN)
         return wh_fail(why, why_len, "missing or malformed merchantSignature");
     return true;
 }
@@ -95,19 +103,19 @@ static bool signed_by(const char *secret, const struct callback *cb)
         uint8_t mac[64];
         size_t n;
         signed_text(cb, forms[i], text, sizeof text);
-        match = wh_hmac("MD5", secret, strlen(secret), text, strlen(text), mac, &n) &&
-                wh_equal(mac, n, cb->sig, MD5_LEN);
+        match = hmac("MD5", secret, strlen(secret), text, strlen(text), mac, &n) &&
+                bytes_equal(mac, n, cb->sig, MD5_LEN);
     }
     return match;
 }
 
 static bool check(const struct config *c, const struct callback *cb, char *why, size_t why_len)
 {
-    if (!c->wayforpay_merchant || strcmp(cb->field[0], c->wayforpay_merchant))
+    if (!WAYFORPAY(c, MERCHANT) || strcmp(cb->field[0], WAYFORPAY(c, MERCHANT)))
         return wh_fail(why, why_len, "merchantAccount is not ours");
-    char buf[WH_SECRET_LIST_MAX];
+    char buf[SECRET_LIST_MAX];
     const char *keys[2];
-    int n = wh_secrets(c->wayforpay_secret, buf, sizeof buf, keys);
+    int n = secret_list(WAYFORPAY(c, SECRET), buf, sizeof buf, keys);
     bool match = false;
     for (int i = 0; i < n && !match; i++)
         match = signed_by(keys[i], cb);
@@ -146,23 +154,6 @@ static enum wh_kind kind_of(const char *status)
     return WH_IGNORED;
 }
 
-static bool amount(json_t *root, const struct wh_request *rq, struct wh_event *ev, char *why,
-                   size_t why_len)
-{
-    char text[48], code[8];
-    if (!json_decimal_text(root, rq->body, rq->body_len, "amount", text, sizeof text))
-        return wh_fail(why, why_len, "amount is not a plain decimal");
-    if (!wh_field(root, "currency", code, sizeof code, why, why_len)) return false;
-    if (!*text) return true;
-    if (!wh_currency(ev->currency, code))
-        return wh_fail(why, why_len, "amount without a known currency");
-    if (!money_parse_decimal(text, currency_exponent(ev->currency), &ev->amount_minor) ||
-        ev->amount_minor < 0)
-        return wh_fail(why, why_len, "amount is not an exact non-negative amount");
-    ev->has_amount = true;
-    return true;
-}
-
 /* processingDate (unix seconds), or createdDate before processing. No
  * signature covers either: they only place the event in time, never name
  * it, and are never taken as later than the receipt (SPEC §4 Webhooks),
@@ -176,7 +167,7 @@ static bool occurred(json_t *root, long long now, struct wh_event *ev, char *why
         return wh_fail(why, why_len, "processingDate or createdDate is not an integer");
     if (!processed && !created) return true;
     if (t > now) t = now;
-    return wh_unix_to_rfc3339(t, false, ev->occurred_at, sizeof ev->occurred_at) ||
+    return unix_to_rfc3339(t, false, ev->occurred_at, sizeof ev->occurred_at) ||
            wh_fail(why, why_len, "processingDate out of range");
 }
 
@@ -253,7 +244,8 @@ static bool parse_callback(json_t *root, const struct wh_request *rq, struct wh_
     if (!read_ids(root, &s, why, why_len) ||
         !wh_field(root, "transactionStatus", ev->type, sizeof ev->type, why, why_len) ||
         !wh_field(root, "email", ev->email, sizeof ev->email, why, why_len) ||
-        !amount(root, rq, ev, why, why_len) || !occurred(root, rq->now, ev, why, why_len))
+        !wh_decimal_amount(root, rq->body, rq->body_len, ev, why, why_len) ||
+        !occurred(root, rq->now, ev, why, why_len))
         return false;
     if (!*s.ref || !*ev->type)
         return wh_fail(why, why_len, "orderReference or transactionStatus is missing");
@@ -283,7 +275,7 @@ static bool hmac_md5_hex(const char *secret, const char *text, char hex[2 * MD5_
 {
     uint8_t mac[64];
     size_t n;
-    if (!wh_hmac("MD5", secret, strlen(secret), text, strlen(text), mac, &n) || n != MD5_LEN)
+    if (!hmac("MD5", secret, strlen(secret), text, strlen(text), mac, &n) || n != MD5_LEN)
         return false;
     hex_encode(mac, n, hex);
     return true;
@@ -294,9 +286,9 @@ static bool hmac_md5_hex(const char *secret, const char *text, char hex[2 * MD5_
  * secret at a time: the first one listed is taken as the current one. */
 static char *ack(const struct config *c, const struct wh_event *ev, long long now)
 {
-    char buf[WH_SECRET_LIST_MAX], text[sizeof ev->reply_ref + 32], hex[2 * MD5_LEN + 1];
+    char buf[SECRET_LIST_MAX], text[sizeof ev->reply_ref + 32], hex[2 * MD5_LEN + 1];
     const char *keys[2];
-    int n = wh_secrets(c->wayforpay_secret, buf, sizeof buf, keys);
+    int n = secret_list(WAYFORPAY(c, SECRET), buf, sizeof buf, keys);
     snprintf(text, sizeof text, "%s;accept;%lld", ev->reply_ref, now);
     bool ok = n > 0 && *ev->reply_ref && hmac_md5_hex(keys[0], text, hex);
     OPENSSL_cleanse(buf, sizeof buf);
@@ -308,10 +300,185 @@ static char *ack(const struct config *c, const struct wh_event *ev, long long no
     return out;
 }
 
-const struct wh_provider wh_wayforpay = {
+/* ---- checkout: the Purchase form, posted to secure.wayforpay.com/pay.
+ * merchantSignature is hex HMAC-MD5, keyed with the merchant secret, of
+ * merchantAccount;merchantDomainName;orderReference;orderDate;amount;
+ * currency;productName[0];productCount[0];productPrice[0]. WayForPay
+ * echoes orderReference (our pledge id) in its callbacks. A month or year
+ * pledge also asks for a regular payment (SPEC §4 Checkout). ---- */
+
+static bool checkout_configured(const struct config *c)
+{
+    return WAYFORPAY(c, MERCHANT) && WAYFORPAY(c, SECRET);
+}
+
+#define HOST_MAX 256
+/* One product line: the pledge itself. */
+#define PRODUCT_COUNT "1"
+
+/* WayForPay's own code handles amounts as PHP floats, which print without
+ * trailing zeros ("5" for 5.00, "5.5" for 5.50); sending that form means
+ * the signed text is the same however their side reads the amount back. */
+static bool plain_amount(const struct checkout_order *o, char *buf, size_t len)
+{
+    if (!checkout_amount(o, buf, len)) return false;
+    if (!strchr(buf, '.')) return true;
+    size_t n = strlen(buf);
+    while (buf[n - 1] == '0')
+        buf[--n] = '\0';
+    if (buf[n - 1] == '.') buf[n - 1] = '\0';
+    return true;
+}
+
+/* The host of PATROND_PUBLIC_URL: the merchant's domain as WayForPay knows
+ * it, set by the operator rather than by whoever calls checkout. */
+static bool domain_of(const char *url, char *out, size_t len)
+{
+    const char *p = strstr(url, "://");
+    if (!p) return false;
+    p += 3;
+    const char *end = p + strcspn(p, "/?#");
+    for (const char *q = p; q < end; q++)
+        if (*q == '@') p = q + 1; /* past any user-info */
+    size_t auth = (size_t)(end - p);
+    size_t host = *p == '[' ? strcspn(p, "]") + 1 : strcspn(p, ":/?#");
+    if (host > auth) host = auth;
+    if (host == 0 || host >= len) return false;
+    memcpy(out, p, host);
+    out[host] = '\0';
+    return true;
+}
+
+struct purchase {
+    char domain[HOST_MAX];
+    char date[24];
+    char amount[32];
+    const char *product;
+};
+
+static bool sign(const struct config *c, const struct checkout_order *o, const struct purchase *pu,
+                 char hex[33])
+{
+    const char *parts[] = {WAYFORPAY(c, MERCHANT),
+                           pu->domain,
+                           o->pledge_id,
+                           pu->date,
+                           pu->amount,
+                           o->currency,
+                           pu->product,
+                           PRODUCT_COUNT,
+                           pu->amount};
+    size_t n = sizeof parts / sizeof parts[0], len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(parts[i]) + 1;
+    char *text = malloc(len);
+    if (!text) return false;
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(text + used, len - used, "%s%s", i ? ";" : "", parts[i]);
+    char keybuf[SECRET_LIST_MAX];
+    const char *secret = checkout_current_key(WAYFORPAY(c, SECRET), keybuf, sizeof keybuf);
+    bool ok = secret && hmac_md5_hex(secret, text, hex);
+    OPENSSL_cleanse(keybuf, sizeof keybuf);
+    free(text);
+    return ok;
+}
+
+static bool add_optional(json_t *fields, const char *key, const char *value)
+{
+    return !value || json_object_set_new(fields, key, json_string(value)) == 0;
+}
+
+static json_t *form_fields(const struct config *c, const struct checkout_order *o,
+                           const struct purchase *pu, const char *signature)
+{
+    char *service_url = checkout_webhook_url(c, "wayforpay");
+    json_t *fields =
+        service_url
+            ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:[s], s:[s], s:s, s:s,"
+                        " s:s}",
+                        "merchantAccount", WAYFORPAY(c, MERCHANT), "merchantAuthType",
+                        "SimpleSignature", "merchantDomainName", pu->domain,
+                        "merchantTransactionSecureType", "AUTO", "orderReference", o->pledge_id,
+                        "orderDate", pu->date, "amount", pu->amount, "currency", o->currency,
+                        "productName[]", pu->product, "productCount[]", PRODUCT_COUNT,
+                        "productPrice[]", pu->amount, "merchantSignature", signature, "serviceUrl",
+                        service_url, "clientEmail", o->email)
+            : NULL;
+    free(service_url);
+    if (fields && add_optional(fields, "returnUrl", o->return_url)) return fields;
+    json_decref(fields);
+    return NULL;
+}
+
+/* ---- regular payments: WayForPay charges the card again by itself ---- */
+
+/* The Purchase form's regular-payment fields, as WayForPay's official PHP
+ * SDK sends them (github.com/wayforpay/php-sdk, src/Form/PurchaseForm.php
+ * and src/Domain/Regular.php at eca49b5): regularBehavior "preset" fixes
+ * the schedule for the payer, regularMode is the frequency, dateNext and
+ * dateEnd are "d.m.Y", regularOn 1 ticks the box. They are not signed. */
+#define REGULAR_YEARS 10 /* the schedule needs an end; the patron cancels sooner */
+
+/* "DD.MM.YYYY" of the day `months` after t (UTC); the 31st of a month
+ * without one becomes its last day, as a monthly charge falls. */
+static bool date_after(time_t t, int months, char out[11])
+{
+    struct tm tm;
+    if (!gmtime_r(&t, &tm)) return false;
+    int m = tm.tm_mon + months, year = tm.tm_year + 1900 + m / 12;
+    m %= 12;
+    int day = tm.tm_mday, last = days_in_month(year, m + 1);
+    int n = snprintf(out, 11, "%02d.%02d.%04d", day < last ? day : last, m + 1, year);
+    return n == 10;
+}
+
+static bool add_regular(json_t *fields, const struct checkout_order *o, const char *amount)
+{
+    bool yearly = !strcmp(o->interval, "year");
+    char next[11], end[11];
+    if (!date_after(o->now, yearly ? 12 : 1, next) || !date_after(o->now, 12 * REGULAR_YEARS, end))
+        return false;
+    json_t *regular = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "regularBehavior", "preset",
+                                "regularMode", yearly ? "yearly" : "monthly", "regularAmount",
+                                amount, "dateNext", next, "dateEnd", end, "regularOn", "1");
+    bool ok = regular && json_object_update(fields, regular) == 0;
+    json_decref(regular);
+    return ok;
+}
+
+static json_t *checkout(const struct config *c, const struct checkout_order *o)
+{
+    struct purchase pu = {.product = checkout_description(o->interval)};
+    snprintf(pu.date, sizeof pu.date, "%" PRId64, (int64_t)o->now);
+    char signature[33];
+    if (!domain_of(c->public_url, pu.domain, sizeof pu.domain) ||
+        !plain_amount(o, pu.amount, sizeof pu.amount) || !sign(c, o, &pu, signature))
+        return NULL;
+    json_t *fields = form_fields(c, o, &pu, signature);
+    if (fields && strcmp(o->interval, "once") && !add_regular(fields, o, pu.amount)) {
+        json_decref(fields);
+        fields = NULL;
+    }
+    if (!fields) return NULL;
+    return json_pack("{s:s, s:s, s:o}", "method", "POST", "url", WAYFORPAY_PURCHASE_URL, "fields",
+                     fields);
+}
+
+const struct provider provider_wayforpay = {
     .name = "wayforpay",
+    .settings =
+        (const struct setting[]){
+            {"PATROND_WAYFORPAY_MERCHANT", SETTING_SECRET, NULL},
+            {"PATROND_WAYFORPAY_SECRET", SETTING_SECRET, NULL},
+            {NULL, 0, NULL},
+        },
     .configured = configured,
     .verify = verify,
     .parse = parse,
     .ack = ack,
+    .checkout_configured = checkout_configured,
+    .checkout = checkout,
+    .echoes_order_id = true,
+    .form_origin = "https://secure.wayforpay.com",
 };

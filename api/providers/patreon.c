@@ -9,12 +9,11 @@
 #include <string.h>
 
 #include "encode.h"
-#include "wh_common.h"
+#include "provider_kit.h"
 
-static bool configured(const struct config *c)
-{
-    return wh_has_secret(c->patreon_webhook_secret);
-}
+/* Its variables, by their place in `.settings` at the end. */
+enum { WEBHOOK_SECRET, CAMPAIGN_URL, CURRENCY };
+#define PATREON(c, i) SETTING(c, PROVIDER_patreon, i)
 
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
 {
@@ -23,18 +22,18 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     size_t sig_len;
     if (!h || !*h) return wh_fail(why, why_len, "missing X-Patreon-Signature header");
     /* Decoding first makes the comparison case-insensitive, as clients do. */
-    if (!wh_hex_decode(h, sig, sizeof sig, &sig_len))
+    if (!hex_decode(h, sig, sizeof sig, &sig_len))
         return wh_fail(why, why_len, "malformed X-Patreon-Signature");
 
-    char buf[WH_SECRET_LIST_MAX];
+    char buf[SECRET_LIST_MAX];
     const char *keys[2];
-    int n = wh_secrets(c->patreon_webhook_secret, buf, sizeof buf, keys);
+    int n = secret_list(PATREON(c, WEBHOOK_SECRET), buf, sizeof buf, keys);
     bool match = false;
     for (int i = 0; i < n && !match; i++) {
         uint8_t mac[64];
         size_t mac_len;
-        match = wh_hmac("MD5", keys[i], strlen(keys[i]), rq->body, rq->body_len, mac, &mac_len) &&
-                wh_equal(mac, mac_len, sig, sig_len);
+        match = hmac("MD5", keys[i], strlen(keys[i]), rq->body, rq->body_len, mac, &mac_len) &&
+                bytes_equal(mac, mac_len, sig, sig_len);
     }
     OPENSSL_cleanse(buf, sizeof buf);
     /* The scheme has no timestamp: replays are caught by the event key. */
@@ -94,7 +93,7 @@ static bool money(const struct config *c, json_t *a, struct wh_event *ev, char *
 {
     int64_t cents = 0, cadence = 0;
     bool present, has_cadence;
-    if (!wh_currency(ev->currency, c->patreon_currency ? c->patreon_currency : "USD"))
+    if (!wh_currency(ev->currency, PATREON(c, CURRENCY) ? PATREON(c, CURRENCY) : "USD"))
         return wh_fail(why, why_len, "PATROND_PATREON_CURRENCY is not a known currency");
     if (!wh_json_int(a, "currently_entitled_amount_cents", &cents, &present) || cents < 0)
         return wh_fail(why, why_len,
@@ -129,8 +128,8 @@ static bool member_fields(json_t *a, struct member *m, struct wh_event *ev, char
         !wh_field(a, "last_charge_date", last, sizeof last, why, why_len) ||
         !wh_field(a, "next_charge_date", next, sizeof next, why, why_len))
         return false;
-    if (!wh_rfc3339_normalize(last, m->charge_date, sizeof m->charge_date) ||
-        !wh_rfc3339_normalize(next, ev->period_end, sizeof ev->period_end))
+    if (!rfc3339_normalize(last, m->charge_date, sizeof m->charge_date) ||
+        !rfc3339_normalize(next, ev->period_end, sizeof ev->period_end))
         return wh_fail(why, why_len, "last_charge_date or next_charge_date is not RFC 3339");
     m->free_trial = json_is_true(trial) || !strcmp(m->charge_status, "Free Trial");
     return true;
@@ -233,9 +232,33 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
     return ok;
 }
 
-const struct wh_provider wh_patreon = {
+/* ---- checkout: the campaign page, where the patron chooses a tier.
+ * Patreon passes no order id of ours through; its webhooks find the
+ * pledge by the patron's e-mail. ---- */
+
+static bool checkout_configured(const struct config *c)
+{
+    return PATREON(c, CAMPAIGN_URL) != NULL;
+}
+
+static json_t *checkout(const struct config *c, const struct checkout_order *o)
+{
+    (void)o;
+    return json_pack("{s:s, s:s}", "method", "GET", "url", PATREON(c, CAMPAIGN_URL));
+}
+
+const struct provider provider_patreon = {
     .name = "patreon",
-    .configured = configured,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_PATREON_WEBHOOK_SECRET", SETTING_SECRET, NULL},
+            {"PATROND_PATREON_CAMPAIGN_URL", SETTING_URL, NULL},
+            {"PATROND_PATREON_CURRENCY", SETTING_CURRENCY, "USD"},
+            {NULL, 0, NULL},
+        },
     .verify = verify,
     .parse = parse,
+    .replay_header = "X-Patreon-Event",
+    .checkout_configured = checkout_configured,
+    .checkout = checkout,
 };

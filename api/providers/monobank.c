@@ -10,23 +10,22 @@
 #include <string.h>
 
 #include "money.h"
-#include "wh_common.h"
+#include "provider_kit.h"
+
+/* Its variables, by their place in `.settings` at the end. */
+enum { PUBKEY };
+#define MONOBANK(c, i) SETTING(c, PROVIDER_monobank, i)
 
 /* A DER ECDSA signature is at most 139 bytes, even on P-521. */
 #define SIG_MAX 160
 #define PEM_MAX 1024
-
-static bool configured(const struct config *c)
-{
-    return wh_has_secret(c->monobank_pubkey);
-}
 
 /* One configured key: base64 → PEM → an EC public key, or NULL. */
 static EVP_PKEY *load_key(const char *entry)
 {
     uint8_t pem[PEM_MAX];
     size_t n;
-    if (!wh_base64_decode(entry, strlen(entry), pem, sizeof pem, &n)) return NULL;
+    if (!base64_decode(entry, strlen(entry), pem, sizeof pem, &n)) return NULL;
     BIO *bio = BIO_new_mem_buf(pem, (int)n);
     EVP_PKEY *key = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
@@ -56,11 +55,11 @@ static bool verify(const struct config *c, const struct wh_request *rq, char *wh
     uint8_t sig[SIG_MAX];
     size_t sig_len;
     if (!h || !*h) return wh_fail(why, why_len, "missing X-Sign header");
-    if (!wh_base64_decode(h, strlen(h), sig, sizeof sig, &sig_len) || sig_len == 0)
+    if (!base64_decode(h, strlen(h), sig, sizeof sig, &sig_len) || sig_len == 0)
         return wh_fail(why, why_len, "malformed X-Sign");
-    char buf[WH_SECRET_LIST_MAX];
+    char buf[SECRET_LIST_MAX];
     const char *entries[2];
-    int n = wh_secrets(c->monobank_pubkey, buf, sizeof buf, entries), usable = 0;
+    int n = secret_list(MONOBANK(c, PUBKEY), buf, sizeof buf, entries), usable = 0;
     bool match = false;
     for (int i = 0; i < n && !match; i++) {
         EVP_PKEY *key = load_key(entries[i]);
@@ -110,8 +109,8 @@ static bool modified(json_t *root, struct wh_event *ev, char *raw, size_t raw_le
     long long t;
     if (!wh_field(root, "modifiedDate", raw, raw_len, why, why_len)) return false;
     if (!*raw) return wh_fail(why, why_len, "modifiedDate is missing");
-    if (!wh_rfc3339_to_unix(raw, &t) ||
-        !wh_rfc3339_normalize(raw, ev->occurred_at, sizeof ev->occurred_at))
+    if (!rfc3339_to_unix(raw, &t) ||
+        !rfc3339_normalize(raw, ev->occurred_at, sizeof ev->occurred_at))
         return wh_fail(why, why_len, "modifiedDate is not an RFC 3339 time");
     ev->sequence = t * 1000 + millis(raw);
     return true;
@@ -218,7 +217,7 @@ static bool cancel_item(json_t *item, struct cancel *c, char *why, size_t why_le
     if (strcmp(status, "success")) return true; /* processing or failed: nothing went back */
     if (!wh_json_int(item, "amount", &it.amount, &present) || !present || it.amount <= 0)
         return wh_fail(why, why_len, "a cancelList amount is not a positive integer");
-    if (!*when || !wh_rfc3339_to_unix(when, &t))
+    if (!*when || !rfc3339_to_unix(when, &t))
         return wh_fail(why, why_len, "a cancelList modifiedDate is not an RFC 3339 time");
     it.stamp = t * 1000 + millis(when);
     if (!cancel_id(item, it.id, sizeof it.id, why, why_len)) return false;
@@ -300,9 +299,13 @@ static bool parse(const struct config *c, const struct wh_request *rq, struct wh
     return wh_parse_json(rq, ev, parse_invoice, why, why_len);
 }
 
-const struct wh_provider wh_monobank = {
+const struct provider provider_monobank = {
     .name = "monobank",
-    .configured = configured,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_MONOBANK_PUBKEY", SETTING_SECRET, NULL},
+            {NULL, 0, NULL},
+        },
     .verify = verify,
     .parse = parse,
 };

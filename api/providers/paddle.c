@@ -7,27 +7,17 @@
 #include <string.h>
 
 #include "money.h"
-#include "wh_common.h"
+#include "provider_kit.h"
 
-static bool configured(const struct config *c)
-{
-    return wh_has_secret(c->paddle_webhook_secret);
-}
+/* Its variables, by their place in `.settings` at the end. */
+enum { WEBHOOK_SECRET };
+#define PADDLE(c, i) SETTING(c, PROVIDER_paddle, i)
+
+static const struct wh_ts_scheme scheme = {"Paddle-Signature", ';', "ts", "h1", true, ':'};
 
 static bool verify(const struct config *c, const struct wh_request *rq, char *why, size_t why_len)
 {
-    const char *h = rq->header(rq->ctx, "Paddle-Signature");
-    struct wh_ts_sigs s;
-    if (!h || !*h) return wh_fail(why, why_len, "missing Paddle-Signature header");
-    if (!wh_ts_sigs_parse(h, ';', "ts", "h1", true, &s))
-        return wh_fail(why, why_len, "malformed Paddle-Signature");
-    if (s.n == 0) return wh_fail(why, why_len, "no h1 signature");
-    char prefix[32];
-    snprintf(prefix, sizeof prefix, "%lld:", s.ts);
-    if (!wh_ts_sigs_verify(c->paddle_webhook_secret, prefix, &s, rq))
-        return wh_fail(why, why_len, "signature mismatch");
-    if (!wh_fresh(s.ts, rq->now)) return wh_fail(why, why_len, "timestamp out of tolerance");
-    return true;
+    return wh_ts_sigs_check(&scheme, PADDLE(c, WEBHOOK_SECRET), rq, why, why_len);
 }
 
 /* ---- parsing: amounts are strings of minor units ("1000") ---- */
@@ -43,16 +33,6 @@ static bool minor_units(json_t *o, const char *path, struct wh_event *ev, char *
         return false;
     }
     return true;
-}
-
-static bool time_field(json_t *o, const char *path, char *dst, size_t dst_len, char *why,
-                       size_t why_len)
-{
-    char text[64];
-    if (!wh_field(o, path, text, sizeof text, why, why_len)) return false;
-    if (wh_rfc3339_normalize(text, dst, dst_len)) return true;
-    snprintf(why, why_len, "%s is not an RFC 3339 time", path);
-    return false;
 }
 
 /* Fields every data object shares: currency, customer, pledge id. */
@@ -93,8 +73,8 @@ static bool subscription(json_t *d, struct wh_event *ev, char *why, size_t why_l
     bool has_quantity;
     if (!data_common(d, ev, why, why_len) ||
         !wh_field(d, "id", ev->subscription_ref, sizeof ev->subscription_ref, why, why_len) ||
-        !time_field(d, "current_billing_period.ends_at", ev->period_end, sizeof ev->period_end, why,
-                    why_len) ||
+        !wh_time_field(d, "current_billing_period.ends_at", ev->period_end, sizeof ev->period_end,
+                       why, why_len) ||
         !billing_cycle(d, "billing_cycle", ev, why, why_len) ||
         !minor_units(d, "items.0.price.unit_price.amount", ev, why, why_len))
         return false;
@@ -133,8 +113,8 @@ static bool transaction(json_t *d, struct wh_event *ev, char *why, size_t why_le
         !wh_field(d, "id", ev->payment_id, sizeof ev->payment_id, why, why_len) ||
         !wh_field(d, "subscription_id", ev->subscription_ref, sizeof ev->subscription_ref, why,
                   why_len) ||
-        !time_field(d, "billing_period.ends_at", ev->period_end, sizeof ev->period_end, why,
-                    why_len) ||
+        !wh_time_field(d, "billing_period.ends_at", ev->period_end, sizeof ev->period_end, why,
+                       why_len) ||
         !billing_cycle(d, "items.0.price.billing_cycle", ev, why, why_len) ||
         !minor_units(d, "details.totals.grand_total", ev, why, why_len))
         return false;
@@ -200,39 +180,34 @@ static bool adjustment(json_t *d, struct wh_event *ev, char *why, size_t why_len
 }
 
 static const struct wh_handler handlers[] = {
-    {"subscription.created", subscription_changed},
-    {"subscription.activated", subscription_changed},
-    {"subscription.updated", subscription_changed},
-    {"subscription.canceled", subscription_canceled},
-    {"transaction.completed", transaction_completed},
-    {"transaction.payment_failed", transaction_failed},
-    {"adjustment.created", adjustment},
-    {"adjustment.updated", adjustment},
+    {"subscription.created", subscription_changed, NULL},
+    {"subscription.activated", subscription_changed, NULL},
+    {"subscription.updated", subscription_changed, NULL},
+    {"subscription.canceled", subscription_canceled, NULL},
+    {"transaction.completed", transaction_completed, NULL},
+    {"transaction.payment_failed", transaction_failed, NULL},
+    {"adjustment.created", adjustment, NULL},
+    {"adjustment.updated", adjustment, NULL},
 };
 
-static bool parse_event(json_t *root, struct wh_event *ev, char *why, size_t why_len)
-{
-    if (!wh_field(root, "event_id", ev->event_key, sizeof ev->event_key, why, why_len) ||
-        !wh_field(root, "event_type", ev->type, sizeof ev->type, why, why_len) ||
-        !time_field(root, "occurred_at", ev->occurred_at, sizeof ev->occurred_at, why, why_len))
-        return false;
-    if (!*ev->event_key || !*ev->type)
-        return wh_fail(why, why_len, "event has no event_id or type");
-    return wh_dispatch(root, "data", handlers, sizeof handlers / sizeof handlers[0], ev, why,
-                       why_len);
-}
+static const struct wh_envelope envelope = {
+    "event_id",
+    "event_type",
+    "occurred_at",
+    wh_time_field,
+    "data",
+    handlers,
+    sizeof handlers / sizeof handlers[0],
+};
 
-static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,
-                  char *why, size_t why_len)
-{
-    (void)c;
-    memset(ev, 0, sizeof *ev);
-    return wh_parse_json(rq, ev, parse_event, why, why_len);
-}
-
-const struct wh_provider wh_paddle = {
+const struct provider provider_paddle = {
     .name = "paddle",
-    .configured = configured,
+    .settings =
+        (const struct setting[]){
+            {"PATROND_PADDLE_WEBHOOK_SECRET", SETTING_SECRET, NULL},
+            {NULL, 0, NULL},
+        },
+
     .verify = verify,
-    .parse = parse,
+    .envelope = &envelope,
 };

@@ -1,0 +1,78 @@
+/* The import's transaction: the rows go to PostgreSQL in batches (one
+ * round trip each, applied set-wise by sql/85_import.sql), so a file of
+ * 100 000 rows costs a hundred statements, not 100 000. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db/patrons_import.h"
+
+/* An import waits for the one before it (pg_advisory_xact_lock), which
+ * may take longer than the server-wide statement timeout of 15 s. */
+#define IMPORT_STATEMENT_TIMEOUT "300s"
+
+struct import_txn {
+    size_t n;
+    import_batch_fn batch;
+    void *cls;
+    bool apply;
+    size_t invalid;
+    struct import_counts *out;
+    bool discarded; /* rolled back on purpose, after counting */
+};
+
+static long count_of(json_t *obj, const char *key)
+{
+    return (long)json_integer_value(json_object_get(obj, key));
+}
+
+static enum db_rc import_batches(struct db *db, struct import_txn *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        char *text = t->batch(t->cls, i);
+        if (!text) return DB_ERROR;
+        const char *p[] = {text};
+        json_t *res = NULL;
+        enum db_rc rc = db_json_one(db, "SELECT patrons_import_batch($1)", 1, p, &res);
+        free(text);
+        if (rc != DB_OK) return rc;
+        t->out->created += count_of(res, "created");
+        t->out->updated += count_of(res, "updated");
+        t->out->unchanged += count_of(res, "unchanged");
+        if (count_of(res, "ballots_changed") > 0) t->out->ballots_changed = true;
+        json_decref(res);
+    }
+    return DB_OK;
+}
+
+static enum db_rc import_fn(struct db *db, void *arg)
+{
+    struct import_txn *t = arg;
+    *t->out = (struct import_counts){0}; /* a retried transaction counts again */
+    t->discarded = false;
+    const char *timeout[] = {IMPORT_STATEMENT_TIMEOUT};
+    enum db_rc rc = db_command(db, "SELECT set_config('statement_timeout', $1, true)", 1, timeout);
+    if (rc == DB_OK) rc = db_command(db, "SELECT patrons_import_begin()", 0, NULL);
+    if (rc == DB_OK) rc = import_batches(db, t);
+    if (rc != DB_OK) return rc;
+    if (!t->apply) {
+        /* db_txn rolls back on any rc but DB_OK; this one is not an error */
+        t->discarded = true;
+        return DB_NOT_FOUND;
+    }
+    char created[24], updated[24], unchanged[24], invalid[24];
+    snprintf(created, sizeof created, "%ld", t->out->created);
+    snprintf(updated, sizeof updated, "%ld", t->out->updated);
+    snprintf(unchanged, sizeof unchanged, "%ld", t->out->unchanged);
+    snprintf(invalid, sizeof invalid, "%zu", t->invalid);
+    const char *p[] = {created, updated, unchanged, invalid};
+    return db_command(db, "SELECT patrons_import_finish($1, $2, $3, $4)", 4, p);
+}
+
+enum db_rc db_patrons_import(struct db *db, const char *actor, const char *rid, size_t n,
+                             import_batch_fn batch, void *cls, bool apply, size_t invalid,
+                             struct import_counts *out)
+{
+    struct import_txn t = {n, batch, cls, apply, invalid, out, false};
+    enum db_rc rc = db_txn(db, actor, rid, import_fn, &t);
+    return rc == DB_NOT_FOUND && t.discarded ? DB_OK : rc;
+}
