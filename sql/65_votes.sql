@@ -622,11 +622,14 @@ DECLARE
   round uuid;
   n integer := 0;
 BEGIN
+  -- The lock first: a ballot put while this transaction changed the
+  -- patron's pledge read the old weight, and only once it has committed
+  -- (and so released the lock) can this statement's snapshot see it.
+  PERFORM patron_vote_lock(patron);
   IF NOT EXISTS (SELECT 1 FROM ballots b JOIN rounds r ON r.id = b.round_id
                   WHERE b.patron_id = patron AND r.result IS NULL) THEN
     RETURN 0;
   END IF;
-  PERFORM patron_vote_lock(patron);
   w := coalesce(patron_member_weight(patron), 0);
   FOR round IN SELECT b.round_id FROM ballots b JOIN rounds r ON r.id = b.round_id
                 WHERE b.patron_id = patron AND r.result IS NULL AND b.weight <> w

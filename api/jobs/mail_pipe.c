@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "mail.h"
 
 extern char **environ;
@@ -28,13 +29,6 @@ struct child {
     char errtext[MAIL_OUTPUT_MAX];
     size_t errlen;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The mail program needs PATH, HOME and the like, not the database
  * password or the providers' webhook secrets. */
@@ -200,13 +194,13 @@ enum outcome { EXITED, TIMED_OUT, LOST };
 static enum outcome supervise(struct child *c, const char *text, size_t len, int timeout_ms,
                               int *status)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = clock_ms() + timeout_ms;
     if (len == 0) close_in(c);
     for (;;) {
         pid_t w = waitpid(c->pid, status, WNOHANG);
         if (w == c->pid) break;
         if (w < 0 && errno != EINTR) return LOST;
-        long long left = deadline - now_ms();
+        long long left = deadline - clock_ms();
         if (left <= 0) {
             kill(-c->pid, SIGKILL);
             while (waitpid(c->pid, status, 0) < 0 && errno == EINTR) {

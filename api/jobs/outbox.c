@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "db/outbox.h"
 #include "jobs_list.h"
@@ -17,13 +18,6 @@
 /* Per run, so a backlog cannot hold the job thread (and shutdown) long. */
 #define BATCH_MAX 50
 #define BATCH_BUDGET_MS 5000
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Bodies and addresses never reach the log; the message id and how the
  * mail program failed do. Its stderr goes to the row's last_error. */
@@ -62,8 +56,8 @@ void job_deliver_outbox(struct db *db)
     }
     char domain[256];
     mail_domain(cfg.public_url, domain, sizeof domain);
-    long long until = now_ms() + BATCH_BUDGET_MS;
-    for (int i = 0; i < BATCH_MAX && now_ms() < until; i++) {
+    long long until = clock_ms() + BATCH_BUDGET_MS;
+    for (int i = 0; i < BATCH_MAX && clock_ms() < until; i++) {
         struct outbox_msg m;
         enum db_rc rc = db_outbox_claim(db, &m);
         if (rc == DB_NOT_FOUND) return;

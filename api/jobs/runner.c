@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "clock.h"
 #include "jobs.h"
 #include "log.h"
 
@@ -11,24 +12,10 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static bool stopping, running;
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleeps up to ms, returning early (true) when asked to stop. */
 static bool wait_or_stop(long long ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    struct timespec until = deadline_after_ms(ms);
     pthread_mutex_lock(&lock);
     while (!stopping && pthread_cond_timedwait(&wake, &lock, &until) == 0) {
     }
@@ -43,15 +30,15 @@ static void *loop(void *arg)
     long long due[64] = {0};
     struct db *db = db_thread();
     for (;;) {
-        long long now = now_ms(), next = now + 1000;
+        long long now = clock_ms(), next = now + 1000;
         for (size_t i = 0; i < jobs_count && i < 64; i++) {
             if (due[i] <= now) {
                 jobs[i].run(db);
-                due[i] = now_ms() + jobs[i].interval_ms;
+                due[i] = clock_ms() + jobs[i].interval_ms;
             }
             if (due[i] < next) next = due[i];
         }
-        long long wait = next - now_ms();
+        long long wait = next - clock_ms();
         if (wait_or_stop(wait > 0 ? wait : 0)) return NULL;
     }
 }

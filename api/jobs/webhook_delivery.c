@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "db/webhook_deliveries.h"
 #include "log.h"
@@ -75,24 +76,10 @@ struct transfer {
     char error[CURL_ERROR_SIZE];
 };
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleeps up to ms; true when asked to stop. */
 static bool wait_or_stop(long long ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    struct timespec until = deadline_after_ms(ms);
     pthread_mutex_lock(&lock);
     while (!atomic_load(&stopping) && pthread_cond_timedwait(&wake, &lock, &until) == 0) {
     }
@@ -347,9 +334,9 @@ static void *loop(void *arg)
     struct db *db = db_thread();
     long long gauges_due = 0;
     while (!atomic_load(&stopping)) {
-        if (now_ms() >= gauges_due) {
+        if (clock_ms() >= gauges_due) {
             refresh_gauges(db);
-            gauges_due = now_ms() + GAUGES_EVERY_MS;
+            gauges_due = clock_ms() + GAUGES_EVERY_MS;
         }
         long long wait = deliver_due(db);
         if (wait && wait_or_stop(wait)) break;

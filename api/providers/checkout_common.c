@@ -42,16 +42,5 @@ const char *checkout_current_key(const char *list, char *buf, size_t len)
  * sent back to. */
 bool checkout_return_url_allowed(const struct config *c, const char *url)
 {
-    if (same_origin(url, c->public_url)) return true;
-    for (const char *p = c->cors_origins; p && *p;) {
-        size_t n = strcspn(p, ",");
-        char origin[512];
-        if (n < sizeof origin) {
-            memcpy(origin, p, n);
-            origin[n] = '\0';
-            if (same_origin(url, origin)) return true;
-        }
-        p += n + (p[n] == ',');
-    }
-    return false;
+    return same_origin(url, c->public_url) || origin_listed(c->cors_origins, url);
 }
