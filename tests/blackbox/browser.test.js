@@ -11,7 +11,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { startServer, uniqueEmail, sleep, ROOT } = require('./lib/harness');
+const { startServer, uniqueEmail, sleep, waitFor, ROOT } = require('./lib/harness');
 const { sendStripe, stripeEvent } = require('./lib/webhooks');
 
 const SECRET = `whsec_${crypto.randomBytes(24).toString('hex')}`;
@@ -57,16 +57,6 @@ async function openPage() {
 }
 
 const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
-
-async function waitFor(what, fn, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 // Every form control of the page is named by a <label> (or, for buttons,
 // its text); returns the ones that are not.

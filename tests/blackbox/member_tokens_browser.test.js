@@ -15,7 +15,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { startServer, uniqueEmail, sleep } = require('./lib/harness');
+const { startServer, uniqueEmail, sleep, waitFor } = require('./lib/harness');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'member-tokens-browser-'));
 const KEY = path.join(dir, 'key.pem');
@@ -68,16 +68,6 @@ async function openPage() {
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) page.problems.push(m.text());
   });
   return page;
-}
-
-async function waitFor(what, fn, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 async function newPatron(pledge) {

@@ -9,8 +9,10 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const {
-  startServer, dropDatabase, assertProblem, uniqueEmail, sleep, RFC3339_Z_RE,
+  startServer, dropDatabase, assertProblem, uniqueEmail, sleep, RFC3339_Z_RE, waitFor: waitLong,
 } = require('./lib/harness');
+
+const waitFor = (what, fn, timeoutMs = 10000) => waitLong(what, fn, timeoutMs);
 
 const PUBLIC_URL = 'https://members.example.org/support';
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
@@ -39,16 +41,6 @@ function parseMail(text) {
   const body = text.slice(split + 2);
   const m = body.match(/(\S+\/members\?token=([A-Za-z0-9_-]+))/);
   return { text, headers, body, link: m && m[1], token: m && m[2] };
-}
-
-async function waitFor(what, fn, timeoutMs = 10000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 // One request from a chosen loopback source address, so each test has its

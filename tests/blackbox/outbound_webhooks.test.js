@@ -17,24 +17,18 @@ const http = require('node:http');
 const net = require('node:net');
 const crypto = require('node:crypto');
 const { Webhook } = require('standardwebhooks');
-const { startServer, uniqueEmail, dropDatabase } = require('./lib/harness');
+const harness = require('./lib/harness');
+
+const { startServer, uniqueEmail, dropDatabase } = harness;
+// deliveries wait on retries and leases: a longer default than the harness's
+const waitFor = (what, fn, timeoutMs = 30000) => harness.waitFor(what, fn, timeoutMs);
 const { standardSecret, msgId, standardBody, sendStandard } = require('./lib/webhooks');
 
 const IN_SECRET = standardSecret();
 const ENV = {
   PATROND_WEBHOOK_ALLOW_PRIVATE: '1', PATROND_STANDARD_WEBHOOK_SECRET: IN_SECRET, PATROND_ADMIN_EMAIL: 'ops@example.org',
 };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, fn, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const { sleep } = harness;
 
 // One receiver for every endpoint of this file, told apart by path. A path's
 // `plan` lists the statuses to answer in turn ('hang': never answer), 200

@@ -430,9 +430,21 @@ async function sessionsFor(srv, patronIds) {
   return tokens;
 }
 
+// Polls fn every 100 ms until it answers something truthy, which it
+// returns; throws, naming `what`, once timeoutMs has passed.
+async function waitFor(what, fn, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
 module.exports = {
   sessionsFor,
   ROOT, BIN, PSQL, UUID_RE, RFC3339_Z_RE, SANITIZER_RE,
   startServer, httpRequest, psql, psqlJson, cli, run, conninfo, createDatabase, dropDatabase,
-  createKey, lastLine, freePort, sleep, assertProblem, assertInvalid, uniqueEmail, pageAll, parseCsv,
+  createKey, lastLine, freePort, sleep, waitFor, assertProblem, assertInvalid, uniqueEmail, pageAll, parseCsv,
 };
