@@ -11,7 +11,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { startServer, uniqueEmail, sleep, waitFor, ROOT } = require('./lib/harness');
+const { startServer, uniqueEmail, waitFor, ROOT } = require('./lib/harness');
 const { sendStripe, stripeEvent } = require('./lib/webhooks');
 
 const SECRET = `whsec_${crypto.randomBytes(24).toString('hex')}`;
