@@ -32,50 +32,70 @@ struct db *db_thread_read(void);
 void db_global_init(const char *conninfo, const char *read_conninfo, unsigned grace_days);
 void db_global_shutdown(void);
 
+/* What a call came to: its outcome, and when that is not DB_OK, its error.
+ * Every db function returns one, so the error travels with the call that
+ * failed; nothing about it stays behind on the connection. */
+struct db_error {
+    enum err_code code; /* the registry code the client gets */
+    char field[64];     /* the request field a PT422 names (its CONSTRAINT), or "" */
+    char detail[256];   /* SQL's own words for a PTnnn error, or "" */
+    /* what PostgreSQL said: for a db function's rule table and for logs */
+    char sqlstate[6];
+    char constraint[64];
+    char message[512];
+};
+struct db_status {
+    enum db_rc rc;
+    struct db_error err; /* meaningful when rc is not DB_OK */
+};
+/* DB_OK. */
+struct db_status db_ok(void);
+/* A failure that PostgreSQL did not word (no row, out of memory, retries
+ * used up): rc with its generic registry code. */
+struct db_status db_fail(enum db_rc rc);
+
 /* Runs a parameterised statement (prepared once per connection and
  * re-prepared after a reconnect; `sql` must be a string literal, as its
  * address is the cache key). On DB_OK *res holds the result, to PQclear. */
-enum db_rc db_exec(struct db *db, const char *sql, int n, const char *const *params,
-                   PGresult **res);
+struct db_status db_exec(struct db *db, const char *sql, int n, const char *const *params,
+                         PGresult **res);
 /* A statement returning one text/json column in one row: parsed into *out.
  * No row is DB_NOT_FOUND; a NULL value yields JSON null. */
-enum db_rc db_json_one(struct db *db, const char *sql, int n, const char *const *params,
-                       json_t **out);
+struct db_status db_json_one(struct db *db, const char *sql, int n, const char *const *params,
+                             json_t **out);
 /* A statement returning one json column per row: a JSON array in *out. */
-enum db_rc db_json_rows(struct db *db, const char *sql, int n, const char *const *params,
-                        json_t **out);
+struct db_status db_json_rows(struct db *db, const char *sql, int n, const char *const *params,
+                              json_t **out);
 /* A statement whose result is not needed. */
-enum db_rc db_command(struct db *db, const char *sql, int n, const char *const *params);
+struct db_status db_command(struct db *db, const char *sql, int n, const char *const *params);
 /* A statement answering one integer (a job's count); *out is 0 when it
  * answers no row. */
-enum db_rc db_int(struct db *db, const char *sql, int n, const char *const *params, int *out);
+struct db_status db_int(struct db *db, const char *sql, int n, const char *const *params, int *out);
 
 /* Runs fn inside BEGIN ... COMMIT, retrying the whole transaction on
  * serialization failures and deadlocks. `actor` (an api key id, or NULL)
- * and `request_id` are visible to the audit trigger. fn's rc other than
- * DB_OK rolls back and is returned. */
-typedef enum db_rc (*db_txn_fn)(struct db *db, void *arg);
-enum db_rc db_txn(struct db *db, const char *actor, const char *request_id, db_txn_fn fn,
-                  void *arg);
+ * and `request_id` are visible to the audit trigger. fn's status other
+ * than DB_OK rolls back and is returned. */
+typedef struct db_status (*db_txn_fn)(struct db *db, void *arg);
+struct db_status db_txn(struct db *db, const char *actor, const char *request_id, db_txn_fn fn,
+                        void *arg);
 
 /* Runs trusted multi-statement SQL (embedded migrations only) with the
  * simple-query protocol. */
-enum db_rc db_script(struct db *db, const char *sql);
-/* The server's message for the last failed statement. */
-const char *db_last_error(struct db *db);
+struct db_status db_script(struct db *db, const char *sql);
 
 /* One statement returning one JSON value, run as an audited transaction
  * (db_txn with a single db_json_one). */
-enum db_rc db_write_json(struct db *db, const char *actor, const char *request_id, const char *sql,
-                         int n, const char *const *params, json_t **out);
+struct db_status db_write_json(struct db *db, const char *actor, const char *request_id,
+                               const char *sql, int n, const char *const *params, json_t **out);
 
 /* One statement that is a transaction by itself (autocommit), which saves
  * the BEGIN and COMMIT round trips of db_write_json on hot paths. Only for
  * statements that are safe to run twice: one whose connection died is
  * sent again, and it may have committed the first time. Retried on
  * serialization failures and deadlocks. Nothing is audited. */
-enum db_rc db_call_json(struct db *db, const char *sql, int n, const char *const *params,
-                        json_t **out);
+struct db_status db_call_json(struct db *db, const char *sql, int n, const char *const *params,
+                              json_t **out);
 /* Statement parameters some of which are raw bytes (a bytea sent as is,
  * not as hex text): where formats[i] is 1, values[i] holds lengths[i]
  * bytes. lengths and formats may be NULL when every parameter is text. */
@@ -86,32 +106,18 @@ struct db_params {
     const int *formats;
 };
 /* db_call_json with such parameters. */
-enum db_rc db_call_json_params(struct db *db, const char *sql, const struct db_params *p,
-                               json_t **out);
+struct db_status db_call_json_params(struct db *db, const char *sql, const struct db_params *p,
+                                     json_t **out);
 
-/* What a failed call went wrong with, for the client: the registry code,
- * and for errors SQL worded itself (SQLSTATE PTnnn) the message (`detail`)
- * and the request field it names (a PT422's CONSTRAINT, or "").
- * db_error() returns the error of the call that just returned `rc` (a
- * generic one for rc when that call raised nothing, e.g. no row); the
- * pointer is valid until the next call on the connection. db may be NULL. */
-struct db_error {
-    enum db_rc rc;
-    enum err_code code;
-    char field[64];
-    char detail[256];
-};
-const struct db_error *db_error(struct db *db, enum db_rc rc);
-
-/* The error for a failed statement from its SQLSTATE (NULL: no answer from
- * the server), CONSTRAINT and primary message: a table lookup, see
+/* The status for a failed statement from its SQLSTATE (NULL: no answer
+ * from the server), CONSTRAINT and primary message: a table lookup, see
  * api/db/sqlstate.c. */
-struct db_error db_error_classify(const char *sqlstate, const char *constraint,
-                                  const char *message);
+struct db_status db_error_classify(const char *sqlstate, const char *constraint,
+                                   const char *message);
 
 /* A db function that knows what its statement's errors mean names them:
- * the first entry whose sqlstate and constraint (each NULL = any) match the
- * last error replaces its code, and its field and detail when given. The
+ * the first entry whose sqlstate and constraint (each NULL = any) match
+ * st's error replaces its code, and its field and detail when given. The
  * list ends with an entry whose code is ERR_COUNT. */
 struct db_error_rule {
     const char *sqlstate;
@@ -120,7 +126,7 @@ struct db_error_rule {
     const char *field;
     const char *detail;
 };
-void db_error_refine(struct db *db, const struct db_error_rule *rules);
+void db_error_refine(struct db_status *st, const struct db_error_rule *rules);
 
 /* The connection itself, connected if need be (NULL when the database
  * cannot be reached), for the one job that waits on its socket (LISTEN).

@@ -118,8 +118,9 @@ void reply_error_fields(struct req *r, enum err_code code, json_t *errors);
 void reply_invalid(struct req *r, json_t *errors);
 /* validation_failed naming one field. */
 void reply_invalid_field(struct req *r, const char *field, const char *message);
-/* The reply for a failed database call (see db_error()). */
-void reply_db(struct req *r, const struct db_error *e);
+/* The reply for a failed database call: its status's error (nothing when
+ * the call succeeded). */
+void reply_db(struct req *r, const struct db_status *st);
 
 /* The route's {id} (parameter i) when it is a UUID; otherwise replies 404
  * (a malformed id names no resource) and returns NULL. */
@@ -133,8 +134,9 @@ bool req_validate(struct req *r, const struct field *fields);
 bool req_query_uuid(struct req *r, const char *name, const char **out);
 bool req_query_enum(struct req *r, const char *name, const char *const *choices, const char **out);
 
-/* reply_json(status, body) when rc is DB_OK, else reply_db(rc). */
-void reply_result(struct req *r, enum db_rc rc, unsigned status, json_t *body);
+/* reply_json(status, body) when st is DB_OK, else reply_db(st) (and body
+ * is freed). */
+void reply_result(struct req *r, const struct db_status *st, unsigned status, json_t *body);
 
 /* List helpers (SPEC §2): ?limit= (default 50, max 500) and ?after=. A
  * false return means a 422 was already queued. */
@@ -142,7 +144,7 @@ bool req_list_params(struct req *r, int *limit, const char **after);
 /* {"data": rows, "next_cursor": id of the last row | null}; `rows` holds
  * up to limit+1 objects with an "id" (the extra one only signals more). */
 void reply_list(struct req *r, json_t *rows, int limit);
-/* reply_list when rc is DB_OK, else reply_db(rc). */
-void reply_list_result(struct req *r, enum db_rc rc, json_t *rows, int limit);
+/* reply_list when st is DB_OK, else reply_db(st). */
+void reply_list_result(struct req *r, const struct db_status *st, json_t *rows, int limit);
 
 #endif

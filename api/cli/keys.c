@@ -26,9 +26,9 @@ static int key_create(struct db *db, const char *scope, const char *name)
         return 1;
     }
     hex_encode(digest, sizeof digest, hex);
-    enum db_rc rc = db_api_key_create(db, name, scope, hex, id);
-    if (rc != DB_OK) {
-        fprintf(stderr, "key create: %s\n", db_last_error(db));
+    struct db_status st = db_api_key_create(db, name, scope, hex, id);
+    if (st.rc != DB_OK) {
+        fprintf(stderr, "key create: %s\n", st.err.message);
         return 1;
     }
     printf("created %s key %s (%s); it is shown only once:\n%s\n", scope, id, name, token);
@@ -38,8 +38,9 @@ static int key_create(struct db *db, const char *scope, const char *name)
 static int key_list(struct db *db)
 {
     json_t *rows;
-    if (db_api_key_list(db, &rows) != DB_OK) {
-        fprintf(stderr, "key list: %s\n", db_last_error(db));
+    struct db_status st = db_api_key_list(db, &rows);
+    if (st.rc != DB_OK) {
+        fprintf(stderr, "key list: %s\n", st.err.message);
         return 1;
     }
     size_t i;
@@ -63,13 +64,13 @@ static int key_revoke(struct db *db, const char *id)
         fprintf(stderr, "key revoke: give the key's id (see `patrond key list`)\n");
         return 2;
     }
-    enum db_rc rc = db_api_key_revoke(db, id);
-    if (rc == DB_NOT_FOUND) {
+    struct db_status st = db_api_key_revoke(db, id);
+    if (st.rc == DB_NOT_FOUND) {
         fprintf(stderr, "key revoke: no key %s\n", id);
         return 1;
     }
-    if (rc != DB_OK) {
-        fprintf(stderr, "key revoke: %s\n", db_last_error(db));
+    if (st.rc != DB_OK) {
+        fprintf(stderr, "key revoke: %s\n", st.err.message);
         return 1;
     }
     printf("revoked %s\n", id);

@@ -3,41 +3,42 @@
 
 #include "db/api_keys.h"
 
-enum db_rc db_api_key_lookup(struct db *db, const char *key_hash_hex, char id[37], char scope[8])
+struct db_status db_api_key_lookup(struct db *db, const char *key_hash_hex, char id[37],
+                                   char scope[8])
 {
     PGresult *res;
     const char *p[] = {key_hash_hex};
-    enum db_rc rc = db_exec(db,
-                            "SELECT id, scope FROM api_keys"
-                            " WHERE key_hash = decode($1, 'hex') AND revoked_at IS NULL",
-                            1, p, &res);
-    if (rc != DB_OK) return rc;
+    struct db_status st = db_exec(db,
+                                  "SELECT id, scope FROM api_keys"
+                                  " WHERE key_hash = decode($1, 'hex') AND revoked_at IS NULL",
+                                  1, p, &res);
+    if (st.rc != DB_OK) return st;
     if (PQntuples(res) == 1) {
         snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
         snprintf(scope, 8, "%s", PQgetvalue(res, 0, 1));
     } else {
-        rc = DB_NOT_FOUND;
+        st = db_fail(DB_NOT_FOUND);
     }
     PQclear(res);
-    return rc;
+    return st;
 }
 
-enum db_rc db_api_key_create(struct db *db, const char *name, const char *scope,
-                             const char *key_hash_hex, char id[37])
+struct db_status db_api_key_create(struct db *db, const char *name, const char *scope,
+                                   const char *key_hash_hex, char id[37])
 {
     PGresult *res;
     const char *p[] = {name, scope, key_hash_hex};
-    enum db_rc rc = db_exec(db,
-                            "INSERT INTO api_keys (name, scope, key_hash)"
-                            " VALUES ($1, $2, decode($3, 'hex')) RETURNING id",
-                            3, p, &res);
-    if (rc != DB_OK) return rc;
+    struct db_status st = db_exec(db,
+                                  "INSERT INTO api_keys (name, scope, key_hash)"
+                                  " VALUES ($1, $2, decode($3, 'hex')) RETURNING id",
+                                  3, p, &res);
+    if (st.rc != DB_OK) return st;
     snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
-    return DB_OK;
+    return db_ok();
 }
 
-enum db_rc db_api_key_list(struct db *db, json_t **rows)
+struct db_status db_api_key_list(struct db *db, json_t **rows)
 {
     return db_json_rows(db,
                         "SELECT jsonb_build_object('id', id, 'name', name, 'scope', scope,"
@@ -46,16 +47,16 @@ enum db_rc db_api_key_list(struct db *db, json_t **rows)
                         0, NULL, rows);
 }
 
-enum db_rc db_api_key_revoke(struct db *db, const char *id)
+struct db_status db_api_key_revoke(struct db *db, const char *id)
 {
     PGresult *res;
     const char *p[] = {id};
-    enum db_rc rc = db_exec(db,
-                            "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())"
-                            " WHERE id = $1 RETURNING 1",
-                            1, p, &res);
-    if (rc != DB_OK) return rc;
-    if (PQntuples(res) == 0) rc = DB_NOT_FOUND;
+    struct db_status st = db_exec(db,
+                                  "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())"
+                                  " WHERE id = $1 RETURNING 1",
+                                  1, p, &res);
+    if (st.rc != DB_OK) return st;
+    if (PQntuples(res) == 0) st = db_fail(DB_NOT_FOUND);
     PQclear(res);
-    return rc;
+    return st;
 }

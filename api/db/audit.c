@@ -4,8 +4,8 @@
 #include "db/audit.h"
 #include "db/page.h"
 
-enum db_rc db_audit_list(struct db *db, const char *entity, const char *entity_id, int limit,
-                         const char *after, json_t **rows)
+struct db_status db_audit_list(struct db *db, const char *entity, const char *entity_id, int limit,
+                               const char *after, json_t **rows)
 {
     char lim[DB_PAGE_LIMIT_LEN];
     const char *p[] = {entity, entity_id, after, db_page_limit(lim, limit)};

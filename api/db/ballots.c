@@ -13,19 +13,20 @@ static const struct db_error_rule ballot_errors[] = {
     {.code = ERR_COUNT},
 };
 
-enum db_rc db_ballot_put(struct db *db, const char *round_id, const char *patron_id,
-                         json_t *topic_ids, json_t **out)
+struct db_status db_ballot_put(struct db *db, const char *round_id, const char *patron_id,
+                               json_t *topic_ids, json_t **out)
 {
     char *ids = json_dumps(topic_ids, JSON_COMPACT);
-    if (!ids) return DB_ERROR;
+    if (!ids) return db_fail(DB_ERROR);
     const char *p[] = {round_id, patron_id, ids};
-    enum db_rc rc = db_call_json(db, "SELECT ballot_put($1, $2, json_uuids($3))", 3, p, out);
+    struct db_status st = db_call_json(db, "SELECT ballot_put($1, $2, json_uuids($3))", 3, p, out);
     free(ids);
-    db_error_refine(db, ballot_errors);
-    return rc;
+    db_error_refine(&st, ballot_errors);
+    return st;
 }
 
-enum db_rc db_ballot_get(struct db *db, const char *round_id, const char *patron_id, json_t **out)
+struct db_status db_ballot_get(struct db *db, const char *round_id, const char *patron_id,
+                               json_t **out)
 {
     const char *p[] = {round_id, patron_id};
     return db_json_one(db,
@@ -36,13 +37,13 @@ enum db_rc db_ballot_get(struct db *db, const char *round_id, const char *patron
 
 /* Not resent: a withdrawal that committed before its answer was lost
  * would come back "no ballot". */
-enum db_rc db_ballot_delete(struct db *db, const char *rid, const char *round_id,
-                            const char *patron_id)
+struct db_status db_ballot_delete(struct db *db, const char *rid, const char *round_id,
+                                  const char *patron_id)
 {
     const char *p[] = {round_id, patron_id};
     json_t *done = NULL;
-    enum db_rc rc = db_write_json(db, NULL, rid, "SELECT ballot_delete($1, $2)", 2, p, &done);
+    struct db_status st = db_write_json(db, NULL, rid, "SELECT ballot_delete($1, $2)", 2, p, &done);
     json_decref(done);
-    db_error_refine(db, ballot_errors);
-    return rc;
+    db_error_refine(&st, ballot_errors);
+    return st;
 }

@@ -4,8 +4,8 @@
 
 #include "db/checkout.h"
 
-enum db_rc db_checkout_create(struct db *db, const char *rid, const struct checkout_in *in,
-                              json_t **out)
+struct db_status db_checkout_create(struct db *db, const char *rid, const struct checkout_in *in,
+                                    json_t **out)
 {
     char amount[24];
     snprintf(amount, sizeof amount, "%lld", (long long)in->amount_minor);
@@ -15,7 +15,7 @@ enum db_rc db_checkout_create(struct db *db, const char *rid, const struct check
                          p, out);
 }
 
-enum db_rc db_pledges_expire_pending(struct db *db, int batch, int *expired)
+struct db_status db_pledges_expire_pending(struct db *db, int batch, int *expired)
 {
     char limit[16];
     snprintf(limit, sizeof limit, "%d", batch);

@@ -25,11 +25,6 @@ struct db {
     unsigned long gen; /* bumped on every (re)connect: prepared statements are per session */
     bool in_txn;
     struct stmt_slot stmts[STMT_SLOTS];
-    char message[512]; /* the server's whole message, for logs */
-    /* the last failed statement, as PostgreSQL said it and for the client */
-    char state[6];
-    char constraint[128];
-    struct db_error err;
     const char *conninfo;
     struct db *next;
 };
@@ -156,24 +151,15 @@ static struct stmt_slot *stmt_slot(struct db *d, const char *sql)
     return NULL;
 }
 
-static enum db_rc classify(struct db *d, const PGresult *res)
+static struct db_status classify(struct db *d, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
-    snprintf(d->state, sizeof d->state, "%s", state ? state : "");
-    snprintf(d->constraint, sizeof d->constraint, "%s", cons ? cons : "");
-    snprintf(d->message, sizeof d->message, "%s",
-             res ? PQresultErrorMessage(res) : PQerrorMessage(d->pg));
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    d->err = db_error_classify(state, cons, primary);
-    return d->err.rc;
-}
-
-/* Forgets the last error, so that db_error() never reports a stale one. */
-static void error_clear(struct db *d)
-{
-    d->state[0] = d->constraint[0] = '\0';
-    d->err = (struct db_error){.rc = DB_OK};
+    struct db_status st = db_error_classify(state, cons, primary);
+    snprintf(st.err.message, sizeof st.err.message, "%s",
+             res ? PQresultErrorMessage(res) : PQerrorMessage(d->pg));
+    return st;
 }
 
 static PGresult *exec_once(struct db *d, const char *sql, const struct db_params *p)
@@ -200,61 +186,70 @@ static bool result_ok(const PGresult *res)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
+/* A generic failure, with what the server (or libpq) said for the logs. */
+static struct db_status failed(enum db_rc rc, const char *message)
+{
+    struct db_status st = db_fail(rc);
+    snprintf(st.err.message, sizeof st.err.message, "%s", message);
+    return st;
+}
+
 /* Outside a transaction a statement that met a dead connection is retried
  * once on a fresh one (the server restarted while we were idle). Inside
  * one, the whole transaction must be retried instead. */
-static enum db_rc exec_params(struct db *d, const char *sql, const struct db_params *p,
-                              PGresult **out)
+static struct db_status exec_params(struct db *d, const char *sql, const struct db_params *p,
+                                    PGresult **out)
 {
     *out = NULL;
-    error_clear(d);
+    struct db_status st = db_fail(DB_UNAVAILABLE);
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (!d->pg && d->in_txn) return DB_RETRY;
-        if (!db_connect(d)) return DB_UNAVAILABLE;
+        if (!d->pg && d->in_txn) return db_fail(DB_RETRY);
+        if (!db_connect(d)) return failed(DB_UNAVAILABLE, "cannot connect to the database");
         atomic_fetch_add(&in_use, 1);
         PGresult *res = exec_once(d, sql, p);
         atomic_fetch_sub(&in_use, 1);
         if (result_ok(res)) {
             *out = res;
-            return DB_OK;
+            return db_ok();
         }
         bool lost = PQstatus(d->pg) != CONNECTION_OK;
-        enum db_rc rc = classify(d, res);
-        if (rc == DB_ERROR || (rc == DB_UNAVAILABLE && !lost)) {
+        st = classify(d, res);
+        if (st.rc == DB_ERROR || (st.rc == DB_UNAVAILABLE && !lost)) {
             atomic_fetch_add(&errors, 1);
             log_error("database error: %s", res ? PQresultErrorMessage(res) : "no result");
         }
         PQclear(res);
-        if (!lost) return rc;
+        if (!lost) return st;
         atomic_fetch_add(&errors, 1);
         db_drop(d);
-        if (d->in_txn) return DB_RETRY;
+        if (d->in_txn) return failed(DB_RETRY, st.err.message);
     }
-    return DB_UNAVAILABLE;
+    return failed(DB_UNAVAILABLE, st.err.message);
 }
 
-enum db_rc db_exec(struct db *d, const char *sql, int n, const char *const *params, PGresult **out)
+struct db_status db_exec(struct db *d, const char *sql, int n, const char *const *params,
+                         PGresult **out)
 {
     return exec_params(d, sql, &(struct db_params){n, params, NULL, NULL}, out);
 }
 
-enum db_rc db_command(struct db *d, const char *sql, int n, const char *const *params)
+struct db_status db_command(struct db *d, const char *sql, int n, const char *const *params)
 {
     PGresult *res;
-    enum db_rc rc = db_exec(d, sql, n, params, &res);
+    struct db_status st = db_exec(d, sql, n, params, &res);
     PQclear(res);
-    return rc;
+    return st;
 }
 
-enum db_rc db_int(struct db *d, const char *sql, int n, const char *const *params, int *out)
+struct db_status db_int(struct db *d, const char *sql, int n, const char *const *params, int *out)
 {
     PGresult *res;
     *out = 0;
-    enum db_rc rc = db_exec(d, sql, n, params, &res);
-    if (rc != DB_OK) return rc;
+    struct db_status st = db_exec(d, sql, n, params, &res);
+    if (st.rc != DB_OK) return st;
     if (PQntuples(res) == 1) *out = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
-    return DB_OK;
+    return st;
 }
 
 static json_t *cell_json(const PGresult *res, int row)
@@ -263,33 +258,34 @@ static json_t *cell_json(const PGresult *res, int row)
     return json_loads(PQgetvalue(res, row, 0), JSON_DECODE_ANY, NULL);
 }
 
-static enum db_rc json_one(struct db *d, const char *sql, const struct db_params *p, json_t **out)
+static struct db_status json_one(struct db *d, const char *sql, const struct db_params *p,
+                                 json_t **out)
 {
     PGresult *res;
     *out = NULL;
-    enum db_rc rc = exec_params(d, sql, p, &res);
-    if (rc != DB_OK) return rc;
+    struct db_status st = exec_params(d, sql, p, &res);
+    if (st.rc != DB_OK) return st;
     if (PQntuples(res) == 0)
-        rc = DB_NOT_FOUND;
+        st = db_fail(DB_NOT_FOUND);
     else if (!(*out = cell_json(res, 0)))
-        rc = DB_ERROR;
+        st = db_fail(DB_ERROR);
     PQclear(res);
-    return rc;
+    return st;
 }
 
-enum db_rc db_json_one(struct db *d, const char *sql, int n, const char *const *params,
-                       json_t **out)
+struct db_status db_json_one(struct db *d, const char *sql, int n, const char *const *params,
+                             json_t **out)
 {
     return json_one(d, sql, &(struct db_params){n, params, NULL, NULL}, out);
 }
 
-enum db_rc db_json_rows(struct db *d, const char *sql, int n, const char *const *params,
-                        json_t **out)
+struct db_status db_json_rows(struct db *d, const char *sql, int n, const char *const *params,
+                              json_t **out)
 {
     PGresult *res;
     *out = NULL;
-    enum db_rc rc = db_exec(d, sql, n, params, &res);
-    if (rc != DB_OK) return rc;
+    struct db_status st = db_exec(d, sql, n, params, &res);
+    if (st.rc != DB_OK) return st;
     json_t *arr = json_array();
     for (int i = 0; arr && i < PQntuples(res); i++) {
         if (json_array_append_new(arr, cell_json(res, i)) != 0) {
@@ -298,9 +294,9 @@ enum db_rc db_json_rows(struct db *d, const char *sql, int n, const char *const 
         }
     }
     PQclear(res);
-    if (!arr) return DB_ERROR;
+    if (!arr) return db_fail(DB_ERROR);
     *out = arr;
-    return DB_OK;
+    return st;
 }
 
 static void backoff(int attempt)
@@ -309,92 +305,50 @@ static void backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
-static enum db_rc txn_attempt(struct db *d, const char *actor, const char *request_id, db_txn_fn fn,
-                              void *arg)
+static struct db_status txn_attempt(struct db *d, const char *actor, const char *request_id,
+                                    db_txn_fn fn, void *arg)
 {
-    enum db_rc rc = db_command(d, "BEGIN", 0, NULL);
-    if (rc != DB_OK) return rc;
+    struct db_status st = db_command(d, "BEGIN", 0, NULL);
+    if (st.rc != DB_OK) return st;
     d->in_txn = true;
     if (actor) {
         const char *p[] = {actor, request_id ? request_id : ""};
-        rc = db_command(d,
+        st = db_command(d,
                         "SELECT set_config('patrond.actor', $1, true),"
                         " set_config('patrond.request_id', $2, true)",
                         2, p);
     }
-    if (rc == DB_OK) rc = fn(d, arg);
-    if (rc == DB_OK) {
-        rc = db_command(d, "COMMIT", 0, NULL);
+    if (st.rc == DB_OK) st = fn(d, arg);
+    if (st.rc == DB_OK) {
+        st = db_command(d, "COMMIT", 0, NULL);
         /* A COMMIT whose answer was lost may have committed: never redo it. */
-        if (rc == DB_RETRY && !d->pg) rc = DB_UNAVAILABLE;
+        if (st.rc == DB_RETRY && !d->pg) st = db_fail(DB_UNAVAILABLE);
     } else if (d->pg) {
         PQclear(PQexec(d->pg, "ROLLBACK"));
     }
     d->in_txn = false;
-    return rc;
+    return st;
 }
 
-enum db_rc db_txn(struct db *d, const char *actor, const char *request_id, db_txn_fn fn, void *arg)
+struct db_status db_txn(struct db *d, const char *actor, const char *request_id, db_txn_fn fn,
+                        void *arg)
 {
     for (int attempt = 0; attempt < TXN_MAX_ATTEMPTS; attempt++) {
-        enum db_rc rc = txn_attempt(d, actor, request_id, fn, arg);
-        if (rc != DB_RETRY) return rc;
+        struct db_status st = txn_attempt(d, actor, request_id, fn, arg);
+        if (st.rc != DB_RETRY) return st;
         backoff(attempt);
     }
-    return DB_UNAVAILABLE;
+    return db_fail(DB_UNAVAILABLE);
 }
 
-enum db_rc db_script(struct db *d, const char *sql)
+struct db_status db_script(struct db *d, const char *sql)
 {
-    if (!db_connect(d)) {
-        snprintf(d->message, sizeof d->message, "cannot connect to the database");
-        return DB_UNAVAILABLE;
-    }
+    if (!db_connect(d)) return failed(DB_UNAVAILABLE, "cannot connect to the database");
     PGresult *res = PQexec(d->pg, sql);
-    enum db_rc rc = result_ok(res) ? DB_OK : classify(d, res);
+    struct db_status st = result_ok(res) ? db_ok() : classify(d, res);
     PQclear(res);
-    if (rc != DB_OK && PQstatus(d->pg) != CONNECTION_OK) db_drop(d);
-    return rc;
-}
-
-const char *db_last_error(struct db *d)
-{
-    return d->message;
-}
-
-/* The generic error for each outcome, for a call that raised nothing
- * (no row, out of memory) or a caller without a connection. */
-static const struct db_error generic[] = {
-    [DB_OK] = {DB_OK, ERR_internal_error, "", ""},
-    [DB_NOT_FOUND] = {DB_NOT_FOUND, ERR_not_found, "", ""},
-    [DB_CONFLICT] = {DB_CONFLICT, ERR_conflict, "", ""},
-    [DB_INVALID] = {DB_INVALID, ERR_unprocessable, "", ""},
-    [DB_FORBIDDEN] = {DB_FORBIDDEN, ERR_forbidden, "", ""},
-    [DB_RETRY] = {DB_RETRY, ERR_database_unavailable, "", ""},
-    [DB_UNAVAILABLE] = {DB_UNAVAILABLE, ERR_database_unavailable, "", ""},
-    [DB_ERROR] = {DB_ERROR, ERR_internal_error, "", ""},
-};
-
-const struct db_error *db_error(struct db *d, enum db_rc rc)
-{
-    if ((unsigned)rc >= sizeof generic / sizeof *generic) rc = DB_ERROR;
-    /* db_txn turns an exhausted retry into DB_UNAVAILABLE, and a function
-     * may fail after its statement succeeded: the rc decides. */
-    if (d && d->err.rc == rc && rc != DB_OK) return &d->err;
-    return &generic[rc];
-}
-
-void db_error_refine(struct db *d, const struct db_error_rule *rules)
-{
-    if (!d || d->err.rc == DB_OK) return;
-    for (const struct db_error_rule *r = rules; r->code != ERR_COUNT; r++) {
-        if (r->sqlstate && strcmp(r->sqlstate, d->state)) continue;
-        if (r->constraint && strcmp(r->constraint, d->constraint)) continue;
-        d->err.code = r->code;
-        if (r->field) snprintf(d->err.field, sizeof d->err.field, "%s", r->field);
-        if (r->detail) snprintf(d->err.detail, sizeof d->err.detail, "%s", r->detail);
-        return;
-    }
+    if (st.rc != DB_OK && PQstatus(d->pg) != CONNECTION_OK) db_drop(d);
+    return st;
 }
 
 PGconn *db_pg(struct db *d, bool *fresh)
@@ -427,7 +381,7 @@ struct single {
     json_t **out;
 };
 
-static enum db_rc single_fn(struct db *d, void *arg)
+static struct db_status single_fn(struct db *d, void *arg)
 {
     struct single *s = arg;
     json_decref(*s->out); /* from an attempt whose COMMIT must be retried */
@@ -435,32 +389,32 @@ static enum db_rc single_fn(struct db *d, void *arg)
     return db_json_one(d, s->sql, s->n, s->params, s->out);
 }
 
-enum db_rc db_call_json_params(struct db *d, const char *sql, const struct db_params *p,
-                               json_t **out)
+struct db_status db_call_json_params(struct db *d, const char *sql, const struct db_params *p,
+                                     json_t **out)
 {
     for (int attempt = 0; attempt < TXN_MAX_ATTEMPTS; attempt++) {
-        enum db_rc rc = json_one(d, sql, p, out);
-        if (rc != DB_RETRY) return rc;
+        struct db_status st = json_one(d, sql, p, out);
+        if (st.rc != DB_RETRY) return st;
         backoff(attempt);
     }
-    return DB_UNAVAILABLE;
+    return db_fail(DB_UNAVAILABLE);
 }
 
-enum db_rc db_call_json(struct db *d, const char *sql, int n, const char *const *params,
-                        json_t **out)
+struct db_status db_call_json(struct db *d, const char *sql, int n, const char *const *params,
+                              json_t **out)
 {
     return db_call_json_params(d, sql, &(struct db_params){n, params, NULL, NULL}, out);
 }
 
-enum db_rc db_write_json(struct db *d, const char *actor, const char *request_id, const char *sql,
-                         int n, const char *const *params, json_t **out)
+struct db_status db_write_json(struct db *d, const char *actor, const char *request_id,
+                               const char *sql, int n, const char *const *params, json_t **out)
 {
     struct single s = {sql, n, params, out};
     *out = NULL;
-    enum db_rc rc = db_txn(d, actor, request_id, single_fn, &s);
-    if (rc != DB_OK) {
+    struct db_status st = db_txn(d, actor, request_id, single_fn, &s);
+    if (st.rc != DB_OK) {
         json_decref(*out);
         *out = NULL;
     }
-    return rc;
+    return st;
 }

@@ -10,12 +10,13 @@ static char *dup_value(const PGresult *res, int col)
     return PQgetisnull(res, 0, col) ? NULL : strdup(PQgetvalue(res, 0, col));
 }
 
-enum db_rc db_idem_claim(struct db *db, const char *scope, const char *key, const char *hash_hex,
-                         enum idem_state *state, struct idem_record *rec)
+struct db_status db_idem_claim(struct db *db, const char *scope, const char *key,
+                               const char *hash_hex, enum idem_state *state,
+                               struct idem_record *rec)
 {
     PGresult *res;
     const char *p[] = {scope, key, hash_hex};
-    enum db_rc rc = db_exec(
+    struct db_status st = db_exec(
         db,
         "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, decode($3, 'hex'))"
         " ON CONFLICT (scope, key) DO UPDATE"
@@ -26,18 +27,18 @@ enum db_rc db_idem_claim(struct db *db, const char *scope, const char *key, cons
         "          AND idempotency_keys.created_at < now() - interval '1 minute')"
         " RETURNING 1",
         3, p, &res);
-    if (rc != DB_OK) return rc;
+    if (st.rc != DB_OK) return st;
     bool claimed = PQntuples(res) == 1;
     PQclear(res);
     if (claimed) {
         *state = IDEM_NEW;
-        return DB_OK;
+        return db_ok();
     }
-    rc = db_exec(db,
+    st = db_exec(db,
                  "SELECT request_hash = decode($3, 'hex'), status, content_type, body"
                  " FROM idempotency_keys WHERE scope = $1 AND key = $2",
                  3, p, &res);
-    if (rc != DB_OK) return rc;
+    if (st.rc != DB_OK) return st;
     if (PQntuples(res) == 0) {
         /* released between our two statements: the caller may retry */
         *state = IDEM_IN_FLIGHT;
@@ -52,11 +53,11 @@ enum db_rc db_idem_claim(struct db *db, const char *scope, const char *key, cons
         rec->body = dup_value(res, 3);
     }
     PQclear(res);
-    return DB_OK;
+    return db_ok();
 }
 
-enum db_rc db_idem_store(struct db *db, const char *scope, const char *key, int status,
-                         const char *content_type, const char *body)
+struct db_status db_idem_store(struct db *db, const char *scope, const char *key, int status,
+                               const char *content_type, const char *body)
 {
     char st[16];
     snprintf(st, sizeof st, "%d", status);
@@ -67,13 +68,13 @@ enum db_rc db_idem_store(struct db *db, const char *scope, const char *key, int 
                       5, p);
 }
 
-enum db_rc db_idem_release(struct db *db, const char *scope, const char *key)
+struct db_status db_idem_release(struct db *db, const char *scope, const char *key)
 {
     const char *p[] = {scope, key};
     return db_command(db, "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2", 2, p);
 }
 
-enum db_rc db_idem_expire(struct db *db)
+struct db_status db_idem_expire(struct db *db)
 {
     return db_command(
         db, "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'", 0, NULL);

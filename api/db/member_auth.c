@@ -3,28 +3,29 @@
  * share one transaction. */
 #include "db/member_auth.h"
 
-enum db_rc db_magic_link_request(struct db *db, const char *email, const char *link_hash_hex,
-                                 const char *link_url)
+struct db_status db_magic_link_request(struct db *db, const char *email, const char *link_hash_hex,
+                                       const char *link_url)
 {
     const char *p[] = {email, link_hash_hex, link_url};
     return db_command(db, "SELECT magic_link_request($1, decode($2, 'hex'), $3)", 3, p);
 }
 
-enum db_rc db_session_open(struct db *db, const char *link_hash_hex, const char *session_hash_hex,
-                           json_t **out)
+struct db_status db_session_open(struct db *db, const char *link_hash_hex,
+                                 const char *session_hash_hex, json_t **out)
 {
     const char *p[] = {link_hash_hex, session_hash_hex};
-    enum db_rc rc = db_write_json(
+    struct db_status st = db_write_json(
         db, NULL, NULL, "SELECT session_open(decode($1, 'hex'), decode($2, 'hex'))", 2, p, out);
-    if (rc == DB_OK && json_is_null(*out)) {
+    if (st.rc == DB_OK && json_is_null(*out)) {
         json_decref(*out);
         *out = NULL;
-        rc = DB_NOT_FOUND;
+        st = db_fail(DB_NOT_FOUND);
     }
-    return rc;
+    return st;
 }
 
-enum db_rc db_session_revoke(struct db *db, const char *patron_id, const char *session_hash_hex)
+struct db_status db_session_revoke(struct db *db, const char *patron_id,
+                                   const char *session_hash_hex)
 {
     const char *p[] = {session_hash_hex, patron_id};
     return db_command(db,

@@ -1,7 +1,7 @@
 /* What a member token says about a patron (sql/82_member_tokens.sql). */
 #include "db/member_token.h"
 
-enum db_rc db_member_token_claims(struct db *db, const char *patron_id, json_t **out)
+struct db_status db_member_token_claims(struct db *db, const char *patron_id, json_t **out)
 {
     const char *p[] = {patron_id};
     return db_json_one(db,

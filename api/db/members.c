@@ -2,7 +2,7 @@
 #include "db/members.h"
 #include "db/patrons.h"
 
-enum db_rc db_member_get(struct db *db, const char *patron_id, json_t **out)
+struct db_status db_member_get(struct db *db, const char *patron_id, json_t **out)
 {
     const char *p[] = {patron_id};
     return db_json_one(db, "SELECT member_json(p) FROM patrons p WHERE p.id = $1", 1, p, out);
@@ -11,27 +11,27 @@ enum db_rc db_member_get(struct db *db, const char *patron_id, json_t **out)
 /* The admin export, so both stay one document, plus what sign-in and mail
  * hold. Two statements: a sign-in between them may show in one half only,
  * which an export can live with. */
-enum db_rc db_member_export(struct db *db, const char *patron_id, json_t **out)
+struct db_status db_member_export(struct db *db, const char *patron_id, json_t **out)
 {
-    enum db_rc rc = db_patron_export(db, patron_id, out);
-    if (rc != DB_OK) return rc;
+    struct db_status st = db_patron_export(db, patron_id, out);
+    if (st.rc != DB_OK) return st;
     const char *p[] = {patron_id};
     json_t *extra = NULL;
-    rc = db_json_one(db, "SELECT member_export_all($1)", 1, p, &extra);
-    if (rc == DB_OK && json_object_update(*out, extra) != 0) rc = DB_ERROR;
+    st = db_json_one(db, "SELECT member_export_all($1)", 1, p, &extra);
+    if (st.rc == DB_OK && json_object_update(*out, extra) != 0) st = db_fail(DB_ERROR);
     json_decref(extra);
-    if (rc != DB_OK) {
+    if (st.rc != DB_OK) {
         json_decref(*out);
         *out = NULL;
     }
-    return rc;
+    return st;
 }
 
-enum db_rc db_member_erase(struct db *db, const char *patron_id)
+struct db_status db_member_erase(struct db *db, const char *patron_id)
 {
     const char *p[] = {patron_id};
     json_t *done = NULL;
-    enum db_rc rc = db_write_json(db, NULL, NULL, "SELECT member_erase($1)", 1, p, &done);
+    struct db_status st = db_write_json(db, NULL, NULL, "SELECT member_erase($1)", 1, p, &done);
     json_decref(done);
-    return rc;
+    return st;
 }

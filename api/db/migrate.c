@@ -56,7 +56,7 @@ static const char *code_checksum(void)
     return code_hex;
 }
 
-static enum db_rc ensure_table(struct db *db)
+static struct db_status ensure_table(struct db *db)
 {
     return db_script(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
                          " version integer PRIMARY KEY, name text NOT NULL,"
@@ -67,40 +67,45 @@ static enum db_rc ensure_table(struct db *db)
 }
 
 /* The applied SQL code: its checksum and time into `hex` and `when` (empty
- * when never applied). False when it cannot be read. */
-static bool load_code(struct db *db, char hex[65], char when[32])
+ * when never applied). */
+static struct db_status load_code(struct db *db, char hex[65], char when[32])
 {
     PGresult *res = NULL;
     hex[0] = when[0] = '\0';
-    if (db_exec(db,
+    struct db_status st =
+        db_exec(db,
                 "SELECT checksum,"
                 " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
                 " FROM schema_code",
-                0, NULL, &res) != DB_OK)
-        return false;
+                0, NULL, &res);
+    if (st.rc != DB_OK) return st;
     if (PQntuples(res) > 0) {
         snprintf(hex, 65, "%s", PQgetvalue(res, 0, 0));
         snprintf(when, 32, "%s", PQgetvalue(res, 0, 1));
     }
     PQclear(res);
-    return true;
+    return st;
 }
 
 /* Runs every sql/ file and records the set's checksum, inside the caller's
  * transaction. */
 static bool apply_code(struct db *db, FILE *out)
 {
-    for (size_t i = 0; i < sql_code_count; i++)
-        if (db_script(db, sql_code[i].sql) != DB_OK) {
-            fprintf(out, "migrate: %s failed: %s", sql_code[i].name, db_last_error(db));
+    for (size_t i = 0; i < sql_code_count; i++) {
+        struct db_status st = db_script(db, sql_code[i].sql);
+        if (st.rc != DB_OK) {
+            fprintf(out, "migrate: %s failed: %s", sql_code[i].name, st.err.message);
             return false;
         }
+    }
     const char *p[] = {code_checksum()};
-    if (db_command(db,
+    struct db_status st =
+        db_command(db,
                    "INSERT INTO schema_code (id, checksum) VALUES (true, $1)"
                    " ON CONFLICT (id) DO UPDATE SET checksum = $1, applied_at = now()",
-                   1, p) != DB_OK) {
-        fprintf(out, "migrate: recording the SQL code failed: %s", db_last_error(db));
+                   1, p);
+    if (st.rc != DB_OK) {
+        fprintf(out, "migrate: recording the SQL code failed: %s", st.err.message);
         return false;
     }
     return true;
@@ -116,14 +121,14 @@ static const char *applied_checksum(PGresult *applied, int version)
 
 static bool load_applied(struct db *db, PGresult **applied, FILE *out)
 {
-    enum db_rc rc =
+    struct db_status st =
         db_exec(db,
                 "SELECT version, name, checksum,"
                 " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
                 " FROM schema_migrations ORDER BY version",
                 0, NULL, applied);
-    if (rc == DB_OK) return true;
-    if (out) fprintf(out, "migrate: cannot read schema_migrations: %s\n", db_last_error(db));
+    if (st.rc == DB_OK) return true;
+    if (out) fprintf(out, "migrate: cannot read schema_migrations: %s\n", st.err.message);
     return false;
 }
 
@@ -158,14 +163,14 @@ static bool apply_one(struct db *db, const struct migration *m, bool code, FILE 
     checksum(m->sql, hex);
     snprintf(version, sizeof version, "%d", m->version);
     const char *p[] = {version, m->name, hex};
-    enum db_rc rc = db_script(db, "BEGIN");
-    if (rc == DB_OK) rc = db_script(db, m->sql);
-    if (rc == DB_OK)
-        rc = db_command(
+    struct db_status st = db_script(db, "BEGIN");
+    if (st.rc == DB_OK) st = db_script(db, m->sql);
+    if (st.rc == DB_OK)
+        st = db_command(
             db, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3,
             p);
-    if (rc != DB_OK) {
-        fprintf(out, "migrate: %s failed: %s", m->name, db_last_error(db));
+    if (st.rc != DB_OK) {
+        fprintf(out, "migrate: %s failed: %s", m->name, st.err.message);
         db_script(db, "ROLLBACK");
         return false;
     }
@@ -174,8 +179,9 @@ static bool apply_one(struct db *db, const struct migration *m, bool code, FILE 
         db_script(db, "ROLLBACK");
         return false;
     }
-    if (db_script(db, "COMMIT") != DB_OK) {
-        fprintf(out, "migrate: %s failed: %s", m->name, db_last_error(db));
+    st = db_script(db, "COMMIT");
+    if (st.rc != DB_OK) {
+        fprintf(out, "migrate: %s failed: %s", m->name, st.err.message);
         db_script(db, "ROLLBACK");
         return false;
     }
@@ -187,24 +193,28 @@ static bool apply_one(struct db *db, const struct migration *m, bool code, FILE 
 /* The SQL code alone, in its own transaction. */
 static bool apply_code_alone(struct db *db, FILE *out)
 {
-    bool ok = db_script(db, "BEGIN") == DB_OK && apply_code(db, out);
-    if (ok && db_script(db, "COMMIT") == DB_OK) {
+    struct db_status st = db_script(db, "BEGIN");
+    bool ok = st.rc == DB_OK && apply_code(db, out);
+    if (ok) st = db_script(db, "COMMIT");
+    if (ok && st.rc == DB_OK) {
         fprintf(out, "migrate: applied the SQL code (%zu files)\n", sql_code_count);
         return true;
     }
-    if (ok) fprintf(out, "migrate: the SQL code failed: %s", db_last_error(db));
+    if (ok) fprintf(out, "migrate: the SQL code failed: %s", st.err.message);
     db_script(db, "ROLLBACK");
     return false;
 }
 
 bool migrate_apply(struct db *db, FILE *out)
 {
-    if (db_script(db, "SELECT pg_advisory_lock(x'" MIGRATE_LOCK "'::bigint)") != DB_OK) {
-        fprintf(out, "migrate: cannot reach the database: %s\n", db_last_error(db));
+    struct db_status st = db_script(db, "SELECT pg_advisory_lock(x'" MIGRATE_LOCK "'::bigint)");
+    if (st.rc != DB_OK) {
+        fprintf(out, "migrate: cannot reach the database: %s\n", st.err.message);
         return false;
     }
     PGresult *applied = NULL;
-    bool ok = ensure_table(db) == DB_OK && load_applied(db, &applied, out) && verify(applied, out);
+    bool ok =
+        ensure_table(db).rc == DB_OK && load_applied(db, &applied, out) && verify(applied, out);
     size_t last = migrations_count; /* the last pending migration */
     for (size_t i = 0; ok && i < migrations_count; i++)
         if (!applied_checksum(applied, migrations[i].version)) last = i;
@@ -217,8 +227,9 @@ bool migrate_apply(struct db *db, FILE *out)
     PQclear(applied);
     char hex[65], when[32];
     if (ok && last == migrations_count) {
-        ok = load_code(db, hex, when);
-        if (!ok) fprintf(out, "migrate: cannot read schema_code: %s", db_last_error(db));
+        st = load_code(db, hex, when);
+        ok = st.rc == DB_OK;
+        if (!ok) fprintf(out, "migrate: cannot read schema_code: %s", st.err.message);
         if (ok && strcmp(hex, code_checksum()) != 0) ok = apply_code_alone(db, out);
     }
     db_script(db, "SELECT pg_advisory_unlock(x'" MIGRATE_LOCK "'::bigint)");
@@ -230,12 +241,13 @@ bool migrate_status(struct db *db, FILE *out)
 {
     PGresult *applied = NULL;
     char hex[65], when[32];
-    if (ensure_table(db) != DB_OK || !load_applied(db, &applied, out)) {
+    if (ensure_table(db).rc != DB_OK || !load_applied(db, &applied, out)) {
         PQclear(applied);
         return false;
     }
-    if (!load_code(db, hex, when)) {
-        fprintf(out, "migrate: cannot read schema_code: %s", db_last_error(db));
+    struct db_status st = load_code(db, hex, when);
+    if (st.rc != DB_OK) {
+        fprintf(out, "migrate: cannot read schema_code: %s", st.err.message);
         PQclear(applied);
         return false;
     }
@@ -264,17 +276,17 @@ int migrate_pending(struct db *db)
 {
     PGresult *applied = NULL;
     PGresult *table = NULL;
-    if (db_exec(db,
-                "SELECT to_regclass('schema_migrations') IS NOT NULL,"
-                " to_regclass('schema_code') IS NOT NULL",
-                0, NULL, &table) != DB_OK)
-        return MIGRATE_UNREACHABLE;
+    struct db_status st = db_exec(db,
+                                  "SELECT to_regclass('schema_migrations') IS NOT NULL,"
+                                  " to_regclass('schema_code') IS NOT NULL",
+                                  0, NULL, &table);
+    if (st.rc != DB_OK) return MIGRATE_UNREACHABLE;
     bool exists = !strcmp(PQgetvalue(table, 0, 0), "t");
     bool code_exists = !strcmp(PQgetvalue(table, 0, 1), "t");
     PQclear(table);
     if (!exists) return (int)migrations_count + 1;
     char hex[65] = "", when[32];
-    if (code_exists && !load_code(db, hex, when)) return MIGRATE_UNREACHABLE;
+    if (code_exists && load_code(db, hex, when).rc != DB_OK) return MIGRATE_UNREACHABLE;
     if (!load_applied(db, &applied, NULL)) return MIGRATE_UNREACHABLE;
     int pending = verify(applied, NULL) ? 0 : MIGRATE_DIVERGED;
     for (size_t i = 0; pending >= 0 && i < migrations_count; i++)

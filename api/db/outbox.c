@@ -4,18 +4,18 @@
 
 #include "db/outbox.h"
 
-enum db_rc db_outbox_claim(struct db *db, struct outbox_msg *m)
+struct db_status db_outbox_claim(struct db *db, struct outbox_msg *m)
 {
     *m = (struct outbox_msg){0};
     PGresult *res;
-    enum db_rc rc = db_exec(db,
-                            "SELECT id, to_address, subject, body,"
-                            " extract(epoch FROM created_at)::bigint FROM outbox_claim()",
-                            0, NULL, &res);
-    if (rc != DB_OK) return rc;
+    struct db_status st = db_exec(db,
+                                  "SELECT id, to_address, subject, body,"
+                                  " extract(epoch FROM created_at)::bigint FROM outbox_claim()",
+                                  0, NULL, &res);
+    if (st.rc != DB_OK) return st;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        return DB_NOT_FOUND;
+        return db_fail(DB_NOT_FOUND);
     }
     m->res = res;
     m->id = PQgetvalue(res, 0, 0);
@@ -23,7 +23,7 @@ enum db_rc db_outbox_claim(struct db *db, struct outbox_msg *m)
     m->subject = PQgetvalue(res, 0, 2);
     m->body = PQgetvalue(res, 0, 3);
     m->created_at = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
-    return DB_OK;
+    return db_ok();
 }
 
 void db_outbox_msg_free(struct outbox_msg *m)
@@ -32,32 +32,32 @@ void db_outbox_msg_free(struct outbox_msg *m)
     *m = (struct outbox_msg){0};
 }
 
-enum db_rc db_outbox_sent(struct db *db, const char *id)
+struct db_status db_outbox_sent(struct db *db, const char *id)
 {
     const char *p[] = {id};
     return db_command(db, "SELECT outbox_mark_sent($1)", 1, p);
 }
 
-enum db_rc db_outbox_failed(struct db *db, const char *id, const char *error)
+struct db_status db_outbox_failed(struct db *db, const char *id, const char *error)
 {
     const char *p[] = {id, error};
     return db_command(db, "SELECT outbox_mark_failed($1, $2)", 2, p);
 }
 
-enum db_rc db_outbox_abandon_expired(struct db *db)
+struct db_status db_outbox_abandon_expired(struct db *db)
 {
     return db_command(db, "SELECT outbox_abandon_expired()", 0, NULL);
 }
 
-enum db_rc db_outbox_backlog(struct db *db, long long *count)
+struct db_status db_outbox_backlog(struct db *db, long long *count)
 {
     PGresult *res;
-    enum db_rc rc = db_exec(db,
-                            "SELECT count(*) FROM outbox"
-                            " WHERE sent_at IS NULL AND next_attempt_at <> 'infinity'",
-                            0, NULL, &res);
-    if (rc != DB_OK) return rc;
+    struct db_status st = db_exec(db,
+                                  "SELECT count(*) FROM outbox"
+                                  " WHERE sent_at IS NULL AND next_attempt_at <> 'infinity'",
+                                  0, NULL, &res);
+    if (st.rc != DB_OK) return st;
     *count = atoll(PQgetvalue(res, 0, 0));
     PQclear(res);
-    return DB_OK;
+    return db_ok();
 }

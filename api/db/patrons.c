@@ -17,26 +17,26 @@ static const struct db_error_rule patron_errors[] = {
     {.code = ERR_COUNT},
 };
 
-enum db_rc db_patron_create(struct db *db, const char *actor, const char *rid, const char *email,
-                            const char *name, json_t **out)
+struct db_status db_patron_create(struct db *db, const char *actor, const char *rid,
+                                  const char *email, const char *name, json_t **out)
 {
     const char *p[] = {email, name};
-    enum db_rc rc = db_write_json(db, actor, rid,
-                                  "INSERT INTO patrons (email, name) VALUES ($1, $2)"
-                                  " RETURNING patron_json(patrons)",
-                                  2, p, out);
-    db_error_refine(db, patron_errors);
-    return rc;
+    struct db_status st = db_write_json(db, actor, rid,
+                                        "INSERT INTO patrons (email, name) VALUES ($1, $2)"
+                                        " RETURNING patron_json(patrons)",
+                                        2, p, out);
+    db_error_refine(&st, patron_errors);
+    return st;
 }
 
-enum db_rc db_patron_get(struct db *db, const char *id, json_t **out)
+struct db_status db_patron_get(struct db *db, const char *id, json_t **out)
 {
     const char *p[] = {id};
     return db_json_one(db, "SELECT patron_json(p) FROM patrons p WHERE id = $1", 1, p, out);
 }
 
-enum db_rc db_patron_list(struct db *db, const char *q, const char *status, int limit,
-                          const char *after, json_t **rows)
+struct db_status db_patron_list(struct db *db, const char *q, const char *status, int limit,
+                                const char *after, json_t **rows)
 {
     char lim[DB_PAGE_LIMIT_LEN];
     const char *p[] = {q, status, after, db_page_limit(lim, limit)};
@@ -46,31 +46,31 @@ enum db_rc db_patron_list(struct db *db, const char *q, const char *status, int 
                         4, p, rows);
 }
 
-enum db_rc db_patron_update(struct db *db, const char *actor, const char *rid, const char *id,
-                            json_t *patch, json_t **out)
+struct db_status db_patron_update(struct db *db, const char *actor, const char *rid, const char *id,
+                                  json_t *patch, json_t **out)
 {
     char *doc = json_dumps(patch, JSON_COMPACT);
-    if (!doc) return DB_ERROR;
+    if (!doc) return db_fail(DB_ERROR);
     const char *p[] = {id, doc};
-    enum db_rc rc = db_write_json(db, actor, rid, "SELECT patron_update($1, $2)", 2, p, out);
+    struct db_status st = db_write_json(db, actor, rid, "SELECT patron_update($1, $2)", 2, p, out);
     free(doc);
-    db_error_refine(db, patron_errors);
-    return rc;
+    db_error_refine(&st, patron_errors);
+    return st;
 }
 
-enum db_rc db_patron_erase(struct db *db, const char *actor, const char *rid, const char *id)
+struct db_status db_patron_erase(struct db *db, const char *actor, const char *rid, const char *id)
 {
     const char *p[] = {id};
     json_t *done = NULL;
-    enum db_rc rc = db_write_json(db, actor, rid, "SELECT member_erase($1)", 1, p, &done);
+    struct db_status st = db_write_json(db, actor, rid, "SELECT member_erase($1)", 1, p, &done);
     json_decref(done);
-    return rc;
+    return st;
 }
 
 /* Everything held about one patron (GDPR art. 15/20). Payments are found
  * through the patron and through their pledges, as webhooks may have
  * recorded either link. */
-enum db_rc db_patron_export(struct db *db, const char *id, json_t **out)
+struct db_status db_patron_export(struct db *db, const char *id, json_t **out)
 {
     const char *p[] = {id};
     return db_json_one(

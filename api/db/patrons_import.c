@@ -25,39 +25,40 @@ static long count_of(json_t *obj, const char *key)
     return (long)json_integer_value(json_object_get(obj, key));
 }
 
-static enum db_rc import_batches(struct db *db, struct import_txn *t)
+static struct db_status import_batches(struct db *db, struct import_txn *t)
 {
     for (size_t i = 0; i < t->n; i++) {
         char *text = t->batch(t->cls, i);
-        if (!text) return DB_ERROR;
+        if (!text) return db_fail(DB_ERROR);
         const char *p[] = {text};
         json_t *res = NULL;
-        enum db_rc rc = db_json_one(db, "SELECT patrons_import_batch($1)", 1, p, &res);
+        struct db_status st = db_json_one(db, "SELECT patrons_import_batch($1)", 1, p, &res);
         free(text);
-        if (rc != DB_OK) return rc;
+        if (st.rc != DB_OK) return st;
         t->out->created += count_of(res, "created");
         t->out->updated += count_of(res, "updated");
         t->out->unchanged += count_of(res, "unchanged");
         if (count_of(res, "ballots_changed") > 0) t->out->ballots_changed = true;
         json_decref(res);
     }
-    return DB_OK;
+    return db_ok();
 }
 
-static enum db_rc import_fn(struct db *db, void *arg)
+static struct db_status import_fn(struct db *db, void *arg)
 {
     struct import_txn *t = arg;
     *t->out = (struct import_counts){0}; /* a retried transaction counts again */
     t->discarded = false;
     const char *timeout[] = {IMPORT_STATEMENT_TIMEOUT};
-    enum db_rc rc = db_command(db, "SELECT set_config('statement_timeout', $1, true)", 1, timeout);
-    if (rc == DB_OK) rc = db_command(db, "SELECT patrons_import_begin()", 0, NULL);
-    if (rc == DB_OK) rc = import_batches(db, t);
-    if (rc != DB_OK) return rc;
+    struct db_status st =
+        db_command(db, "SELECT set_config('statement_timeout', $1, true)", 1, timeout);
+    if (st.rc == DB_OK) st = db_command(db, "SELECT patrons_import_begin()", 0, NULL);
+    if (st.rc == DB_OK) st = import_batches(db, t);
+    if (st.rc != DB_OK) return st;
     if (!t->apply) {
-        /* db_txn rolls back on any rc but DB_OK; this one is not an error */
+        /* db_txn rolls back on any status but DB_OK; this one is not an error */
         t->discarded = true;
-        return DB_NOT_FOUND;
+        return db_fail(DB_NOT_FOUND);
     }
     char created[24], updated[24], unchanged[24], invalid[24];
     snprintf(created, sizeof created, "%ld", t->out->created);
@@ -68,11 +69,11 @@ static enum db_rc import_fn(struct db *db, void *arg)
     return db_command(db, "SELECT patrons_import_finish($1, $2, $3, $4)", 4, p);
 }
 
-enum db_rc db_patrons_import(struct db *db, const char *actor, const char *rid, size_t n,
-                             import_batch_fn batch, void *cls, bool apply, size_t invalid,
-                             struct import_counts *out)
+struct db_status db_patrons_import(struct db *db, const char *actor, const char *rid, size_t n,
+                                   import_batch_fn batch, void *cls, bool apply, size_t invalid,
+                                   struct import_counts *out)
 {
     struct import_txn t = {n, batch, cls, apply, invalid, out, false};
-    enum db_rc rc = db_txn(db, actor, rid, import_fn, &t);
-    return rc == DB_NOT_FOUND && t.discarded ? DB_OK : rc;
+    struct db_status st = db_txn(db, actor, rid, import_fn, &t);
+    return st.rc == DB_NOT_FOUND && t.discarded ? db_ok() : st;
 }

@@ -4,15 +4,15 @@
 #include "db/page.h"
 #include "db/payments.h"
 
-enum db_rc db_payment_get(struct db *db, const char *id, json_t **out)
+struct db_status db_payment_get(struct db *db, const char *id, json_t **out)
 {
     const char *p[] = {id};
     return db_json_one(db, "SELECT payment_json(p) FROM payments p WHERE id = $1", 1, p, out);
 }
 
-enum db_rc db_payment_list(struct db *db, const char *patron_id, const char *pledge_id,
-                           const char *provider, const char *kind, int limit, const char *after,
-                           json_t **rows)
+struct db_status db_payment_list(struct db *db, const char *patron_id, const char *pledge_id,
+                                 const char *provider, const char *kind, int limit,
+                                 const char *after, json_t **rows)
 {
     char lim[DB_PAGE_LIMIT_LEN];
     const char *p[] = {patron_id, pledge_id, provider, kind, after, db_page_limit(lim, limit)};

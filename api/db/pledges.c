@@ -21,18 +21,18 @@ static const struct db_error_rule pledge_errors[] = {
 /* The pledge functions also say how many of the patron's ballots they
  * re-weighed in the same transaction; the caller announces the tally after
  * the commit, and the count is not part of the pledge. */
-static enum db_rc ballots_moved(struct db *db, enum db_rc rc, json_t *out, bool *moved)
+static struct db_status ballots_moved(struct db_status st, json_t *out, bool *moved)
 {
-    db_error_refine(db, pledge_errors);
+    db_error_refine(&st, pledge_errors);
     *moved = false;
-    if (rc != DB_OK || !out) return rc;
+    if (st.rc != DB_OK || !out) return st;
     *moved = json_integer_value(json_object_get(out, "ballots_changed")) > 0;
     json_object_del(out, "ballots_changed");
-    return rc;
+    return st;
 }
 
-enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
-                            const struct pledge_in *in, json_t **out, bool *moved)
+struct db_status db_pledge_create(struct db *db, const char *actor, const char *rid,
+                                  const struct pledge_in *in, json_t **out, bool *moved)
 {
     char amount[24];
     snprintf(amount, sizeof amount, "%lld", (long long)in->amount_minor);
@@ -45,22 +45,22 @@ enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
                        in->status ? in->status : "pending",
                        in->current_period_end,
                        in->tier_id};
-    enum db_rc rc =
+    struct db_status st =
         db_write_json(db, actor, rid,
                       "SELECT x FROM pledge_create($1, $2, $3, $4, $5, $6, $7, $8, $9) x"
                       " WHERE x IS NOT NULL",
                       9, p, out);
-    return ballots_moved(db, rc, *out, moved);
+    return ballots_moved(st, *out, moved);
 }
 
-enum db_rc db_pledge_get(struct db *db, const char *id, json_t **out)
+struct db_status db_pledge_get(struct db *db, const char *id, json_t **out)
 {
     const char *p[] = {id};
     return db_json_one(db, "SELECT pledge_json(p) FROM pledges p WHERE id = $1", 1, p, out);
 }
 
-enum db_rc db_pledge_list(struct db *db, const char *patron_id, const char *status,
-                          const char *provider, int limit, const char *after, json_t **rows)
+struct db_status db_pledge_list(struct db *db, const char *patron_id, const char *status,
+                                const char *provider, int limit, const char *after, json_t **rows)
 {
     char lim[DB_PAGE_LIMIT_LEN];
     const char *p[] = {patron_id, status, provider, after, db_page_limit(lim, limit)};
@@ -72,13 +72,13 @@ enum db_rc db_pledge_list(struct db *db, const char *patron_id, const char *stat
                         5, p, rows);
 }
 
-enum db_rc db_pledge_update(struct db *db, const char *actor, const char *rid, const char *id,
-                            json_t *patch, json_t **out, bool *moved)
+struct db_status db_pledge_update(struct db *db, const char *actor, const char *rid, const char *id,
+                                  json_t *patch, json_t **out, bool *moved)
 {
     char *doc = json_dumps(patch, JSON_COMPACT);
-    if (!doc) return DB_ERROR;
+    if (!doc) return db_fail(DB_ERROR);
     const char *p[] = {id, doc};
-    enum db_rc rc = db_write_json(db, actor, rid, "SELECT pledge_patch($1, $2)", 2, p, out);
+    struct db_status st = db_write_json(db, actor, rid, "SELECT pledge_patch($1, $2)", 2, p, out);
     free(doc);
-    return ballots_moved(db, rc, *out, moved);
+    return ballots_moved(st, *out, moved);
 }

@@ -3,12 +3,12 @@
 
 #include "db/reports.h"
 
-enum db_rc db_report_summary(struct db *db, json_t **out)
+struct db_status db_report_summary(struct db *db, json_t **out)
 {
     return db_json_one(db, "SELECT report_summary()", 0, NULL, out);
 }
 
-enum db_rc db_report_mrr(struct db *db, int months, json_t **out)
+struct db_status db_report_mrr(struct db *db, int months, json_t **out)
 {
     char m[16];
     snprintf(m, sizeof m, "%d", months);

@@ -45,15 +45,15 @@ const char *db_retention_table(size_t rule)
     return rules[rule].table;
 }
 
-enum db_rc db_retention_apply(struct db *db, size_t rule, int batch, int *deleted)
+struct db_status db_retention_apply(struct db *db, size_t rule, int batch, int *deleted)
 {
     char limit[16];
     snprintf(limit, sizeof limit, "%d", batch);
     const char *p[] = {limit};
     PGresult *res;
-    enum db_rc rc = db_exec(db, rules[rule].sql, 1, p, &res);
-    if (rc != DB_OK) return rc;
+    struct db_status st = db_exec(db, rules[rule].sql, 1, p, &res);
+    if (st.rc != DB_OK) return st;
     *deleted = atoi(PQcmdTuples(res));
     PQclear(res);
-    return DB_OK;
+    return db_ok();
 }

@@ -1,9 +1,9 @@
 /* From a PostgreSQL error to the client's error: SQLSTATE → db_rc and
- * registry code, as a table. SQL raises domain errors with the custom
- * class PT (PT403, PT404, PT409, PT422) and words the message for the
- * client; a PT422 names the offending request field in its CONSTRAINT.
- * Nothing here reads the English message: it is only passed on as detail.
- * Pure (no connection), so the unit tests check the table directly. */
+ * registry code, as a table; and the statuses a db function builds itself. SQL raises domain errors
+ * with the custom class PT (PT403, PT404, PT409, PT422) and words the message for the client; a
+ * PT422 names the offending request field in its CONSTRAINT. Nothing here reads the English
+ * message: it is only passed on as detail. Pure (no connection), so the unit tests check the table
+ * directly. */
 #include <stdio.h>
 #include <string.h>
 
@@ -37,25 +37,64 @@ static bool state_matches(const char *rule, const char *state)
     return n == 2 ? !strncmp(rule, state, 2) : !strcmp(rule, state);
 }
 
-struct db_error db_error_classify(const char *state, const char *constraint, const char *message)
+/* The generic error for each outcome, for a call that PostgreSQL did not
+ * answer with an error of its own (no row, out of memory). */
+static const enum err_code generic[] = {
+    [DB_OK] = ERR_internal_error,
+    [DB_NOT_FOUND] = ERR_not_found,
+    [DB_CONFLICT] = ERR_conflict,
+    [DB_INVALID] = ERR_unprocessable,
+    [DB_FORBIDDEN] = ERR_forbidden,
+    [DB_RETRY] = ERR_database_unavailable,
+    [DB_UNAVAILABLE] = ERR_database_unavailable,
+    [DB_ERROR] = ERR_internal_error,
+};
+
+struct db_status db_ok(void)
 {
-    struct db_error e = {DB_UNAVAILABLE, ERR_database_unavailable, "", ""};
-    if (!state) return e; /* no answer: the server went away */
-    e.rc = DB_ERROR;
-    e.code = ERR_internal_error;
+    return (struct db_status){.rc = DB_OK, .err.code = ERR_internal_error};
+}
+
+struct db_status db_fail(enum db_rc rc)
+{
+    if ((unsigned)rc >= sizeof generic / sizeof *generic) rc = DB_ERROR;
+    return (struct db_status){.rc = rc, .err.code = generic[rc]};
+}
+
+struct db_status db_error_classify(const char *state, const char *constraint, const char *message)
+{
+    struct db_status st = db_fail(DB_UNAVAILABLE);
+    if (!state) return st; /* no answer: the server went away */
+    snprintf(st.err.sqlstate, sizeof st.err.sqlstate, "%s", state);
+    snprintf(st.err.constraint, sizeof st.err.constraint, "%s", constraint ? constraint : "");
+    st.rc = DB_ERROR;
+    st.err.code = ERR_internal_error;
     for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
         if (!state_matches(rules[i].state, state)) continue;
-        e.rc = rules[i].rc;
-        e.code = rules[i].code;
+        st.rc = rules[i].rc;
+        st.err.code = rules[i].code;
         break;
     }
     /* Only PTnnn messages are written for the client; PostgreSQL's own
      * (constraint names, values) are not. */
     bool domain = !strncmp(state, "PT", 2) && message;
-    if (domain) snprintf(e.detail, sizeof e.detail, "%s", message);
-    if (domain && e.rc == DB_INVALID && constraint && *constraint) {
-        snprintf(e.field, sizeof e.field, "%s", constraint);
-        e.code = ERR_validation_failed;
+    if (domain) snprintf(st.err.detail, sizeof st.err.detail, "%s", message);
+    if (domain && st.rc == DB_INVALID && constraint && *constraint) {
+        snprintf(st.err.field, sizeof st.err.field, "%s", constraint);
+        st.err.code = ERR_validation_failed;
     }
-    return e;
+    return st;
+}
+
+void db_error_refine(struct db_status *st, const struct db_error_rule *rules)
+{
+    if (st->rc == DB_OK) return;
+    for (const struct db_error_rule *r = rules; r->code != ERR_COUNT; r++) {
+        if (r->sqlstate && strcmp(r->sqlstate, st->err.sqlstate)) continue;
+        if (r->constraint && strcmp(r->constraint, st->err.constraint)) continue;
+        st->err.code = r->code;
+        if (r->field) snprintf(st->err.field, sizeof st->err.field, "%s", r->field);
+        if (r->detail) snprintf(st->err.detail, sizeof st->err.detail, "%s", r->detail);
+        return;
+    }
 }

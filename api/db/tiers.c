@@ -7,8 +7,8 @@
 #include "db/page.h"
 #include "db/tiers.h"
 
-enum db_rc db_tier_create(struct db *db, const char *actor, const char *rid,
-                          const struct tier_in *in, json_t **out)
+struct db_status db_tier_create(struct db *db, const char *actor, const char *rid,
+                                const struct tier_in *in, json_t **out)
 {
     char amount[24], weight[24];
     snprintf(amount, sizeof amount, "%lld", (long long)in->amount_minor);
@@ -21,14 +21,14 @@ enum db_rc db_tier_create(struct db *db, const char *actor, const char *rid,
         5, p, out);
 }
 
-enum db_rc db_tier_get(struct db *db, const char *id, json_t **out)
+struct db_status db_tier_get(struct db *db, const char *id, json_t **out)
 {
     const char *p[] = {id};
     return db_json_one(db, "SELECT tier_json(t) FROM tiers t WHERE id = $1", 1, p, out);
 }
 
-enum db_rc db_tier_list(struct db *db, const char *currency, int limit, const char *after,
-                        json_t **rows)
+struct db_status db_tier_list(struct db *db, const char *currency, int limit, const char *after,
+                              json_t **rows)
 {
     char lim[DB_PAGE_LIMIT_LEN];
     const char *p[] = {currency, after, db_page_limit(lim, limit)};
@@ -39,13 +39,13 @@ enum db_rc db_tier_list(struct db *db, const char *currency, int limit, const ch
         3, p, rows);
 }
 
-enum db_rc db_tier_update(struct db *db, const char *actor, const char *rid, const char *id,
-                          json_t *patch, json_t **out)
+struct db_status db_tier_update(struct db *db, const char *actor, const char *rid, const char *id,
+                                json_t *patch, json_t **out)
 {
     char *doc = json_dumps(patch, JSON_COMPACT);
-    if (!doc) return DB_ERROR;
+    if (!doc) return db_fail(DB_ERROR);
     const char *p[] = {id, doc};
-    enum db_rc rc =
+    struct db_status st =
         db_write_json(db, actor, rid,
                       "UPDATE tiers t SET"
                       "  name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE name END,"
@@ -61,15 +61,15 @@ enum db_rc db_tier_update(struct db *db, const char *actor, const char *rid, con
                       " WHERE id = $1 RETURNING tier_json(t)",
                       2, p, out);
     free(doc);
-    return rc;
+    return st;
 }
 
-enum db_rc db_tier_delete(struct db *db, const char *actor, const char *rid, const char *id)
+struct db_status db_tier_delete(struct db *db, const char *actor, const char *rid, const char *id)
 {
     const char *p[] = {id};
     json_t *gone = NULL;
-    enum db_rc rc = db_write_json(
+    struct db_status st = db_write_json(
         db, actor, rid, "DELETE FROM tiers WHERE id = $1 RETURNING to_jsonb(id)", 1, p, &gone);
     json_decref(gone);
-    return rc;
+    return st;
 }

@@ -4,26 +4,27 @@
 #include "db/page.h"
 #include "db/webhook_endpoints.h"
 
-enum db_rc db_webhook_endpoint_create(struct db *db, const char *actor, const char *rid,
-                                      const struct webhook_endpoint_in *in, json_t **out)
+struct db_status db_webhook_endpoint_create(struct db *db, const char *actor, const char *rid,
+                                            const struct webhook_endpoint_in *in, json_t **out)
 {
     char *events = json_dumps(in->events, JSON_COMPACT);
-    if (!events) return DB_ERROR;
+    if (!events) return db_fail(DB_ERROR);
     const char *p[] = {in->url, events, in->description, in->secret};
-    enum db_rc rc =
+    struct db_status st =
         db_write_json(db, actor, rid, "SELECT webhook_endpoint_create($1, $2, $3, $4)", 4, p, out);
     free(events);
-    return rc;
+    return st;
 }
 
-enum db_rc db_webhook_endpoint_get(struct db *db, const char *id, json_t **out)
+struct db_status db_webhook_endpoint_get(struct db *db, const char *id, json_t **out)
 {
     const char *p[] = {id};
     return db_json_one(db, "SELECT webhook_endpoint_json(e) FROM webhook_endpoints e WHERE id = $1",
                        1, p, out);
 }
 
-enum db_rc db_webhook_endpoint_list(struct db *db, int limit, const char *after, json_t **rows)
+struct db_status db_webhook_endpoint_list(struct db *db, int limit, const char *after,
+                                          json_t **rows)
 {
     char lim[DB_PAGE_LIMIT_LEN];
     const char *p[] = {after, db_page_limit(lim, limit)};
@@ -33,32 +34,32 @@ enum db_rc db_webhook_endpoint_list(struct db *db, int limit, const char *after,
                         2, p, rows);
 }
 
-enum db_rc db_webhook_endpoint_update(struct db *db, const char *actor, const char *rid,
-                                      const char *id, json_t *patch, json_t **out)
+struct db_status db_webhook_endpoint_update(struct db *db, const char *actor, const char *rid,
+                                            const char *id, json_t *patch, json_t **out)
 {
     char *doc = json_dumps(patch, JSON_COMPACT);
-    if (!doc) return DB_ERROR;
+    if (!doc) return db_fail(DB_ERROR);
     const char *p[] = {id, doc};
-    enum db_rc rc =
+    struct db_status st =
         db_write_json(db, actor, rid, "SELECT webhook_endpoint_patch($1, $2)", 2, p, out);
     free(doc);
-    return rc;
+    return st;
 }
 
-enum db_rc db_webhook_endpoint_delete(struct db *db, const char *actor, const char *rid,
-                                      const char *id)
+struct db_status db_webhook_endpoint_delete(struct db *db, const char *actor, const char *rid,
+                                            const char *id)
 {
     const char *p[] = {id};
     json_t *gone = NULL;
-    enum db_rc rc = db_write_json(
+    struct db_status st = db_write_json(
         db, actor, rid, "DELETE FROM webhook_endpoints WHERE id = $1 RETURNING to_jsonb(id)", 1, p,
         &gone);
     json_decref(gone);
-    return rc;
+    return st;
 }
 
-enum db_rc db_webhook_endpoint_rotate(struct db *db, const char *actor, const char *rid,
-                                      const char *id, const char *secret, json_t **out)
+struct db_status db_webhook_endpoint_rotate(struct db *db, const char *actor, const char *rid,
+                                            const char *id, const char *secret, json_t **out)
 {
     const char *p[] = {id, secret};
     return db_write_json(db, actor, rid, "SELECT webhook_endpoint_rotate($1, $2)", 2, p, out);

@@ -106,15 +106,15 @@ static bool record_build(struct record *rec, const struct wh_delivery *d)
     return record_event(rec, d->ev, d->failure, d->body, d->body_len);
 }
 
-enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t **out,
-                              bool *tally_moved)
+struct db_status db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t **out,
+                                    bool *tally_moved)
 {
     struct record rec;
     *out = NULL;
     *tally_moved = false;
     if (!record_build(&rec, d)) {
         record_free(&rec);
-        return DB_ERROR;
+        return db_fail(DB_ERROR);
     }
     /* The body travels as the bytea it is: binary, not as text to decode. */
     const char *values[] = {d->provider, rec.key,   rec.type,   d->body,
@@ -122,16 +122,16 @@ enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t
     const int lengths[] = {0, 0, 0, (int)d->body_len, 0, 0, 0};
     const int formats[] = {0, 0, 0, 1, 0, 0, 0};
     /* Safe to resend: the provider's event key records it once. */
-    enum db_rc rc = db_call_json_params(
+    struct db_status st = db_call_json_params(
         db, "SELECT webhook_receive($1, $2, $3, $4::bytea, $5::jsonb, $6::jsonb, $7)",
         &(struct db_params){7, values, lengths, formats}, out);
     record_free(&rec);
-    if (rc == DB_OK) *tally_moved = json_is_true(json_object_get(*out, "tally_changed"));
-    return rc;
+    if (st.rc == DB_OK) *tally_moved = json_is_true(json_object_get(*out, "tally_changed"));
+    return st;
 }
 
-enum db_rc db_webhook_event_list(struct db *db, const char *status, const char *provider, int limit,
-                                 const char *after, json_t **rows)
+struct db_status db_webhook_event_list(struct db *db, const char *status, const char *provider,
+                                       int limit, const char *after, json_t **rows)
 {
     char lim[DB_PAGE_LIMIT_LEN];
     const char *p[] = {status, provider, after, db_page_limit(lim, limit)};
@@ -143,7 +143,7 @@ enum db_rc db_webhook_event_list(struct db *db, const char *status, const char *
         4, p, rows);
 }
 
-enum db_rc db_webhook_event_get(struct db *db, const char *id, json_t **out)
+struct db_status db_webhook_event_get(struct db *db, const char *id, json_t **out)
 {
     const char *p[] = {id};
     return db_json_one(db,
@@ -152,7 +152,7 @@ enum db_rc db_webhook_event_get(struct db *db, const char *id, json_t **out)
                        1, p, out);
 }
 
-enum db_rc db_webhook_event_source(struct db *db, const char *id, json_t **out)
+struct db_status db_webhook_event_source(struct db *db, const char *id, json_t **out)
 {
     const char *p[] = {id};
     return db_json_one(db,
@@ -162,16 +162,17 @@ enum db_rc db_webhook_event_source(struct db *db, const char *id, json_t **out)
                        1, p, out);
 }
 
-enum db_rc db_webhook_replay(struct db *db, const char *actor, const char *rid, const char *id,
-                             const struct wh_event *ev, const char *failure, json_t **out)
+struct db_status db_webhook_replay(struct db *db, const char *actor, const char *rid,
+                                   const char *id, const struct wh_event *ev, const char *failure,
+                                   json_t **out)
 {
     char *event = ev ? event_text(ev) : NULL;
     *out = NULL;
     if (ev && !event) failure = "the parsed event is not valid UTF-8 text";
     const char *p[] = {id, event ? ev->event_key : NULL, event && *ev->type ? ev->type : NULL,
                        event, event ? NULL : failure};
-    enum db_rc rc = db_write_json(
+    struct db_status st = db_write_json(
         db, actor, rid, "SELECT webhook_replay_audited($1, $2, $3, $4::jsonb, $5)", 5, p, out);
     free(event);
-    return rc;
+    return st;
 }

@@ -14,6 +14,6 @@ void audit_list(struct req *r)
         !req_query_uuid(r, "entity_id", &entity_id))
         return;
     json_t *rows = NULL;
-    enum db_rc rc = db_audit_list(r->db, entity, entity_id, limit, after, &rows);
-    reply_list_result(r, rc, rows, limit);
+    struct db_status st = db_audit_list(r->db, entity, entity_id, limit, after, &rows);
+    reply_list_result(r, &st, rows, limit);
 }

@@ -124,11 +124,11 @@ void checkout_create(struct req *r)
         return;
     }
     json_t *out = NULL;
-    enum db_rc rc = db_checkout_create(r->db, r->request_id, &in, &out);
-    if (rc != DB_OK) {
+    struct db_status st = db_checkout_create(r->db, r->request_id, &in, &out);
+    if (st.rc != DB_OK) {
         json_decref(redirect);
         json_decref(out);
-        reply_db(r, db_error(r->db, rc));
+        reply_db(r, &st);
         return;
     }
     if (json_object_set_new(out, "redirect", redirect) != 0) {

@@ -28,7 +28,7 @@ void health_ready(struct req *r)
 void metrics_get(struct req *r)
 {
     long long backlog = -1;
-    if (db_outbox_backlog(r->db, &backlog) != DB_OK) backlog = -1;
+    if (db_outbox_backlog(r->db, &backlog).rc != DB_OK) backlog = -1;
     size_t len = 0;
     char *text = metrics_render(backlog, &len);
     if (!text) {

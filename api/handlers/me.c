@@ -6,25 +6,25 @@
 void me_get(struct req *r)
 {
     json_t *me = NULL;
-    enum db_rc rc = db_member_get(r->db, r->caller.id, &me);
-    reply_result(r, rc, 200, me);
+    struct db_status st = db_member_get(r->db, r->caller.id, &me);
+    reply_result(r, &st, 200, me);
 }
 
 /* Everything held about the patron (GDPR art. 15/20). */
 void me_export(struct req *r)
 {
     json_t *doc = NULL;
-    enum db_rc rc = db_member_export(r->db, r->caller.id, &doc);
-    reply_result(r, rc, 200, doc);
+    struct db_status st = db_member_export(r->db, r->caller.id, &doc);
+    reply_result(r, &st, 200, doc);
 }
 
 /* GDPR erasure by the patron, which also ends this very session. */
 void me_erase(struct req *r)
 {
-    enum db_rc rc = db_member_erase(r->db, r->caller.id);
-    if (rc == DB_OK) tally_changed(); /* erasure withdraws open ballots */
-    if (rc == DB_OK)
+    struct db_status st = db_member_erase(r->db, r->caller.id);
+    if (st.rc == DB_OK) tally_changed(); /* erasure withdraws open ballots */
+    if (st.rc == DB_OK)
         reply_empty(r, 204);
     else
-        reply_db(r, db_error(r->db, rc));
+        reply_db(r, &st);
 }

@@ -80,13 +80,13 @@ void auth_magic_link(struct req *r)
         reply_error(r, ERR_internal_error, "Out of memory.");
         return;
     }
-    enum db_rc rc = db_magic_link_request(r->db, email, hex, link);
+    struct db_status st = db_magic_link_request(r->db, email, hex, link);
     OPENSSL_cleanse(link, strlen(link));
     free(link);
-    if (rc == DB_OK)
+    if (st.rc == DB_OK)
         reply_accepted(r);
     else
-        reply_db(r, db_error(r->db, rc));
+        reply_db(r, &st);
 }
 
 static void reply_bad_link(struct req *r)
@@ -117,20 +117,20 @@ void auth_session_create(struct req *r)
     }
     if (!new_token(r, token, hex)) return;
     json_t *session = NULL;
-    enum db_rc rc = db_session_open(r->db, link_hex, hex, &session);
-    if (rc == DB_OK && json_object_set_new(session, "session_token", json_string(token)) != 0)
-        rc = DB_ERROR;
+    struct db_status st = db_session_open(r->db, link_hex, hex, &session);
+    if (st.rc == DB_OK && json_object_set_new(session, "session_token", json_string(token)) != 0)
+        st = db_fail(DB_ERROR);
     OPENSSL_cleanse(token, sizeof token);
-    if (rc == DB_OK) {
+    if (st.rc == DB_OK) {
         r->reply_secret = true;
         reply_json(r, 201, session);
         return;
     }
     json_decref(session);
-    if (rc == DB_NOT_FOUND)
+    if (st.rc == DB_NOT_FOUND)
         reply_bad_link(r);
     else
-        reply_db(r, db_error(r->db, rc));
+        reply_db(r, &st);
 }
 
 /* Signs out the session presented (others of the patron stay). */
@@ -142,9 +142,9 @@ void auth_session_delete(struct req *r)
         reply_error(r, ERR_internal_error, "Could not hash the session token.");
         return;
     }
-    enum db_rc rc = db_session_revoke(r->db, r->caller.id, hex);
-    if (rc == DB_OK)
+    struct db_status st = db_session_revoke(r->db, r->caller.id, hex);
+    if (st.rc == DB_OK)
         reply_empty(r, 204);
     else
-        reply_db(r, db_error(r->db, rc));
+        reply_db(r, &st);
 }

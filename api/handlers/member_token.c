@@ -51,9 +51,9 @@ void me_token(struct req *r)
         return;
     }
     json_t *claims = NULL;
-    enum db_rc rc = db_member_token_claims(r->db, r->caller.id, &claims);
-    if (rc != DB_OK) {
-        reply_db(r, db_error(r->db, rc));
+    struct db_status st = db_member_token_claims(r->db, r->caller.id, &claims);
+    if (st.rc != DB_OK) {
+        reply_db(r, &st);
         return;
     }
     time_t now = time(NULL);

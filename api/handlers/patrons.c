@@ -15,16 +15,6 @@
  * keep round trips few, small enough to keep each result set modest. */
 #define CSV_PAGE 500
 
-static void reply_write(struct req *r, enum db_rc rc, unsigned status, json_t *body)
-{
-    if (rc == DB_OK) {
-        reply_json(r, status, body);
-        return;
-    }
-    json_decref(body); /* a statement may have succeeded before its commit failed */
-    reply_db(r, db_error(r->db, rc));
-}
-
 void patrons_create(struct req *r)
 {
     const char *email = NULL, *name = NULL;
@@ -35,8 +25,9 @@ void patrons_create(struct req *r)
     };
     if (!req_validate(r, fields)) return;
     json_t *patron = NULL;
-    enum db_rc rc = db_patron_create(r->db, r->caller.id, r->request_id, email, name, &patron);
-    reply_write(r, rc, 201, patron);
+    struct db_status st =
+        db_patron_create(r->db, r->caller.id, r->request_id, email, name, &patron);
+    reply_result(r, &st, 201, patron);
 }
 
 static bool is_one_of(const char *s, const char *const *choices)
@@ -127,8 +118,8 @@ static bool csv_next_page(struct csv_export *x)
         x->header_done = true;
     }
     json_t *rows = NULL;
-    if (db_patron_list(db_thread(), x->q, x->status, CSV_PAGE, x->after[0] ? x->after : NULL,
-                       &rows) != DB_OK)
+    if (db_patron_list(db_thread(), x->q, x->status, CSV_PAGE, x->after[0] ? x->after : NULL, &rows)
+            .rc != DB_OK)
         return false;
     size_t n = json_array_size(rows);
     x->last_page = n <= CSV_PAGE;
@@ -177,7 +168,8 @@ static void list_csv(struct req *r, const char *q, const char *status)
     x->status = status ? strdup(status) : NULL;
     if ((q && !x->q) || (status && !x->status) || !csv_next_page(x)) {
         csv_export_free(x);
-        reply_db(r, db_error(r->db, DB_UNAVAILABLE));
+        struct db_status st = db_fail(DB_UNAVAILABLE);
+        reply_db(r, &st);
         return;
     }
     reply_header(r, "Content-Disposition", "attachment; filename=\"patrons.csv\"");
@@ -196,8 +188,8 @@ void patrons_list(struct req *r)
     const char *after;
     if (!req_list_params(r, &limit, &after)) return;
     json_t *rows = NULL;
-    enum db_rc rc = db_patron_list(r->db, q, status, limit, after, &rows);
-    reply_list_result(r, rc, rows, limit);
+    struct db_status st = db_patron_list(r->db, q, status, limit, after, &rows);
+    reply_list_result(r, &st, rows, limit);
 }
 
 void patrons_get(struct req *r)
@@ -205,8 +197,8 @@ void patrons_get(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *patron = NULL;
-    enum db_rc rc = db_patron_get(r->db, id, &patron);
-    reply_result(r, rc, 200, patron);
+    struct db_status st = db_patron_get(r->db, id, &patron);
+    reply_result(r, &st, 200, patron);
 }
 
 void patrons_update(struct req *r)
@@ -220,8 +212,9 @@ void patrons_update(struct req *r)
     };
     if (!req_validate(r, fields)) return;
     json_t *patron = NULL;
-    enum db_rc rc = db_patron_update(r->db, r->caller.id, r->request_id, id, r->json, &patron);
-    reply_write(r, rc, 200, patron);
+    struct db_status st =
+        db_patron_update(r->db, r->caller.id, r->request_id, id, r->json, &patron);
+    reply_result(r, &st, 200, patron);
 }
 
 /* GDPR erasure: idempotent, so a retried DELETE also answers 204. */
@@ -229,12 +222,12 @@ void patrons_erase(struct req *r)
 {
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
-    enum db_rc rc = db_patron_erase(r->db, r->caller.id, r->request_id, id);
-    if (rc == DB_OK) tally_changed(); /* erasure withdraws open ballots */
-    if (rc == DB_OK)
+    struct db_status st = db_patron_erase(r->db, r->caller.id, r->request_id, id);
+    if (st.rc == DB_OK) tally_changed(); /* erasure withdraws open ballots */
+    if (st.rc == DB_OK)
         reply_empty(r, 204);
     else
-        reply_db(r, db_error(r->db, rc));
+        reply_db(r, &st);
 }
 
 void patrons_export(struct req *r)
@@ -242,6 +235,6 @@ void patrons_export(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *doc = NULL;
-    enum db_rc rc = db_patron_export(r->db, id, &doc);
-    reply_result(r, rc, 200, doc);
+    struct db_status st = db_patron_export(r->db, id, &doc);
+    reply_result(r, &st, 200, doc);
 }

@@ -524,14 +524,14 @@ void patrons_import(struct req *r)
     /* A file with errors changes nothing unless told to skip them, but is
      * still counted, as a dry run would be. */
     bool apply = readable && !dry_run && (im.invalid == 0 || skip_invalid);
-    enum db_rc rc = DB_OK;
+    struct db_status st = db_ok();
     size_t nbatches = (im.nvalid + IMPORT_BATCH_ROWS - 1) / IMPORT_BATCH_ROWS;
     if (readable && nbatches)
-        rc = db_patrons_import(r->db, r->caller.id, r->request_id, nbatches, batch_json, &im, apply,
+        st = db_patrons_import(r->db, r->caller.id, r->request_id, nbatches, batch_json, &im, apply,
                                im.invalid, &counts);
-    if (rc != DB_OK) {
+    if (st.rc != DB_OK) {
         import_free(&im);
-        reply_db(r, db_error(r->db, rc));
+        reply_db(r, &st);
         return;
     }
     if (apply && counts.ballots_changed) tally_changed();

@@ -13,9 +13,9 @@ void payments_list(struct req *r)
         !req_query_enum(r, "kind", payment_kinds, &kind))
         return;
     json_t *rows = NULL;
-    enum db_rc rc =
+    struct db_status st =
         db_payment_list(r->db, patron_id, pledge_id, provider, kind, limit, after, &rows);
-    reply_list_result(r, rc, rows, limit);
+    reply_list_result(r, &st, rows, limit);
 }
 
 void payments_get(struct req *r)
@@ -23,6 +23,6 @@ void payments_get(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *payment = NULL;
-    enum db_rc rc = db_payment_get(r->db, id, &payment);
-    reply_result(r, rc, 200, payment);
+    struct db_status st = db_payment_get(r->db, id, &payment);
+    reply_result(r, &st, 200, payment);
 }

@@ -1,7 +1,7 @@
 /* /v1/pledges (admin). Checkout and webhooks create most pledges; admins
  * add manual ones (bank transfers) and move them through their states. */
-#include "config.h"
 #include "db/pledges.h"
+#include "config.h"
 #include "domain.h"
 #include "handlers.h"
 #include "tally_notify.h"
@@ -50,12 +50,13 @@ void pledges_create(struct req *r)
     if (!req_validate(r, fields)) return;
     json_t *pledge = NULL;
     bool moved = false;
-    enum db_rc rc = db_pledge_create(r->db, r->caller.id, r->request_id, &in, &pledge, &moved);
+    struct db_status st =
+        db_pledge_create(r->db, r->caller.id, r->request_id, &in, &pledge, &moved);
     if (moved) tally_changed();
-    if (rc == DB_NOT_FOUND) /* the insert selects the patron, so none was found */
+    if (st.rc == DB_NOT_FOUND) /* the insert selects the patron, so none was found */
         reply_invalid_field(r, "patron_id", "no such patron (or the patron was erased)");
     else
-        reply_result(r, rc, 201, pledge);
+        reply_result(r, &st, 201, pledge);
 }
 
 void pledges_list(struct req *r)
@@ -67,8 +68,8 @@ void pledges_list(struct req *r)
         !req_query_enum(r, "provider", providers, &provider))
         return;
     json_t *rows = NULL;
-    enum db_rc rc = db_pledge_list(r->db, patron_id, status, provider, limit, after, &rows);
-    reply_list_result(r, rc, rows, limit);
+    struct db_status st = db_pledge_list(r->db, patron_id, status, provider, limit, after, &rows);
+    reply_list_result(r, &st, rows, limit);
 }
 
 void pledges_get(struct req *r)
@@ -76,8 +77,8 @@ void pledges_get(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *pledge = NULL;
-    enum db_rc rc = db_pledge_get(r->db, id, &pledge);
-    reply_result(r, rc, 200, pledge);
+    struct db_status st = db_pledge_get(r->db, id, &pledge);
+    reply_result(r, &st, 200, pledge);
 }
 
 void pledges_update(struct req *r)
@@ -95,8 +96,8 @@ void pledges_update(struct req *r)
     if (!req_validate(r, fields)) return;
     json_t *pledge = NULL;
     bool moved = false;
-    enum db_rc rc =
+    struct db_status st =
         db_pledge_update(r->db, r->caller.id, r->request_id, id, r->json, &pledge, &moved);
     if (moved) tally_changed();
-    reply_result(r, rc, 200, pledge);
+    reply_result(r, &st, 200, pledge);
 }

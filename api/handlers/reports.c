@@ -5,8 +5,8 @@
 void reports_summary(struct req *r)
 {
     json_t *summary = NULL;
-    enum db_rc rc = db_report_summary(db_thread_read(), &summary);
-    reply_result(r, rc, 200, summary);
+    struct db_status st = db_report_summary(db_thread_read(), &summary);
+    reply_result(r, &st, 200, summary);
 }
 
 void reports_mrr(struct req *r)
@@ -18,6 +18,6 @@ void reports_mrr(struct req *r)
         return;
     }
     json_t *series = NULL;
-    enum db_rc rc = db_report_mrr(db_thread_read(), (int)months, &series);
-    reply_result(r, rc, 200, series);
+    struct db_status st = db_report_mrr(db_thread_read(), (int)months, &series);
+    reply_result(r, &st, 200, series);
 }

@@ -85,9 +85,9 @@ void rounds_create(struct req *r)
     };
     if (!validate_with_topic_ids(r, fields, true, true, &in.topic_ids)) return;
     json_t *round = NULL;
-    enum db_rc rc = db_round_create(r->db, r->caller.id, r->request_id, &in, &round);
-    if (rc == DB_OK) tally_changed();
-    reply_result(r, rc, 201, round);
+    struct db_status st = db_round_create(r->db, r->caller.id, r->request_id, &in, &round);
+    if (st.rc == DB_OK) tally_changed();
+    reply_result(r, &st, 201, round);
 }
 
 void rounds_list(struct req *r)
@@ -98,8 +98,8 @@ void rounds_list(struct req *r)
         !req_query_enum(r, "status", round_statuses, &status))
         return;
     json_t *rows = NULL;
-    enum db_rc rc = db_round_list(r->db, status, limit, after, &rows);
-    reply_list_result(r, rc, rows, limit);
+    struct db_status st = db_round_list(r->db, status, limit, after, &rows);
+    reply_list_result(r, &st, rows, limit);
 }
 
 void rounds_get(struct req *r)
@@ -107,18 +107,18 @@ void rounds_get(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *round = NULL;
-    enum db_rc rc = db_round_get(r->db, id, &round);
-    reply_result(r, rc, 200, round);
+    struct db_status st = db_round_get(r->db, id, &round);
+    reply_result(r, &st, 200, round);
 }
 
 void rounds_current(struct req *r)
 {
     json_t *round = NULL;
-    enum db_rc rc = db_round_current(r->db, &round);
-    if (rc == DB_NOT_FOUND)
+    struct db_status st = db_round_current(r->db, &round);
+    if (st.rc == DB_NOT_FOUND)
         reply_error(r, ERR_not_found, "No round is open right now.");
     else
-        reply_result(r, rc, 200, round);
+        reply_result(r, &st, 200, round);
 }
 
 void rounds_update(struct req *r)
@@ -135,9 +135,9 @@ void rounds_update(struct req *r)
     };
     if (!validate_with_topic_ids(r, fields, false, true, &ids)) return;
     json_t *round = NULL;
-    enum db_rc rc = db_round_update(r->db, r->caller.id, r->request_id, id, r->json, &round);
-    if (rc == DB_OK) tally_changed();
-    reply_result(r, rc, 200, round);
+    struct db_status st = db_round_update(r->db, r->caller.id, r->request_id, id, r->json, &round);
+    if (st.rc == DB_OK) tally_changed();
+    reply_result(r, &st, 200, round);
 }
 
 /* Closing a closed round answers it unchanged (200), so a retried close
@@ -147,7 +147,7 @@ void rounds_close(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *round = NULL;
-    enum db_rc rc = db_round_close(r->db, r->caller.id, r->request_id, id, &round);
-    if (rc == DB_OK) tally_changed();
-    reply_result(r, rc, 200, round);
+    struct db_status st = db_round_close(r->db, r->caller.id, r->request_id, id, &round);
+    if (st.rc == DB_OK) tally_changed();
+    reply_result(r, &st, 200, round);
 }

@@ -91,10 +91,11 @@ static void tally(struct req *r, const char *key, const char *id)
     }
     unsigned long gen = tally_cache_generation();
     json_t *doc = NULL;
-    enum db_rc rc = id ? db_round_tally(r->db, id, &doc) : db_round_current_tally(r->db, &doc);
-    if (rc != DB_OK) {
+    struct db_status st =
+        id ? db_round_tally(r->db, id, &doc) : db_round_current_tally(r->db, &doc);
+    if (st.rc != DB_OK) {
         json_decref(doc);
-        reply_db(r, db_error(r->db, rc));
+        reply_db(r, &st);
         return;
     }
     bool ok = tally_copy_of(doc, &c);

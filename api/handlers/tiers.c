@@ -35,9 +35,9 @@ void tiers_create(struct req *r)
     };
     if (!req_validate(r, fields)) return;
     json_t *tier = NULL;
-    enum db_rc rc = db_tier_create(r->db, r->caller.id, r->request_id, &in, &tier);
-    if (rc == DB_OK) tally_changed(); /* the write re-weighed ballots */
-    reply_result(r, rc, 201, tier);
+    struct db_status st = db_tier_create(r->db, r->caller.id, r->request_id, &in, &tier);
+    if (st.rc == DB_OK) tally_changed(); /* the write re-weighed ballots */
+    reply_result(r, &st, 201, tier);
 }
 
 void tiers_list(struct req *r)
@@ -46,8 +46,8 @@ void tiers_list(struct req *r)
     const char *after, *currency = req_query(r, "currency");
     if (!req_list_params(r, &limit, &after)) return;
     json_t *rows = NULL;
-    enum db_rc rc = db_tier_list(r->db, currency, limit, after, &rows);
-    reply_list_result(r, rc, rows, limit);
+    struct db_status st = db_tier_list(r->db, currency, limit, after, &rows);
+    reply_list_result(r, &st, rows, limit);
 }
 
 void tiers_get(struct req *r)
@@ -55,8 +55,8 @@ void tiers_get(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *tier = NULL;
-    enum db_rc rc = db_tier_get(r->db, id, &tier);
-    reply_result(r, rc, 200, tier);
+    struct db_status st = db_tier_get(r->db, id, &tier);
+    reply_result(r, &st, 200, tier);
 }
 
 void tiers_update(struct req *r)
@@ -73,20 +73,19 @@ void tiers_update(struct req *r)
     };
     if (!req_validate(r, fields)) return;
     json_t *tier = NULL;
-    enum db_rc rc = db_tier_update(r->db, r->caller.id, r->request_id, id, r->json, &tier);
-    if (rc == DB_OK) tally_changed();
-    reply_result(r, rc, 200, tier);
+    struct db_status st = db_tier_update(r->db, r->caller.id, r->request_id, id, r->json, &tier);
+    if (st.rc == DB_OK) tally_changed();
+    reply_result(r, &st, 200, tier);
 }
 
 void tiers_delete(struct req *r)
 {
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
-    enum db_rc rc = db_tier_delete(r->db, r->caller.id, r->request_id, id);
-    if (rc == DB_OK) {
+    struct db_status st = db_tier_delete(r->db, r->caller.id, r->request_id, id);
+    if (st.rc == DB_OK) {
         tally_changed();
         reply_empty(r, 204);
-    }
-    else
-        reply_db(r, db_error(r->db, rc));
+    } else
+        reply_db(r, &st);
 }

@@ -27,8 +27,8 @@ static void topics_create_admin(struct req *r)
     };
     if (!req_validate(r, fields)) return;
     json_t *topic = NULL;
-    enum db_rc rc = db_topic_create(r->db, r->caller.id, r->request_id, &in, &topic);
-    reply_result(r, rc, 201, topic);
+    struct db_status st = db_topic_create(r->db, r->caller.id, r->request_id, &in, &topic);
+    reply_result(r, &st, 201, topic);
 }
 
 /* A member names the topic; its status and fate are the newsroom's. */
@@ -51,9 +51,9 @@ static void topics_propose(struct req *r)
     };
     if (!req_validate(r, fields)) return;
     json_t *topic = NULL;
-    enum db_rc rc =
+    struct db_status st =
         db_topic_propose(r->db, r->request_id, r->caller.id, title, description, &topic);
-    reply_result(r, rc, 201, topic);
+    reply_result(r, &st, 201, topic);
 }
 
 void topics_create(struct req *r)
@@ -78,9 +78,9 @@ void topics_list(struct req *r)
         !req_query_enum(r, "status", topic_statuses, &status))
         return;
     json_t *rows = NULL;
-    enum db_rc rc = db_topic_list(r->db, status, limit, after, is_admin(r), &rows);
+    struct db_status st = db_topic_list(r->db, status, limit, after, is_admin(r), &rows);
     reply_header(r, "Vary", "Authorization"); /* keys see proposed_by */
-    reply_list_result(r, rc, rows, limit);
+    reply_list_result(r, &st, rows, limit);
 }
 
 void topics_get(struct req *r)
@@ -88,9 +88,9 @@ void topics_get(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *topic = NULL;
-    enum db_rc rc = db_topic_get(r->db, id, is_admin(r), &topic);
+    struct db_status st = db_topic_get(r->db, id, is_admin(r), &topic);
     reply_header(r, "Vary", "Authorization");
-    reply_result(r, rc, 200, topic);
+    reply_result(r, &st, 200, topic);
 }
 
 void topics_update(struct req *r)
@@ -106,19 +106,19 @@ void topics_update(struct req *r)
     };
     if (!req_validate(r, fields)) return;
     json_t *topic = NULL;
-    enum db_rc rc = db_topic_update(r->db, r->caller.id, r->request_id, id, r->json, &topic);
-    if (rc == DB_OK) tally_changed();
-    reply_result(r, rc, 200, topic);
+    struct db_status st = db_topic_update(r->db, r->caller.id, r->request_id, id, r->json, &topic);
+    if (st.rc == DB_OK) tally_changed();
+    reply_result(r, &st, 200, topic);
 }
 
 void topics_delete(struct req *r)
 {
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
-    enum db_rc rc = db_topic_delete(r->db, r->caller.id, r->request_id, id);
-    if (rc == DB_OK) tally_changed();
-    if (rc == DB_OK)
+    struct db_status st = db_topic_delete(r->db, r->caller.id, r->request_id, id);
+    if (st.rc == DB_OK) tally_changed();
+    if (st.rc == DB_OK)
         reply_empty(r, 204);
     else
-        reply_db(r, db_error(r->db, rc));
+        reply_db(r, &st);
 }

@@ -15,8 +15,8 @@ void webhook_deliveries_list(struct req *r)
         !req_query_enum(r, "status", delivery_statuses, &status))
         return;
     json_t *rows = NULL;
-    enum db_rc rc = db_webhook_delivery_list(r->db, endpoint, status, limit, after, &rows);
-    reply_list_result(r, rc, rows, limit);
+    struct db_status st = db_webhook_delivery_list(r->db, endpoint, status, limit, after, &rows);
+    reply_list_result(r, &st, rows, limit);
 }
 
 void webhook_deliveries_retry(struct req *r)
@@ -24,6 +24,7 @@ void webhook_deliveries_retry(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *delivery = NULL;
-    enum db_rc rc = db_webhook_delivery_retry(r->db, r->caller.id, r->request_id, id, &delivery);
-    reply_result(r, rc, 200, delivery);
+    struct db_status st =
+        db_webhook_delivery_retry(r->db, r->caller.id, r->request_id, id, &delivery);
+    reply_result(r, &st, 200, delivery);
 }

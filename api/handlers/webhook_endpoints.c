@@ -107,9 +107,10 @@ void webhook_endpoints_create(struct req *r)
     if (!validate_endpoint(r, fields, true, &in.events) || !new_secret(r, secret)) return;
     in.secret = secret;
     json_t *endpoint = NULL;
-    enum db_rc rc = db_webhook_endpoint_create(r->db, r->caller.id, r->request_id, &in, &endpoint);
+    struct db_status st =
+        db_webhook_endpoint_create(r->db, r->caller.id, r->request_id, &in, &endpoint);
     r->reply_secret = true;
-    reply_result(r, rc, 201, endpoint);
+    reply_result(r, &st, 201, endpoint);
 }
 
 void webhook_endpoints_list(struct req *r)
@@ -118,8 +119,8 @@ void webhook_endpoints_list(struct req *r)
     const char *after;
     if (!req_list_params(r, &limit, &after)) return;
     json_t *rows = NULL;
-    enum db_rc rc = db_webhook_endpoint_list(r->db, limit, after, &rows);
-    reply_list_result(r, rc, rows, limit);
+    struct db_status st = db_webhook_endpoint_list(r->db, limit, after, &rows);
+    reply_list_result(r, &st, rows, limit);
 }
 
 void webhook_endpoints_get(struct req *r)
@@ -127,8 +128,8 @@ void webhook_endpoints_get(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *endpoint = NULL;
-    enum db_rc rc = db_webhook_endpoint_get(r->db, id, &endpoint);
-    reply_result(r, rc, 200, endpoint);
+    struct db_status st = db_webhook_endpoint_get(r->db, id, &endpoint);
+    reply_result(r, &st, 200, endpoint);
 }
 
 void webhook_endpoints_update(struct req *r)
@@ -144,20 +145,20 @@ void webhook_endpoints_update(struct req *r)
     json_t *events;
     if (!validate_endpoint(r, fields, false, &events)) return;
     json_t *endpoint = NULL;
-    enum db_rc rc =
+    struct db_status st =
         db_webhook_endpoint_update(r->db, r->caller.id, r->request_id, id, r->json, &endpoint);
-    reply_result(r, rc, 200, endpoint);
+    reply_result(r, &st, 200, endpoint);
 }
 
 void webhook_endpoints_delete(struct req *r)
 {
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
-    enum db_rc rc = db_webhook_endpoint_delete(r->db, r->caller.id, r->request_id, id);
-    if (rc == DB_OK)
+    struct db_status st = db_webhook_endpoint_delete(r->db, r->caller.id, r->request_id, id);
+    if (st.rc == DB_OK)
         reply_empty(r, 204);
     else
-        reply_db(r, db_error(r->db, rc));
+        reply_db(r, &st);
 }
 
 void webhook_endpoints_rotate(struct req *r)
@@ -166,8 +167,8 @@ void webhook_endpoints_rotate(struct req *r)
     char secret[WEBHOOK_SECRET_LEN + 1];
     if (!id || !new_secret(r, secret)) return;
     json_t *endpoint = NULL;
-    enum db_rc rc =
+    struct db_status st =
         db_webhook_endpoint_rotate(r->db, r->caller.id, r->request_id, id, secret, &endpoint);
     r->reply_secret = true;
-    reply_result(r, rc, 200, endpoint);
+    reply_result(r, &st, 200, endpoint);
 }

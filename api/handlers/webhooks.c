@@ -81,11 +81,11 @@ static void receive(struct req *r, const struct provider *p, const struct wh_req
     struct wh_delivery d = {p->name, rq->body, rq->body_len, headers, parsed ? &ev : NULL, why};
     json_t *result = NULL;
     bool moved = false;
-    enum db_rc rc = db_webhook_receive(r->db, &d, &result, &moved);
+    struct db_status st = db_webhook_receive(r->db, &d, &result, &moved);
     if (moved) tally_changed();
     json_decref(headers);
-    if (rc != DB_OK) {
-        reply_db(r, db_error(r->db, rc));
+    if (st.rc != DB_OK) {
+        reply_db(r, &st);
         return;
     }
     metrics_webhook(p->name, json_string_value(json_object_get(result, "outcome")));
@@ -122,8 +122,8 @@ void webhook_events_list(struct req *r)
         !req_query_enum(r, "provider", provider_names, &provider))
         return;
     json_t *rows = NULL;
-    enum db_rc rc = db_webhook_event_list(r->db, status, provider, limit, after, &rows);
-    reply_list_result(r, rc, rows, limit);
+    struct db_status st = db_webhook_event_list(r->db, status, provider, limit, after, &rows);
+    reply_list_result(r, &st, rows, limit);
 }
 
 void webhook_events_get(struct req *r)
@@ -131,8 +131,8 @@ void webhook_events_get(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *event = NULL;
-    enum db_rc rc = db_webhook_event_get(r->db, id, &event);
-    reply_result(r, rc, 200, event);
+    struct db_status st = db_webhook_event_get(r->db, id, &event);
+    reply_result(r, &st, 200, event);
 }
 
 /* The stored payload's bytes (the database sends them as hex). */
@@ -167,13 +167,13 @@ static void replay(struct req *r, const char *id, json_t *source)
     char why[256] = "";
     bool parsed = parse_event(p, &rq, &ev, why, sizeof why);
     json_t *event = NULL;
-    enum db_rc rc =
+    struct db_status st =
         db_webhook_replay(r->db, r->caller.id, r->request_id, id, parsed ? &ev : NULL, why, &event);
     /* A replay may move the patron's ballots; replays are rare, so the
      * tally is announced without asking. */
-    if (rc == DB_OK) tally_changed();
+    if (st.rc == DB_OK) tally_changed();
     free(body);
-    reply_result(r, rc, 200, event);
+    reply_result(r, &st, 200, event);
 }
 
 void webhook_events_replay(struct req *r)
@@ -181,10 +181,10 @@ void webhook_events_replay(struct req *r)
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
     json_t *source = NULL;
-    enum db_rc rc = db_webhook_event_source(r->db, id, &source);
-    if (rc == DB_OK)
+    struct db_status st = db_webhook_event_source(r->db, id, &source);
+    if (st.rc == DB_OK)
         replay(r, id, source);
     else
-        reply_db(r, db_error(r->db, rc));
+        reply_db(r, &st);
     json_decref(source);
 }

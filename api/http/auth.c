@@ -35,16 +35,16 @@ static bool unauthorized(struct req *r, const char *detail)
 static bool api_key_caller(struct req *r, const char *hex)
 {
     char scope[8];
-    enum db_rc rc = db_api_key_lookup(r->db, hex, r->caller.id, scope);
+    struct db_status st = db_api_key_lookup(r->db, hex, r->caller.id, scope);
     char patron[37];
-    if (rc == DB_NOT_FOUND && db_session_lookup(r->db, hex, patron) == DB_OK) {
+    if (st.rc == DB_NOT_FOUND && db_session_lookup(r->db, hex, patron).rc == DB_OK) {
         reply_error(r, ERR_forbidden,
                     "This endpoint needs an admin API key, not a patron session.");
         return false;
     }
-    if (rc == DB_NOT_FOUND) return unauthorized(r, "The API key is not valid.");
-    if (rc != DB_OK) {
-        reply_db(r, db_error(r->db, rc));
+    if (st.rc == DB_NOT_FOUND) return unauthorized(r, "The API key is not valid.");
+    if (st.rc != DB_OK) {
+        reply_db(r, &st);
         return false;
     }
     r->caller.kind = !strcmp(scope, "admin") ? CALLER_ADMIN_KEY : CALLER_READ_KEY;
@@ -68,10 +68,10 @@ static bool optional_key_caller(struct req *r)
     const char *token = req_bearer_token(r);
     char hex[65], scope[8];
     if (!token || !token_hash(token, hex)) return true;
-    enum db_rc rc = db_api_key_lookup(r->db, hex, r->caller.id, scope);
-    if (rc == DB_NOT_FOUND) return true;
-    if (rc != DB_OK) {
-        reply_db(r, db_error(r->db, rc));
+    struct db_status st = db_api_key_lookup(r->db, hex, r->caller.id, scope);
+    if (st.rc == DB_NOT_FOUND) return true;
+    if (st.rc != DB_OK) {
+        reply_db(r, &st);
         return false;
     }
     r->caller.kind = !strcmp(scope, "admin") ? CALLER_ADMIN_KEY : CALLER_READ_KEY;
@@ -85,19 +85,19 @@ static bool token_caller(struct req *r, const char *token, bool patron_ok, bool 
     char hex[65];
     if (!token_hash(token, hex)) return unauthorized(r, "The bearer token is not valid.");
     if (patron_ok) {
-        enum db_rc rc = db_session_lookup(r->db, hex, r->caller.id);
-        if (rc == DB_OK) {
+        struct db_status st = db_session_lookup(r->db, hex, r->caller.id);
+        if (st.rc == DB_OK) {
             r->caller.kind = CALLER_PATRON;
             return true;
         }
-        if (rc != DB_NOT_FOUND) {
-            reply_db(r, db_error(r->db, rc));
+        if (st.rc != DB_NOT_FOUND) {
+            reply_db(r, &st);
             return false;
         }
     }
     if (!key_ok) {
         char id[37], scope[8];
-        if (db_api_key_lookup(r->db, hex, id, scope) == DB_OK) {
+        if (db_api_key_lookup(r->db, hex, id, scope).rc == DB_OK) {
             reply_error(r, ERR_forbidden,
                         "This endpoint acts for a signed-in patron, not an API key.");
             return false;

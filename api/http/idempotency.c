@@ -67,9 +67,9 @@ bool idempotency_begin(struct req *r)
              r->caller.kind == CALLER_ANONYMOUS ? "public" : r->caller.id);
     enum idem_state state;
     struct idem_record rec = {0};
-    enum db_rc rc = db_idem_claim(r->db, r->idem_scope, key, hex, &state, &rec);
-    if (rc != DB_OK) {
-        reply_db(r, db_error(r->db, rc));
+    struct db_status st = db_idem_claim(r->db, r->idem_scope, key, hex, &state, &rec);
+    if (st.rc != DB_OK) {
+        reply_db(r, &st);
         return false;
     }
     switch (state) {

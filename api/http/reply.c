@@ -120,19 +120,21 @@ static const char *db_generic_detail(enum db_rc rc)
     return "Internal error; it has been logged.";
 }
 
-void reply_db(struct req *r, const struct db_error *e)
+void reply_db(struct req *r, const struct db_status *st)
 {
-    if (e->rc == DB_OK) return;
+    if (st->rc == DB_OK) return;
+    const struct db_error *e = &st->err;
     if (e->field[0]) {
         json_t *errors = json_pack("[{s:s, s:s}]", "field", e->field, "message",
                                    e->detail[0] ? e->detail : "is invalid");
         reply_error_fields(r, e->code, errors);
         return;
     }
-    if (e->rc == DB_RETRY || e->rc == DB_UNAVAILABLE) reply_header(r, "Retry-After", "5");
+    enum db_rc rc = st->rc;
+    if (rc == DB_RETRY || rc == DB_UNAVAILABLE) reply_header(r, "Retry-After", "5");
     /* A DB_ERROR's text may carry internals: only SQL's own words go out. */
-    bool worded = e->detail[0] && e->rc != DB_ERROR && e->rc != DB_RETRY && e->rc != DB_UNAVAILABLE;
-    reply_error(r, e->code, worded ? e->detail : db_generic_detail(e->rc));
+    bool worded = e->detail[0] && rc != DB_ERROR && rc != DB_RETRY && rc != DB_UNAVAILABLE;
+    reply_error(r, e->code, worded ? e->detail : db_generic_detail(rc));
 }
 
 void reply_list(struct req *r, json_t *rows, int limit)
@@ -146,20 +148,20 @@ void reply_list(struct req *r, json_t *rows, int limit)
     reply_json(r, 200, json_pack("{s:o, s:o}", "data", rows, "next_cursor", next));
 }
 
-void reply_result(struct req *r, enum db_rc rc, unsigned status, json_t *body)
+void reply_result(struct req *r, const struct db_status *st, unsigned status, json_t *body)
 {
-    if (rc == DB_OK) {
+    if (st->rc == DB_OK) {
         reply_json(r, status, body);
     } else {
-        json_decref(body);
-        reply_db(r, db_error(r->db, rc));
+        json_decref(body); /* a statement may have succeeded before its commit failed */
+        reply_db(r, st);
     }
 }
 
-void reply_list_result(struct req *r, enum db_rc rc, json_t *rows, int limit)
+void reply_list_result(struct req *r, const struct db_status *st, json_t *rows, int limit)
 {
-    if (rc == DB_OK)
+    if (st->rc == DB_OK)
         reply_list(r, rows, limit);
     else
-        reply_db(r, db_error(r->db, rc));
+        reply_db(r, st);
 }

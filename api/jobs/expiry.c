@@ -13,8 +13,9 @@ void job_expire_pledges(struct db *db)
 {
     for (int i = 0; i < EXPIRY_BATCHES_MAX; i++) {
         int expired = 0;
-        if (db_pledges_expire_pending(db, EXPIRY_BATCH, &expired) != DB_OK) {
-            log_warn("pledge expiry: %s", db_last_error(db));
+        struct db_status st = db_pledges_expire_pending(db, EXPIRY_BATCH, &expired);
+        if (st.rc != DB_OK) {
+            log_warn("pledge expiry: %s", st.err.message);
             return;
         }
         if (expired < EXPIRY_BATCH) return;

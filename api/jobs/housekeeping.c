@@ -14,15 +14,17 @@
 
 void job_expire_idempotency(struct db *db)
 {
-    if (db_idem_expire(db) != DB_OK) log_warn("idempotency expiry: %s", db_last_error(db));
+    struct db_status st = db_idem_expire(db);
+    if (st.rc != DB_OK) log_warn("idempotency expiry: %s", st.err.message);
 }
 
 static void apply(struct db *db, size_t rule)
 {
     for (int i = 0; i < RETENTION_BATCHES_MAX; i++) {
         int deleted = 0;
-        if (db_retention_apply(db, rule, RETENTION_BATCH, &deleted) != DB_OK) {
-            log_warn("retention of %s: %s", db_retention_table(rule), db_last_error(db));
+        struct db_status st = db_retention_apply(db, rule, RETENTION_BATCH, &deleted);
+        if (st.rc != DB_OK) {
+            log_warn("retention of %s: %s", db_retention_table(rule), st.err.message);
             return;
         }
         if (deleted < RETENTION_BATCH) return;

@@ -33,8 +33,9 @@ void job_sweep_memberships(struct db *db)
     char since[32];
     if (!lookback(since, sizeof since)) return;
     int changed = 0;
-    if (db_membership_sweep(db, since, &changed) != DB_OK) {
-        log_warn("membership sweep: %s", db_last_error(db));
+    struct db_status st = db_membership_sweep(db, since, &changed);
+    if (st.rc != DB_OK) {
+        log_warn("membership sweep: %s", st.err.message);
         return;
     }
     if (changed > 0) {

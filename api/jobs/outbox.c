@@ -34,24 +34,25 @@ static void deliver(struct db *db, const struct outbox_msg *m, const char *domai
     else
         snprintf(f.what, sizeof f.what, "cannot frame it: %s", problem);
     free(text);
-    enum db_rc rc;
+    struct db_status st;
     if (sent) {
-        rc = db_outbox_sent(db, m->id);
+        st = db_outbox_sent(db, m->id);
     } else {
         char error[sizeof f.what + sizeof f.output + 16];
         snprintf(error, sizeof error, "%s%s%s", f.what, f.output[0] ? ": " : "", f.output);
-        rc = db_outbox_failed(db, m->id, error);
+        st = db_outbox_failed(db, m->id, error);
         log_warn("outbox: message %s not delivered: %s", m->id, f.what);
     }
-    if (rc != DB_OK)
-        log_warn("outbox: cannot record the outcome for message %s: %s", m->id, db_last_error(db));
+    if (st.rc != DB_OK)
+        log_warn("outbox: cannot record the outcome for message %s: %s", m->id, st.err.message);
 }
 
 void job_deliver_outbox(struct db *db)
 {
     if (!cfg.mail_command) return;
-    if (db_outbox_abandon_expired(db) != DB_OK) {
-        log_warn("outbox: cannot give up expired sign-in links: %s", db_last_error(db));
+    struct db_status st = db_outbox_abandon_expired(db);
+    if (st.rc != DB_OK) {
+        log_warn("outbox: cannot give up expired sign-in links: %s", st.err.message);
         return;
     }
     char domain[256];
@@ -59,10 +60,10 @@ void job_deliver_outbox(struct db *db)
     long long until = clock_ms() + BATCH_BUDGET_MS;
     for (int i = 0; i < BATCH_MAX && clock_ms() < until; i++) {
         struct outbox_msg m;
-        enum db_rc rc = db_outbox_claim(db, &m);
-        if (rc == DB_NOT_FOUND) return;
-        if (rc != DB_OK) {
-            log_warn("outbox: cannot claim a message: %s", db_last_error(db));
+        st = db_outbox_claim(db, &m);
+        if (st.rc == DB_NOT_FOUND) return;
+        if (st.rc != DB_OK) {
+            log_warn("outbox: cannot claim a message: %s", st.err.message);
             return;
         }
         deliver(db, &m, domain);

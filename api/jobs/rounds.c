@@ -11,8 +11,9 @@
 void job_settle_rounds(struct db *db)
 {
     int frozen = 0;
-    if (db_rounds_settle(db, SETTLE_BATCH, &frozen) != DB_OK)
-        log_warn("round settling: %s", db_last_error(db));
+    struct db_status st = db_rounds_settle(db, SETTLE_BATCH, &frozen);
+    if (st.rc != DB_OK)
+        log_warn("round settling: %s", st.err.message);
     else if (frozen > 0)
         log_info("round settling: froze %d round(s)", frozen);
 }

@@ -9,6 +9,6 @@
 void job_webhook_clock(struct db *db)
 {
     int seen = 0;
-    if (db_webhook_clock_sweep(db, &seen) != DB_OK)
-        log_warn("webhook clock: %s", db_last_error(db));
+    struct db_status st = db_webhook_clock_sweep(db, &seen);
+    if (st.rc != DB_OK) log_warn("webhook clock: %s", st.err.message);
 }

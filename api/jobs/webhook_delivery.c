@@ -195,8 +195,9 @@ static void count(const char *outcome)
 static void record(struct db *db, const char *id, long status, const char *error)
 {
     char outcome[16] = "";
-    if (db_webhook_attempted(db, id, status, error, cfg.admin_email, outcome) != DB_OK)
-        log_warn("webhook delivery %s: cannot record the outcome: %s", id, db_last_error(db));
+    struct db_status st = db_webhook_attempted(db, id, status, error, cfg.admin_email, outcome);
+    if (st.rc != DB_OK)
+        log_warn("webhook delivery %s: cannot record the outcome: %s", id, st.err.message);
     else
         count(outcome);
     if (error && strcmp(outcome, "delivered"))
@@ -289,8 +290,9 @@ static void run_batch(struct db *db, struct transfer **ts, int n)
     }
     for (int i = 0; i < n; i++) {
         if (!ts[i]) continue;
-        if (db_webhook_release(db, ts[i]->id) != DB_OK)
-            log_warn("webhook delivery %s: cannot give it back: %s", ts[i]->id, db_last_error(db));
+        struct db_status st = db_webhook_release(db, ts[i]->id);
+        if (st.rc != DB_OK)
+            log_warn("webhook delivery %s: cannot give it back: %s", ts[i]->id, st.err.message);
         transfer_free(ts[i]);
         ts[i] = NULL;
     }
@@ -299,7 +301,7 @@ static void run_batch(struct db *db, struct transfer **ts, int n)
 static void refresh_gauges(struct db *db)
 {
     long long count = 0, oldest = 0;
-    if (db_webhook_backlog(db, &count, &oldest) != DB_OK) return;
+    if (db_webhook_backlog(db, &count, &oldest).rc != DB_OK) return;
     atomic_store(&backlog, count);
     atomic_store(&oldest_age_s, oldest);
 }
@@ -309,12 +311,12 @@ static void refresh_gauges(struct db *db)
 static long long deliver_due(struct db *db)
 {
     PGresult *res = NULL;
-    enum db_rc rc = db_webhook_claim(db, BATCH, PER_ENDPOINT, LEASE_S, &res);
-    if (rc != DB_OK) {
+    struct db_status st = db_webhook_claim(db, BATCH, PER_ENDPOINT, LEASE_S, &res);
+    if (st.rc != DB_OK) {
         /* a database that is down is said once per outage, not every few seconds */
-        if (rc != DB_UNAVAILABLE || last_claim != DB_UNAVAILABLE)
-            log_warn("webhook delivery: cannot claim: %s", db_last_error(db));
-        last_claim = rc;
+        if (st.rc != DB_UNAVAILABLE || last_claim != DB_UNAVAILABLE)
+            log_warn("webhook delivery: cannot claim: %s", st.err.message);
+        last_claim = st.rc;
         return UNAVAILABLE_MS;
     }
     last_claim = DB_OK;

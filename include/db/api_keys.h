@@ -7,10 +7,11 @@
 
 #include "db.h"
 
-enum db_rc db_api_key_lookup(struct db *db, const char *key_hash_hex, char id[37], char scope[8]);
-enum db_rc db_api_key_create(struct db *db, const char *name, const char *scope,
-                             const char *key_hash_hex, char id[37]);
-enum db_rc db_api_key_list(struct db *db, json_t **rows);
-enum db_rc db_api_key_revoke(struct db *db, const char *id);
+struct db_status db_api_key_lookup(struct db *db, const char *key_hash_hex, char id[37],
+                                   char scope[8]);
+struct db_status db_api_key_create(struct db *db, const char *name, const char *scope,
+                                   const char *key_hash_hex, char id[37]);
+struct db_status db_api_key_list(struct db *db, json_t **rows);
+struct db_status db_api_key_revoke(struct db *db, const char *id);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "db.h"
 
-enum db_rc db_audit_list(struct db *db, const char *entity, const char *entity_id, int limit,
-                         const char *after, json_t **rows);
+struct db_status db_audit_list(struct db *db, const char *entity, const char *entity_id, int limit,
+                               const char *after, json_t **rows);
 
 #endif

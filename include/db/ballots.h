@@ -9,10 +9,11 @@
 
 #include "db.h"
 
-enum db_rc db_ballot_put(struct db *db, const char *round_id, const char *patron_id,
-                         json_t *topic_ids, json_t **out);
-enum db_rc db_ballot_get(struct db *db, const char *round_id, const char *patron_id, json_t **out);
-enum db_rc db_ballot_delete(struct db *db, const char *rid, const char *round_id,
-                            const char *patron_id);
+struct db_status db_ballot_put(struct db *db, const char *round_id, const char *patron_id,
+                               json_t *topic_ids, json_t **out);
+struct db_status db_ballot_get(struct db *db, const char *round_id, const char *patron_id,
+                               json_t **out);
+struct db_status db_ballot_delete(struct db *db, const char *rid, const char *round_id,
+                                  const char *patron_id);
 
 #endif

@@ -19,11 +19,11 @@ struct checkout_in {
 /* Finds (case-insensitively, never an erased one) or creates the patron and
  * adds the pending pledge, in one transaction: {"patron_id", "pledge_id",
  * "status"}. */
-enum db_rc db_checkout_create(struct db *db, const char *rid, const struct checkout_in *in,
-                              json_t **out);
+struct db_status db_checkout_create(struct db *db, const char *rid, const struct checkout_in *in,
+                                    json_t **out);
 
 /* Expires up to `batch` pending pledges older than 48 hours; *expired is
  * how many it did. */
-enum db_rc db_pledges_expire_pending(struct db *db, int batch, int *expired);
+struct db_status db_pledges_expire_pending(struct db *db, int batch, int *expired);
 
 #endif

@@ -11,11 +11,12 @@ struct idem_record {
     char *content_type; /* malloc'd, may be NULL */
     char *body;         /* malloc'd, may be NULL */
 };
-enum db_rc db_idem_claim(struct db *db, const char *scope, const char *key, const char *hash_hex,
-                         enum idem_state *state, struct idem_record *rec);
-enum db_rc db_idem_store(struct db *db, const char *scope, const char *key, int status,
-                         const char *content_type, const char *body);
-enum db_rc db_idem_release(struct db *db, const char *scope, const char *key);
-enum db_rc db_idem_expire(struct db *db);
+struct db_status db_idem_claim(struct db *db, const char *scope, const char *key,
+                               const char *hash_hex, enum idem_state *state,
+                               struct idem_record *rec);
+struct db_status db_idem_store(struct db *db, const char *scope, const char *key, int status,
+                               const char *content_type, const char *body);
+struct db_status db_idem_release(struct db *db, const char *scope, const char *key);
+struct db_status db_idem_expire(struct db *db);
 
 #endif

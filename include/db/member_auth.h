@@ -11,12 +11,13 @@
 
 /* Stores the link and queues its mail when `email` belongs to a patron
  * under the per-address limit; otherwise does nothing, equally DB_OK. */
-enum db_rc db_magic_link_request(struct db *db, const char *email, const char *link_hash_hex,
-                                 const char *link_url);
+struct db_status db_magic_link_request(struct db *db, const char *email, const char *link_hash_hex,
+                                       const char *link_url);
 /* Spends the magic link and opens a session: {"expires_at", "patron"}.
  * DB_NOT_FOUND when the link is unknown, used, expired or its patron gone. */
-enum db_rc db_session_open(struct db *db, const char *link_hash_hex, const char *session_hash_hex,
-                           json_t **out);
-enum db_rc db_session_revoke(struct db *db, const char *patron_id, const char *session_hash_hex);
+struct db_status db_session_open(struct db *db, const char *link_hash_hex,
+                                 const char *session_hash_hex, json_t **out);
+struct db_status db_session_revoke(struct db *db, const char *patron_id,
+                                   const char *session_hash_hex);
 
 #endif

@@ -10,6 +10,6 @@
 /* {"sub", "member", "member_until", "tier", "vote_weight"} of a patron
  * who is not erased (DB_NOT_FOUND otherwise), by the membership rules of
  * sql/20_membership.sql, all from one snapshot. */
-enum db_rc db_member_token_claims(struct db *db, const char *patron_id, json_t **out);
+struct db_status db_member_token_claims(struct db *db, const char *patron_id, json_t **out);
 
 #endif

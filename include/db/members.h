@@ -8,9 +8,9 @@
 
 #include "db.h"
 
-enum db_rc db_member_get(struct db *db, const char *patron_id, json_t **out);
-enum db_rc db_member_export(struct db *db, const char *patron_id, json_t **out);
+struct db_status db_member_get(struct db *db, const char *patron_id, json_t **out);
+struct db_status db_member_export(struct db *db, const char *patron_id, json_t **out);
 /* GDPR erasure by the patron: also ends sessions, links and their mail. */
-enum db_rc db_member_erase(struct db *db, const char *patron_id);
+struct db_status db_member_erase(struct db *db, const char *patron_id);
 
 #endif

@@ -12,6 +12,6 @@
  * "-infinity" for every ballot in an open round) are re-weighed.
  * *changed receives the number of ballots that moved, so the caller
  * announces the tally (tally_changed) when any did. */
-enum db_rc db_membership_sweep(struct db *db, const char *since, int *changed);
+struct db_status db_membership_sweep(struct db *db, const char *since, int *changed);
 
 #endif

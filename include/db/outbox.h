@@ -14,12 +14,12 @@ struct outbox_msg {
     int64_t created_at; /* Unix time */
 };
 /* Leases the next due message; DB_NOT_FOUND when none is due. */
-enum db_rc db_outbox_claim(struct db *db, struct outbox_msg *m);
+struct db_status db_outbox_claim(struct db *db, struct outbox_msg *m);
 void db_outbox_msg_free(struct outbox_msg *m);
-enum db_rc db_outbox_sent(struct db *db, const char *id);
-enum db_rc db_outbox_failed(struct db *db, const char *id, const char *error);
-enum db_rc db_outbox_abandon_expired(struct db *db);
+struct db_status db_outbox_sent(struct db *db, const char *id);
+struct db_status db_outbox_failed(struct db *db, const char *id, const char *error);
+struct db_status db_outbox_abandon_expired(struct db *db);
 /* Messages still to be delivered (not sent, not given up). */
-enum db_rc db_outbox_backlog(struct db *db, long long *count);
+struct db_status db_outbox_backlog(struct db *db, long long *count);
 
 #endif

@@ -25,8 +25,8 @@ typedef char *(*import_batch_fn)(void *cls, size_t i);
  * and then rolled back (a dry run, or a file with errors); otherwise the
  * import is committed with one audit entry that also names the `invalid`
  * rows left out. */
-enum db_rc db_patrons_import(struct db *db, const char *actor, const char *rid, size_t n,
-                             import_batch_fn batch, void *cls, bool apply, size_t invalid,
-                             struct import_counts *out);
+struct db_status db_patrons_import(struct db *db, const char *actor, const char *rid, size_t n,
+                                   import_batch_fn batch, void *cls, bool apply, size_t invalid,
+                                   struct import_counts *out);
 
 #endif

@@ -7,9 +7,9 @@
 
 #include "db.h"
 
-enum db_rc db_payment_get(struct db *db, const char *id, json_t **out);
-enum db_rc db_payment_list(struct db *db, const char *patron_id, const char *pledge_id,
-                           const char *provider, const char *kind, int limit, const char *after,
-                           json_t **rows);
+struct db_status db_payment_get(struct db *db, const char *id, json_t **out);
+struct db_status db_payment_list(struct db *db, const char *patron_id, const char *pledge_id,
+                                 const char *provider, const char *kind, int limit,
+                                 const char *after, json_t **rows);
 
 #endif

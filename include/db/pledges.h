@@ -17,12 +17,12 @@ struct pledge_in {
 };
 /* *moved tells whether the write re-weighed any of the patron's ballots,
  * so the caller announces the tally (tally_changed) after the commit. */
-enum db_rc db_pledge_create(struct db *db, const char *actor, const char *rid,
-                            const struct pledge_in *in, json_t **out, bool *moved);
-enum db_rc db_pledge_get(struct db *db, const char *id, json_t **out);
-enum db_rc db_pledge_list(struct db *db, const char *patron_id, const char *status,
-                          const char *provider, int limit, const char *after, json_t **rows);
-enum db_rc db_pledge_update(struct db *db, const char *actor, const char *rid, const char *id,
-                            json_t *patch, json_t **out, bool *moved);
+struct db_status db_pledge_create(struct db *db, const char *actor, const char *rid,
+                                  const struct pledge_in *in, json_t **out, bool *moved);
+struct db_status db_pledge_get(struct db *db, const char *id, json_t **out);
+struct db_status db_pledge_list(struct db *db, const char *patron_id, const char *status,
+                                const char *provider, int limit, const char *after, json_t **rows);
+struct db_status db_pledge_update(struct db *db, const char *actor, const char *rid, const char *id,
+                                  json_t *patch, json_t **out, bool *moved);
 
 #endif

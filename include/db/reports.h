@@ -7,7 +7,7 @@
 
 #include "db.h"
 
-enum db_rc db_report_summary(struct db *db, json_t **out);
-enum db_rc db_report_mrr(struct db *db, int months, json_t **out);
+struct db_status db_report_summary(struct db *db, json_t **out);
+struct db_status db_report_mrr(struct db *db, int months, json_t **out);
 
 #endif

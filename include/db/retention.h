@@ -11,6 +11,6 @@
  * db_retention_table(i) past their retention period. */
 size_t db_retention_rules(void);
 const char *db_retention_table(size_t rule);
-enum db_rc db_retention_apply(struct db *db, size_t rule, int batch, int *deleted);
+struct db_status db_retention_apply(struct db *db, size_t rule, int batch, int *deleted);
 
 #endif

@@ -7,6 +7,6 @@
 
 /* The patron id of a live (unexpired, unrevoked) session with this token
  * hash. */
-enum db_rc db_session_lookup(struct db *db, const char *token_hash_hex, char patron_id[37]);
+struct db_status db_session_lookup(struct db *db, const char *token_hash_hex, char patron_id[37]);
 
 #endif

@@ -12,28 +12,29 @@
 
 /* An endpoint's deliveries, newest first; status NULL: any. DB_NOT_FOUND
  * when there is no such endpoint. */
-enum db_rc db_webhook_delivery_list(struct db *db, const char *endpoint_id, const char *status,
-                                    int limit, const char *after, json_t **rows);
-enum db_rc db_webhook_delivery_retry(struct db *db, const char *actor, const char *rid,
-                                     const char *id, json_t **out);
+struct db_status db_webhook_delivery_list(struct db *db, const char *endpoint_id,
+                                          const char *status, int limit, const char *after,
+                                          json_t **rows);
+struct db_status db_webhook_delivery_retry(struct db *db, const char *actor, const char *rid,
+                                           const char *id, json_t **out);
 
 /* Leases up to `batch` due deliveries, at most `per_endpoint` of each
  * endpoint, for `lease_s` seconds. *res (to PQclear) has one row each:
  * delivery id, endpoint id, URL, the secrets as a PostgreSQL text array,
  * the body. */
-enum db_rc db_webhook_claim(struct db *db, int batch, int per_endpoint, int lease_s,
-                            PGresult **res);
+struct db_status db_webhook_claim(struct db *db, int batch, int per_endpoint, int lease_s,
+                                  PGresult **res);
 /* Records an attempt: `status` the HTTP status (0: no answer), `error`
  * (may be NULL). *outcome: "delivered", "retry", "failed", or "" when the
  * delivery was no longer pending. */
-enum db_rc db_webhook_attempted(struct db *db, const char *id, long status, const char *error,
-                                const char *admin_email, char outcome[16]);
+struct db_status db_webhook_attempted(struct db *db, const char *id, long status, const char *error,
+                                      const char *admin_email, char outcome[16]);
 /* Gives back a claimed delivery that was not sent. */
-enum db_rc db_webhook_release(struct db *db, const char *id);
+struct db_status db_webhook_release(struct db *db, const char *id);
 /* The clock's part: rounds that opened and memberships that ran out are
  * announced; *seen is how many were looked at. */
-enum db_rc db_webhook_clock_sweep(struct db *db, int *seen);
+struct db_status db_webhook_clock_sweep(struct db *db, int *seen);
 /* Pending deliveries and the age in seconds of the oldest (0 when none). */
-enum db_rc db_webhook_backlog(struct db *db, long long *count, long long *oldest_s);
+struct db_status db_webhook_backlog(struct db *db, long long *count, long long *oldest_s);
 
 #endif

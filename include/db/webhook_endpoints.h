@@ -13,16 +13,17 @@ struct webhook_endpoint_in {
     const char *url, *description, *secret;
     json_t *events; /* array of event type names, already validated */
 };
-enum db_rc db_webhook_endpoint_create(struct db *db, const char *actor, const char *rid,
-                                      const struct webhook_endpoint_in *in, json_t **out);
-enum db_rc db_webhook_endpoint_get(struct db *db, const char *id, json_t **out);
-enum db_rc db_webhook_endpoint_list(struct db *db, int limit, const char *after, json_t **rows);
+struct db_status db_webhook_endpoint_create(struct db *db, const char *actor, const char *rid,
+                                            const struct webhook_endpoint_in *in, json_t **out);
+struct db_status db_webhook_endpoint_get(struct db *db, const char *id, json_t **out);
+struct db_status db_webhook_endpoint_list(struct db *db, int limit, const char *after,
+                                          json_t **rows);
 /* `patch` holds only the keys to change (already validated). */
-enum db_rc db_webhook_endpoint_update(struct db *db, const char *actor, const char *rid,
-                                      const char *id, json_t *patch, json_t **out);
-enum db_rc db_webhook_endpoint_delete(struct db *db, const char *actor, const char *rid,
-                                      const char *id);
-enum db_rc db_webhook_endpoint_rotate(struct db *db, const char *actor, const char *rid,
-                                      const char *id, const char *secret, json_t **out);
+struct db_status db_webhook_endpoint_update(struct db *db, const char *actor, const char *rid,
+                                            const char *id, json_t *patch, json_t **out);
+struct db_status db_webhook_endpoint_delete(struct db *db, const char *actor, const char *rid,
+                                            const char *id);
+struct db_status db_webhook_endpoint_rotate(struct db *db, const char *actor, const char *rid,
+                                            const char *id, const char *secret, json_t **out);
 
 #endif

@@ -26,20 +26,21 @@ struct wh_delivery {
  * An unparsed payload is kept as failed under the SHA-256 of its body.
  * *tally_moved tells whether it moved any ballot, so the caller announces
  * the tally (tally_changed) after the commit. */
-enum db_rc db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t **out,
-                              bool *tally_moved);
+struct db_status db_webhook_receive(struct db *db, const struct wh_delivery *d, json_t **out,
+                                    bool *tally_moved);
 
-enum db_rc db_webhook_event_list(struct db *db, const char *status, const char *provider, int limit,
-                                 const char *after, json_t **rows);
+struct db_status db_webhook_event_list(struct db *db, const char *status, const char *provider,
+                                       int limit, const char *after, json_t **rows);
 /* The event with its parsed form ("event"). */
-enum db_rc db_webhook_event_get(struct db *db, const char *id, json_t **out);
+struct db_status db_webhook_event_get(struct db *db, const char *id, json_t **out);
 /* What a replay parses again: {"provider", "status", "payload" (hex), "headers"}. */
-enum db_rc db_webhook_event_source(struct db *db, const char *id, json_t **out);
+struct db_status db_webhook_event_source(struct db *db, const char *id, json_t **out);
 /* Applies the re-parsed event (or records why it still cannot be parsed:
  * ev NULL, failure set) to a failed event; the updated event, with
  * "event". An applied or ignored event is DB_CONFLICT. It may move the
  * patron's ballots: the caller announces the tally after it. */
-enum db_rc db_webhook_replay(struct db *db, const char *actor, const char *rid, const char *id,
-                             const struct wh_event *ev, const char *failure, json_t **out);
+struct db_status db_webhook_replay(struct db *db, const char *actor, const char *rid,
+                                   const char *id, const struct wh_event *ev, const char *failure,
+                                   json_t **out);
 
 #endif
