@@ -59,10 +59,16 @@ struct db_status db_fail(enum db_rc rc);
  * address is the cache key). On DB_OK *res holds the result, to PQclear. */
 struct db_status db_exec(struct db *db, const char *sql, int n, const char *const *params,
                          PGresult **res);
+/* db_exec with the result in binary format: a bytea column's value is its
+ * bytes (PQgetlength of them), a text column's its UTF-8 text. */
+struct db_status db_exec_binary(struct db *db, const char *sql, int n, const char *const *params,
+                                PGresult **res);
 /* A statement returning one text/json column in one row: parsed into *out.
  * No row is DB_NOT_FOUND; a NULL value yields JSON null. */
 struct db_status db_json_one(struct db *db, const char *sql, int n, const char *const *params,
                              json_t **out);
+/* db_json_one of a statement whose one parameter ($1) is an id. */
+struct db_status db_json_by_id(struct db *db, const char *sql, const char *id, json_t **out);
 /* A statement returning one json column per row: a JSON array in *out. */
 struct db_status db_json_rows(struct db *db, const char *sql, int n, const char *const *params,
                               json_t **out);
@@ -88,6 +94,15 @@ struct db_status db_script(struct db *db, const char *sql);
  * (db_txn with a single db_json_one). */
 struct db_status db_write_json(struct db *db, const char *actor, const char *request_id,
                                const char *sql, int n, const char *const *params, json_t **out);
+
+/* db_write_json for a statement whose answer is not needed (a delete):
+ * no row is still DB_NOT_FOUND. */
+struct db_status db_write(struct db *db, const char *actor, const char *request_id, const char *sql,
+                          int n, const char *const *params);
+/* db_write_json of an update by patch: `sql` takes $1 the id and $2 the
+ * patch (a JSON object, sent as its text). */
+struct db_status db_write_patch(struct db *db, const char *actor, const char *request_id,
+                                const char *sql, const char *id, json_t *patch, json_t **out);
 
 /* One statement that is a transaction by itself (autocommit), which saves
  * the BEGIN and COMMIT round trips of db_write_json on hot paths. Only for

@@ -5,6 +5,27 @@
 
 /* One file per resource under api/handlers/. */
 
+/* The shapes resource handlers share (api/handlers/resource.c), each
+ * around the one db function it is given. */
+typedef struct db_status (*db_get_fn)(struct db *db, const char *id, json_t **out);
+typedef struct db_status (*db_patch_fn)(struct db *db, const char *actor, const char *rid,
+                                        const char *id, json_t *patch, json_t **out);
+typedef struct db_status (*db_delete_fn)(struct db *db, const char *actor, const char *rid,
+                                         const char *id);
+typedef struct db_status (*db_action_fn)(struct db *db, const char *actor, const char *rid,
+                                         const char *id, json_t **out);
+/* GET …/{id}: 200 with the row get reads, else its error (404 for a
+ * malformed id). */
+void handle_get(struct req *r, db_get_fn get);
+/* PATCH …/{id} once r->json is validated: 200 with the row as update left
+ * it. moves_ballots: the write may re-weigh ballots, so the tally is
+ * announced after it committed. */
+void handle_patch(struct req *r, const char *id, db_patch_fn update, bool moves_ballots);
+/* POST …/{id}/<verb> without a body: 200 with the row the action left. */
+void handle_action(struct req *r, db_action_fn act, bool moves_ballots);
+/* DELETE …/{id}: 204, else the error. */
+void handle_delete(struct req *r, db_delete_fn del, bool moves_ballots);
+
 void health_live(struct req *r);
 void health_ready(struct req *r);
 void metrics_get(struct req *r);

@@ -77,6 +77,21 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT hashtext(round::text) $$;
 CREATE OR REPLACE FUNCTION round_lock(round uuid) RETURNS void
 LANGUAGE sql AS $$ SELECT pg_advisory_xact_lock(7001, round_lock_key(round)) $$;
 
+-- A round an admin changes: its advisory lock first, then its row, or PT404.
+CREATE OR REPLACE FUNCTION round_for_update(target uuid) RETURNS rounds
+LANGUAGE plpgsql AS $$
+DECLARE
+  found_round rounds;
+BEGIN
+  PERFORM round_lock(target);
+  SELECT * INTO found_round FROM rounds WHERE id = target FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'No such round.' USING ERRCODE = 'PT404';
+  END IF;
+  RETURN found_round;
+END
+$$;
+
 -- ---- rounds ----
 CREATE OR REPLACE FUNCTION round_status(r rounds) RETURNS text
 LANGUAGE sql STABLE AS $$
@@ -163,11 +178,7 @@ DECLARE
   cur rounds;
   ids uuid[];
 BEGIN
-  PERFORM round_lock(target);
-  SELECT * INTO cur FROM rounds WHERE id = target FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'No such round.' USING ERRCODE = 'PT404';
-  END IF;
+  cur := round_for_update(target);
   IF round_status(cur) <> 'scheduled' THEN
     RAISE EXCEPTION 'Only a scheduled round can be changed; this one is %.', round_status(cur)
       USING ERRCODE = 'PT409';
@@ -310,11 +321,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
   r rounds;
 BEGIN
-  PERFORM round_lock(target);
-  SELECT * INTO r FROM rounds WHERE id = target FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'No such round.' USING ERRCODE = 'PT404';
-  END IF;
+  r := round_for_update(target);
   IF r.result IS NULL AND now() < r.closes_at THEN
     UPDATE rounds SET closed_at = now(), updated_at = now() WHERE id = target;
   END IF;

@@ -49,14 +49,12 @@ struct db_status db_api_key_list(struct db *db, json_t **rows)
 
 struct db_status db_api_key_revoke(struct db *db, const char *id)
 {
-    PGresult *res;
-    const char *p[] = {id};
-    struct db_status st = db_exec(db,
-                                  "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())"
-                                  " WHERE id = $1 RETURNING 1",
-                                  1, p, &res);
-    if (st.rc != DB_OK) return st;
-    if (PQntuples(res) == 0) st = db_fail(DB_NOT_FOUND);
-    PQclear(res);
+    json_t *revoked = NULL; /* no row: no such key */
+    struct db_status st =
+        db_json_by_id(db,
+                      "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())"
+                      " WHERE id = $1 RETURNING 'true'",
+                      id, &revoked);
+    json_decref(revoked);
     return st;
 }

@@ -41,9 +41,7 @@ struct db_status db_ballot_delete(struct db *db, const char *rid, const char *ro
                                   const char *patron_id)
 {
     const char *p[] = {round_id, patron_id};
-    json_t *done = NULL;
-    struct db_status st = db_write_json(db, NULL, rid, "SELECT ballot_delete($1, $2)", 2, p, &done);
-    json_decref(done);
+    struct db_status st = db_write(db, NULL, rid, "SELECT ballot_delete($1, $2)", 2, p);
     db_error_refine(&st, ballot_errors);
     return st;
 }

@@ -162,11 +162,13 @@ static struct db_status classify(struct db *d, const PGresult *res)
     return st;
 }
 
-static PGresult *exec_once(struct db *d, const char *sql, const struct db_params *p)
+static PGresult *exec_once(struct db *d, const char *sql, const struct db_params *p,
+                           int result_format)
 {
     int n = p->n;
     struct stmt_slot *slot = stmt_slot(d, sql);
-    if (!slot) return PQexecParams(d->pg, sql, n, NULL, p->values, p->lengths, p->formats, 0);
+    if (!slot)
+        return PQexecParams(d->pg, sql, n, NULL, p->values, p->lengths, p->formats, result_format);
     char name[32];
     snprintf(name, sizeof name, "s%lx", (unsigned long)(uintptr_t)sql);
     if (slot->sql != sql || slot->gen != d->gen) {
@@ -177,7 +179,7 @@ static PGresult *exec_once(struct db *d, const char *sql, const struct db_params
         slot->sql = sql;
         slot->gen = d->gen;
     }
-    return PQexecPrepared(d->pg, name, n, p->values, p->lengths, p->formats, 0);
+    return PQexecPrepared(d->pg, name, n, p->values, p->lengths, p->formats, result_format);
 }
 
 static bool result_ok(const PGresult *res)
@@ -198,7 +200,7 @@ static struct db_status failed(enum db_rc rc, const char *message)
  * once on a fresh one (the server restarted while we were idle). Inside
  * one, the whole transaction must be retried instead. */
 static struct db_status exec_params(struct db *d, const char *sql, const struct db_params *p,
-                                    PGresult **out)
+                                    int result_format, PGresult **out)
 {
     *out = NULL;
     struct db_status st = db_fail(DB_UNAVAILABLE);
@@ -206,7 +208,7 @@ static struct db_status exec_params(struct db *d, const char *sql, const struct 
         if (!d->pg && d->in_txn) return db_fail(DB_RETRY);
         if (!db_connect(d)) return failed(DB_UNAVAILABLE, "cannot connect to the database");
         atomic_fetch_add(&in_use, 1);
-        PGresult *res = exec_once(d, sql, p);
+        PGresult *res = exec_once(d, sql, p, result_format);
         atomic_fetch_sub(&in_use, 1);
         if (result_ok(res)) {
             *out = res;
@@ -230,7 +232,13 @@ static struct db_status exec_params(struct db *d, const char *sql, const struct 
 struct db_status db_exec(struct db *d, const char *sql, int n, const char *const *params,
                          PGresult **out)
 {
-    return exec_params(d, sql, &(struct db_params){n, params, NULL, NULL}, out);
+    return exec_params(d, sql, &(struct db_params){n, params, NULL, NULL}, 0, out);
+}
+
+struct db_status db_exec_binary(struct db *d, const char *sql, int n, const char *const *params,
+                                PGresult **out)
+{
+    return exec_params(d, sql, &(struct db_params){n, params, NULL, NULL}, 1, out);
 }
 
 struct db_status db_command(struct db *d, const char *sql, int n, const char *const *params)
@@ -263,7 +271,7 @@ static struct db_status json_one(struct db *d, const char *sql, const struct db_
 {
     PGresult *res;
     *out = NULL;
-    struct db_status st = exec_params(d, sql, p, &res);
+    struct db_status st = exec_params(d, sql, p, 0, &res);
     if (st.rc != DB_OK) return st;
     if (PQntuples(res) == 0)
         st = db_fail(DB_NOT_FOUND);
@@ -277,6 +285,11 @@ struct db_status db_json_one(struct db *d, const char *sql, int n, const char *c
                              json_t **out)
 {
     return json_one(d, sql, &(struct db_params){n, params, NULL, NULL}, out);
+}
+
+struct db_status db_json_by_id(struct db *d, const char *sql, const char *id, json_t **out)
+{
+    return json_one(d, sql, &(struct db_params){1, &id, NULL, NULL}, out);
 }
 
 struct db_status db_json_rows(struct db *d, const char *sql, int n, const char *const *params,
@@ -416,5 +429,26 @@ struct db_status db_write_json(struct db *d, const char *actor, const char *requ
         json_decref(*out);
         *out = NULL;
     }
+    return st;
+}
+
+struct db_status db_write(struct db *d, const char *actor, const char *request_id, const char *sql,
+                          int n, const char *const *params)
+{
+    json_t *answer = NULL;
+    struct db_status st = db_write_json(d, actor, request_id, sql, n, params, &answer);
+    json_decref(answer);
+    return st;
+}
+
+struct db_status db_write_patch(struct db *d, const char *actor, const char *request_id,
+                                const char *sql, const char *id, json_t *patch, json_t **out)
+{
+    *out = NULL;
+    char *doc = json_dumps(patch, JSON_COMPACT);
+    if (!doc) return db_fail(DB_ERROR);
+    const char *p[] = {id, doc};
+    struct db_status st = db_write_json(d, actor, request_id, sql, 2, p, out);
+    free(doc);
     return st;
 }

@@ -3,9 +3,8 @@
 
 struct db_status db_member_token_claims(struct db *db, const char *patron_id, json_t **out)
 {
-    const char *p[] = {patron_id};
-    return db_json_one(db,
-                       "SELECT member_token_claims(p.id) FROM patrons p"
-                       " WHERE p.id = $1 AND p.erased_at IS NULL",
-                       1, p, out);
+    return db_json_by_id(db,
+                         "SELECT member_token_claims(p.id) FROM patrons p"
+                         " WHERE p.id = $1 AND p.erased_at IS NULL",
+                         patron_id, out);
 }

@@ -19,6 +19,10 @@
 /* Any constant works; it only has to be the same in every instance. */
 #define MIGRATE_LOCK "7265676174726f6e"
 
+/* When a row was applied, as RFC 3339 UTC; written out here, as the sql/
+ * functions (rfc3339()) may not exist yet. */
+#define APPLIED_AT " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 static void checksum(const char *sql, char hex[65])
 {
     uint8_t d[32];
@@ -73,11 +77,7 @@ static struct db_status load_code(struct db *db, char hex[65], char when[32])
     PGresult *res = NULL;
     hex[0] = when[0] = '\0';
     struct db_status st =
-        db_exec(db,
-                "SELECT checksum,"
-                " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                " FROM schema_code",
-                0, NULL, &res);
+        db_exec(db, "SELECT checksum," APPLIED_AT " FROM schema_code", 0, NULL, &res);
     if (st.rc != DB_OK) return st;
     if (PQntuples(res) > 0) {
         snprintf(hex, 65, "%s", PQgetvalue(res, 0, 0));
@@ -121,12 +121,9 @@ static const char *applied_checksum(PGresult *applied, int version)
 
 static bool load_applied(struct db *db, PGresult **applied, FILE *out)
 {
-    struct db_status st =
-        db_exec(db,
-                "SELECT version, name, checksum,"
-                " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                " FROM schema_migrations ORDER BY version",
-                0, NULL, applied);
+    struct db_status st = db_exec(
+        db, "SELECT version, name, checksum," APPLIED_AT " FROM schema_migrations ORDER BY version",
+        0, NULL, applied);
     if (st.rc == DB_OK) return true;
     if (out) fprintf(out, "migrate: cannot read schema_migrations: %s\n", st.err.message);
     return false;

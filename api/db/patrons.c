@@ -31,8 +31,7 @@ struct db_status db_patron_create(struct db *db, const char *actor, const char *
 
 struct db_status db_patron_get(struct db *db, const char *id, json_t **out)
 {
-    const char *p[] = {id};
-    return db_json_one(db, "SELECT patron_json(p) FROM patrons p WHERE id = $1", 1, p, out);
+    return db_json_by_id(db, "SELECT patron_json(p) FROM patrons p WHERE id = $1", id, out);
 }
 
 struct db_status db_patron_list(struct db *db, const char *q, const char *status, int limit,
@@ -49,11 +48,8 @@ struct db_status db_patron_list(struct db *db, const char *q, const char *status
 struct db_status db_patron_update(struct db *db, const char *actor, const char *rid, const char *id,
                                   json_t *patch, json_t **out)
 {
-    char *doc = json_dumps(patch, JSON_COMPACT);
-    if (!doc) return db_fail(DB_ERROR);
-    const char *p[] = {id, doc};
-    struct db_status st = db_write_json(db, actor, rid, "SELECT patron_update($1, $2)", 2, p, out);
-    free(doc);
+    struct db_status st =
+        db_write_patch(db, actor, rid, "SELECT patron_update($1, $2)", id, patch, out);
     db_error_refine(&st, patron_errors);
     return st;
 }
@@ -61,10 +57,7 @@ struct db_status db_patron_update(struct db *db, const char *actor, const char *
 struct db_status db_patron_erase(struct db *db, const char *actor, const char *rid, const char *id)
 {
     const char *p[] = {id};
-    json_t *done = NULL;
-    struct db_status st = db_write_json(db, actor, rid, "SELECT member_erase($1)", 1, p, &done);
-    json_decref(done);
-    return st;
+    return db_write(db, actor, rid, "SELECT member_erase($1)", 1, p);
 }
 
 /* Everything held about one patron (GDPR art. 15/20). Payments are found
@@ -72,8 +65,7 @@ struct db_status db_patron_erase(struct db *db, const char *actor, const char *r
  * recorded either link. */
 struct db_status db_patron_export(struct db *db, const char *id, json_t **out)
 {
-    const char *p[] = {id};
-    return db_json_one(
+    return db_json_by_id(
         db,
         "SELECT jsonb_build_object("
         "  'patron', patron_json(p),"
@@ -84,5 +76,5 @@ struct db_status db_patron_export(struct db *db, const char *id, json_t **out)
         "      OR pm.pledge_id IN (SELECT id FROM pledges WHERE patron_id = p.id)), '[]'::jsonb),"
         "  'exported_at', rfc3339(now())) || member_export_all(p.id)"
         " FROM patrons p WHERE p.id = $1",
-        1, p, out);
+        id, out);
 }

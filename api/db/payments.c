@@ -6,8 +6,7 @@
 
 struct db_status db_payment_get(struct db *db, const char *id, json_t **out)
 {
-    const char *p[] = {id};
-    return db_json_one(db, "SELECT payment_json(p) FROM payments p WHERE id = $1", 1, p, out);
+    return db_json_by_id(db, "SELECT payment_json(p) FROM payments p WHERE id = $1", id, out);
 }
 
 struct db_status db_payment_list(struct db *db, const char *patron_id, const char *pledge_id,

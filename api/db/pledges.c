@@ -55,8 +55,7 @@ struct db_status db_pledge_create(struct db *db, const char *actor, const char *
 
 struct db_status db_pledge_get(struct db *db, const char *id, json_t **out)
 {
-    const char *p[] = {id};
-    return db_json_one(db, "SELECT pledge_json(p) FROM pledges p WHERE id = $1", 1, p, out);
+    return db_json_by_id(db, "SELECT pledge_json(p) FROM pledges p WHERE id = $1", id, out);
 }
 
 struct db_status db_pledge_list(struct db *db, const char *patron_id, const char *status,
@@ -75,10 +74,7 @@ struct db_status db_pledge_list(struct db *db, const char *patron_id, const char
 struct db_status db_pledge_update(struct db *db, const char *actor, const char *rid, const char *id,
                                   json_t *patch, json_t **out, bool *moved)
 {
-    char *doc = json_dumps(patch, JSON_COMPACT);
-    if (!doc) return db_fail(DB_ERROR);
-    const char *p[] = {id, doc};
-    struct db_status st = db_write_json(db, actor, rid, "SELECT pledge_patch($1, $2)", 2, p, out);
-    free(doc);
+    struct db_status st =
+        db_write_patch(db, actor, rid, "SELECT pledge_patch($1, $2)", id, patch, out);
     return ballots_moved(st, *out, moved);
 }

@@ -23,9 +23,8 @@ struct db_status db_round_create(struct db *db, const char *actor, const char *r
 
 struct db_status db_round_get(struct db *db, const char *id, json_t **out)
 {
-    const char *p[] = {id};
-    return db_json_one(db, "SELECT round_json(round_settled(r)) FROM rounds r WHERE r.id = $1", 1,
-                       p, out);
+    return db_json_by_id(db, "SELECT round_json(round_settled(r)) FROM rounds r WHERE r.id = $1",
+                         id, out);
 }
 
 struct db_status db_round_current(struct db *db, json_t **out)
@@ -49,26 +48,19 @@ struct db_status db_round_list(struct db *db, const char *status, int limit, con
 struct db_status db_round_update(struct db *db, const char *actor, const char *rid, const char *id,
                                  json_t *patch, json_t **out)
 {
-    char *doc = json_dumps(patch, JSON_COMPACT);
-    if (!doc) return db_fail(DB_ERROR);
-    const char *p[] = {id, doc};
-    struct db_status st = db_write_json(db, actor, rid, "SELECT round_patch($1, $2)", 2, p, out);
-    free(doc);
-    return st;
+    return db_write_patch(db, actor, rid, "SELECT round_patch($1, $2)", id, patch, out);
 }
 
 struct db_status db_round_close(struct db *db, const char *actor, const char *rid, const char *id,
                                 json_t **out)
 {
     const char *p[] = {id};
-    struct db_status st = db_write_json(db, actor, rid, "SELECT round_close($1)", 1, p, out);
-    return st;
+    return db_write_json(db, actor, rid, "SELECT round_close($1)", 1, p, out);
 }
 
 struct db_status db_round_tally(struct db *db, const char *id, json_t **out)
 {
-    const char *p[] = {id};
-    return db_json_one(db, "SELECT round_tally($1)", 1, p, out);
+    return db_json_by_id(db, "SELECT round_tally($1)", id, out);
 }
 
 struct db_status db_round_current_tally(struct db *db, json_t **out)

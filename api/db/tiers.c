@@ -23,8 +23,7 @@ struct db_status db_tier_create(struct db *db, const char *actor, const char *ri
 
 struct db_status db_tier_get(struct db *db, const char *id, json_t **out)
 {
-    const char *p[] = {id};
-    return db_json_one(db, "SELECT tier_json(t) FROM tiers t WHERE id = $1", 1, p, out);
+    return db_json_by_id(db, "SELECT tier_json(t) FROM tiers t WHERE id = $1", id, out);
 }
 
 struct db_status db_tier_list(struct db *db, const char *currency, int limit, const char *after,
@@ -42,34 +41,25 @@ struct db_status db_tier_list(struct db *db, const char *currency, int limit, co
 struct db_status db_tier_update(struct db *db, const char *actor, const char *rid, const char *id,
                                 json_t *patch, json_t **out)
 {
-    char *doc = json_dumps(patch, JSON_COMPACT);
-    if (!doc) return db_fail(DB_ERROR);
-    const char *p[] = {id, doc};
-    struct db_status st =
-        db_write_json(db, actor, rid,
-                      "UPDATE tiers t SET"
-                      "  name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE name END,"
-                      "  amount_minor = CASE WHEN $2::jsonb ? 'amount_minor'"
-                      "    THEN ($2::jsonb->>'amount_minor')::bigint ELSE amount_minor END,"
-                      "  currency = CASE WHEN $2::jsonb ? 'currency' THEN $2::jsonb->>'currency' "
-                      "ELSE currency END,"
-                      "  description = CASE WHEN $2::jsonb ? 'description'"
-                      "    THEN $2::jsonb->>'description' ELSE description END,"
-                      "  vote_weight = CASE WHEN $2::jsonb ? 'vote_weight'"
-                      "    THEN ($2::jsonb->>'vote_weight')::integer ELSE vote_weight END,"
-                      "  updated_at = now()"
-                      " WHERE id = $1 RETURNING tier_json(t)",
-                      2, p, out);
-    free(doc);
-    return st;
+    return db_write_patch(
+        db, actor, rid,
+        "UPDATE tiers t SET"
+        "  name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE name END,"
+        "  amount_minor = CASE WHEN $2::jsonb ? 'amount_minor'"
+        "    THEN ($2::jsonb->>'amount_minor')::bigint ELSE amount_minor END,"
+        "  currency = CASE WHEN $2::jsonb ? 'currency' THEN $2::jsonb->>'currency' "
+        "ELSE currency END,"
+        "  description = CASE WHEN $2::jsonb ? 'description'"
+        "    THEN $2::jsonb->>'description' ELSE description END,"
+        "  vote_weight = CASE WHEN $2::jsonb ? 'vote_weight'"
+        "    THEN ($2::jsonb->>'vote_weight')::integer ELSE vote_weight END,"
+        "  updated_at = now()"
+        " WHERE id = $1 RETURNING tier_json(t)",
+        id, patch, out);
 }
 
 struct db_status db_tier_delete(struct db *db, const char *actor, const char *rid, const char *id)
 {
     const char *p[] = {id};
-    json_t *gone = NULL;
-    struct db_status st = db_write_json(
-        db, actor, rid, "DELETE FROM tiers WHERE id = $1 RETURNING to_jsonb(id)", 1, p, &gone);
-    json_decref(gone);
-    return st;
+    return db_write(db, actor, rid, "DELETE FROM tiers WHERE id = $1 RETURNING to_jsonb(id)", 1, p);
 }

@@ -42,19 +42,11 @@ struct db_status db_topic_list(struct db *db, const char *status, int limit, con
 struct db_status db_topic_update(struct db *db, const char *actor, const char *rid, const char *id,
                                  json_t *patch, json_t **out)
 {
-    char *doc = json_dumps(patch, JSON_COMPACT);
-    if (!doc) return db_fail(DB_ERROR);
-    const char *p[] = {id, doc};
-    struct db_status st = db_write_json(db, actor, rid, "SELECT topic_patch($1, $2)", 2, p, out);
-    free(doc);
-    return st;
+    return db_write_patch(db, actor, rid, "SELECT topic_patch($1, $2)", id, patch, out);
 }
 
 struct db_status db_topic_delete(struct db *db, const char *actor, const char *rid, const char *id)
 {
     const char *p[] = {id};
-    json_t *gone = NULL;
-    struct db_status st = db_write_json(db, actor, rid, "SELECT topic_delete($1)", 1, p, &gone);
-    json_decref(gone);
-    return st;
+    return db_write(db, actor, rid, "SELECT topic_delete($1)", 1, p);
 }

@@ -18,9 +18,8 @@ struct db_status db_webhook_endpoint_create(struct db *db, const char *actor, co
 
 struct db_status db_webhook_endpoint_get(struct db *db, const char *id, json_t **out)
 {
-    const char *p[] = {id};
-    return db_json_one(db, "SELECT webhook_endpoint_json(e) FROM webhook_endpoints e WHERE id = $1",
-                       1, p, out);
+    return db_json_by_id(
+        db, "SELECT webhook_endpoint_json(e) FROM webhook_endpoints e WHERE id = $1", id, out);
 }
 
 struct db_status db_webhook_endpoint_list(struct db *db, int limit, const char *after,
@@ -37,25 +36,15 @@ struct db_status db_webhook_endpoint_list(struct db *db, int limit, const char *
 struct db_status db_webhook_endpoint_update(struct db *db, const char *actor, const char *rid,
                                             const char *id, json_t *patch, json_t **out)
 {
-    char *doc = json_dumps(patch, JSON_COMPACT);
-    if (!doc) return db_fail(DB_ERROR);
-    const char *p[] = {id, doc};
-    struct db_status st =
-        db_write_json(db, actor, rid, "SELECT webhook_endpoint_patch($1, $2)", 2, p, out);
-    free(doc);
-    return st;
+    return db_write_patch(db, actor, rid, "SELECT webhook_endpoint_patch($1, $2)", id, patch, out);
 }
 
 struct db_status db_webhook_endpoint_delete(struct db *db, const char *actor, const char *rid,
                                             const char *id)
 {
     const char *p[] = {id};
-    json_t *gone = NULL;
-    struct db_status st = db_write_json(
-        db, actor, rid, "DELETE FROM webhook_endpoints WHERE id = $1 RETURNING to_jsonb(id)", 1, p,
-        &gone);
-    json_decref(gone);
-    return st;
+    return db_write(db, actor, rid,
+                    "DELETE FROM webhook_endpoints WHERE id = $1 RETURNING to_jsonb(id)", 1, p);
 }
 
 struct db_status db_webhook_endpoint_rotate(struct db *db, const char *actor, const char *rid,

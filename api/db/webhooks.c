@@ -145,21 +145,46 @@ struct db_status db_webhook_event_list(struct db *db, const char *status, const 
 
 struct db_status db_webhook_event_get(struct db *db, const char *id, json_t **out)
 {
-    const char *p[] = {id};
-    return db_json_one(db,
-                       "SELECT webhook_event_json(e) || jsonb_build_object('event', e.event)"
-                       " FROM webhook_events e WHERE e.id = $1",
-                       1, p, out);
+    return db_json_by_id(db,
+                         "SELECT webhook_event_json(e) || jsonb_build_object('event', e.event)"
+                         " FROM webhook_events e WHERE e.id = $1",
+                         id, out);
 }
 
-struct db_status db_webhook_event_source(struct db *db, const char *id, json_t **out)
+/* The payload comes back as the bytea it is (a binary result), not as hex
+ * text to decode: one copy of the body, byte for byte. */
+struct db_status db_webhook_event_source(struct db *db, const char *id, struct wh_source *out)
 {
     const char *p[] = {id};
-    return db_json_one(db,
-                       "SELECT jsonb_build_object('provider', e.provider, 'status', e.status,"
-                       " 'payload', encode(e.payload, 'hex'), 'headers', e.headers)"
-                       " FROM webhook_events e WHERE e.id = $1",
-                       1, p, out);
+    PGresult *res;
+    memset(out, 0, sizeof *out);
+    struct db_status st = db_exec_binary(
+        db, "SELECT provider, payload, headers::text FROM webhook_events WHERE id = $1", 1, p,
+        &res);
+    if (st.rc != DB_OK) return st;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return db_fail(DB_NOT_FOUND);
+    }
+    size_t len = (size_t)PQgetlength(res, 0, 1);
+    snprintf(out->provider, sizeof out->provider, "%s", PQgetvalue(res, 0, 0));
+    out->headers = json_loadb(PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2),
+                              JSON_REJECT_DUPLICATES, NULL);
+    out->body = malloc(len + 1);
+    if (out->body) {
+        memcpy(out->body, PQgetvalue(res, 0, 1), len);
+        out->body[len] = '\0';
+        out->body_len = len;
+    }
+    PQclear(res);
+    return out->body && json_is_object(out->headers) ? st : db_fail(DB_ERROR);
+}
+
+void db_webhook_source_free(struct wh_source *s)
+{
+    free(s->body);
+    json_decref(s->headers);
+    memset(s, 0, sizeof *s);
 }
 
 struct db_status db_webhook_replay(struct db *db, const char *actor, const char *rid,

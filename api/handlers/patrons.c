@@ -8,7 +8,6 @@
 #include "db/patrons.h"
 #include "domain.h"
 #include "handlers.h"
-#include "tally_notify.h"
 
 #define QUERY_MAX_CHARS 200
 /* Rows per database round trip while building a CSV export: big enough to
@@ -194,11 +193,7 @@ void patrons_list(struct req *r)
 
 void patrons_get(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    json_t *patron = NULL;
-    struct db_status st = db_patron_get(r->db, id, &patron);
-    reply_result(r, &st, 200, patron);
+    handle_get(r, db_patron_get);
 }
 
 void patrons_update(struct req *r)
@@ -211,30 +206,16 @@ void patrons_update(struct req *r)
         {0},
     };
     if (!req_validate(r, fields)) return;
-    json_t *patron = NULL;
-    struct db_status st =
-        db_patron_update(r->db, r->caller.id, r->request_id, id, r->json, &patron);
-    reply_result(r, &st, 200, patron);
+    handle_patch(r, id, db_patron_update, false);
 }
 
 /* GDPR erasure: idempotent, so a retried DELETE also answers 204. */
 void patrons_erase(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    struct db_status st = db_patron_erase(r->db, r->caller.id, r->request_id, id);
-    if (st.rc == DB_OK) tally_changed(); /* erasure withdraws open ballots */
-    if (st.rc == DB_OK)
-        reply_empty(r, 204);
-    else
-        reply_db(r, &st);
+    handle_delete(r, db_patron_erase, true); /* erasure withdraws open ballots */
 }
 
 void patrons_export(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    json_t *doc = NULL;
-    struct db_status st = db_patron_export(r->db, id, &doc);
-    reply_result(r, &st, 200, doc);
+    handle_get(r, db_patron_export);
 }

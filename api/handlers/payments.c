@@ -20,9 +20,5 @@ void payments_list(struct req *r)
 
 void payments_get(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    json_t *payment = NULL;
-    struct db_status st = db_payment_get(r->db, id, &payment);
-    reply_result(r, &st, 200, payment);
+    handle_get(r, db_payment_get);
 }

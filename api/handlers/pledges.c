@@ -74,11 +74,7 @@ void pledges_list(struct req *r)
 
 void pledges_get(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    json_t *pledge = NULL;
-    struct db_status st = db_pledge_get(r->db, id, &pledge);
-    reply_result(r, &st, 200, pledge);
+    handle_get(r, db_pledge_get);
 }
 
 void pledges_update(struct req *r)

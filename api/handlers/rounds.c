@@ -104,11 +104,7 @@ void rounds_list(struct req *r)
 
 void rounds_get(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    json_t *round = NULL;
-    struct db_status st = db_round_get(r->db, id, &round);
-    reply_result(r, &st, 200, round);
+    handle_get(r, db_round_get);
 }
 
 void rounds_current(struct req *r)
@@ -134,20 +130,12 @@ void rounds_update(struct req *r)
         {0},
     };
     if (!validate_with_topic_ids(r, fields, false, true, &ids)) return;
-    json_t *round = NULL;
-    struct db_status st = db_round_update(r->db, r->caller.id, r->request_id, id, r->json, &round);
-    if (st.rc == DB_OK) tally_changed();
-    reply_result(r, &st, 200, round);
+    handle_patch(r, id, db_round_update, true);
 }
 
 /* Closing a closed round answers it unchanged (200), so a retried close
  * is harmless. */
 void rounds_close(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    json_t *round = NULL;
-    struct db_status st = db_round_close(r->db, r->caller.id, r->request_id, id, &round);
-    if (st.rc == DB_OK) tally_changed();
-    reply_result(r, &st, 200, round);
+    handle_action(r, db_round_close, true);
 }

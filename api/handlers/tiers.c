@@ -52,11 +52,7 @@ void tiers_list(struct req *r)
 
 void tiers_get(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    json_t *tier = NULL;
-    struct db_status st = db_tier_get(r->db, id, &tier);
-    reply_result(r, &st, 200, tier);
+    handle_get(r, db_tier_get);
 }
 
 void tiers_update(struct req *r)
@@ -72,20 +68,10 @@ void tiers_update(struct req *r)
         {0},
     };
     if (!req_validate(r, fields)) return;
-    json_t *tier = NULL;
-    struct db_status st = db_tier_update(r->db, r->caller.id, r->request_id, id, r->json, &tier);
-    if (st.rc == DB_OK) tally_changed();
-    reply_result(r, &st, 200, tier);
+    handle_patch(r, id, db_tier_update, true);
 }
 
 void tiers_delete(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    struct db_status st = db_tier_delete(r->db, r->caller.id, r->request_id, id);
-    if (st.rc == DB_OK) {
-        tally_changed();
-        reply_empty(r, 204);
-    } else
-        reply_db(r, &st);
+    handle_delete(r, db_tier_delete, true);
 }

@@ -2,25 +2,27 @@
  * write any topic, members propose new ones (SPEC §4). */
 #include "db/topics.h"
 #include "handlers.h"
-#include "tally_notify.h"
 
 static const char *const topic_statuses[] = {"proposed", "open", "covered", "declined", NULL};
+
+/* A new topic's title and description, whoever creates it. */
+#define TITLE_FIELD(dst)                                                                           \
+    {                                                                                              \
+        .name = "title", .type = FIELD_STRING, .required = true, .min = 1, .max = 200,             \
+        .out.str = (dst)                                                                           \
+    }
+#define DESCRIPTION_FIELD(dst)                                                                     \
+    {                                                                                              \
+        .name = "description", .type = FIELD_STRING, .nullable = true, .max = 5000,                \
+        .out.str = (dst)                                                                           \
+    }
 
 static void topics_create_admin(struct req *r)
 {
     struct topic_in in = {.status = "open"};
     struct field fields[] = {
-        {.name = "title",
-         .type = FIELD_STRING,
-         .required = true,
-         .min = 1,
-         .max = 200,
-         .out.str = &in.title},
-        {.name = "description",
-         .type = FIELD_STRING,
-         .nullable = true,
-         .max = 5000,
-         .out.str = &in.description},
+        TITLE_FIELD(&in.title),
+        DESCRIPTION_FIELD(&in.description),
         {.name = "status", .type = FIELD_ENUM, .choices = topic_statuses, .out.str = &in.status},
         {.name = "covered_url", .type = FIELD_URL, .nullable = true, .out.str = &in.covered_url},
         {0},
@@ -36,17 +38,8 @@ static void topics_propose(struct req *r)
 {
     const char *title = NULL, *description = NULL;
     struct field fields[] = {
-        {.name = "title",
-         .type = FIELD_STRING,
-         .required = true,
-         .min = 1,
-         .max = 200,
-         .out.str = &title},
-        {.name = "description",
-         .type = FIELD_STRING,
-         .nullable = true,
-         .max = 5000,
-         .out.str = &description},
+        TITLE_FIELD(&title),
+        DESCRIPTION_FIELD(&description),
         {0},
     };
     if (!req_validate(r, fields)) return;
@@ -105,20 +98,10 @@ void topics_update(struct req *r)
         {0},
     };
     if (!req_validate(r, fields)) return;
-    json_t *topic = NULL;
-    struct db_status st = db_topic_update(r->db, r->caller.id, r->request_id, id, r->json, &topic);
-    if (st.rc == DB_OK) tally_changed();
-    reply_result(r, &st, 200, topic);
+    handle_patch(r, id, db_topic_update, true);
 }
 
 void topics_delete(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    struct db_status st = db_topic_delete(r->db, r->caller.id, r->request_id, id);
-    if (st.rc == DB_OK) tally_changed();
-    if (st.rc == DB_OK)
-        reply_empty(r, 204);
-    else
-        reply_db(r, &st);
+    handle_delete(r, db_topic_delete, true);
 }

@@ -21,10 +21,5 @@ void webhook_deliveries_list(struct req *r)
 
 void webhook_deliveries_retry(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    json_t *delivery = NULL;
-    struct db_status st =
-        db_webhook_delivery_retry(r->db, r->caller.id, r->request_id, id, &delivery);
-    reply_result(r, &st, 200, delivery);
+    handle_action(r, db_webhook_delivery_retry, false);
 }

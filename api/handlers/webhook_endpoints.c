@@ -125,11 +125,7 @@ void webhook_endpoints_list(struct req *r)
 
 void webhook_endpoints_get(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    json_t *endpoint = NULL;
-    struct db_status st = db_webhook_endpoint_get(r->db, id, &endpoint);
-    reply_result(r, &st, 200, endpoint);
+    handle_get(r, db_webhook_endpoint_get);
 }
 
 void webhook_endpoints_update(struct req *r)
@@ -144,21 +140,12 @@ void webhook_endpoints_update(struct req *r)
     };
     json_t *events;
     if (!validate_endpoint(r, fields, false, &events)) return;
-    json_t *endpoint = NULL;
-    struct db_status st =
-        db_webhook_endpoint_update(r->db, r->caller.id, r->request_id, id, r->json, &endpoint);
-    reply_result(r, &st, 200, endpoint);
+    handle_patch(r, id, db_webhook_endpoint_update, false);
 }
 
 void webhook_endpoints_delete(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    struct db_status st = db_webhook_endpoint_delete(r->db, r->caller.id, r->request_id, id);
-    if (st.rc == DB_OK)
-        reply_empty(r, 204);
-    else
-        reply_db(r, &st);
+    handle_delete(r, db_webhook_endpoint_delete, false);
 }
 
 void webhook_endpoints_rotate(struct req *r)

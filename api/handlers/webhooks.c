@@ -8,7 +8,6 @@
 
 #include "config.h"
 #include "db/webhooks.h"
-#include "encode.h"
 #include "handlers.h"
 #include "log.h"
 #include "metrics.h"
@@ -128,40 +127,19 @@ void webhook_events_list(struct req *r)
 
 void webhook_events_get(struct req *r)
 {
-    const char *id = req_uuid_param(r, 0);
-    if (!id) return;
-    json_t *event = NULL;
-    struct db_status st = db_webhook_event_get(r->db, id, &event);
-    reply_result(r, &st, 200, event);
-}
-
-/* The stored payload's bytes (the database sends them as hex). */
-static char *stored_body(json_t *source, size_t *len)
-{
-    const char *hex = json_string_value(json_object_get(source, "payload"));
-    char *body = hex ? malloc(strlen(hex) / 2 + 1) : NULL;
-    if (body && hex_decode(hex, (uint8_t *)body, strlen(hex) / 2, len)) {
-        body[*len] = '\0';
-        return body;
-    }
-    free(body);
-    return NULL;
+    handle_get(r, db_webhook_event_get);
 }
 
 /* Verification is not repeated: the payload was verified on receipt, and
  * the signature's timestamp has long expired. */
-static void replay(struct req *r, const char *id, json_t *source)
+static void replay(struct req *r, const char *id, const struct wh_source *src)
 {
-    const char *name = json_string_value(json_object_get(source, "provider"));
-    const struct provider *p = provider_find(name);
-    size_t len = 0;
-    char *body = stored_body(source, &len);
-    if (!p || !body) {
-        free(body);
+    const struct provider *p = provider_find(src->provider);
+    if (!p) {
         reply_error(r, ERR_internal_error, "The stored event cannot be read.");
         return;
     }
-    struct wh_request rq = {body, len, stored_header, json_object_get(source, "headers"),
+    struct wh_request rq = {src->body, src->body_len, stored_header, src->headers,
                             (long long)time(NULL)};
     struct wh_event ev;
     char why[256] = "";
@@ -172,7 +150,6 @@ static void replay(struct req *r, const char *id, json_t *source)
     /* A replay may move the patron's ballots; replays are rare, so the
      * tally is announced without asking. */
     if (st.rc == DB_OK) tally_changed();
-    free(body);
     reply_result(r, &st, 200, event);
 }
 
@@ -180,11 +157,11 @@ void webhook_events_replay(struct req *r)
 {
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
-    json_t *source = NULL;
-    struct db_status st = db_webhook_event_source(r->db, id, &source);
+    struct wh_source src;
+    struct db_status st = db_webhook_event_source(r->db, id, &src);
     if (st.rc == DB_OK)
-        replay(r, id, source);
+        replay(r, id, &src);
     else
         reply_db(r, &st);
-    json_decref(source);
+    db_webhook_source_free(&src);
 }

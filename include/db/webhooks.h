@@ -33,8 +33,17 @@ struct db_status db_webhook_event_list(struct db *db, const char *status, const 
                                        int limit, const char *after, json_t **rows);
 /* The event with its parsed form ("event"). */
 struct db_status db_webhook_event_get(struct db *db, const char *id, json_t **out);
-/* What a replay parses again: {"provider", "status", "payload" (hex), "headers"}. */
-struct db_status db_webhook_event_source(struct db *db, const char *id, json_t **out);
+/* What a replay parses again: the stored body, the bytes as received, and
+ * the headers its parser reads. */
+struct wh_source {
+    char provider[32];
+    char *body; /* body_len bytes and a NUL */
+    size_t body_len;
+    json_t *headers; /* {"name": "value"} */
+};
+/* Fills *out (free it with db_webhook_source_free, whatever the status). */
+struct db_status db_webhook_event_source(struct db *db, const char *id, struct wh_source *out);
+void db_webhook_source_free(struct wh_source *s);
 /* Applies the re-parsed event (or records why it still cannot be parsed:
  * ev NULL, failure set) to a failed event; the updated event, with
  * "event". An applied or ignored event is DB_CONFLICT. It may move the

@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const {
-  ROOT, startServer, run, uniqueEmail, parseCsv, UUID_RE,
+  ROOT, startServer, run, uniqueEmail, parseCsv, UUID_RE, activeMember,
 } = require('./lib/harness');
 const { standardSecret, standardBody, sendStandard, msgId } = require('./lib/webhooks');
 
@@ -34,19 +34,7 @@ async function ok(name, args, env) {
   return r;
 }
 
-async function member(email = uniqueEmail('m')) {
-  const p = await srv.post('/v1/patrons', { email });
-  assert.equal(p.status, 201, p.text);
-  const pl = await srv.post('/v1/pledges', {
-    patron_id: p.json.id, amount_minor: 500, currency: 'USD', interval: 'month', provider: 'manual', status: 'active',
-  });
-  assert.equal(pl.status, 201, pl.text);
-  const token = crypto.randomBytes(32).toString('base64url');
-  const hash = crypto.createHash('sha256').update(token).digest('hex');
-  await srv.psql(`INSERT INTO sessions (patron_id, token_hash, expires_at)
-                  VALUES ('${p.json.id}', decode('${hash}', 'hex'), now() + interval '1 day')`);
-  return { id: p.json.id, token };
-}
+const member = (email = uniqueEmail('m')) => activeMember(srv, email);
 
 // README.md names scripts as deploy/admin/NAME, deploy/README.md's examples as admin/NAME.
 test('every script the READMEs name exists, is executable and is exercised here', () => {

@@ -11,6 +11,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const { openCheckedPage, signInMail } = require('./lib/browser');
 const { startServer, uniqueEmail, waitFor, ROOT } = require('./lib/harness');
 const { sendStripe, stripeEvent } = require('./lib/webhooks');
 
@@ -45,16 +46,7 @@ after(async () => {
 });
 
 // A page that fails the test on script errors and CSP violations.
-async function openPage() {
-  const context = await browser.newContext({ viewport: { width: 900, height: 1200 } });
-  const page = await context.newPage();
-  page.problems = [];
-  page.on('pageerror', (e) => page.problems.push(`uncaught: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) page.problems.push(m.text());
-  });
-  return page;
-}
+const openPage = () => openCheckedPage(browser, { viewport: { width: 900, height: 1200 } });
 
 const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
 
@@ -177,12 +169,7 @@ test('donate, pay, become a member, sign in by magic link, vote, and see it all 
   await page.goto(`${s.url}/members`);
   await page.locator('#signin').waitFor();
   assert.deepEqual(await unlabelled(page), [], 'every control of the member page has a label');
-  await page.fill('#signin-email', email);
-  await page.click('#signin-form button[type=submit]');
-  await page.locator('#signin-status').getByText(/on its way/).waitFor();
-  const body = await waitFor('the magic link in the outbox', () => s.psql(
-    `SELECT o.body FROM outbox o JOIN patrons p ON p.id = o.patron_id
-      WHERE o.kind = 'magic_link' AND p.email = '${email}' ORDER BY o.created_at DESC LIMIT 1`));
+  const body = await signInMail(page, s, email);
   const token = body.match(/\/members\?token=([A-Za-z0-9_-]+)/)[1];
   const tallies = [];
   page.on('response', (r) => {

@@ -4,23 +4,13 @@
 // and patrond recovers on its own.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { startServer, run, ROOT, assertProblem, uniqueEmail, sleep, lastLine } = require('./lib/harness');
+const { startServer, privateCluster, assertProblem, uniqueEmail, sleep } = require('./lib/harness');
 
-const PG = path.join(ROOT, 'scripts', 'pg.sh');
-let dir, s, seeded;
-
-async function pg(cmd) {
-  const r = await run('bash', [PG, cmd, dir], { timeout: 60000 });
-  if (r.code !== 0) throw new Error(`pg.sh ${cmd} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
+let cluster, s, seeded;
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patrond-outage-'));
-  const url = lastLine(await pg('start'));
+  cluster = privateCluster('patrond-outage-');
+  const url = await cluster.start();
   assert.match(url, /host=.* dbname=patrond/);
   s = await startServer({ dbUrl: url, dbName: 'patrond' });
   const p = await s.post('/v1/patrons', { email: uniqueEmail('before-outage') });
@@ -32,15 +22,12 @@ after(async () => {
   try {
     await s?.stop();
   } finally {
-    if (dir) {
-      await pg('stop').catch(() => {});
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    await cluster?.remove();
   }
 });
 
 test('database outage: 503 + Retry-After, liveness stays up, recovery without restart', async () => {
-  await pg('stop');
+  await cluster.stop();
 
   // liveness does not depend on the database
   const h = await s.request('GET', '/healthz', { timeout: 5000 });
@@ -76,7 +63,7 @@ test('database outage: 503 + Retry-After, liveness stays up, recovery without re
   // the process survived all that
   assert.equal(s.exit, null, 'patrond is still running');
 
-  await pg('start');
+  await cluster.start();
   const deadline = Date.now() + 10000;
   let last;
   while (Date.now() < deadline) {
@@ -104,7 +91,7 @@ test('database outage: 503 + Retry-After, liveness stays up, recovery without re
 });
 
 test('serve started while the database is down stays alive, answers 503, and becomes ready when it is back', async () => {
-  await pg('stop');
+  await cluster.stop();
   let late;
   try {
     late = await startServer({
@@ -115,7 +102,7 @@ test('serve started while the database is down stays alive, answers 503, and bec
     const r = await late.get('/v1/patrons', { timeout: 10000 });
     assertProblem(assert, r, 503, 'GET /v1/patrons, database down since start');
     assert.ok(r.headers['retry-after'], 'Retry-After');
-    await pg('start');
+    await cluster.start();
     const deadline = Date.now() + 10000;
     let last;
     while (Date.now() < deadline) {
@@ -126,7 +113,7 @@ test('serve started while the database is down stays alive, answers 503, and bec
     assert.equal(last.status, 200, `/readyz within 10 s of the database coming up → ${last.status}`);
     assert.equal((await late.get('/v1/patrons')).status, 200);
   } finally {
-    await pg('start').catch(() => {});
+    await cluster.start().catch(() => {});
     if (late) await late.stop();
   }
 });

@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const { openCheckedPage } = require('./lib/browser');
 const { startServer, ROOT } = require('./lib/harness');
 
 let s, browser;
@@ -20,13 +21,7 @@ after(async () => {
 });
 
 test('the admin page checks a CSV file, lists its errors, then imports the valid rows', async () => {
-  const context = await browser.newContext({ viewport: { width: 900, height: 1400 } });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
+  const page = await openCheckedPage(browser, { viewport: { width: 900, height: 1400 } });
   await page.goto(`${s.url}/admin`);
   await page.fill('#admin-key', s.adminKey);
   await page.click('#key-form button[type=submit]');
@@ -66,6 +61,6 @@ test('the admin page checks a CSV file, lists its errors, then imports the valid
   assert.ok(await page.locator('#import-apply').isHidden());
   assert.equal(await s.psql("SELECT count(*) FROM patrons WHERE email IN ('ok1@example.org', 'ok4@example.org')"), '2');
   await page.locator('#patrons tbody tr').filter({ hasText: 'ok1@example.org' }).waitFor();
-  assert.deepEqual(problems, []);
+  assert.deepEqual(page.problems, []);
   await context.close();
 });

@@ -6,7 +6,9 @@
 const { test, before, after, describe } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { startServer, assertInvalid, uniqueEmail, pageAll, UUID_RE } = require('./lib/harness');
+const {
+  startServer, assertInvalid, uniqueEmail, pageAll, UUID_RE, activeMember,
+} = require('./lib/harness');
 const { standardSecret, standardBody, sendStandard, msgId } = require('./lib/webhooks');
 
 const PUBLIC_URL = 'https://members.example.org/support';
@@ -98,19 +100,7 @@ describe('checkout return_url', () => {
 });
 
 // A patron with a session and an active manual pledge.
-async function member() {
-  const p = await s.post('/v1/patrons', { email: uniqueEmail('prop') });
-  assert.equal(p.status, 201, p.text);
-  const pl = await s.post('/v1/pledges', {
-    patron_id: p.json.id, amount_minor: 500, currency: 'USD', interval: 'month', provider: 'manual', status: 'active',
-  });
-  assert.equal(pl.status, 201, pl.text);
-  const token = crypto.randomBytes(32).toString('base64url');
-  const hash = crypto.createHash('sha256').update(token).digest('hex');
-  await s.psql(`INSERT INTO sessions (patron_id, token_hash, expires_at)
-                VALUES ('${p.json.id}', decode('${hash}', 'hex'), now() + interval '1 day')`);
-  return { id: p.json.id, token };
-}
+const member = () => activeMember(s, uniqueEmail('prop'));
 
 function assertPublicTopic(t, proposedByMember, where) {
   assert.equal(t.proposed_by_member, proposedByMember, `${where}: proposed_by_member`);

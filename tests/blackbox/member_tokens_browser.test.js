@@ -15,6 +15,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const { openCheckedPage, signInMail } = require('./lib/browser');
 const { startServer, uniqueEmail, sleep, waitFor } = require('./lib/harness');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'member-tokens-browser-'));
@@ -59,16 +60,7 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function openPage() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.problems = [];
-  page.on('pageerror', (e) => page.problems.push(`uncaught: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) page.problems.push(m.text());
-  });
-  return page;
-}
+const openPage = () => openCheckedPage(browser);
 
 async function newPatron(pledge) {
   const p = await s.post('/v1/patrons', { email: uniqueEmail('site') });
@@ -95,12 +87,7 @@ async function signInFromSite(page, email) {
   await page.click('#sign-in');
   await page.waitForURL(`${s.url}/members?**`);
   await page.locator('#return-note').getByText(`127.0.0.1:${site.address().port}`).waitFor();
-  await page.fill('#signin-email', email);
-  await page.click('#signin-form button[type=submit]');
-  await page.locator('#signin-status').getByText(/on its way/).waitFor();
-  const body = await waitFor('the magic link in the outbox', () => s.psql(
-    `SELECT o.body FROM outbox o JOIN patrons p ON p.id = o.patron_id
-      WHERE o.kind = 'magic_link' AND p.email = '${email}' ORDER BY o.seq DESC LIMIT 1`));
+  const body = await signInMail(page, s, email);
   const link = body.match(/http:\/\/\S+\/members\?\S+/)[0];
   assert.equal(new URL(link).searchParams.get('return_to'), `${siteUrl}/article`, 'the link keeps return_to');
   await page.goto(link);

@@ -5,11 +5,10 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const {
-  startServer, dropDatabase, assertProblem, uniqueEmail, sleep, RFC3339_Z_RE, waitFor: waitLong,
+  startServer, httpRequest, dropDatabase, assertProblem, uniqueEmail, sleep, RFC3339_Z_RE, waitFor: waitLong,
 } = require('./lib/harness');
 
 const waitFor = (what, fn, timeoutMs = 10000) => waitLong(what, fn, timeoutMs);
@@ -49,34 +48,8 @@ let nextIp = 10;
 const freshIp = () => `127.0.0.${nextIp++}`;
 
 function call(srv, method, urlPath, { body, token, ip = '127.0.0.2', headers = {} } = {}) {
-  const u = new URL(urlPath, srv.url);
-  const h = { ...headers };
-  let payload = null;
-  if (body !== undefined) {
-    payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-    if (!('Content-Type' in h)) h['Content-Type'] = 'application/json';
-    h['Content-Length'] = String(payload.length);
-  }
-  if (token) h.Authorization = `Bearer ${token}`;
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: u.hostname, port: u.port, method, path: u.pathname + u.search, headers: h,
-      localAddress: ip, agent: false, timeout: 15000,
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json = null;
-        try { json = text ? JSON.parse(text) : null; } catch { json = null; }
-        resolve({ status: res.statusCode, headers: res.headers, text, json });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${urlPath}`)));
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
+  const h = body !== undefined && !('Content-Type' in headers) ? { 'Content-Type': 'application/json', ...headers } : headers;
+  return httpRequest(srv.url, method, urlPath, { body, key: token, headers: h, localAddress: ip, openapi: false });
 }
 
 const sha256hex = (s) => crypto.createHash('sha256').update(s).digest('hex');

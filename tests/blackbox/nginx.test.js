@@ -9,11 +9,10 @@ const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const {
-  ROOT, startServer, run, freePort, sleep, uniqueEmail,
+  ROOT, startServer, httpRequest, run, freePort, sleep, uniqueEmail,
 } = require('./lib/harness');
 const { standardSecret, standardBody, msgId } = require('./lib/webhooks');
 const { Webhook } = require('standardwebhooks');
@@ -61,32 +60,8 @@ http {
 
 // One request to nginx from CLIENT. Resolves {status, headers, text, json}.
 function via(method, urlPath, { body, headers = {}, key } = {}) {
-  const payload = body === undefined ? null : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-  const h = { ...headers };
-  if (payload) {
-    h['Content-Length'] = String(payload.length);
-    if (typeof body !== 'string') h['Content-Type'] = 'application/json';
-  }
-  if (key) h.Authorization = `Bearer ${key}`;
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1', port, method, path: urlPath, headers: h, localAddress: CLIENT, agent: false, timeout: 15000,
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json = null;
-        try { json = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({ status: res.statusCode, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${urlPath}`)));
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
+  return httpRequest(`http://127.0.0.1:${port}`, method, urlPath,
+    { body, headers, key, localAddress: CLIENT, openapi: false });
 }
 
 // patrond's access lines (both instances), tagged with the instance.

@@ -4,25 +4,15 @@
 // applied exactly once. Runs its own cluster so it can stop it.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { startServer, run, ROOT, assertProblem, uniqueEmail, sleep, lastLine } = require('./lib/harness');
+const { startServer, privateCluster, assertProblem, uniqueEmail, sleep } = require('./lib/harness');
 const { standardSecret, msgId, standardBody, sendStandard } = require('./lib/webhooks');
 
-const PG = path.join(ROOT, 'scripts', 'pg.sh');
 const SECRET = standardSecret();
-let dir, s;
-
-async function pg(cmd) {
-  const r = await run('bash', [PG, cmd, dir], { timeout: 60000 });
-  if (r.code !== 0) throw new Error(`pg.sh ${cmd} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
+let cluster, s;
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patrond-wh-outage-'));
-  const url = lastLine(await pg('start'));
+  cluster = privateCluster('patrond-wh-outage-');
+  const url = await cluster.start();
   s = await startServer({ dbUrl: url, dbName: 'patrond', env: { PATROND_STANDARD_WEBHOOK_SECRET: SECRET } });
 });
 
@@ -30,10 +20,7 @@ after(async () => {
   try {
     await s?.stop();
   } finally {
-    if (dir) {
-      await pg('stop').catch(() => {});
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    await cluster?.remove();
   }
 });
 
@@ -43,14 +30,14 @@ test('a webhook during an outage is 503 + Retry-After, and its retry applies onc
   const body = standardBody('payment.succeeded', {
     email: uniqueEmail('outage'), subscription_id: sub, payment_id: `pay_${sub}`, amount_minor: 500, currency: 'USD',
   });
-  await pg('stop');
+  await cluster.stop();
   const down = await sendStandard(s, body, { id, secret: SECRET });
   assertProblem(assert, down, 503, 'webhook during outage');
   assert.match(String(down.headers['retry-after']), /^\d+$/);
   // a forgery is still refused without the database
   assertProblem(assert, await sendStandard(s, body, { id, secret: standardSecret() }), 401, 'forged during outage');
 
-  await pg('start');
+  await cluster.start();
   let res;
   const deadline = Date.now() + 15000;
   do {

@@ -342,6 +342,41 @@ test('an event that cannot be applied is kept as failed, listed, and replayed la
   assertProblem(assert, await srv.request('GET', '/v1/webhook-events'), 401, 'no key');
 });
 
+test('a replay parses the stored bytes as received: every byte of a non-ASCII reason survives', async () => {
+  // U+00C0..U+00FF are C3 80..C3 BF in UTF-8: every continuation byte
+  // 0x80-0xBF; then lead bytes of two-, three- and four-byte sequences.
+  let reason = '';
+  for (let c = 0xC0; c <= 0xFF; c++) reason += String.fromCodePoint(c);
+  reason += ' ҐЇ߿ࠀ€\uFFFD𐀀😀';
+  const bytes = Buffer.from(reason, 'utf8');
+  assert.ok(bytes.length < 256 && bytes.includes(0x80) && bytes.includes(0xBF) && bytes.includes(0xF0));
+  const ref = sub();
+  const paymentId = pay();
+  const id = msgId();
+  const body = standardBody('payment.failed', { subscription_id: ref, payment_id: paymentId, reason });
+  assertReceived(await sendStandard(srv, body, { id, secret: SECRET }), 'no pledge yet: kept as failed');
+  const [event] = await srv.psqlJson(
+    `SELECT jsonb_build_object('id', id, 'status', status, 'digest', encode(sha256(payload), 'hex'))
+       FROM webhook_events WHERE provider = 'standard' AND event_key = '${id}'`);
+  assert.equal(event.status, 'failed');
+  assert.equal(event.digest, crypto.createHash('sha256').update(body, 'utf8').digest('hex'), 'stored byte for byte');
+
+  const patron = await srv.post('/v1/patrons', { email: uniqueEmail('replaybytes') });
+  const pledge = await srv.post('/v1/pledges', {
+    patron_id: patron.json.id, amount_minor: 300, currency: 'USD', interval: 'month',
+    provider: 'standard', provider_ref: ref, status: 'active',
+  });
+  assert.equal(pledge.status, 201, pledge.text);
+  const replayed = await srv.post(`/v1/webhook-events/${event.id}/replay`);
+  assert.equal(replayed.status, 200, replayed.text);
+  assert.equal(replayed.json.status, 'applied', replayed.text);
+  assert.equal(replayed.json.event.reason, reason, 'the re-parsed event');
+  const rows = (await srv.get(`/v1/payments?pledge_id=${pledge.json.id}`)).json.data;
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].provider_payment_id, paymentId);
+  assert.equal(rows[0].failure_reason, reason, 'the recorded reason, byte for byte');
+});
+
 test('a payload that verifies but cannot be parsed is kept as failed under its digest', async () => {
   const body = '{"type": "payment.succeeded", "timestamp": "2030-01-01T00:00:00Z", "data": {"amount_minor": "lots"}}';
   const res = await sendStandard(srv, body, { secret: SECRET });

@@ -34,6 +34,15 @@ test('both processes serve the same database', async () => {
   assert.equal(r.status, 200, r.text);
 });
 
+// One new event row, payment, pledge and patron since `beforeCounts`.
+async function assertOneOfEach(beforeCounts) {
+  const afterCounts = await counts(a);
+  assert.equal(afterCounts.events - beforeCounts.events, 1, 'one webhook_events row');
+  assert.equal(afterCounts.payments - beforeCounts.payments, 1, 'one payments row');
+  assert.equal(afterCounts.pledges - beforeCounts.pledges, 1, 'one pledge');
+  assert.equal(afterCounts.patrons - beforeCounts.patrons, 1, 'one patron');
+}
+
 test('one event delivered 50 times at once to two processes has exactly one effect', async () => {
   const id = msgId();
   const ref = `sub_${crypto.randomBytes(6).toString('hex')}`;
@@ -48,11 +57,7 @@ test('one event delivered 50 times at once to two processes has exactly one effe
   results.forEach((r, i) => {
     assert.ok(r.status >= 200 && r.status < 300, `delivery ${i} to ${i % 2 ? 'b' : 'a'} → ${r.status} ${r.text}`);
   });
-  const afterCounts = await counts(a);
-  assert.equal(afterCounts.events - beforeCounts.events, 1, 'one webhook_events row');
-  assert.equal(afterCounts.payments - beforeCounts.payments, 1, 'one payments row');
-  assert.equal(afterCounts.pledges - beforeCounts.pledges, 1, 'one pledge');
-  assert.equal(afterCounts.patrons - beforeCounts.patrons, 1, 'one patron');
+  await assertOneOfEach(beforeCounts);
   assert.equal(await a.psql(
     `SELECT count(*) FROM webhook_events WHERE provider = 'standard' AND event_key = '${id}'`), '1');
   assert.equal(await a.psql(`SELECT status FROM webhook_events WHERE event_key = '${id}'`), 'applied');
@@ -97,11 +102,7 @@ test('one Stripe event delivered 50 times at once to two processes has exactly o
   const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
     sendStripe(i % 2 ? b : a, body, { secret: STRIPE_SECRET })));
   results.forEach((r, i) => assert.equal(r.status, 200, `delivery ${i} → ${r.status} ${r.text}`));
-  const afterCounts = await counts(a);
-  assert.equal(afterCounts.events - beforeCounts.events, 1, 'one webhook_events row');
-  assert.equal(afterCounts.payments - beforeCounts.payments, 1, 'one payments row');
-  assert.equal(afterCounts.pledges - beforeCounts.pledges, 1, 'one pledge');
-  assert.equal(afterCounts.patrons - beforeCounts.patrons, 1, 'one patron');
+  await assertOneOfEach(beforeCounts);
   assert.equal(await a.psql(
     `SELECT count(*) || ' ' || min(status) FROM webhook_events WHERE provider = 'stripe' AND event_key = '${eventId}'`),
   '1 applied');

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cidr.h"
+#include "fuzz_input.h"
 
 static void client_of(const struct cidr_list *l, const char *peer, const char *xff)
 {
@@ -16,10 +17,8 @@ static void client_of(const struct cidr_list *l, const char *peer, const char *x
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *in = malloc(size + 1);
+    char *in = fuzz_cstr(data, size);
     if (!in) return 0;
-    memcpy(in, data, size);
-    in[size] = '\0';
     char *peer = strchr(in, '\n');
     char *xff = NULL;
     if (peer) {

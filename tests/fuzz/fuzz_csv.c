@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "fuzz_input.h"
 
 static bool formula(const char *s)
 {
@@ -56,10 +57,8 @@ static char *cell_back(const char **p, const char *end)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *in = malloc(size + 1);
+    char *in = fuzz_cstr(data, size);
     if (!in) return 0;
-    memcpy(in, data, size);
-    in[size] = '\0';
     if (strlen(in) != size) { /* cells are C strings */
         free(in);
         return 0;

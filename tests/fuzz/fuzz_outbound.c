@@ -7,15 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "outbound_target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *url = malloc(size + 1);
+    char *url = fuzz_cstr(data, size);
     if (!url) return 0;
-    memcpy(url, data, size);
-    url[size] = '\0';
     const char *strict = outbound_url_problem(url, false);
     const char *lax = outbound_url_problem(url, true);
     /* what passes the strict rules passes the lax ones */

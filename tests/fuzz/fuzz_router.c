@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "router.h"
 
 static void h(struct req *r)
@@ -22,10 +23,8 @@ static const struct route table[] = {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *in = malloc(size + 1);
+    char *in = fuzz_cstr(data, size);
     if (!in) return 0;
-    memcpy(in, data, size);
-    in[size] = '\0';
     char *sp = strchr(in, ' ');
     const char *method = "GET", *path = in;
     if (sp) {

@@ -45,10 +45,12 @@ SELECT is((SELECT count(*)::integer FROM pledges p JOIN patrons pa ON pa.id = p.
             WHERE pa.email = 'plain@example.org'), 0, 'a row without an amount adds no pledge');
 SELECT is((SELECT name FROM patrons WHERE id = :'voter'), 'Vera', 'an absent name changes nothing');
 
-SELECT is(patrons_import_batch(jsonb_build_array(
-            jsonb_build_object('line', 2, 'email', 'voter@example.org', 'amount_minor', 1500,
-                               'currency', 'EUR', 'interval', 'month',
-                               'current_period_end', '2031-01-01T00:00:00Z'))),
+-- the voter's monthly pledge raised to the tier, sent twice
+SELECT jsonb_build_array(
+         jsonb_build_object('line', 2, 'email', 'voter@example.org', 'amount_minor', 1500,
+                            'currency', 'EUR', 'interval', 'month',
+                            'current_period_end', '2031-01-01T00:00:00Z')) AS raise \gset
+SELECT is(patrons_import_batch(:'raise'::jsonb),
           '{"created": 0, "updated": 1, "unchanged": 0, "ballots_changed": 1}'::jsonb,
           'a new amount for a standing manual pledge is an update, and its ballot moves');
 SELECT is((SELECT (amount_minor, current_period_end)::text FROM pledges WHERE id = :'voter_pledge'),
@@ -58,10 +60,7 @@ SELECT is((SELECT count(*)::integer FROM pledges WHERE patron_id = :'voter'), 1,
 SELECT is((SELECT weight FROM ballots WHERE round_id = :'r' AND patron_id = :'voter'), 3,
           'the ballot weighs the tier the new amount reaches');
 
-SELECT is(patrons_import_batch(jsonb_build_array(
-            jsonb_build_object('line', 2, 'email', 'voter@example.org', 'amount_minor', 1500,
-                               'currency', 'EUR', 'interval', 'month',
-                               'current_period_end', '2031-01-01T00:00:00Z'))),
+SELECT is(patrons_import_batch(:'raise'::jsonb),
           '{"created": 0, "updated": 0, "unchanged": 1, "ballots_changed": 0}'::jsonb,
           'the same row again changes nothing');
 SELECT is(patrons_import_batch(jsonb_build_array(

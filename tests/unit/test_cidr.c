@@ -8,22 +8,22 @@
 static void test_parse(void)
 {
     struct cidr c;
-    CHECK(cidr_parse("192.0.2.1", &c));
-    CHECK_EQ_INT(c.family, AF_INET);
-    CHECK_EQ_INT(c.prefix, 32);
-    CHECK(cidr_parse("10.0.0.0/8", &c));
-    CHECK_EQ_INT(c.prefix, 8);
-    CHECK(cidr_parse("0.0.0.0/0", &c));
-    CHECK_EQ_INT(c.prefix, 0);
-    CHECK(cidr_parse("2001:db8::/32", &c));
-    CHECK_EQ_INT(c.family, AF_INET6);
-    CHECK_EQ_INT(c.prefix, 32);
-    CHECK(cidr_parse("::1", &c));
-    CHECK_EQ_INT(c.prefix, 128);
-    /* a mapped block is the IPv4 block it maps */
-    CHECK(cidr_parse("::ffff:10.1.0.0/112", &c));
-    CHECK_EQ_INT(c.family, AF_INET);
-    CHECK_EQ_INT(c.prefix, 16);
+    static const struct {
+        const char *text;
+        int family, prefix;
+    } good[] = {
+        {"192.0.2.1", AF_INET, 32},
+        {"10.0.0.0/8", AF_INET, 8},
+        {"0.0.0.0/0", AF_INET, 0},
+        {"2001:db8::/32", AF_INET6, 32},
+        {"::1", AF_INET6, 128},
+        {"::ffff:10.1.0.0/112", AF_INET, 16}, /* a mapped block is the IPv4 block it maps */
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        CHECK(cidr_parse(good[i].text, &c));
+        CHECK_EQ_INT(c.family, good[i].family);
+        CHECK_EQ_INT(c.prefix, good[i].prefix);
+    }
 
     const char *bad[] = {"",
                          "/8",

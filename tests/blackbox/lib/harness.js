@@ -15,6 +15,7 @@ const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
 const fs = require('node:fs');
+const os = require('node:os');
 const { validateResponse } = require('./openapi');
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -162,6 +163,7 @@ function httpRequest(baseUrl, method, urlPath, opts = {}) {
       headers,
       agent: false,
       timeout: opts.timeout || 15000,
+      localAddress: opts.localAddress, // the client's address, for per-client limits and proxies
     });
     req.on('response', (res) => {
       const chunks = [];
@@ -430,6 +432,39 @@ async function sessionsFor(srv, patronIds) {
   return tokens;
 }
 
+// A patron who is a member (an active manual pledge) with a session:
+// {id, token}.
+async function activeMember(srv, email = uniqueEmail('member')) {
+  const p = await srv.post('/v1/patrons', { email });
+  if (p.status !== 201) throw new Error(`patron: ${p.status} ${p.text}`);
+  const pl = await srv.post('/v1/pledges', {
+    patron_id: p.json.id, amount_minor: 500, currency: 'USD', interval: 'month', provider: 'manual', status: 'active',
+  });
+  if (pl.status !== 201) throw new Error(`pledge: ${pl.status} ${pl.text}`);
+  const [token] = await sessionsFor(srv, [p.json.id]);
+  return { id: p.json.id, token };
+}
+
+// A PostgreSQL cluster of the test's own (scripts/pg.sh), for tests that
+// stop and start it under a running patrond. start() answers its
+// connection string; remove() stops it if need be and deletes it.
+function privateCluster(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const pg = async (cmd) => {
+    const r = await run('bash', [path.join(ROOT, 'scripts', 'pg.sh'), cmd, dir], { timeout: 60000 });
+    if (r.code !== 0) throw new Error(`pg.sh ${cmd} failed (${r.code}): ${r.stderr}${r.stdout}`);
+    return r.stdout;
+  };
+  return {
+    start: async () => lastLine(await pg('start')),
+    stop: () => pg('stop'),
+    remove: async () => {
+      await pg('stop').catch(() => {});
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 // Polls fn every 100 ms until it answers something truthy, which it
 // returns; throws, naming `what`, once timeoutMs has passed.
 async function waitFor(what, fn, timeoutMs = 20000) {
@@ -443,7 +478,7 @@ async function waitFor(what, fn, timeoutMs = 20000) {
 }
 
 module.exports = {
-  sessionsFor,
+  sessionsFor, activeMember, privateCluster,
   ROOT, BIN, PSQL, UUID_RE, RFC3339_Z_RE, SANITIZER_RE,
   startServer, httpRequest, psql, psqlJson, cli, run, conninfo, createDatabase, dropDatabase,
   createKey, lastLine, freePort, sleep, waitFor, assertProblem, assertInvalid, uniqueEmail, pageAll, parseCsv,
