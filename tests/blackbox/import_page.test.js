@@ -62,5 +62,5 @@ test('the admin page checks a CSV file, lists its errors, then imports the valid
   assert.equal(await s.psql("SELECT count(*) FROM patrons WHERE email IN ('ok1@example.org', 'ok4@example.org')"), '2');
   await page.locator('#patrons tbody tr').filter({ hasText: 'ok1@example.org' }).waitFor();
   assert.deepEqual(page.problems, []);
-  await context.close();
+  await page.context().close();
 });
