@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "i18n.h"
 #include "money.h"
 
 static const char *env(const char *name)
@@ -58,5 +59,6 @@ int main(int argc, char **argv)
     curl_global_cleanup();
     config_free(&cfg);
     currency_allowlist_free();
+    i18n_free();
     return status;
 }
