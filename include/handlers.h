@@ -50,6 +50,10 @@ void checkout_create(struct req *r);
 void checkout_options(struct req *r);
 
 /* The web pages and served files (api/handlers/pages.c). */
+/* Renders every page in every offered language (at start, before the
+ * server threads); false when out of memory. */
+bool pages_render(void);
+void pages_free(void);
 void pages_donate(struct req *r);
 void pages_thanks(struct req *r);
 void pages_members(struct req *r);

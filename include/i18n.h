@@ -1,6 +1,7 @@
 #ifndef PATROND_I18N_H
 #define PATROND_I18N_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -50,6 +51,11 @@ const char *i18n_text_n(const char *lang, const char *key, long long n);
 /* true when `key` names a string or a plural object in `lang` itself
  * (no fallback): for tests that every catalogue is complete. */
 bool i18n_has(const char *lang, const char *key);
+
+/* The catalogue's node at `key` in `lang` itself (a string, a plural
+ * object or a group of texts), borrowed, or NULL: for handing a group of
+ * texts to the pages' scripts. */
+json_t *i18n_json(const char *lang, const char *key);
 
 /* The CLDR plural category of the integer n in `lang`: "one", "few",
  * "many" or "other". */

@@ -280,12 +280,30 @@ static json_t *lookup(const struct language *l, const char *key)
         if (!p[len]) break;
         p += len + 1;
     }
-    return json_is_string(node) || json_is_object(node) ? node : NULL;
+    return node;
+}
+
+/* A plural text: an object whose members are CLDR categories only. */
+static bool is_plural(json_t *node)
+{
+    static const char *const categories[] = {"zero", "one", "two", "few", "many", "other"};
+    const char *k;
+    json_t *v;
+    if (!json_is_object(node) || !json_object_get(node, "other")) return false;
+    json_object_foreach(node, k, v)
+    {
+        bool known = false;
+        for (size_t i = 0; i < sizeof categories / sizeof categories[0]; i++)
+            known = known || !strcmp(k, categories[i]);
+        if (!known || !json_is_string(v)) return false;
+    }
+    return true;
 }
 
 static const char *form_of(json_t *node, const char *category)
 {
     if (json_is_string(node)) return json_string_value(node);
+    if (!is_plural(node)) return NULL;
     const char *s = category ? json_string_value(json_object_get(node, category)) : NULL;
     return s ? s : json_string_value(json_object_get(node, "other"));
 }
@@ -314,7 +332,13 @@ const char *i18n_text_n(const char *lang, const char *key, long long n)
 
 bool i18n_has(const char *lang, const char *key)
 {
-    return lookup(find(lang), key) != NULL;
+    json_t *node = lookup(find(lang), key);
+    return json_is_string(node) || is_plural(node);
+}
+
+json_t *i18n_json(const char *lang, const char *key)
+{
+    return lookup(find(lang), key);
 }
 
 const char *i18n_plural(const char *lang, long long n)
