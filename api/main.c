@@ -59,5 +59,6 @@ int main(int argc, char **argv)
     curl_global_cleanup();
     config_free(&cfg);
     currency_allowlist_free();
+    i18n_free();
     return status;
 }

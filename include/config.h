@@ -34,6 +34,7 @@ struct config {
     char *cors_origins;
     char *mail_command;
     char *currencies;
+    char *languages; /* PATROND_LANGUAGES as given; include/i18n.h holds the catalogues */
     int64_t max_amount_minor;
     size_t body_limit;
     size_t import_max_bytes;      /* the CSV body of POST /v1/patrons/import */

@@ -56,6 +56,7 @@ void pages_thanks(struct req *r);
 void pages_members(struct req *r);
 void pages_admin(struct req *r);
 void pages_asset(struct req *r);
+void pages_catalogue(struct req *r);
 void pages_openapi(struct req *r);
 
 void webhooks_receive(struct req *r);

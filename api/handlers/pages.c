@@ -100,6 +100,17 @@ void pages_asset(struct req *r)
     serve(r, path, CSP_FILE);
 }
 
+/* The language catalogues, for the pages' scripts and for embed.js and
+ * member.js, which run on the newsroom's own site: public texts, so any
+ * origin may read them. */
+void pages_catalogue(struct req *r)
+{
+    char path[ROUTE_PARAM_MAX + sizeof "/assets/i18n/"];
+    snprintf(path, sizeof path, "/assets/i18n/%s", req_param(r, 0));
+    reply_header(r, "Access-Control-Allow-Origin", "*");
+    serve(r, path, CSP_FILE);
+}
+
 void pages_openapi(struct req *r)
 {
     serve(r, "/v1/openapi.yaml", CSP_FILE);
