@@ -13,8 +13,9 @@ struct mail_site {
 };
 
 /* Renders mail `kind` ("mail.<kind>.subject" and ".body", the signature
- * "mail.signature" appended) in `lang` (NULL or a language not offered:
- * the default), a missing text falling back to the default language.
+ * "mail.signature" appended) in `lang` (NULL, a language not offered, or
+ * one whose catalogue lacks this mail: all of it in the default language),
+ * any other missing text falling back to the default language's.
  * `params` is the JSON object SQL queued: amount_minor and currency become
  * {amount} (formatted for the language), paid_at and until become {date}
  * and {until}, count picks the plural form of "mail.<kind>.days" as

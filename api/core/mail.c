@@ -88,13 +88,25 @@ static void put_text_header(struct buf *b, const char *name, const char *value)
     puts_(b, "\n");
 }
 
-/* From: the newsroom's name as display name, a quoted string when it is
- * printable ASCII (quotes and backslashes escaped), else encoded-words. */
+/* RFC 5322 atext and the spaces between atoms: a phrase that needs no
+ * quotes. */
+static bool is_phrase(const char *s)
+{
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr(" !#$%&'*+-/=?^_`{|}~", *s)) return false;
+    return true;
+}
+
+/* From: the newsroom's name as display name: as it is when it is a
+ * phrase of atoms, a quoted string when it is other printable ASCII
+ * (quotes and backslashes escaped), else encoded-words. */
 static void put_from(struct buf *b, const char *name, const char *domain)
 {
     puts_(b, "From: ");
     if (!name || !*name) name = "patrond";
-    if (is_plain_ascii(name)) {
+    if (is_phrase(name)) {
+        puts_(b, name);
+    } else if (is_plain_ascii(name)) {
         puts_(b, "\"");
         for (const char *c = name; *c; c++) {
             if (*c == '"' || *c == '\\') puts_(b, "\\");

@@ -240,7 +240,9 @@ bool mail_text_render(const char *kind, const char *lang, const char *params,
         return false;
     }
     struct render r = {.lang = lang ? i18n_offered(lang) : NULL, .kind = kind};
-    if (!r.lang) r.lang = i18n_default();
+    /* A language whose catalogue lacks this mail gets all of it, dates and
+     * links too, in the default language rather than a mixture. */
+    if (!r.lang || !i18n_has(r.lang, key)) r.lang = i18n_default();
     r.params = json_loads(params ? params : "{}", 0, NULL);
     if (!json_is_object(r.params)) {
         json_decref(r.params);
