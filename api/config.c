@@ -32,6 +32,8 @@ struct config cfg;
 #define DEFAULT_GRACE_DAYS 7
 #define DEFAULT_LANGUAGES "uk,en"
 #define DEFAULT_CONNECTION_TIMEOUT 30
+#define DEFAULT_SITE_NAME "patrond"
+#define SITE_NAME_MAX_CHARS 100
 #define MAX_THREADS 256
 #define DEFAULT_DB_THREADS 16
 #define SECRET_FILE_MAX (1024 * 1024)
@@ -428,6 +430,21 @@ static bool load_outbound(struct loader *l)
     return set_string(l, &l->c->admin_email, email);
 }
 
+/* The newsroom's name, in mails (From, subject, signature) and pages:
+ * text of at most 100 characters, no control characters (it goes into a
+ * header). */
+static bool load_site_name(struct loader *l)
+{
+    const char *v = env_value(l, "PATROND_SITE_NAME");
+    if (!v) v = DEFAULT_SITE_NAME;
+    size_t chars = 0;
+    if (!valid_text(v, strlen(v), &chars) || strpbrk(v, "\t\r\n") || chars < 1 ||
+        chars > SITE_NAME_MAX_CHARS)
+        return bad_value(l, "PATROND_SITE_NAME",
+                         "must be 1 to 100 characters of text on one line", v);
+    return set_string(l, &l->c->site_name, v);
+}
+
 /* The audience is compared byte for byte by the verifying library, so
  * it is kept as given; only what no JWT library could match is refused. */
 static bool load_member_tokens(struct loader *l)
@@ -456,7 +473,7 @@ bool config_load(struct config *c, getenv_fn env, const char *cwd, char *err, si
               load_cors(&l) && load_plain(&l, "PATROND_MAIL_COMMAND", &c->mail_command) &&
               load_currencies(&l) && load_languages(&l) && load_limits(&l) &&
               load_trusted_proxies(&l) && load_providers(&l) && load_outbound(&l) &&
-              load_member_tokens(&l);
+              load_member_tokens(&l) && load_site_name(&l);
     if (!ok) config_free(c);
     return ok;
 }
@@ -481,7 +498,7 @@ void config_free(struct config *c)
                 free(c->provider_settings[p][i]);
     }
     char *plain[] = {c->listen_host, c->public_url,  c->cors_origins, c->mail_command,
-                     c->currencies,  c->admin_email, c->languages};
+                     c->currencies,  c->admin_email, c->languages,    c->site_name};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         free(plain[i]);
     free(c->signing_key_file);

@@ -53,7 +53,7 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    db_global_init(cfg.database_url, cfg.database_read_url, cfg.grace_days);
+    db_global_init(cfg.database_url, cfg.database_read_url, cfg.grace_days, i18n_default());
     int status = cmd(db_thread(), argc - 2, argv + 2);
     db_global_shutdown();
     curl_global_cleanup();

@@ -54,6 +54,8 @@ struct config {
     char *signing_key_file;
     char *signing_key_previous_file;
     char *token_audience;
+    /* the newsroom's name in mails (PATROND_SITE_NAME, default patrond) */
+    char *site_name;
 
     /* the payment providers' variables: [provider_id][setting index], in
      * the order of each provider's `settings` (include/provider.h) */

@@ -40,6 +40,7 @@ void auth_magic_link(struct req *r);
 void auth_session_create(struct req *r);
 void auth_session_delete(struct req *r);
 void me_get(struct req *r);
+void me_update(struct req *r);
 void me_export(struct req *r);
 void me_erase(struct req *r);
 /* Member tokens and their public keys (api/handlers/member_token.c). */
