@@ -441,8 +441,7 @@ static bool cancel_request(const struct config *c, const char *ref, struct provi
     if (!cancel_ref_plain(ref)) return wh_fail(why, why_len, "not a Stripe subscription id");
     char keybuf[SECRET_LIST_MAX];
     const char *key = checkout_current_key(STRIPE(c, API_KEY), keybuf, sizeof keybuf);
-    bool ok = key &&
-              (call->url = cancel_strf("%s/v1/subscriptions/%s", STRIPE(c, API_URL), ref)) &&
+    bool ok = key && (call->url = cancel_strf("%s/v1/subscriptions/%s", STRIPE(c, API_URL), ref)) &&
               (call->body = cancel_strf("cancel_at_period_end=true")) &&
               (call->headers[0] = cancel_strf("Authorization: Bearer %s", key)) &&
               (call->headers[1] = cancel_strf("Content-Type: application/x-www-form-urlencoded"));
@@ -468,8 +467,9 @@ static enum cancel_outcome cancel_outcome(const char *ref, long status, const ch
     json_t *at_end = json_object_get(root, "cancel_at_period_end");
     enum cancel_outcome out = CANCEL_FAILED;
     if (!wh_json_str(root, "object", object, sizeof object) ||
-        !wh_json_str(root, "id", id, sizeof id) || !wh_json_str(root, "status", state, sizeof state) ||
-        strcmp(object, "subscription") || strcmp(id, ref))
+        !wh_json_str(root, "id", id, sizeof id) ||
+        !wh_json_str(root, "status", state, sizeof state) || strcmp(object, "subscription") ||
+        strcmp(id, ref))
         wh_fail(why, why_len, "answered with another object than the subscription");
     else if (!strcmp(state, "canceled"))
         out = CANCEL_ENDED;
