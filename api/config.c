@@ -387,6 +387,8 @@ static bool load_setting(struct loader *l, const struct setting *st, char **dst)
         return load_plain(l, st->env, dst);
     case SETTING_URL:
         return load_url(l, st->env, st->def, false, dst);
+    case SETTING_BASE_URL:
+        return load_url(l, st->env, st->def, true, dst);
     case SETTING_CURRENCY: {
         const char *v = env_value(l, st->env);
         if (!v) v = st->def;

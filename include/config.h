@@ -14,6 +14,7 @@ enum setting_kind {
     SETTING_SECRET,   /* cleansed from memory when freed */
     SETTING_PLAIN,    /* a file name or other plain text */
     SETTING_URL,      /* an http(s) URL */
+    SETTING_BASE_URL, /* an http(s) URL that paths are appended to (no trailing '/') */
     SETTING_CURRENCY, /* an ISO 4217 code */
 };
 struct setting {

@@ -43,6 +43,8 @@ void me_get(struct req *r);
 void me_update(struct req *r);
 void me_export(struct req *r);
 void me_erase(struct req *r);
+/* POST /v1/me/pledges/{id}/cancel (api/handlers/me_pledges.c). */
+void me_pledge_cancel(struct req *r);
 /* Member tokens and their public keys (api/handlers/member_token.c). */
 void me_token(struct req *r);
 void jwks_get(struct req *r);

@@ -5,13 +5,11 @@
 -- Erasure and export cover everything stored about a patron, ballots,
 -- proposals and providers' webhook payloads included.
 
--- GET /v1/me
+-- GET /v1/me: pledges and payments as sql/79_self_service.sql shows them.
 CREATE OR REPLACE FUNCTION member_json(pa patrons) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object(
-    'patron', patron_json(pa),
-    'pledges', coalesce((SELECT jsonb_agg(pledge_json(pl) ORDER BY pl.seq)
-                           FROM pledges pl WHERE pl.patron_id = pa.id), '[]'::jsonb))
+  SELECT jsonb_build_object('patron', patron_json(pa))
+    || member_self_service(pa.id)
     || patron_membership(pa.id)
 $$;
 
