@@ -10,6 +10,7 @@ CREATE OR REPLACE FUNCTION member_json(pa patrons) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
     'patron', patron_json(pa),
+    'locale', coalesce(pa.locale, default_language()),
     'pledges', coalesce((SELECT jsonb_agg(pledge_json(pl) ORDER BY pl.seq)
                            FROM pledges pl WHERE pl.patron_id = pa.id), '[]'::jsonb))
     || patron_membership(pa.id)
