@@ -373,6 +373,7 @@ test('Chromium: the member page in Ukrainian lists pledges and payments, cancels
   await button.click();
   await page.click('#cancel-confirm');
   await page.locator('#pledges-status').getByText(`Внесок скасовано. Ваше членство діятиме до ${ukDate}.`).waitFor();
+  await waitFor('the focus on the outcome', () => page.evaluate(() => document.activeElement.id === 'pledges-status'));
   assert.equal((await s.get(`/v1/pledges/${manual.json.id}`)).json.status, 'canceled');
   await waitFor('the row shows the cancellation', async () => (await row.nth(2).textContent()) === 'Скасовано');
   assert.equal(await row.nth(3).textContent(), `скасовано, членство діє до ${ukDate}`);
@@ -385,6 +386,22 @@ test('Chromium: the member page in Ukrainian lists pledges and payments, cancels
   await page.click('#language-form button[type=submit]');
   await page.locator('#language-status').getByText('Збережено.').waitFor();
   assert.equal((await s.get(`/v1/patrons/${p.json.id}`)).json.locale, 'en');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('Chromium: the form\'s own checks speak Ukrainian and tie each message to its field', async () => {
+  const page = await openPage('uk-UA');
+  await page.goto(`${s.url}/donate`);
+  await page.locator('#presets input').first().waitFor({ state: 'attached' });
+  await page.click('#submit');
+  await page.locator('#errors li').first().waitFor();
+  assert.deepEqual(await page.locator('#errors li').allTextContents(), [cat.uk.pages.donate.err_email, cat.uk.pages.donate.err_consent]);
+  assert.equal(await page.getAttribute('#email', 'aria-describedby'), 'email-hint problem-email');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'email', 'the first field to fix has the focus');
+  await page.fill('#email', 'reader@example.org');
+  assert.equal(await page.getAttribute('#email', 'aria-describedby'), 'email-hint');
+  assert.equal(await page.getAttribute('#email', 'aria-invalid'), null);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
