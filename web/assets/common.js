@@ -27,7 +27,12 @@ const patrond = (() => {
     }
     if (typeof node !== 'string') return key;
     const show = (v) => (typeof v === 'number' ? numbers.format(v) : String(v));
-    return node.replace(/\{([a-z_]+)\}/g, (m, name) => (name in vars ? show(vars[name]) : m));
+    // a value ending a sentence with its own dot ("29 грудня 2026 р.") takes the text's place
+    return node.replace(/\{([a-z_]+)\}(\.?)/g, (m, name, dot) => {
+      if (!(name in vars)) return m;
+      const v = show(vars[name]);
+      return dot && v.endsWith('.') ? v : v + dot;
+    });
   }
 
   // A text of a group by a value from the API ("pledge_status", "active"),

@@ -76,7 +76,7 @@
     const parts = [`${t('pages.members.signed_in_as', { who })} `];
     if (me.member) {
       parts.push(el('strong', { text: t('pages.members.is_member') }));
-      parts.push(me.member_until ? ` ${t('pages.members.is_member_until', { date: date(me.member_until) })}.` : '.');
+      parts.push(me.member_until ? ` ${t('pages.members.is_member_until', { date: date(me.member_until) })}` : '.');
     } else {
       parts.push(el('strong', { text: t('pages.members.not_member') }), '.');
     }
@@ -114,14 +114,17 @@
     return null;
   }
 
+  // Each cell carries its column's name, shown beside it where a narrow
+  // screen stacks the table (patrond.css).
   function renderPledges(pledges) {
     $('no-pledges').hidden = pledges.length > 0;
     $('pledges-wrap').hidden = pledges.length === 0;
+    const label = (i) => $('pledges').tHead.rows[0].cells[i].textContent.trim();
     $('pledges').tBodies[0].replaceChildren(...pledges.map((p) => el('tr', { 'data-pledge-id': p.id },
-      el('td', { text: perOf(p) }),
-      el('td', { text: word('providers', p.provider) }),
-      el('td', { text: word('pledge_status', p.status) }),
-      el('td', { text: nextOf(p) }),
+      el('td', { 'data-label': label(0), text: perOf(p) }),
+      el('td', { 'data-label': label(1), text: word('providers', p.provider) }),
+      el('td', { 'data-label': label(2), text: word('pledge_status', p.status) }),
+      el('td', { 'data-label': label(3), text: nextOf(p) }),
       el('td', { class: 'pledge-action' }, pledgeAction(p)))));
   }
 
