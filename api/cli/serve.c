@@ -9,6 +9,7 @@
 #include "config.h"
 #include "db/migrate.h"
 #include "handler_pool.h"
+#include "handlers.h"
 #include "jobs.h"
 #include "log.h"
 #include "server.h"
@@ -144,7 +145,13 @@ int cli_serve(struct db *db, int argc, char **argv)
     }
     if (!cfg.signing_key_file)
         log_info("PATROND_SIGNING_KEY_FILE is not set: POST /v1/me/token answers 503");
+    if (!pages_render()) {
+        log_error("cannot render the pages: out of memory");
+        signing_keys_free();
+        return 1;
+    }
     int status = serve(db, apply);
+    pages_free();
     signing_keys_free();
     return status;
 }

@@ -181,7 +181,7 @@ test('donate, pay, become a member, sign in by magic link, vote, and see it all 
   await page.click('#signin-form button[type=submit]');
   await page.locator('#signin-status').getByText(/on its way/).waitFor();
   const body = await waitFor('the magic link in the outbox', () => s.psql(
-    `SELECT o.body FROM outbox o JOIN patrons p ON p.id = o.patron_id
+    `SELECT o.params->>'link' FROM outbox o JOIN patrons p ON p.id = o.patron_id
       WHERE o.kind = 'magic_link' AND p.email = '${email}' ORDER BY o.created_at DESC LIMIT 1`));
   const token = body.match(/\/members\?token=([A-Za-z0-9_-]+)/)[1];
   const tallies = [];

@@ -99,7 +99,7 @@ async function signInFromSite(page, email) {
   await page.click('#signin-form button[type=submit]');
   await page.locator('#signin-status').getByText(/on its way/).waitFor();
   const body = await waitFor('the magic link in the outbox', () => s.psql(
-    `SELECT o.body FROM outbox o JOIN patrons p ON p.id = o.patron_id
+    `SELECT o.params->>'link' FROM outbox o JOIN patrons p ON p.id = o.patron_id
       WHERE o.kind = 'magic_link' AND p.email = '${email}' ORDER BY o.seq DESC LIMIT 1`));
   const link = body.match(/http:\/\/\S+\/members\?\S+/)[0];
   assert.equal(new URL(link).searchParams.get('return_to'), `${siteUrl}/article`, 'the link keeps return_to');
