@@ -8,7 +8,8 @@
 -- GET /v1/me: pledges and payments as sql/79_self_service.sql shows them.
 CREATE OR REPLACE FUNCTION member_json(pa patrons) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object('patron', patron_json(pa))
+  SELECT jsonb_build_object('patron', patron_json(pa),
+                            'locale', coalesce(pa.locale, default_language()))
     || member_self_service(pa.id)
     || patron_membership(pa.id)
 $$;

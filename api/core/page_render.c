@@ -73,7 +73,9 @@ static void put_switch(struct buf *b, const char *lang)
     puts_(b, "\"><ul>");
     for (size_t i = 0; i < i18n_count(); i++) {
         const char *code = i18n_code(i);
-        puts_(b, "<li><a href=\"?lang=");
+        puts_(b, "<li><a id=\"lang-");
+        puts_(b, code);
+        puts_(b, "\" href=\"?lang=");
         puts_(b, code);
         puts_(b, "\" hreflang=\"");
         puts_(b, code);

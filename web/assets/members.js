@@ -294,7 +294,11 @@
     if (expired(res)) return true;
     if (!res.ok || !res.json || !res.json.token) {
       $('page-status').textContent = '';
-      showProblem($('page-errors'), res);
+      // a return_to the server refuses is on no origin of PATROND_CORS_ORIGINS
+      const refused = res.status === 422 && res.json && Array.isArray(res.json.errors)
+        && res.json.errors.some((e) => e.field === 'return_to');
+      if (refused) $('page-errors').replaceChildren(el('p', { text: t('pages.members.return_refused', { host: new URL(returnTo).host }) }));
+      else showProblem($('page-errors'), res);
       return false;
     }
     const target = new URL(returnTo);
