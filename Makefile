@@ -26,7 +26,7 @@ UNIT_DEPS := api/core/csv.c api/core/csv_reader.c api/core/money.c api/core/enco
              api/core/mail.c api/core/form.c api/core/json_text.c api/core/etag.c api/core/tally_cache.c \
              api/core/cidr.c api/core/errors.c api/core/domain.c api/db/sqlstate.c api/core/jwt.c \
              api/core/signing_keys.c api/core/webhook_sign.c api/core/outbound_target.c \
-             api/core/i18n.c build/assets.c api/core/http_client.c \
+             api/core/i18n.c api/core/page_render.c build/assets.c api/core/http_client.c \
              $(sort $(wildcard api/providers/*.c))
 
 # objects made by pattern rules are kept, not removed as intermediates

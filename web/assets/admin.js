@@ -3,7 +3,7 @@
 'use strict';
 
 (() => {
-  const { leaving, t, word, api, el, showProblem, clear, money, dateTime } = patrond;
+  const { leaving, t, word, api, el, showProblem, markInvalid, unmark, clear, money, dateTime } = patrond;
   if (leaving) return;
   const KEY = 'patrond.adminKey';
   const SVG = 'http://www.w3.org/2000/svg';
@@ -215,12 +215,12 @@
   async function runImport(dryRun) {
     clear($('import-errors'), $('import-status'));
     if (!$('import-file').files.length) {
-      $('import-errors').append(el('p', { text: A('import_choose') }));
-      $('import-file').setAttribute('aria-invalid', 'true');
+      $('import-errors').append(el('p', { id: 'problem-import-file', text: A('import_choose') }));
+      markInvalid($('import-file'), 'problem-import-file');
       $('import-file').focus();
       return;
     }
-    $('import-file').removeAttribute('aria-invalid');
+    unmark($('import-file'));
     $('import-apply').hidden = true;
     $('import-status').textContent = A(dryRun ? 'import_checking' : 'import_importing');
     const res = await sendImport(dryRun);

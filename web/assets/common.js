@@ -80,13 +80,29 @@ const patrond = (() => {
     return text || field;
   }
 
+  // A field marked invalid names the message that says why
+  // (aria-describedby, beside its hint), so a screen reader reads the
+  // reason when the field gets the focus; unmark undoes both.
+  function markInvalid(field, messageId) {
+    field.setAttribute('aria-invalid', 'true');
+    const ids = (field.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+    if (messageId && !ids.includes(messageId)) field.setAttribute('aria-describedby', [...ids, messageId].join(' '));
+  }
+
+  function unmark(field) {
+    field.removeAttribute('aria-invalid');
+    const ids = (field.getAttribute('aria-describedby') || '').split(/\s+/).filter((id) => id && !id.startsWith('problem-'));
+    if (ids.length) field.setAttribute('aria-describedby', ids.join(' '));
+    else field.removeAttribute('aria-describedby');
+  }
+
   // Shows a problem+json reply (or a network failure) in an error region,
   // in the page's language by the problem's code (the English `detail` is
   // for developers); fields named in `errors` are listed by their labels
   // and marked invalid when the form has them.
   function showProblem(region, res, form) {
     region.replaceChildren();
-    if (form) form.querySelectorAll('[aria-invalid]').forEach((n) => n.removeAttribute('aria-invalid'));
+    if (form) form.querySelectorAll('[aria-invalid]').forEach(unmark);
     const p = res && res.json;
     let message;
     if (!res) message = t('pages.common.network_error');
@@ -95,11 +111,14 @@ const patrond = (() => {
     region.append(el('p', { text: message }));
     if (p && Array.isArray(p.errors) && p.errors.length) {
       const fields = [...new Set(p.errors.map((e) => e.field))];
-      region.append(el('ul', {}, fields.map((f) => el('li', { 'data-field': f, text: t('pages.common.field_invalid', { field: fieldName(form, f) }) }))));
-      for (const f of fields) {
+      const idOf = (i) => `problem-${region.id}-${i}`;
+      region.append(el('ul', {}, fields.map((f, i) => el('li', {
+        id: idOf(i), 'data-field': f, text: t('pages.common.field_invalid', { field: fieldName(form, f) }),
+      }))));
+      fields.forEach((f, i) => {
         const input = form && form.querySelector(`[data-field="${CSS.escape(f)}"]`);
-        if (input) input.setAttribute('aria-invalid', 'true');
-      }
+        if (input) markInvalid(input, idOf(i));
+      });
     }
   }
 
@@ -144,5 +163,5 @@ const patrond = (() => {
     return iso ? new Date(iso).toLocaleDateString(lang, { dateStyle: 'long' }) : '';
   }
 
-  return { lang, leaving, t, word, api, el, showProblem, clear, money, parseAmount, dateTime, date };
+  return { lang, leaving, t, word, api, el, showProblem, markInvalid, unmark, clear, money, parseAmount, dateTime, date };
 })();

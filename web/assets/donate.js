@@ -5,7 +5,7 @@
 'use strict';
 
 (() => {
-  const { lang, leaving, t, word, api, el, showProblem, clear, money, parseAmount } = patrond;
+  const { lang, leaving, t, word, api, el, showProblem, markInvalid, unmark, clear, money, parseAmount } = patrond;
   if (leaving) return;
   const form = document.getElementById('donate-form');
   const currency = document.getElementById('currency');
@@ -81,7 +81,7 @@
   // What the form asks for, or null after showing what is missing.
   function order() {
     clear(errors);
-    form.querySelectorAll('[aria-invalid]').forEach((n) => n.removeAttribute('aria-invalid'));
+    form.querySelectorAll('[aria-invalid]').forEach(unmark);
     const problems = [];
     const code = currency.value;
     let amount = null;
@@ -102,8 +102,8 @@
     const provider = form.querySelector('input[name=provider]:checked');
     if (!provider) problems.push(['provider-fieldset', t('pages.donate.err_provider')]);
     if (problems.length) {
-      errors.append(el('ul', {}, problems.map(([, m]) => el('li', { text: m }))));
-      for (const [id] of problems) document.getElementById(id).setAttribute('aria-invalid', 'true');
+      errors.append(el('ul', {}, problems.map(([id, m]) => el('li', { id: `problem-${id}`, text: m }))));
+      for (const [id] of problems) markInvalid(document.getElementById(id), `problem-${id}`);
       document.getElementById(problems[0][0]).focus();
       return null;
     }
@@ -164,7 +164,7 @@
   // A corrected field loses its mark, and the list once all are corrected.
   form.addEventListener('input', (ev) => {
     const field = ev.target.closest('fieldset[aria-invalid]') || ev.target;
-    field.removeAttribute('aria-invalid');
+    unmark(field);
     if (!form.querySelector('[aria-invalid]')) clear(errors);
   });
 
@@ -175,7 +175,7 @@
   });
   presets.addEventListener('change', () => {
     custom.value = '';
-    custom.removeAttribute('aria-invalid');
+    unmark(custom);
   });
 
   // Framed by embed.js: tell it our title (in our language) and height,

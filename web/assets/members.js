@@ -8,7 +8,7 @@
 'use strict';
 
 (() => {
-  const { lang, leaving, t, word, api, el, showProblem, clear, money, dateTime, date } = patrond;
+  const { lang, leaving, t, word, api, el, showProblem, markInvalid, unmark, clear, money, dateTime, date } = patrond;
   if (leaving) return;
   const KEY = 'patrond.session';
   const POLL_MS = 5000;
@@ -101,13 +101,13 @@
   function pledgeAction(p) {
     if (p.cancelable === 'patrond' || p.cancelable === 'provider') {
       return el('button', {
-        type: 'button', class: 'secondary', text: t('pages.members.cancel'),
+        type: 'button', class: 'secondary', 'data-action': 'cancel', text: t('pages.members.cancel'),
         'aria-label': t('pages.members.cancel_label', { amount: perOf(p) }), onclick: (ev) => askCancel(p, ev.currentTarget),
       });
     }
     if (p.cancelable === 'elsewhere') {
       return el('button', {
-        type: 'button', class: 'secondary', text: t('pages.members.how_to_cancel'),
+        type: 'button', class: 'secondary', 'data-action': 'how-to-cancel', text: t('pages.members.how_to_cancel'),
         'aria-label': t('pages.members.how_to_cancel_label', { amount: perOf(p) }), onclick: (ev) => cancel(p, ev.currentTarget),
       });
     }
@@ -164,14 +164,20 @@
     if (pledge) await cancel(pledge, button);
   });
 
+  // The button stays enabled while the call runs (a disabled button drops
+  // the keyboard focus), so a second press is ignored here instead.
+  let cancelling = false;
   async function cancel(p, button) {
+    if (cancelling) return;
+    cancelling = true;
     clear($('pledges-errors'), $('pledges-status'));
-    if (button) button.disabled = true;
+    if (button) button.setAttribute('aria-disabled', 'true');
     if (p.cancelable !== 'elsewhere') $('pledges-status').textContent = t('pages.members.cancelling');
     let res;
     try { res = await call('POST', `/v1/me/pledges/${encodeURIComponent(p.id)}/cancel`); } catch { res = null; }
+    cancelling = false;
+    if (button) button.removeAttribute('aria-disabled');
     if (expired(res)) return;
-    if (button) button.disabled = false;
     $('pledges-status').textContent = '';
     if (res && res.ok && res.json) {
       const until = date(res.json.effective_until);
@@ -179,7 +185,8 @@
         ? t('pages.members.canceled', { date: until })
         : t('pages.members.cancel_requested', { provider: word('providers', p.provider), date: until });
       await loadMember();
-      $('pledges-h').focus();
+      // the row's button is gone: the focus goes to what happened
+      $('pledges-status').focus();
       return;
     }
     showProblem($('pledges-errors'), res);
@@ -322,12 +329,12 @@
     clear($('signin-errors'), $('signin-status'));
     const email = $('signin-email');
     if (!email.value.trim() || !email.checkValidity()) {
-      email.setAttribute('aria-invalid', 'true');
-      $('signin-errors').append(el('p', { text: t('pages.members.err_email') }));
+      $('signin-errors').append(el('p', { id: 'problem-signin-email', text: t('pages.members.err_email') }));
+      markInvalid(email, 'problem-signin-email');
       email.focus();
       return;
     }
-    email.removeAttribute('aria-invalid');
+    unmark(email);
     let res;
     const body = { email: email.value.trim(), locale: lang, ...(returnTo ? { return_to: returnTo } : {}) };
     try { res = await api('POST', '/v1/auth/magic-link', { body }); } catch { res = null; }
