@@ -23,13 +23,14 @@ static const char *text(json_t *o, const char *key)
     return s ? s : "";
 }
 
-/* Patreon and PayPal: the patron cancels on the provider's page. */
+/* Patreon and PayPal: the patron cancels on the provider's page; others
+ * patrond cannot end (Monobank, Paddle, no subscription id known). */
 static void reply_elsewhere(struct req *r, const struct provider *p, const char *name)
 {
     char detail[200];
     if (p && p->manage_url) {
-        snprintf(detail, sizeof detail, "A %s pledge is canceled at %s, on the page in manage_url.",
-                 name, name);
+        snprintf(detail, sizeof detail,
+                 "A %s pledge is canceled at the provider, on the page in manage_url.", name);
         reply_error_with(r, ERR_pledge_not_cancelable, detail,
                          json_pack("{s:s}", "manage_url", p->manage_url));
         return;

@@ -347,7 +347,7 @@ test('manual and standard pledges are canceled at once, with no provider call', 
   assert.equal((await me(token)).json.member, false);
 });
 
-test('Patreon and PayPal: 409 with the page where the patron cancels', async () => {
+test('Patreon and PayPal: 409 with the page where the patron cancels; Monobank: 409, ask the newsroom', async () => {
   for (const [provider, url] of [
     ['patreon', 'https://www.patreon.com/settings/memberships'],
     ['paypal', 'https://www.paypal.com/myaccount/autopay/'],
@@ -358,6 +358,12 @@ test('Patreon and PayPal: 409 with the page where the patron cancels', async () 
     assert.equal(r.json.manage_url, url);
     assert.equal((await row(pledge)).status, 'active');
   }
+  // a provider patrond cannot cancel at and knows no page of: the newsroom does it
+  const { token, pledge } = await patronWith({ provider: 'monobank', provider_ref: `inv_${crypto.randomUUID()}` }, 'mono');
+  const r = await cancel(token, pledge);
+  assertProblem(assert, r, 409, 'monobank', 'pledge_not_cancelable');
+  assert.equal(r.json.manage_url, undefined);
+  assert.match(r.json.detail, /newsroom/);
 });
 
 test('pledges that cannot be canceled answer 409 and stay as they are', async () => {
@@ -400,8 +406,8 @@ test('a provider answering 500 leaves the pledge unchanged: 502 with Retry-After
   }
 });
 
-test('a provider that refuses (a wrong key, an unknown order) is a 502 too', async () => {
-  // the stand-in refuses a subscription id it does not know the way Stripe does
+test('a provider that refuses (Stripe with a wrong key) is a 502 too', async () => {
+  // the stand-in answers a wrong key the way Stripe does: 401 and an error object
   const wrongKey = await startServer({ env: { ...providerEnv(standIn.url), PATROND_STRIPE_API_KEY: 'rk_test_wrong' } });
   try {
     const p = await wrongKey.post('/v1/patrons', { email: uniqueEmail('wrongkey') });
