@@ -442,8 +442,8 @@ static bool load_site_name(struct loader *l)
     size_t chars = 0;
     if (!valid_text(v, strlen(v), &chars) || strpbrk(v, "\t\r\n") || chars < 1 ||
         chars > SITE_NAME_MAX_CHARS)
-        return bad_value(l, "PATROND_SITE_NAME",
-                         "must be 1 to 100 characters of text on one line", v);
+        return bad_value(l, "PATROND_SITE_NAME", "must be 1 to 100 characters of text on one line",
+                         v);
     return set_string(l, &l->c->site_name, v);
 }
 

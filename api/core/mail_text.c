@@ -109,9 +109,9 @@ static void set_amount(struct render *r)
     char key[KEY_MAX];
     snprintf(key, sizeof key, "mail.format.currency_%s", currency);
     const char *name = i18n_has(r->lang, key) ? i18n_text(r->lang, key) : currency;
-    char *amount = digits ? fill2(text(r, "mail.format.%s", "money"), "amount", digits,
-                                  "currency", name)
-                          : NULL;
+    char *amount =
+        digits ? fill2(text(r, "mail.format.%s", "money"), "amount", digits, "currency", name)
+               : NULL;
     free(digits);
     set_owned(r, "amount", amount);
 }
@@ -183,10 +183,14 @@ static void set_pay_again(struct render *r, const struct mail_site *site)
     if (!json_is_integer(minor)) return;
     char amount[24];
     snprintf(amount, sizeof amount, "%lld", (long long)json_integer_value(minor));
-    const char *query[] = {"amount_minor", amount,
-                           "currency",     param_str(r, "currency"),
-                           "interval",     param_str(r, "interval"),
-                           "provider",     param_str(r, "provider"),
+    const char *query[] = {"amount_minor",
+                           amount,
+                           "currency",
+                           param_str(r, "currency"),
+                           "interval",
+                           param_str(r, "interval"),
+                           "provider",
+                           param_str(r, "provider"),
                            NULL};
     set_owned(r, "pay_again_url", page_url(r, site, "/donate", query));
 }

@@ -18,7 +18,10 @@ void me_update(struct req *r)
     const char *offered[LOCALE_CHOICES_MAX + 1], *locale = NULL;
     locale_choices(offered);
     struct field fields[] = {
-        {.name = "locale", .type = FIELD_ENUM, .required = true, .choices = offered,
+        {.name = "locale",
+         .type = FIELD_ENUM,
+         .required = true,
+         .choices = offered,
          .out.str = &locale},
         {0},
     };

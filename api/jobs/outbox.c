@@ -42,8 +42,13 @@ static void deliver(struct db *db, const struct outbox_msg *m, const char *domai
     size_t len = 0;
     bool sent = false;
     if (compose(m, &subject, &body, &problem)) {
-        struct mail mail = {domain,           m->id, m->to, subject ? subject : m->subject,
-                            body ? body : m->body, m->created_at, cfg.site_name};
+        struct mail mail = {.domain = domain,
+                            .id = m->id,
+                            .to = m->to,
+                            .subject = subject ? subject : m->subject,
+                            .body = body ? body : m->body,
+                            .date = m->created_at,
+                            .from_name = cfg.site_name};
         text = mail_format(&mail, &len, &problem);
     }
     if (text)

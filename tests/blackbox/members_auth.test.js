@@ -439,7 +439,8 @@ test('a sign-in link not delivered within 15 minutes is given up', async () => {
     const email = uniqueEmail('late');
     assert.equal((await srv.post('/v1/patrons', { email })).status, 201);
     assert.equal((await call(srv, 'POST', '/v1/auth/magic-link', { body: { email } })).status, 202);
-    await srv.psql("UPDATE outbox SET created_at = now() - interval '16 minutes'");
+    // due again at once, should the first attempt have come before this
+    await srv.psql("UPDATE outbox SET created_at = now() - interval '16 minutes', next_attempt_at = now()");
     const row = await waitFor('giving up', async () => {
       const [o] = await srv.psqlJson(`SELECT jsonb_build_object('never', next_attempt_at = 'infinity',
         'error', last_error, 'sent', sent_at IS NOT NULL) FROM outbox`);

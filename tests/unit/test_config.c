@@ -95,6 +95,7 @@ static void test_defaults(void)
     CHECK(currency_allowed("UAH") && currency_allowed("PLN") && !currency_allowed("JPY"));
     CHECK_EQ_STR(c.languages, "uk,en");
     CHECK_EQ_STR(i18n_default(), "uk");
+    CHECK_EQ_STR(c.site_name, "patrond");
     CHECK_EQ_INT(c.max_amount_minor, 100000000);
     CHECK_EQ_INT(c.body_limit, 1048576);
     CHECK_EQ_INT(c.import_max_bytes, 64 * 1024 * 1024);
@@ -166,6 +167,22 @@ static void test_errors(void)
     expect_error("PATROND_CURRENCIES", "UAH, usd",
                  "PATROND_CURRENCIES: \"usd\" is not an upper-case ISO 4217 currency code (got "
                  "\"UAH, usd\")");
+    /* the newsroom's name goes into every mail's From and Subject */
+    expect_error("PATROND_SITE_NAME", "News\r\nBcc: x@example.org",
+                 "PATROND_SITE_NAME: must be 1 to 100 characters of text on one line (got "
+                 "\"News??Bcc: x@example.org\")");
+    expect_rejected("PATROND_SITE_NAME", "News\tRoom");
+    expect_rejected("PATROND_SITE_NAME", "\xff\xfe");
+    expect_accepted("PATROND_SITE_NAME", "Новини Громади");
+    /* at most 100 characters, however many bytes */
+    char name[512];
+    snprintf(name, sizeof name, "%s%s",
+             "ЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇ"
+             "ЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇ",
+             "ЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇ");
+    expect_accepted("PATROND_SITE_NAME", name);
+    strcat(name, "x");
+    expect_rejected("PATROND_SITE_NAME", name);
     expect_error("PATROND_LANGUAGES", "uk,xx",
                  "PATROND_LANGUAGES: no catalogue for \"xx\" (web/i18n/xx.json)");
 

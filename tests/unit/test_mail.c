@@ -6,8 +6,13 @@
 
 static char *format(const char *to, const char *subject, const char *body, const char **problem)
 {
-    struct mail m = {"news.example", "0b6a4f7e-4c2e-4b8e-9a51-1f0d2c3b4a59", to, subject, body,
-                     1700000000, NULL};
+    struct mail m = {"news.example",
+                     "0b6a4f7e-4c2e-4b8e-9a51-1f0d2c3b4a59",
+                     to,
+                     subject,
+                     body,
+                     1700000000,
+                     NULL};
     size_t len = 0;
     char *text = mail_format(&m, &len, problem);
     if (text) CHECK_EQ_INT(len, strlen(text));
@@ -81,11 +86,12 @@ static void test_from_name(void)
         {"Kyiv Independent", "From: Kyiv Independent <patrond@news.example>\n"},
         {"News, \"Daily\"", "From: \"News, \\\"Daily\\\"\" <patrond@news.example>\n"},
         {"Ґрати", "From: =?UTF-8?B?0pDRgNCw0YLQuA==?= <patrond@news.example>\n"},
-        {"Evil\nBcc: x@example.org", "From: =?UTF-8?B?RXZpbCBCY2M6IHhAZXhhbXBsZS5vcmc=?= <patrond@news.example>\n"},
+        {"Evil\nBcc: x@example.org",
+         "From: =?UTF-8?B?RXZpbCBCY2M6IHhAZXhhbXBsZS5vcmc=?= <patrond@news.example>\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct mail m = {"news.example", "id-1", "a@b.example", "s", "b", 1700000000,
-                         cases[i].name};
+        struct mail m = {"news.example", "id-1",       "a@b.example", "s", "b",
+                         1700000000,     cases[i].name};
         size_t len = 0;
         const char *problem;
         char *t = mail_format(&m, &len, &problem);

@@ -11,33 +11,35 @@
 #include "i18n.h"
 #include "mail_text.h"
 
-#define UK_CATALOGUE                                                                               \
-    "{\"language\": {\"code\": \"uk\", \"name\": \"Українська\", \"plural_rule\": \"east_slavic\"},"  \
-    " \"mail\": {"                                                                                 \
-    "  \"format\": {\"decimal\": \",\", \"group\": \" \", \"money\": \"{amount} {currency}\","       \
+#define UK_CATALOGUE                                                                                      \
+    "{\"language\": {\"code\": \"uk\", \"name\": \"Українська\", \"plural_rule\": "             \
+    "\"east_slavic\"},"                                                                                   \
+    " \"mail\": {"                                                                                        \
+    "  \"format\": {\"decimal\": \",\", \"group\": \" \", \"money\": \"{amount} {currency}\","            \
     "             \"date\": \"{day} {month} {year} р.\", \"month_1\": \"січня\","                   \
-    "             \"month_12\": \"грудня\", \"currency_UAH\": \"грн\"},"                           \
-    "  \"signature\": \"— {site}\","                                                               \
-    "  \"receipt\": {\"subject\": \"{site}: {amount}\","                                          \
-    "               \"body\": \"Оплачено {days}, до {until} ({date}, {payment_id}).\","             \
-    "               \"days\": {\"one\": \"{count} день\", \"few\": \"{count} дні\","                \
-    "                          \"many\": \"{count} днів\", \"other\": \"{count} дня\"}},"           \
-    "  \"payment_failed\": {\"subject\": \"Не вдалося\","                                          \
-    "                      \"body\": \"{reason} {pay_again_url}\", \"no_reason\": \"—\"},"         \
-    "  \"ends_soon\": {\"subject\": \"Закінчується {until}\", \"body\": \"Поновіть: {donate_url}\\n\"}}}"
+    "             \"month_12\": \"грудня\", \"currency_UAH\": \"грн\"},"                         \
+    "  \"signature\": \"— {site}\","                                                                    \
+    "  \"receipt\": {\"subject\": \"{site}: {amount}\","                                                  \
+    "               \"body\": \"Оплачено {days}, до {until} ({date}, {payment_id}).\","         \
+    "               \"days\": {\"one\": \"{count} день\", \"few\": \"{count} дні\","               \
+    "                          \"many\": \"{count} днів\", \"other\": \"{count} дня\"}},"          \
+    "  \"payment_failed\": {\"subject\": \"Не вдалося\","                                        \
+    "                      \"body\": \"{reason} {pay_again_url}\", \"no_reason\": \"—\"},"              \
+    "  \"ends_soon\": {\"subject\": \"Закінчується {until}\", \"body\": \"Поновіть: " \
+    "{donate_url}\\n\"}}}"
 
 /* English has no ends_soon and no text for a missing reason: its patrons
  * get the default language's. */
 #define EN_CATALOGUE                                                                               \
-    "{\"language\": {\"code\": \"en\", \"name\": \"English\", \"plural_rule\": \"one_other\"},"      \
+    "{\"language\": {\"code\": \"en\", \"name\": \"English\", \"plural_rule\": \"one_other\"},"    \
     " \"mail\": {"                                                                                 \
-    "  \"format\": {\"decimal\": \".\", \"group\": \",\", \"money\": \"{amount} {currency}\","       \
-    "             \"date\": \"{month} {day}, {year}\", \"month_1\": \"January\","                 \
+    "  \"format\": {\"decimal\": \".\", \"group\": \",\", \"money\": \"{amount} {currency}\","     \
+    "             \"date\": \"{month} {day}, {year}\", \"month_1\": \"January\","                  \
     "             \"month_12\": \"December\"},"                                                    \
     "  \"signature\": \"- {site}\","                                                               \
-    "  \"receipt\": {\"subject\": \"{site}: {amount}\","                                          \
-    "               \"body\": \"Pays for {days}, until {until} ({date}, {payment_id}).\","          \
-    "               \"days\": {\"one\": \"{count} day\", \"other\": \"{count} days\"}},"            \
+    "  \"receipt\": {\"subject\": \"{site}: {amount}\","                                           \
+    "               \"body\": \"Pays for {days}, until {until} ({date}, {payment_id}).\","         \
+    "               \"days\": {\"one\": \"{count} day\", \"other\": \"{count} days\"}},"           \
     "  \"payment_failed\": {\"subject\": \"Failed\","                                              \
     "                      \"body\": \"{reason} {pay_again_url}\"}}}"
 
@@ -105,9 +107,11 @@ static void test_plural_forms(void)
 static void test_languages(void)
 {
     /* no locale, or one not offered: the default language */
-    expect("ends_soon", NULL, "{\"until\": \"2026-01-31T00:00:00Z\"}", "Закінчується 31 січня 2026 р.",
+    expect("ends_soon", NULL, "{\"until\": \"2026-01-31T00:00:00Z\"}",
+           "Закінчується 31 січня 2026 р.",
            "Поновіть: https://news.example/support/donate?lang=uk\n\n— Новини\n");
-    expect("ends_soon", "de", "{\"until\": \"2026-01-31T00:00:00Z\"}", "Закінчується 31 січня 2026 р.",
+    expect("ends_soon", "de", "{\"until\": \"2026-01-31T00:00:00Z\"}",
+           "Закінчується 31 січня 2026 р.",
            "Поновіть: https://news.example/support/donate?lang=uk\n\n— Новини\n");
     /* a mail English lacks comes whole in Ukrainian, its date and links too */
     expect("ends_soon", "en", "{\"until\": \"2026-12-31T00:00:00Z\"}",
