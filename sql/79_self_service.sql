@@ -125,3 +125,21 @@ BEGIN
                             'ballots_changed', patron_ballots_sync(patron));
 END
 $$;
+
+-- A renewal paid after the patron asked for an end at the period end means
+-- the subscription goes on (resumed at the provider: Stripe charges no
+-- renewal while cancel_at_period_end holds), so the request is forgotten
+-- and the pledge is cancelable again, with its grace back.
+CREATE OR REPLACE FUNCTION pledges_renewal_forgets_cancel() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.cancel_requested_at := NULL;
+  RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER pledges_renewal_forgets_cancel BEFORE UPDATE OF current_period_end ON pledges
+  FOR EACH ROW
+  WHEN (OLD.cancel_requested_at IS NOT NULL AND NEW.status IN ('active', 'past_due')
+        AND NEW.current_period_end > OLD.current_period_end)
+  EXECUTE FUNCTION pledges_renewal_forgets_cancel();

@@ -5,7 +5,7 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(32);
+SELECT plan(35);
 
 INSERT INTO patrons (email) VALUES ('self@example.org') RETURNING id AS me \gset
 INSERT INTO patrons (email) VALUES ('other@example.org') RETURNING id AS other \gset
@@ -115,6 +115,18 @@ SELECT is(me_pledge_cancel(:'me', (:'m'::pledges).id, true) - 'ballots_changed',
           'ended: canceled now, effective to the period end');
 SELECT is((SELECT (status, canceled_at) FROM pledges WHERE id = (:'m'::pledges).id)::text,
           format('(canceled,"%s")', now()), 'canceled_at is now');
+
+-- ---- a renewal after the request: the subscription goes on ----
+
+UPDATE pledges SET current_period_end = now() + interval '40 days' WHERE id = (:'s'::pledges).id;
+SELECT is((SELECT cancel_requested_at FROM pledges WHERE id = (:'s'::pledges).id), NULL,
+          'a renewal paid after the request forgets it');
+SELECT is(pledge_cancelable((SELECT p FROM pledges p WHERE id = (:'s'::pledges).id)), 'provider',
+          'and the pledge is cancelable again');
+UPDATE pledges SET cancel_requested_at = now(), current_period_end = now() + interval '41 days'
+ WHERE id = (:'s'::pledges).id;
+SELECT isnt((SELECT cancel_requested_at FROM pledges WHERE id = (:'s'::pledges).id), NULL,
+            '(a write that sets the request itself keeps it)');
 
 -- ---- the clock: a canceled pledge's paid period running out re-weighs ballots ----
 
