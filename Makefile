@@ -26,6 +26,7 @@ UNIT_DEPS := api/core/csv.c api/core/csv_reader.c api/core/money.c api/core/enco
              api/core/mail.c api/core/form.c api/core/json_text.c api/core/etag.c api/core/tally_cache.c \
              api/core/cidr.c api/core/errors.c api/core/domain.c api/db/sqlstate.c api/core/jwt.c \
              api/core/signing_keys.c api/core/webhook_sign.c api/core/outbound_target.c \
+             api/core/i18n.c api/core/page_render.c build/assets.c api/core/http_client.c \
              $(sort $(wildcard api/providers/*.c))
 
 # objects made by pattern rules are kept, not removed as intermediates
@@ -46,15 +47,17 @@ build/migrations.c: $(MIGRATIONS) $(SQL_CODE) tools/embed_migrations.c
 	$(CC) -std=c11 -O1 -o build/embed_migrations tools/embed_migrations.c
 	build/embed_migrations $@ $(MIGRATIONS) --code $(SQL_CODE)
 
-# the pages and their URLs; every file in web/assets/ is served under /assets/
+# the pages and their URLs; every file in web/assets/ is served under /assets/,
+# every language catalogue in web/i18n/ under /assets/i18n/ (and read by api/core/i18n.c)
 WEB_PAGES := /donate=web/donate.html /donate/thanks=web/thanks.html /members=web/members.html \
              /admin=web/admin.html
 WEB_ASSETS := $(sort $(wildcard web/assets/*))
-build/assets.c: tools/embed_files.c $(wildcard web/*.html) $(WEB_ASSETS) api/openapi.yaml
+WEB_I18N := $(sort $(wildcard web/i18n/*.json))
+build/assets.c: tools/embed_files.c $(wildcard web/*.html) $(WEB_ASSETS) $(WEB_I18N) api/openapi.yaml
 	@mkdir -p build
 	$(CC) -std=c11 -O1 -o build/embed_files tools/embed_files.c
 	build/embed_files $@ $(WEB_PAGES) $(foreach f,$(WEB_ASSETS),/assets/$(notdir $(f))=$(f)) \
-	    /v1/openapi.yaml=api/openapi.yaml
+	    $(foreach f,$(WEB_I18N),/assets/i18n/$(notdir $(f))=$(f)) /v1/openapi.yaml=api/openapi.yaml
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -74,6 +77,15 @@ build/asan/patrond: $(ASAN_OBJS)
 
 UNIT_OBJS := $(patsubst %.c,build/asan/obj/%.o,$(UNIT_DEPS))
 build/unit/%: build/asan/obj/tests/unit/%.o $(UNIT_OBJS)
+	@mkdir -p build/unit
+	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The mail renderer's test brings catalogues of its own (it defines the
+# asset table), so it links without build/assets.c.
+MAIL_TEXT_DEPS := api/core/mail_text.c api/core/i18n.c api/core/money.c api/core/encode.c \
+                  api/core/crypto.c
+build/unit/test_mail_text: build/asan/obj/tests/unit/test_mail_text.o \
+                           $(patsubst %.c,build/asan/obj/%.o,$(MAIL_TEXT_DEPS))
 	@mkdir -p build/unit
 	$(CC) $(CFLAGS_COMMON) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 

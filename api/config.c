@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
+#include "i18n.h"
 #include "money.h"
 #include "provider.h"
 #include "validate.h"
@@ -29,7 +30,10 @@ struct config cfg;
  * donates in a few; a script creating pledges in bulk is stopped. */
 #define DEFAULT_CHECKOUT_RATE_LIMIT 20
 #define DEFAULT_GRACE_DAYS 7
+#define DEFAULT_LANGUAGES "uk,en"
 #define DEFAULT_CONNECTION_TIMEOUT 30
+#define DEFAULT_SITE_NAME "patrond"
+#define SITE_NAME_MAX_CHARS 100
 #define MAX_THREADS 256
 #define DEFAULT_DB_THREADS 16
 #define SECRET_FILE_MAX (1024 * 1024)
@@ -331,6 +335,15 @@ static bool load_currencies(struct loader *l)
     return set_string(l, &l->c->currencies, v);
 }
 
+/* SPEC §4c: the offered languages, each with a catalogue compiled in;
+ * loaded here so that a language with no catalogue stops the start. */
+static bool load_languages(struct loader *l)
+{
+    const char *v = env_value(l, "PATROND_LANGUAGES");
+    if (!v) v = DEFAULT_LANGUAGES;
+    return i18n_load(v, l->err, l->err_len) && set_string(l, &l->c->languages, v);
+}
+
 static bool load_limits(struct loader *l)
 {
     int64_t body, import, checkout, timeout, grace;
@@ -374,6 +387,8 @@ static bool load_setting(struct loader *l, const struct setting *st, char **dst)
         return load_plain(l, st->env, dst);
     case SETTING_URL:
         return load_url(l, st->env, st->def, false, dst);
+    case SETTING_BASE_URL:
+        return load_url(l, st->env, st->def, true, dst);
     case SETTING_CURRENCY: {
         const char *v = env_value(l, st->env);
         if (!v) v = st->def;
@@ -417,6 +432,21 @@ static bool load_outbound(struct loader *l)
     return set_string(l, &l->c->admin_email, email);
 }
 
+/* The newsroom's name, in mails (From, subject, signature) and pages:
+ * text of at most 100 characters, no control characters (it goes into a
+ * header). */
+static bool load_site_name(struct loader *l)
+{
+    const char *v = env_value(l, "PATROND_SITE_NAME");
+    if (!v) v = DEFAULT_SITE_NAME;
+    size_t chars = 0;
+    if (!valid_text(v, strlen(v), &chars) || strpbrk(v, "\t\r\n") || chars < 1 ||
+        chars > SITE_NAME_MAX_CHARS)
+        return bad_value(l, "PATROND_SITE_NAME", "must be 1 to 100 characters of text on one line",
+                         v);
+    return set_string(l, &l->c->site_name, v);
+}
+
 /* The audience is compared byte for byte by the verifying library, so
  * it is kept as given; only what no JWT library could match is refused. */
 static bool load_member_tokens(struct loader *l)
@@ -443,8 +473,9 @@ bool config_load(struct config *c, getenv_fn env, const char *cwd, char *err, si
     bool ok = load_database(&l, cwd) && load_listen(&l) && load_threads(&l) &&
               load_url(&l, "PATROND_PUBLIC_URL", DEFAULT_PUBLIC_URL, true, &c->public_url) &&
               load_cors(&l) && load_plain(&l, "PATROND_MAIL_COMMAND", &c->mail_command) &&
-              load_currencies(&l) && load_limits(&l) && load_trusted_proxies(&l) &&
-              load_providers(&l) && load_outbound(&l) && load_member_tokens(&l);
+              load_currencies(&l) && load_languages(&l) && load_limits(&l) &&
+              load_trusted_proxies(&l) && load_providers(&l) && load_outbound(&l) &&
+              load_member_tokens(&l) && load_site_name(&l);
     if (!ok) config_free(c);
     return ok;
 }
@@ -468,8 +499,8 @@ void config_free(struct config *c)
             else
                 free(c->provider_settings[p][i]);
     }
-    char *plain[] = {c->listen_host, c->public_url, c->cors_origins, c->mail_command,
-                     c->currencies,  c->admin_email};
+    char *plain[] = {c->listen_host, c->public_url,  c->cors_origins, c->mail_command,
+                     c->currencies,  c->admin_email, c->languages,    c->site_name};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         free(plain[i]);
     free(c->signing_key_file);

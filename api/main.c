@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "i18n.h"
 #include "money.h"
 
 static const char *env(const char *name)
@@ -52,11 +53,12 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    db_global_init(cfg.database_url, cfg.database_read_url, cfg.grace_days);
+    db_global_init(cfg.database_url, cfg.database_read_url, cfg.grace_days, i18n_default());
     int status = cmd(db_thread(), argc - 2, argv + 2);
     db_global_shutdown();
     curl_global_cleanup();
     config_free(&cfg);
     currency_allowlist_free();
+    i18n_free();
     return status;
 }

@@ -14,6 +14,7 @@ enum setting_kind {
     SETTING_SECRET,   /* cleansed from memory when freed */
     SETTING_PLAIN,    /* a file name or other plain text */
     SETTING_URL,      /* an http(s) URL */
+    SETTING_BASE_URL, /* an http(s) URL that paths are appended to (no trailing '/') */
     SETTING_CURRENCY, /* an ISO 4217 code */
 };
 struct setting {
@@ -34,6 +35,7 @@ struct config {
     char *cors_origins;
     char *mail_command;
     char *currencies;
+    char *languages; /* PATROND_LANGUAGES as given; include/i18n.h holds the catalogues */
     int64_t max_amount_minor;
     size_t body_limit;
     size_t import_max_bytes;      /* the CSV body of POST /v1/patrons/import */
@@ -53,6 +55,8 @@ struct config {
     char *signing_key_file;
     char *signing_key_previous_file;
     char *token_audience;
+    /* the newsroom's name in mails (PATROND_SITE_NAME, default patrond) */
+    char *site_name;
 
     /* the payment providers' variables: [provider_id][setting index], in
      * the order of each provider's `settings` (include/provider.h) */

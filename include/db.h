@@ -28,8 +28,11 @@ struct db *db_thread(void);
  * connection to PATROND_DATABASE_READ_URL when that names another server. */
 struct db *db_thread_read(void);
 /* grace_days: PATROND_GRACE_DAYS, which the membership rules in SQL read
- * from every session as the setting patrond.grace_days. */
-void db_global_init(const char *conninfo, const char *read_conninfo, unsigned grace_days);
+ * from every session as the setting patrond.grace_days; default_language:
+ * the first of PATROND_LANGUAGES (a code of letters and hyphens), the
+ * patrons' locale until they choose one, as patrond.default_language. */
+void db_global_init(const char *conninfo, const char *read_conninfo, unsigned grace_days,
+                    const char *default_language);
 void db_global_shutdown(void);
 
 /* What a call came to: its outcome, and when that is not DB_OK, its error.

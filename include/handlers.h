@@ -61,8 +61,11 @@ void auth_magic_link(struct req *r);
 void auth_session_create(struct req *r);
 void auth_session_delete(struct req *r);
 void me_get(struct req *r);
+void me_update(struct req *r);
 void me_export(struct req *r);
 void me_erase(struct req *r);
+/* POST /v1/me/pledges/{id}/cancel (api/handlers/me_pledges.c). */
+void me_pledge_cancel(struct req *r);
 /* Member tokens and their public keys (api/handlers/member_token.c). */
 void me_token(struct req *r);
 void jwks_get(struct req *r);
@@ -71,11 +74,16 @@ void checkout_create(struct req *r);
 void checkout_options(struct req *r);
 
 /* The web pages and served files (api/handlers/pages.c). */
+/* Renders every page in every offered language (at start, before the
+ * server threads); false when out of memory. */
+bool pages_render(void);
+void pages_free(void);
 void pages_donate(struct req *r);
 void pages_thanks(struct req *r);
 void pages_members(struct req *r);
 void pages_admin(struct req *r);
 void pages_asset(struct req *r);
+void pages_catalogue(struct req *r);
 void pages_openapi(struct req *r);
 
 void webhooks_receive(struct req *r);

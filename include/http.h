@@ -114,6 +114,9 @@ void reply_header(struct req *r, const char *name, const char *value);
 void reply_error(struct req *r, enum err_code code, const char *detail);
 /* The same with an `errors` array (stolen) of {field, message}. */
 void reply_error_fields(struct req *r, enum err_code code, json_t *errors);
+/* reply_error with extension members (RFC 9457 §3.2), e.g. {"manage_url"}
+ * (stolen). */
+void reply_error_with(struct req *r, enum err_code code, const char *detail, json_t *members);
 /* validation_failed (422) with an `errors` array (stolen). */
 void reply_invalid(struct req *r, json_t *errors);
 /* validation_failed naming one field. */

@@ -11,5 +11,6 @@ void job_expire_pledges(struct db *db);
 void job_settle_rounds(struct db *db);
 void job_sweep_memberships(struct db *db);
 void job_webhook_clock(struct db *db);
+void job_mail_ends_soon(struct db *db);
 
 #endif

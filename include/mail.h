@@ -10,12 +10,13 @@
  * (api/jobs/mail_pipe.c). */
 
 struct mail {
-    const char *domain;  /* ours: From is patrond@domain, Message-ID <id@domain> */
-    const char *id;      /* unique per message */
-    const char *to;      /* a bare address */
-    const char *subject; /* UTF-8 */
-    const char *body;    /* UTF-8 plain text */
-    int64_t date;        /* Unix time */
+    const char *domain;    /* ours: From is patrond@domain, Message-ID <id@domain> */
+    const char *id;        /* unique per message */
+    const char *to;        /* a bare address */
+    const char *subject;   /* UTF-8 */
+    const char *body;      /* UTF-8 plain text */
+    int64_t date;          /* Unix time */
+    const char *from_name; /* UTF-8 display name of From (PATROND_SITE_NAME); NULL: patrond */
 };
 
 /* The message as headers and body, LF line ends, for `sendmail -t`. NULL

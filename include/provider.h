@@ -91,6 +91,43 @@ struct checkout_order {
 
 struct wh_envelope;
 
+/* ---- self-service cancel (POST /v1/me/pledges/{id}/cancel) ---- */
+
+/* One request to a provider's API. Its strings are malloc'd and may hold
+ * a secret (an API key, a password): provider_call_free cleanses them. */
+#define PROVIDER_CALL_HEADERS 3
+struct provider_call {
+    char *url;
+    char *body;
+    char *headers[PROVIDER_CALL_HEADERS + 1]; /* "Name: value" lines, NULL-terminated */
+};
+void provider_call_free(struct provider_call *call);
+
+/* What became of a cancel. */
+enum cancel_outcome {
+    CANCEL_FAILED,         /* the provider failed or said no: nothing changed */
+    CANCEL_ENDED,          /* the provider ended the subscription now */
+    CANCEL_AT_PERIOD_END,  /* it ends at its period end; the provider's webhook will confirm */
+    CANCEL_NOT_CONFIGURED, /* this configuration holds no credentials for its API */
+};
+
+/* How a provider cancels a subscription through its API: a request built
+ * from the configuration and the subscription's reference, and its
+ * answer read back. Both pure; provider_cancel() makes the call. */
+struct provider_cancel {
+    /* its API's credentials are set */
+    bool (*configured)(const struct config *c);
+    /* the request that cancels subscription `ref` (pledges.provider_ref);
+     * false when it cannot be built (a reference its API cannot take, no
+     * memory), with why */
+    bool (*request)(const struct config *c, const char *ref, struct provider_call *call, char *why,
+                    size_t why_len);
+    /* the answer (HTTP status and body) → ENDED, AT_PERIOD_END or FAILED,
+     * with why on FAILED */
+    enum cancel_outcome (*outcome)(const char *ref, long status, const char *body, size_t len,
+                                   char *why, size_t why_len);
+};
+
 struct provider {
     /* URL segment of its webhook, metrics label, pledges.provider */
     const char *name;
@@ -126,6 +163,13 @@ struct provider {
     /* where the donation form posts to (Content-Security-Policy
      * form-action) when its checkout is a signed form; NULL for a link */
     const char *form_origin;
+
+    /* ---- self-service cancel ---- */
+    /* through its API; NULL when patrond cannot cancel there */
+    const struct provider_cancel *cancel;
+    /* where a patron cancels it themselves when patrond cannot; NULL: no
+     * page known (then the newsroom has to) */
+    const char *manage_url;
 };
 
 /* Each module's own definition (api/providers/<name>.c). */
@@ -160,5 +204,12 @@ json_t *checkout_redirect(const struct config *c, const char *provider,
  * PATROND_PUBLIC_URL or of one of PATROND_CORS_ORIGINS, so a signed
  * payment form is never a redirect to someone else's site. */
 bool checkout_return_url_allowed(const struct config *c, const char *url);
+
+/* Cancels subscription `ref` at the provider, by its `cancel`: one HTTP
+ * call (include/http_client.h), to be made outside any database
+ * transaction. CANCEL_FAILED when the provider has no `cancel`, failed, or
+ * answered something else than a cancellation (why says which). */
+enum cancel_outcome provider_cancel(const struct provider *p, const struct config *c,
+                                    const char *ref, char *why, size_t why_len);
 
 #endif

@@ -135,4 +135,15 @@ const char *checkout_description(const char *interval);
 /* <public_url>/v1/webhooks/<provider>, malloc'd; NULL when out of memory. */
 char *checkout_webhook_url(const struct config *c, const char *provider);
 
+/* ---- self-service cancel (api/providers/cancel.c) ---- */
+
+/* printf into a new malloc'd string; NULL when out of memory. */
+char *cancel_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A provider's answer as a JSON object, when its status is 2xx and its
+ * body one; else NULL with why. */
+json_t *cancel_answer(long status, const char *body, size_t len, char *why, size_t why_len);
+/* Whether ref is a plain identifier ([A-Za-z0-9_-]+, at most 200), safe
+ * in a URL path. */
+bool cancel_ref_plain(const char *ref);
+
 #endif

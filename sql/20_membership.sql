@@ -16,26 +16,39 @@ LANGUAGE sql IMMUTABLE AS $$
                     ELSE interval '1 month' END
 $$;
 
+-- The grace a recurring pledge's membership gets after its paid period
+-- (PATROND_GRACE_DAYS): none for a one-off, and none once the patron
+-- asked for it to end (SPEC §4c: the membership runs to the end of the
+-- paid period).
+CREATE OR REPLACE FUNCTION pledge_grace(p pledges) RETURNS interval
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN p.interval = 'once' OR p.cancel_requested_at IS NOT NULL THEN interval '0'
+              ELSE membership_grace() END
+$$;
+
 -- Membership at a moment (SPEC §4 Membership). current_period_end is what
 -- the provider's money paid for: every charge moves it (to the provider's
 -- period end, else the charge plus one interval; a one-off: plus 31 days)
 -- and a refund or lost dispute pulls it back, so a provider pledge without
 -- one has paid for nothing. A manual pledge without one counts while
 -- active. A pledge canceled after `at` was still standing then, which
--- lets reports look back. A plain SQL expression, so PostgreSQL inlines it
--- into the queries that scan many pledges.
+-- lets reports look back; one canceled by `at` still counts until its
+-- paid period ends, without grace (SPEC §4c), however it was canceled. A
+-- plain SQL expression, so PostgreSQL inlines it into the queries that
+-- scan many pledges.
 CREATE OR REPLACE FUNCTION pledge_is_membership_at(p pledges, at timestamptz) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-  SELECT (p.status IN ('active', 'past_due')
-          OR (p.status = 'canceled' AND p.canceled_at > at))
-     AND coalesce(p.activated_at, p.created_at) <= at
+  SELECT coalesce(p.activated_at, p.created_at) <= at
      AND CASE
-       WHEN p.current_period_end IS NOT NULL THEN
-         p.current_period_end
-           + CASE WHEN p.interval = 'once' THEN interval '0' ELSE membership_grace() END > at
-       WHEN p.provider <> 'manual' THEN false
-       WHEN p.interval = 'once' THEN coalesce(p.activated_at, p.created_at) + interval '31 days' > at
-       ELSE p.status = 'active'
+       WHEN p.status IN ('active', 'past_due') OR (p.status = 'canceled' AND p.canceled_at > at)
+       THEN CASE
+         WHEN p.current_period_end IS NOT NULL THEN p.current_period_end + pledge_grace(p) > at
+         WHEN p.provider <> 'manual' THEN false
+         WHEN p.interval = 'once' THEN coalesce(p.activated_at, p.created_at) + interval '31 days' > at
+         ELSE p.status = 'active'
+       END
+       WHEN p.status = 'canceled' THEN coalesce(p.current_period_end > at, false)
+       ELSE false
      END
 $$;
 
@@ -65,6 +78,7 @@ LANGUAGE sql STABLE AS $$
   SELECT CASE
     WHEN NOT pledge_is_membership(p) THEN NULL
     WHEN p.interval = 'once' THEN 'one-off pledge paid in the last 31 days'
+    WHEN p.status = 'canceled' THEN 'canceled pledge, paid until the end of its period'
     WHEN p.status = 'active' THEN
       'active ' || CASE p.interval WHEN 'year' THEN 'yearly' ELSE 'monthly' END || ' pledge'
     ELSE format('past_due pledge within the %s-day grace period',
@@ -78,9 +92,8 @@ CREATE OR REPLACE FUNCTION pledge_membership_until(p pledges) RETURNS timestampt
 LANGUAGE sql STABLE AS $$
   SELECT CASE
     WHEN NOT pledge_is_membership(p) THEN NULL
-    WHEN p.current_period_end IS NOT NULL THEN
-      p.current_period_end
-        + CASE WHEN p.interval = 'once' THEN interval '0' ELSE membership_grace() END
+    WHEN p.status = 'canceled' THEN p.current_period_end
+    WHEN p.current_period_end IS NOT NULL THEN p.current_period_end + pledge_grace(p)
     WHEN p.interval = 'once' THEN coalesce(p.activated_at, p.created_at) + interval '31 days'
   END
 $$;
@@ -165,6 +178,10 @@ BEGIN
     SELECT p.patron_id FROM pledges p
      WHERE since <> '-infinity' AND p.status IN ('active', 'past_due')
        AND p.current_period_end BETWEEN since - membership_grace() AND now()
+    UNION
+    SELECT p.patron_id FROM pledges p
+     WHERE since <> '-infinity' AND p.status = 'canceled'
+       AND p.current_period_end BETWEEN since AND now()
     UNION
     SELECT p.patron_id FROM pledges p
      WHERE since <> '-infinity'

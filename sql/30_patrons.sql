@@ -1,10 +1,21 @@
 -- Patrons and tiers: JSON, search, guarded updates and GDPR erasure.
 -- Messages of PTnnn exceptions reach the client as the problem's detail.
 
+-- The language of PATROND_LANGUAGES' default reaches every session as
+-- patrond.default_language (api/db/conn.c); sessions without it (psql)
+-- get the default's default.
+CREATE OR REPLACE FUNCTION default_language() RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(nullif(current_setting('patrond.default_language', true), ''), 'uk')
+$$;
+
+-- `locale`: the language of the patron's mails; a patron who never chose
+-- one gets the default language.
 CREATE OR REPLACE FUNCTION patron_json(p patrons) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
     'id', p.id, 'email', p.email, 'name', p.name,
+    'locale', coalesce(p.locale, default_language()),
     'status', patron_status(p.id),
     'created_at', rfc3339(p.created_at), 'updated_at', rfc3339(p.updated_at),
     'erased_at', rfc3339(p.erased_at))
@@ -44,6 +55,7 @@ BEGIN
   UPDATE patrons p SET
     email = CASE WHEN patch ? 'email' THEN patch->>'email' ELSE p.email END,
     name = CASE WHEN patch ? 'name' THEN patch->>'name' ELSE p.name END,
+    locale = CASE WHEN patch ? 'locale' THEN patch->>'locale' ELSE p.locale END,
     updated_at = now()
   WHERE p.id = target
   RETURNING * INTO cur;

@@ -8,9 +8,9 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
   SELECT regexp_replace(body, 'token=[A-Za-z0-9_-]+', 'token=[redacted]', 'g')
 $$;
 
--- Queues a message. Callers pass plain text; the delivery job frames it as
--- RFC 5322. plpgsql, not sql: it is on every webhook delivery's path (see
--- sql/00_common.sql).
+-- Queues a message of plain text written by SQL (operational mail to the
+-- newsroom); the delivery job frames it as RFC 5322. plpgsql, not sql:
+-- see sql/00_common.sql.
 CREATE OR REPLACE FUNCTION outbox_enqueue(patron uuid, kind text, to_address text, subject text,
                                           body text)
 RETURNS uuid LANGUAGE plpgsql AS $$
@@ -19,6 +19,24 @@ DECLARE
 BEGIN
   INSERT INTO outbox (patron_id, kind, to_address, subject, body)
   VALUES (patron, kind, to_address, subject, body) RETURNING id INTO queued;
+  RETURN queued;
+END
+$$;
+
+-- Queues a mail to a patron (SPEC §4c) as its kind, the patron's language
+-- and its parameters; the delivery job renders it from the catalogue's
+-- "mail" object when it sends (api/core/mail_text.c), so SQL holds no
+-- text in any language. An erased patron has no address and gets nothing
+-- (NULL).
+CREATE OR REPLACE FUNCTION outbox_enqueue_mail(patron uuid, kind text, params jsonb)
+RETURNS uuid LANGUAGE plpgsql AS $$
+DECLARE
+  queued uuid;
+BEGIN
+  INSERT INTO outbox (patron_id, kind, to_address, subject, body, locale, params)
+  SELECT p.id, kind, p.email, '', '', p.locale, params
+    FROM patrons p WHERE p.id = patron AND p.email IS NOT NULL
+  RETURNING id INTO queued;
   RETURN queued;
 END
 $$;
@@ -37,12 +55,20 @@ LANGUAGE sql AS $$
   RETURNING o.*
 $$;
 
--- Sent: a delivered sign-in link has done its job, so its token goes.
-CREATE OR REPLACE FUNCTION outbox_mark_sent(message uuid) RETURNS void
-LANGUAGE sql AS $$
+-- Sent, with the text as rendered, so the outbox (and the patron's export)
+-- shows what went out. A delivered sign-in link has done its job, so its
+-- token goes.
+CREATE OR REPLACE FUNCTION outbox_mark_sent(message uuid, sent_subject text, sent_body text)
+RETURNS void LANGUAGE sql AS $$
   UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL,
-                    body = CASE WHEN kind = 'magic_link' THEN redact_link_token(body)
-                                ELSE body END
+                    subject = coalesce(sent_subject, subject),
+                    body = CASE WHEN kind = 'magic_link'
+                                THEN redact_link_token(coalesce(sent_body, body))
+                                ELSE coalesce(sent_body, body) END,
+                    params = CASE WHEN kind = 'magic_link' AND params ? 'link'
+                                  THEN jsonb_set(params, '{link}',
+                                                 to_jsonb(redact_link_token(params->>'link')))
+                                  ELSE params END
    WHERE id = message AND sent_at IS NULL
 $$;
 

@@ -196,19 +196,6 @@ BEGIN
 END
 $$;
 
--- Mail to the pledge's patron; an erased patron has no address and gets none.
-CREATE OR REPLACE FUNCTION webhook_mail(p pledges, kind text, subject text, body text)
-RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  address text;
-BEGIN
-  SELECT email INTO address FROM patrons WHERE id = p.patron_id;
-  IF address IS NOT NULL THEN
-    PERFORM outbox_enqueue(p.patron_id, kind, address, subject, body);
-  END IF;
-END
-$$;
-
 -- A paid period: the provider's end, else the charge plus one interval.
 CREATE OR REPLACE FUNCTION webhook_period_end(p pledges, ev jsonb, at timestamptz)
 RETURNS timestamptz
@@ -219,7 +206,7 @@ LANGUAGE sql STABLE AS $$
   END
 $$;
 
--- A successful charge, once per payment id: its receipt, the paid period
+-- A successful charge, once per payment id: its mails, the paid period
 -- (the later end wins, so the order of delivery does not matter) and the
 -- pledge's state.
 CREATE OR REPLACE FUNCTION webhook_paid(p pledges, via text, ev jsonb, at timestamptz,
@@ -230,13 +217,8 @@ BEGIN
   IF NOT webhook_payment(p, via, ev, 'charge', 1, 'succeeded', at) THEN
     RETURN p;
   END IF;
-  PERFORM webhook_mail(p, 'receipt', 'Your receipt',
-    format(E'Hello,\n\nthank you: we received your payment of %s (%s, reference %s).\n\n'
-           'Your support keeps our reporting independent.\n',
-           coalesce(ev->>'amount_display',
-                    coalesce(ev->>'amount_minor', p.amount_minor::text) || ' ' || p.currency),
-           to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), ev->>'payment_id'));
   p.current_period_end := webhook_period_end(p, ev, at);
+  PERFORM mail_paid(p, ev, at, p.current_period_end);
   RETURN webhook_move(p, 'active', at, stale);
 END
 $$;
@@ -381,7 +363,6 @@ DECLARE
   stamp bigint := coalesce((ev->>'sequence')::bigint, 0);
   p pledges;
   stale boolean;
-  was_activated boolean;
   fig record;
   adjusted jsonb;
 BEGIN
@@ -399,7 +380,6 @@ BEGIN
   p.provider_ref := coalesce(p.provider_ref, ev->>'subscription_ref');
   p.customer_ref := coalesce(p.customer_ref, ev->>'customer_ref');
   p.last_sequence := greatest(p.last_sequence, stamp);
-  was_activated := p.activated_at IS NOT NULL;
   IF kind IN ('pledge_activated', 'payment_succeeded') AND NOT stale
      AND (p.last_event_at IS NULL OR at >= p.last_event_at) THEN
     fig := webhook_figures(p, ev);
@@ -420,8 +400,9 @@ BEGIN
     WHEN 'payment_succeeded' THEN
       p := webhook_paid(p, via, ev, at, stale);
     WHEN 'payment_failed' THEN
-      IF ev ? 'payment_id' THEN
-        PERFORM webhook_payment(p, via, ev, 'charge', 1, 'failed', at);
+      -- once per failed payment, or per event when the provider names none
+      IF NOT ev ? 'payment_id' OR webhook_payment(p, via, ev, 'charge', 1, 'failed', at) THEN
+        PERFORM mail_payment_failed(p, ev);
       END IF;
       p := webhook_move(p, 'past_due', at, stale);
     WHEN 'pledge_canceled' THEN
@@ -440,11 +421,6 @@ BEGIN
    WHERE id = p.id
      AND (provider_ref, customer_ref, last_sequence)
          IS DISTINCT FROM (p.provider_ref, p.customer_ref, p.last_sequence);
-  IF NOT was_activated AND p.activated_at IS NOT NULL THEN
-    PERFORM webhook_mail(p, 'welcome', 'Welcome, and thank you',
-      E'Hello,\n\nthank you for becoming a patron. As a member you can vote for the '
-      'topics we cover next; sign in with your e-mail address on our members page.\n');
-  END IF;
   RETURN jsonb_strip_nulls(jsonb_build_object(
     'status', 'applied', 'pledge_id', p.id, 'adjusted', adjusted,
     'ballots_changed', patron_ballots_sync(p.patron_id)));

@@ -36,13 +36,18 @@ $$;
 
 -- POST /v1/checkout. The pledge id comes from the server, which has
 -- already signed it into the provider's redirect. A form's empty name field
--- is no name, so a later checkout may still fill it in.
+-- is no name, so a later checkout may still fill it in. The form's
+-- language (`lang`, NULL when it sent none) becomes the patron's locale:
+-- the mails this payment brings are in the language it was made in.
 CREATE OR REPLACE FUNCTION checkout_create(pledge uuid, addr text, who text, amount bigint,
-                                cur text, every text, via text, ref text) RETURNS jsonb
+                                cur text, every text, via text, ref text, lang text)
+RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   patron uuid := checkout_patron(addr, nullif(who, ''));
 BEGIN
+  UPDATE patrons SET locale = lang
+   WHERE id = patron AND lang IS NOT NULL AND locale IS DISTINCT FROM lang;
   INSERT INTO pledges (id, patron_id, amount_minor, currency, interval, provider,
                        provider_ref, status)
   VALUES (pledge, patron, amount, cur, every, via, ref, 'pending');

@@ -5,21 +5,39 @@
 -- Erasure and export cover everything stored about a patron, ballots,
 -- proposals and providers' webhook payloads included.
 
--- GET /v1/me
+-- GET /v1/me: pledges and payments as sql/79_self_service.sql shows them.
 CREATE OR REPLACE FUNCTION member_json(pa patrons) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object(
-    'patron', patron_json(pa),
-    'pledges', coalesce((SELECT jsonb_agg(pledge_json(pl) ORDER BY pl.seq)
-                           FROM pledges pl WHERE pl.patron_id = pa.id), '[]'::jsonb))
+  SELECT jsonb_build_object('patron', patron_json(pa),
+                            'locale', coalesce(pa.locale, default_language()))
+    || member_self_service(pa.id)
     || patron_membership(pa.id)
+$$;
+
+-- PATCH /v1/me {"locale"}: the language of the patron's mails, chosen on
+-- /members; answers the /v1/me body.
+CREATE OR REPLACE FUNCTION member_set_locale(patron uuid, lang text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  pa patrons;
+BEGIN
+  UPDATE patrons SET locale = lang, updated_at = now()
+   WHERE id = patron AND erased_at IS NULL
+  RETURNING * INTO pa;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'No such patron.' USING ERRCODE = 'PT404';
+  END IF;
+  RETURN member_json(pa);
+END
 $$;
 
 -- POST /v1/auth/magic-link. Does nothing visible for an unknown or erased
 -- address, or past 5 links in 15 minutes: the caller answers 202 either way.
 -- The patron row is locked so concurrent requests cannot overrun the limit.
-CREATE OR REPLACE FUNCTION magic_link_request(addr text, link_hash bytea, link text) RETURNS void
-LANGUAGE plpgsql AS $$
+-- `lang` (the form's language, NULL when the form sent none) becomes the
+-- patron's locale, so this mail and the later ones are in it.
+CREATE OR REPLACE FUNCTION magic_link_request(addr text, link_hash bytea, link text, lang text)
+RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   target patrons;
   recent integer;
@@ -36,12 +54,11 @@ BEGIN
   IF target.id IS NULL OR recent >= 5 THEN
     RETURN;
   END IF;
+  UPDATE patrons SET locale = lang
+   WHERE id = target.id AND lang IS NOT NULL AND locale IS DISTINCT FROM lang;
   INSERT INTO magic_links (patron_id, token_hash, expires_at)
   VALUES (target.id, link_hash, now() + interval '15 minutes');
-  PERFORM outbox_enqueue(target.id, 'magic_link', target.email, 'Your sign-in link',
-    format(E'Hello,\n\nfollow this link to sign in to your membership:\n\n%s\n\n'
-           'It works once, for 15 minutes. If you did not ask to sign in, ignore this '
-           'message; nothing changes without the link.\n', link));
+  PERFORM outbox_enqueue_mail(target.id, 'magic_link', jsonb_build_object('link', link));
 END
 $$;
 
@@ -92,7 +109,12 @@ LANGUAGE sql STABLE AS $$
     'messages', coalesce((
       SELECT jsonb_agg(jsonb_build_object(
                'id', o.id, 'kind', o.kind, 'to_address', o.to_address, 'subject', o.subject,
-               'body', redact_link_token(o.body), 'created_at', rfc3339(o.created_at),
+               'body', redact_link_token(o.body), 'locale', o.locale,
+               'params', CASE WHEN o.params ? 'link'
+                              THEN jsonb_set(o.params, '{link}',
+                                             to_jsonb(redact_link_token(o.params->>'link')))
+                              ELSE o.params END,
+               'created_at', rfc3339(o.created_at),
                'attempts', o.attempts, 'sent_at', rfc3339(o.sent_at),
                'last_error', o.last_error)
              ORDER BY o.seq)
@@ -143,8 +165,9 @@ BEGIN
   UPDATE sessions SET revoked_at = now() WHERE patron_id = target AND revoked_at IS NULL;
   DELETE FROM magic_links WHERE patron_id = target AND used_at IS NULL;
   DELETE FROM outbox WHERE patron_id = target AND sent_at IS NULL;
-  UPDATE outbox SET to_address = NULL, subject = '', body = '', last_error = NULL
-   WHERE patron_id = target AND (to_address IS NOT NULL OR body <> '' OR subject <> '');
+  UPDATE outbox SET to_address = NULL, subject = '', body = '', params = NULL, last_error = NULL
+   WHERE patron_id = target
+     AND (to_address IS NOT NULL OR body <> '' OR subject <> '' OR params IS NOT NULL);
   RETURN to_jsonb(true);
 END
 $$;

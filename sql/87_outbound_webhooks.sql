@@ -390,9 +390,9 @@ CREATE CONSTRAINT TRIGGER pledges_outbound_member_update AFTER UPDATE ON pledges
   DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW
   WHEN ((OLD.status, OLD.current_period_end, OLD.activated_at, OLD.canceled_at, OLD.interval,
-         OLD.provider, OLD.patron_id)
+         OLD.provider, OLD.patron_id, OLD.cancel_requested_at)
         IS DISTINCT FROM (NEW.status, NEW.current_period_end, NEW.activated_at, NEW.canceled_at,
-                          NEW.interval, NEW.provider, NEW.patron_id))
+                          NEW.interval, NEW.provider, NEW.patron_id, NEW.cancel_requested_at))
   EXECUTE FUNCTION outbound_pledge_member_events();
 
 -- Erasure (DELETE /v1/patrons/{id}, DELETE /v1/me): the personal fields

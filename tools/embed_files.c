@@ -1,5 +1,5 @@
 /* Build tool: writes a C file embedding the web pages, their assets and
- * the OpenAPI description, so the binary serves them with no files on
+ * the OpenAPI description and the language catalogues, so the binary serves them with no files on
  * disk. Each argument is URLPATH=FILE; the content type comes from the
  * file's extension and the strong ETag from its bytes, both fixed here so
  * serving costs no work. */
@@ -16,6 +16,7 @@ static const struct {
     {".js", "text/javascript; charset=utf-8"},
     {".svg", "image/svg+xml"},
     {".yaml", "application/yaml"},
+    {".json", "application/json; charset=utf-8"},
 };
 
 static const char *content_type(const char *file)
@@ -70,7 +71,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         const char *arg = argv[i + 2], *eq = strchr(arg, '=');
         if (!eq || arg[0] != '/' || !content_type(eq + 1)) {
-            fprintf(stderr, "embed_files: %s: want /url/path=FILE.{html,css,js,svg,yaml}\n", arg);
+            fprintf(stderr, "embed_files: %s: want /url/path=FILE.{html,css,js,svg,yaml,json}\n",
+                    arg);
             return 2;
         }
         if (embed(out, eq + 1, i, &hashes[i], &lens[i]) != 0) return 1;

@@ -1,14 +1,17 @@
 /* `patrond serve [--migrate]`: runs the HTTP server until SIGTERM/SIGINT. */
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
 #include "db/migrate.h"
 #include "handler_pool.h"
+#include "handlers.h"
 #include "jobs.h"
 #include "log.h"
 #include "server.h"
@@ -69,10 +72,28 @@ static void stop_serving(struct MHD_Daemon *d)
     MHD_stop_daemon(d);
 }
 
+/* The memory malloc may keep beyond what is in use, bounded before any
+ * thread starts. By default glibc gives each of up to 8 × CPUs threads an
+ * arena of its own and, after freeing one large block (a big list), lets
+ * every arena keep up to twice that block's size at its top: the resident
+ * size then creeps for hours as each arena meets its own peak. Only as
+ * many threads as CPUs run at once, so as many arenas serve them; fixed
+ * thresholds (128 KiB) keep large blocks out of the arenas and hand an
+ * arena's free top back to the kernel beyond 128 KiB. */
+static void bound_malloc(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!mallopt(M_ARENA_MAX, cpus > 1 ? (int)cpus : 1) || !mallopt(M_MMAP_THRESHOLD, 128 * 1024) ||
+        !mallopt(M_TRIM_THRESHOLD, 128 * 1024))
+        /* another allocator (a sanitizer's) has its own rules */
+        log_info("malloc: arenas and thresholds left to the allocator in use");
+}
+
 /* Serves until a signal; the caller owns the signing keys. */
 static int serve(struct db *db, bool apply)
 {
     if (!schema_ready(db, apply)) return 1;
+    bound_malloc();
 
     /* A peer that goes away (the log's reader, a mail command, an outbound
      * connection) must be an EPIPE its writer handles, not the end of the
@@ -144,7 +165,13 @@ int cli_serve(struct db *db, int argc, char **argv)
     }
     if (!cfg.signing_key_file)
         log_info("PATROND_SIGNING_KEY_FILE is not set: POST /v1/me/token answers 503");
+    if (!pages_render()) {
+        log_error("cannot render the pages: out of memory");
+        signing_keys_free();
+        return 1;
+    }
     int status = serve(db, apply);
+    pages_free();
     signing_keys_free();
     return status;
 }

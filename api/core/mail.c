@@ -50,18 +50,12 @@ static bool is_plain_ascii(const char *s)
     return true;
 }
 
-/* A header value from our own text: printable ASCII as is; anything else
- * as encoded-words split between UTF-8 characters, one per folded line.
- * Control characters (a line break would start a new header) become spaces. */
-static void put_text_header(struct buf *b, const char *name, const char *value)
+/* Our own text as RFC 2047 encoded-words split between UTF-8 characters,
+ * one per folded line. Control characters (a line break would start a new
+ * header) become spaces. Base64 words may stand in a phrase too (the From
+ * display name). */
+static void put_encoded(struct buf *b, const char *value)
 {
-    puts_(b, name);
-    puts_(b, ": ");
-    if (is_plain_ascii(value)) {
-        puts_(b, value);
-        puts_(b, "\n");
-        return;
-    }
     size_t n = strlen(value);
     for (size_t i = 0; i < n;) {
         size_t take = n - i < WORD_BYTES ? n - i : WORD_BYTES;
@@ -79,7 +73,52 @@ static void put_text_header(struct buf *b, const char *name, const char *value)
         puts_(b, "?=");
         i += take;
     }
+}
+
+/* A header value from our own text: printable ASCII as is, anything else
+ * encoded. */
+static void put_text_header(struct buf *b, const char *name, const char *value)
+{
+    puts_(b, name);
+    puts_(b, ": ");
+    if (is_plain_ascii(value))
+        puts_(b, value);
+    else
+        put_encoded(b, value);
     puts_(b, "\n");
+}
+
+/* RFC 5322 atext and the spaces between atoms: a phrase that needs no
+ * quotes. */
+static bool is_phrase(const char *s)
+{
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr(" !#$%&'*+-/=?^_`{|}~", *s)) return false;
+    return true;
+}
+
+/* From: the newsroom's name as display name: as it is when it is a
+ * phrase of atoms, a quoted string when it is other printable ASCII
+ * (quotes and backslashes escaped), else encoded-words. */
+static void put_from(struct buf *b, const char *name, const char *domain)
+{
+    puts_(b, "From: ");
+    if (!name || !*name) name = "patrond";
+    if (is_phrase(name)) {
+        puts_(b, name);
+    } else if (is_plain_ascii(name)) {
+        puts_(b, "\"");
+        for (const char *c = name; *c; c++) {
+            if (*c == '"' || *c == '\\') puts_(b, "\\");
+            put(b, c, 1);
+        }
+        puts_(b, "\"");
+    } else {
+        put_encoded(b, name);
+    }
+    puts_(b, " <patrond@");
+    puts_(b, domain);
+    puts_(b, ">\n");
 }
 
 /* RFC 5322 date-time, spelled out so no locale can change it. */
@@ -123,9 +162,8 @@ char *mail_format(const struct mail *m, size_t *len, const char **problem)
         return NULL;
     }
     struct buf b = {0};
-    puts_(&b, "From: patrond <patrond@");
-    puts_(&b, m->domain);
-    puts_(&b, ">\nTo: ");
+    put_from(&b, m->from_name, m->domain);
+    puts_(&b, "To: ");
     puts_(&b, m->to);
     puts_(&b, "\n");
     put_text_header(&b, "Subject", m->subject);
@@ -134,7 +172,9 @@ char *mail_format(const struct mail *m, size_t *len, const char **problem)
     puts_(&b, m->id);
     puts_(&b, "@");
     puts_(&b, m->domain);
-    puts_(&b, ">\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+    /* RFC 3834: no vacation replies or other automatic answers to us */
+    puts_(&b, ">\nAuto-Submitted: auto-generated\n"
+              "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
               "Content-Transfer-Encoding: 8bit\n\n");
     puts_(&b, m->body);
     size_t blen = strlen(m->body);

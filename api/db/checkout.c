@@ -9,10 +9,10 @@ struct db_status db_checkout_create(struct db *db, const char *rid, const struct
 {
     char amount[24];
     snprintf(amount, sizeof amount, "%lld", (long long)in->amount_minor);
-    const char *p[] = {in->pledge_id, in->email,    in->name,     amount,
-                       in->currency,  in->interval, in->provider, in->provider_ref};
-    return db_write_json(db, NULL, rid, "SELECT checkout_create($1, $2, $3, $4, $5, $6, $7, $8)", 8,
-                         p, out);
+    const char *p[] = {in->pledge_id, in->email,    in->name,         amount,    in->currency,
+                       in->interval,  in->provider, in->provider_ref, in->locale};
+    return db_write_json(db, NULL, rid,
+                         "SELECT checkout_create($1, $2, $3, $4, $5, $6, $7, $8, $9)", 9, p, out);
 }
 
 struct db_status db_pledges_expire_pending(struct db *db, int batch, int *expired)

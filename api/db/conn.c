@@ -30,7 +30,7 @@ struct db {
 };
 
 static char *conninfo, *read_conninfo;
-static char session_options[160];
+static char session_options[224];
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *registry;
 static _Thread_local struct db *thread_db, *thread_read_db;
@@ -48,12 +48,13 @@ static long long metric_errors(void)
     return (long long)db_error_count();
 }
 
-void db_global_init(const char *info, const char *read_info, unsigned grace_days)
+void db_global_init(const char *info, const char *read_info, unsigned grace_days,
+                    const char *default_language)
 {
     snprintf(session_options, sizeof session_options,
              "-c statement_timeout=15000 -c idle_in_transaction_session_timeout=30000 "
-             "-c TimeZone=UTC -c patrond.grace_days=%u",
-             grace_days);
+             "-c TimeZone=UTC -c patrond.grace_days=%u -c patrond.default_language=%s",
+             grace_days, default_language);
     free(conninfo);
     free(read_conninfo);
     conninfo = strdup(info);

@@ -4,10 +4,10 @@
 #include "db/member_auth.h"
 
 struct db_status db_magic_link_request(struct db *db, const char *email, const char *link_hash_hex,
-                                       const char *link_url)
+                                       const char *link_url, const char *locale)
 {
-    const char *p[] = {email, link_hash_hex, link_url};
-    return db_command(db, "SELECT magic_link_request($1, decode($2, 'hex'), $3)", 3, p);
+    const char *p[] = {email, link_hash_hex, link_url, locale};
+    return db_command(db, "SELECT magic_link_request($1, decode($2, 'hex'), $3, $4)", 4, p);
 }
 
 struct db_status db_session_open(struct db *db, const char *link_hash_hex,

@@ -8,6 +8,13 @@ struct db_status db_member_get(struct db *db, const char *patron_id, json_t **ou
     return db_json_one(db, "SELECT member_json(p) FROM patrons p WHERE p.id = $1", 1, p, out);
 }
 
+struct db_status db_member_set_locale(struct db *db, const char *patron_id, const char *locale,
+                                      json_t **out)
+{
+    const char *p[] = {patron_id, locale};
+    return db_write_json(db, NULL, NULL, "SELECT member_set_locale($1, $2)", 2, p, out);
+}
+
 /* The admin export, so both stay one document, plus what sign-in and mail
  * hold. Two statements: a sign-in between them may show in one half only,
  * which an export can live with. */

@@ -10,7 +10,8 @@ struct db_status db_outbox_claim(struct db *db, struct outbox_msg *m)
     PGresult *res;
     struct db_status st = db_exec(db,
                                   "SELECT id, to_address, subject, body,"
-                                  " extract(epoch FROM created_at)::bigint FROM outbox_claim()",
+                                  " extract(epoch FROM created_at)::bigint, kind, locale, params"
+                                  " FROM outbox_claim()",
                                   0, NULL, &res);
     if (st.rc != DB_OK) return st;
     if (PQntuples(res) != 1) {
@@ -23,6 +24,9 @@ struct db_status db_outbox_claim(struct db *db, struct outbox_msg *m)
     m->subject = PQgetvalue(res, 0, 2);
     m->body = PQgetvalue(res, 0, 3);
     m->created_at = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    m->kind = PQgetvalue(res, 0, 5);
+    m->locale = PQgetisnull(res, 0, 6) ? NULL : PQgetvalue(res, 0, 6);
+    m->params = PQgetisnull(res, 0, 7) ? NULL : PQgetvalue(res, 0, 7);
     return db_ok();
 }
 
@@ -32,10 +36,11 @@ void db_outbox_msg_free(struct outbox_msg *m)
     *m = (struct outbox_msg){0};
 }
 
-struct db_status db_outbox_sent(struct db *db, const char *id)
+struct db_status db_outbox_sent(struct db *db, const char *id, const char *subject,
+                                const char *body)
 {
-    const char *p[] = {id};
-    return db_command(db, "SELECT outbox_mark_sent($1)", 1, p);
+    const char *p[] = {id, subject, body};
+    return db_command(db, "SELECT outbox_mark_sent($1, $2, $3)", 3, p);
 }
 
 struct db_status db_outbox_failed(struct db *db, const char *id, const char *error)

@@ -7,7 +7,6 @@
 #include "db/page.h"
 #include "db/webhooks.h"
 #include "encode.h"
-#include "money.h"
 
 static const char *const kind_names[] = {
     [WH_IGNORED] = "ignored",
@@ -32,17 +31,6 @@ static bool put_int(json_t *o, const char *key, long long value)
     return json_object_set_new(o, key, json_integer(value)) == 0;
 }
 
-/* "5.00 USD" for the receipt, from the currency's exponent. */
-static bool put_display(json_t *o, const struct wh_event *ev)
-{
-    int exponent = currency_exponent(ev->currency);
-    if (!ev->has_amount || exponent < 0) return true;
-    char amount[32], text[40];
-    money_format_decimal(ev->amount_minor, exponent, amount, sizeof amount);
-    snprintf(text, sizeof text, "%s %s", amount, ev->currency);
-    return put_text(o, "amount_display", text);
-}
-
 /* The event as compact JSON text, or NULL when a field is not UTF-8 text. */
 static char *event_text(const struct wh_event *ev)
 {
@@ -61,7 +49,7 @@ static char *event_text(const struct wh_event *ev)
         put_text(o, "currency", ev->currency) && put_text(o, "interval", ev->interval) &&
         put_text(o, "period_end", ev->period_end) && put_text(o, "occurred_at", ev->occurred_at) &&
         put_text(o, "reason", ev->reason) &&
-        (!ev->sequence || put_int(o, "sequence", ev->sequence)) && put_display(o, ev);
+        (!ev->sequence || put_int(o, "sequence", ev->sequence));
     char *text = ok ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return text;

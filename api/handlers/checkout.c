@@ -10,6 +10,7 @@
 #include "domain.h"
 #include "encode.h"
 #include "handlers.h"
+#include "locale_field.h"
 #include "provider.h"
 
 #define NAME_MAX_CHARS 200
@@ -52,6 +53,8 @@ static bool validate(struct req *r, struct checkout_in *in, const char **return_
 {
     const char *configured[PROVIDERS_COUNT + 1];
     size_t n = checkout_providers(&cfg, configured);
+    const char *offered[LOCALE_CHOICES_MAX + 1];
+    locale_choices(offered);
     struct field fields[] = {
         {.name = "email", .type = FIELD_EMAIL, .required = true, .out.str = &in->email},
         {.name = "name",
@@ -77,6 +80,7 @@ static bool validate(struct req *r, struct checkout_in *in, const char **return_
          .choices = configured,
          .out.str = &in->provider},
         {.name = "return_url", .type = FIELD_URL, .nullable = true, .out.str = return_url},
+        {.name = "locale", .type = FIELD_ENUM, .choices = offered, .out.str = &in->locale},
         {0},
     };
     json_t *errors = NULL;

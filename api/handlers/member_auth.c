@@ -10,6 +10,7 @@
 #include "db/member_auth.h"
 #include "encode.h"
 #include "handlers.h"
+#include "locale_field.h"
 
 /* Per client address and instance. Tokens cannot be guessed, so the
  * session limit only keeps guessing from costing us much. */
@@ -60,10 +61,13 @@ static char *sign_in_link(const char *token, const char *return_to)
 void auth_magic_link(struct req *r)
 {
     if (!req_rate_limit(r, "magic-link", MAGIC_LINK_PER_MINUTE, 60)) return;
-    const char *email = NULL, *return_to = NULL;
+    const char *email = NULL, *return_to = NULL, *locale = NULL;
+    const char *offered[LOCALE_CHOICES_MAX + 1];
+    locale_choices(offered);
     struct field fields[] = {
         {.name = "email", .type = FIELD_EMAIL, .required = true, .out.str = &email},
         {.name = "return_to", .type = FIELD_URL, .out.str = &return_to},
+        {.name = "locale", .type = FIELD_ENUM, .choices = offered, .out.str = &locale},
         {0},
     };
     if (!req_validate(r, fields)) return;
@@ -80,7 +84,7 @@ void auth_magic_link(struct req *r)
         reply_error(r, ERR_internal_error, "Out of memory.");
         return;
     }
-    struct db_status st = db_magic_link_request(r->db, email, hex, link);
+    struct db_status st = db_magic_link_request(r->db, email, hex, link, locale);
     OPENSSL_cleanse(link, strlen(link));
     free(link);
     if (st.rc == DB_OK)

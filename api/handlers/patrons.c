@@ -8,6 +8,7 @@
 #include "db/patrons.h"
 #include "domain.h"
 #include "handlers.h"
+#include "locale_field.h"
 
 #define QUERY_MAX_CHARS 200
 /* Rows per database round trip while building a CSV export: big enough to
@@ -200,9 +201,12 @@ void patrons_update(struct req *r)
 {
     const char *id = req_uuid_param(r, 0);
     if (!id) return;
+    const char *offered[LOCALE_CHOICES_MAX + 1];
+    locale_choices(offered);
     struct field fields[] = {
         {.name = "email", .type = FIELD_EMAIL},
         {.name = "name", .type = FIELD_STRING, .nullable = true, .max = 200},
+        {.name = "locale", .type = FIELD_ENUM, .choices = offered},
         {0},
     };
     if (!req_validate(r, fields)) return;

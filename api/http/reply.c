@@ -67,25 +67,37 @@ void reply_empty(struct req *r, unsigned status)
 
 /* Status, type and title come from the registry entry, so one code always
  * answers the same way; "code" is what clients match on. */
-static void problem(struct req *r, enum err_code code, const char *detail, json_t *errors)
+static void problem(struct req *r, enum err_code code, const char *detail, json_t *errors,
+                    json_t *members)
 {
     const struct err_info *e = err_info(code);
     json_t *p = json_pack("{s:s, s:s, s:i, s:s}", "type", e->type, "title", e->title, "status",
                           (int)e->status, "code", e->name);
     if (p && detail) json_object_set_new(p, "detail", json_string(detail));
     if (p && errors) json_object_set(p, "errors", errors);
+    /* the registry's members win over an extension of the same name */
+    if (p && members && json_object_update_missing(p, members) != 0) {
+        json_decref(p);
+        p = NULL;
+    }
     json_decref(errors);
+    json_decref(members);
     reply_document(r, e->status, "application/problem+json", p);
 }
 
 void reply_error(struct req *r, enum err_code code, const char *detail)
 {
-    problem(r, code, detail, NULL);
+    problem(r, code, detail, NULL, NULL);
+}
+
+void reply_error_with(struct req *r, enum err_code code, const char *detail, json_t *members)
+{
+    problem(r, code, detail, NULL, members);
 }
 
 void reply_error_fields(struct req *r, enum err_code code, json_t *errors)
 {
-    problem(r, code, "The request failed validation.", errors);
+    problem(r, code, "The request failed validation.", errors, NULL);
 }
 
 void reply_invalid(struct req *r, json_t *errors)

@@ -9,6 +9,7 @@ const struct job jobs[] = {
     {"round-settling", 5000, job_settle_rounds},
     {"membership-sweep", 20000, job_sweep_memberships},
     {"webhook-clock", 2000, job_webhook_clock},
+    {"mail-ends-soon", 20000, job_mail_ends_soon},
     {"retention", 600000, job_retention},
 };
 

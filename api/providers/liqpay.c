@@ -20,7 +20,7 @@
 #define LIQPAY_CHECKOUT_URL "https://www.liqpay.ua/api/3/checkout"
 
 /* Its variables, by their place in `.settings` at the end. */
-enum { PUBLIC_KEY, PRIVATE_KEY };
+enum { PUBLIC_KEY, PRIVATE_KEY, API_URL };
 #define LIQPAY(c, i) SETTING(c, PROVIDER_liqpay, i)
 
 static bool configured(const struct config *c)
@@ -347,12 +347,64 @@ static json_t *checkout(const struct config *c, const struct checkout_order *o)
     return redirect;
 }
 
+/* ---- self-service cancel: action "unsubscribe" on its server API ---- */
+
+/* The API takes the same signed `data`/`signature` pair as checkout, as
+ * a form posted by the server. */
+static bool cancel_request(const struct config *c, const char *ref, struct provider_call *call,
+                           char *why, size_t why_len)
+{
+    char pubbuf[SECRET_LIST_MAX], privbuf[SECRET_LIST_MAX];
+    const char *public_key = checkout_current_key(LIQPAY(c, PUBLIC_KEY), pubbuf, sizeof pubbuf);
+    const char *private_key = checkout_current_key(LIQPAY(c, PRIVATE_KEY), privbuf, sizeof privbuf);
+    json_t *order = public_key ? json_pack("{s:s, s:i, s:s, s:s}", "action", "unsubscribe",
+                                           "version", 3, "public_key", public_key, "order_id", ref)
+                               : NULL;
+    char *data = order ? encode_order(order) : NULL;
+    json_decref(order);
+    char signature[SIGNATURE_LEN + 1];
+    char *data_q = NULL, *signature_q = NULL;
+    bool ok = data && private_key && sign(private_key, data, signature) &&
+              (data_q = query_escape(data)) && (signature_q = query_escape(signature)) &&
+              (call->url = cancel_strf("%s", LIQPAY(c, API_URL))) &&
+              (call->body = cancel_strf("data=%s&signature=%s", data_q, signature_q)) &&
+              (call->headers[0] = cancel_strf("Content-Type: application/x-www-form-urlencoded"));
+    OPENSSL_cleanse(privbuf, sizeof privbuf);
+    free(data);
+    free(data_q);
+    free(signature_q);
+    return ok || wh_fail(why, why_len, "cannot build the request (keys missing, or no memory)");
+}
+
+/* {"result": "ok", "status": "unsubscribed", ...}; an error is
+ * {"result": "error", "err_code", "err_description"}. */
+static enum cancel_outcome cancel_outcome(const char *ref, long status, const char *body,
+                                          size_t len, char *why, size_t why_len)
+{
+    (void)ref;
+    json_t *root = cancel_answer(status, body, len, why, why_len);
+    if (!root) return CANCEL_FAILED;
+    char state[32] = "", message[160] = "";
+    enum cancel_outcome out = CANCEL_FAILED;
+    if (wh_json_str(root, "status", state, sizeof state) && !strcmp(state, "unsubscribed"))
+        out = CANCEL_ENDED;
+    else if (wh_json_str(root, "err_description", message, sizeof message) && *message)
+        snprintf(why, why_len, "answered status \"%s\": %s", state, message);
+    else
+        snprintf(why, why_len, "answered status \"%s\", not \"unsubscribed\"", state);
+    json_decref(root);
+    return out;
+}
+
+static const struct provider_cancel cancel = {checkout_configured, cancel_request, cancel_outcome};
+
 const struct provider provider_liqpay = {
     .name = "liqpay",
     .settings =
         (const struct setting[]){
             {"PATROND_LIQPAY_PUBLIC_KEY", SETTING_SECRET, NULL},
             {"PATROND_LIQPAY_PRIVATE_KEY", SETTING_SECRET, NULL},
+            {"PATROND_LIQPAY_API_URL", SETTING_URL, "https://www.liqpay.ua/api/request"},
             {NULL, 0, NULL},
         },
     .configured = configured,
@@ -362,4 +414,5 @@ const struct provider provider_liqpay = {
     .checkout = checkout,
     .echoes_order_id = true,
     .form_origin = "https://www.liqpay.ua",
+    .cancel = &cancel,
 };

@@ -261,4 +261,6 @@ const struct provider provider_patreon = {
     .replay_header = "X-Patreon-Event",
     .checkout_configured = checkout_configured,
     .checkout = checkout,
+    /* patrond holds no API access to the payer's side: they stop it there */
+    .manage_url = "https://www.patreon.com/settings/memberships",
 };

@@ -358,4 +358,6 @@ const struct provider provider_paypal = {
     .configured = configured,
     .verify = verify,
     .envelope = &envelope,
+    /* patrond holds no API access to the payer's side: they stop it there */
+    .manage_url = "https://www.paypal.com/myaccount/autopay/",
 };

@@ -5,6 +5,7 @@
  * was actually paid. Webhook: "Stripe-Signature: t=..,v1=..", HMAC-SHA256 over
  * "t.body" keyed with the whole whsec_ string, lower-case hex; every v1 is
  * tried, since Stripe signs once per active secret while one is rolled. */
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include "provider_kit.h"
 
 /* Its variables, by their place in `.settings` at the end. */
-enum { WEBHOOK_SECRET, PAYMENT_LINK };
+enum { WEBHOOK_SECRET, PAYMENT_LINK, API_KEY, API_URL };
 #define STRIPE(c, i) SETTING(c, PROVIDER_stripe, i)
 
 /* Like the SDK: items without '=' and keys other than t and v1 (the v0
@@ -424,17 +425,77 @@ static json_t *checkout(const struct config *c, const struct checkout_order *o)
 
 /* The pledge is found by client_reference_id; its subscription id becomes
  * provider_ref later. */
+/* ---- self-service cancel: the subscription ends at its period end ---- */
+
+static bool cancel_configured(const struct config *c)
+{
+    return secret_list_any(STRIPE(c, API_KEY));
+}
+
+/* Update the subscription with cancel_at_period_end=true, the patron's
+ * paid period kept (a restricted key with write access to subscriptions
+ * is enough). Stripe's ids are plain; anything else is not one. */
+static bool cancel_request(const struct config *c, const char *ref, struct provider_call *call,
+                           char *why, size_t why_len)
+{
+    if (!cancel_ref_plain(ref)) return wh_fail(why, why_len, "not a Stripe subscription id");
+    char keybuf[SECRET_LIST_MAX];
+    const char *key = checkout_current_key(STRIPE(c, API_KEY), keybuf, sizeof keybuf);
+    bool ok = key && (call->url = cancel_strf("%s/v1/subscriptions/%s", STRIPE(c, API_URL), ref)) &&
+              (call->body = cancel_strf("cancel_at_period_end=true")) &&
+              (call->headers[0] = cancel_strf("Authorization: Bearer %s", key)) &&
+              (call->headers[1] = cancel_strf("Content-Type: application/x-www-form-urlencoded"));
+    OPENSSL_cleanse(keybuf, sizeof keybuf);
+    return ok || wh_fail(why, why_len, "out of memory");
+}
+
+/* The updated subscription: it ends at its period end, or has already
+ * ended. An error object (a wrong key, no such subscription) is a failure. */
+static enum cancel_outcome cancel_outcome(const char *ref, long status, const char *body,
+                                          size_t len, char *why, size_t why_len)
+{
+    json_t *root = cancel_answer(status, body, len, why, why_len);
+    if (!root) {
+        char message[160] = "";
+        json_t *err = json_loadb(body, len, 0, NULL);
+        if (wh_json_str(err, "error.message", message, sizeof message) && *message)
+            snprintf(why, why_len, "answered HTTP %ld: %s", status, message);
+        json_decref(err);
+        return CANCEL_FAILED;
+    }
+    char object[32], id[256], state[32];
+    json_t *at_end = json_object_get(root, "cancel_at_period_end");
+    enum cancel_outcome out = CANCEL_FAILED;
+    if (!wh_json_str(root, "object", object, sizeof object) ||
+        !wh_json_str(root, "id", id, sizeof id) ||
+        !wh_json_str(root, "status", state, sizeof state) || strcmp(object, "subscription") ||
+        strcmp(id, ref))
+        wh_fail(why, why_len, "answered with another object than the subscription");
+    else if (!strcmp(state, "canceled"))
+        out = CANCEL_ENDED;
+    else if (json_is_true(at_end))
+        out = CANCEL_AT_PERIOD_END;
+    else
+        wh_fail(why, why_len, "the subscription is not set to cancel at its period end");
+    json_decref(root);
+    return out;
+}
+
+static const struct provider_cancel cancel = {cancel_configured, cancel_request, cancel_outcome};
+
 const struct provider provider_stripe = {
     .name = "stripe",
     .settings =
         (const struct setting[]){
             {"PATROND_STRIPE_WEBHOOK_SECRET", SETTING_SECRET, NULL},
             {"PATROND_STRIPE_PAYMENT_LINK", SETTING_URL, NULL},
+            {"PATROND_STRIPE_API_KEY", SETTING_SECRET, NULL},
+            {"PATROND_STRIPE_API_URL", SETTING_BASE_URL, "https://api.stripe.com"},
             {NULL, 0, NULL},
         },
-
     .verify = verify,
     .envelope = &envelope,
     .checkout_configured = checkout_configured,
     .checkout = checkout,
+    .cancel = &cancel,
 };

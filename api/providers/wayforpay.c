@@ -21,7 +21,7 @@
 #define WAYFORPAY_PURCHASE_URL "https://secure.wayforpay.com/pay"
 
 /* Its variables, by their place in `.settings` at the end. */
-enum { MERCHANT, SECRET };
+enum { MERCHANT, SECRET, MERCHANT_PASSWORD, API_URL };
 #define WAYFORPAY(c, i) SETTING(c, PROVIDER_wayforpay, i)
 
 static const char *const signed_fields[N_SIGNED] = {
@@ -465,12 +465,68 @@ static json_t *checkout(const struct config *c, const struct checkout_order *o)
                      fields);
 }
 
+/* ---- self-service cancel: the regular payments API's REMOVE ---- */
+
+/* That API authenticates with the merchant's password (its own setting,
+ * not the secret that signs), and sends no callback for a removal. */
+static bool cancel_configured(const struct config *c)
+{
+    return WAYFORPAY(c, MERCHANT) && *WAYFORPAY(c, MERCHANT) &&
+           secret_list_any(WAYFORPAY(c, MERCHANT_PASSWORD));
+}
+
+static bool cancel_request(const struct config *c, const char *ref, struct provider_call *call,
+                           char *why, size_t why_len)
+{
+    char buf[SECRET_LIST_MAX];
+    const char *password = checkout_current_key(WAYFORPAY(c, MERCHANT_PASSWORD), buf, sizeof buf);
+    json_t *req = password ? json_pack("{s:s, s:s, s:s, s:s}", "requestType", "REMOVE",
+                                       "merchantAccount", WAYFORPAY(c, MERCHANT),
+                                       "merchantPassword", password, "orderReference", ref)
+                           : NULL;
+    OPENSSL_cleanse(buf, sizeof buf);
+    call->body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    /* jansson's own copy of the password */
+    json_t *pw = json_object_get(req, "merchantPassword");
+    if (pw) OPENSSL_cleanse((char *)json_string_value(pw), json_string_length(pw));
+    json_decref(req);
+    bool ok = call->body && (call->url = cancel_strf("%s", WAYFORPAY(c, API_URL))) &&
+              (call->headers[0] = cancel_strf("Content-Type: application/json"));
+    return ok || wh_fail(why, why_len, "cannot build the request (no memory)");
+}
+
+/* {"reasonCode": 4100, "reason": "Ok"}; any other code says why not. */
+static enum cancel_outcome cancel_outcome(const char *ref, long status, const char *body,
+                                          size_t len, char *why, size_t why_len)
+{
+    (void)ref;
+    json_t *root = cancel_answer(status, body, len, why, why_len);
+    if (!root) return CANCEL_FAILED;
+    char code[16] = "", reason[160] = "";
+    json_t *v = json_object_get(root, "reasonCode");
+    if (json_is_integer(v))
+        snprintf(code, sizeof code, "%lld", (long long)json_integer_value(v));
+    else if (json_is_string(v))
+        snprintf(code, sizeof code, "%s", json_string_value(v));
+    enum cancel_outcome out = !strcmp(code, "4100") ? CANCEL_ENDED : CANCEL_FAILED;
+    if (out == CANCEL_FAILED) {
+        if (!wh_json_str(root, "reason", reason, sizeof reason)) reason[0] = '\0';
+        snprintf(why, why_len, "answered reasonCode %s %s", *code ? code : "(none)", reason);
+    }
+    json_decref(root);
+    return out;
+}
+
+static const struct provider_cancel cancel = {cancel_configured, cancel_request, cancel_outcome};
+
 const struct provider provider_wayforpay = {
     .name = "wayforpay",
     .settings =
         (const struct setting[]){
             {"PATROND_WAYFORPAY_MERCHANT", SETTING_SECRET, NULL},
             {"PATROND_WAYFORPAY_SECRET", SETTING_SECRET, NULL},
+            {"PATROND_WAYFORPAY_MERCHANT_PASSWORD", SETTING_SECRET, NULL},
+            {"PATROND_WAYFORPAY_API_URL", SETTING_URL, "https://api.wayforpay.com/regularApi"},
             {NULL, 0, NULL},
         },
     .configured = configured,
@@ -481,4 +537,5 @@ const struct provider provider_wayforpay = {
     .checkout = checkout,
     .echoes_order_id = true,
     .form_origin = "https://secure.wayforpay.com",
+    .cancel = &cancel,
 };

@@ -13,6 +13,7 @@ struct checkout_in {
     const char *pledge_id; /* chosen by the server, already signed into the redirect */
     const char *email, *name, *currency, *interval, *provider;
     const char *provider_ref; /* NULL when the provider reports its own later */
+    const char *locale;       /* the form's language, the patron's from now on; NULL: unchanged */
     int64_t amount_minor;
 };
 

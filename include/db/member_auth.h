@@ -10,9 +10,10 @@
 #include "db.h"
 
 /* Stores the link and queues its mail when `email` belongs to a patron
- * under the per-address limit; otherwise does nothing, equally DB_OK. */
+ * under the per-address limit; otherwise does nothing, equally DB_OK.
+ * `locale` (NULL: unchanged) becomes the patron's language first. */
 struct db_status db_magic_link_request(struct db *db, const char *email, const char *link_hash_hex,
-                                       const char *link_url);
+                                       const char *link_url, const char *locale);
 /* Spends the magic link and opens a session: {"expires_at", "patron"}.
  * DB_NOT_FOUND when the link is unknown, used, expired or its patron gone. */
 struct db_status db_session_open(struct db *db, const char *link_hash_hex,

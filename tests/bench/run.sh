@@ -21,5 +21,7 @@ out=${OUT:-/tmp/patrond-bench}
 tps=$(awk '/^tps/{printf "%.0f", $3}' "$out/pgbench-patrond-webhook.log" 2>/dev/null)
 printf '%-10s %-10s %10s %9s %9s %8s %9s\n' pgbench wh_receive "${tps:-0}" - - - - |
   tee -a "$out/results.txt"
+# Two instances behind nginx against a primary and a streaming replica.
+"$root/tests/bench/scaleout.sh" || echo "bench: the scale-out run failed, see ${OUT:-/tmp/patrond-bench}/scaleout" >&2
 # The import of 100 000 rows, on its own database once the harness is done.
 "$root/tests/bench/import.sh"

@@ -119,9 +119,9 @@ test('donate, pay, become a member, sign in by magic link, vote, and see it all 
   assert.deepEqual(await page.locator('input[name=provider]').evaluateAll((l) => l.map((i) => i.value)),
     ['liqpay', 'stripe'], 'only the configured providers are offered');
   assert.deepEqual(await unlabelled(page), [], 'every control of the form has a label');
-  assert.deepEqual(await tabOrder(page, 9),
-    ['interval-month', 'currency', 'preset-0', 'custom-amount', 'provider-liqpay', 'email', 'name', 'consent', 'submit'],
-    'Tab walks the form top to bottom, one stop per radio group');
+  assert.deepEqual(await tabOrder(page, 11),
+    ['lang-uk', 'lang-en', 'interval-month', 'currency', 'preset-0', 'custom-amount', 'provider-liqpay', 'email', 'name', 'consent', 'submit'],
+    'Tab walks the language switch, then the form top to bottom, one stop per radio group');
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   assert.notEqual(outline, 'none', 'the focused control shows a focus ring');
 
@@ -298,7 +298,7 @@ test('a LiqPay checkout auto-submits its signed form to LiqPay, which the page p
     crypto.createHash('sha1').update(LIQPAY_PRIVATE + data + LIQPAY_PRIVATE).digest('base64'));
   const d = JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
   assert.deepEqual([d.action, d.amount, d.currency, d.public_key], ['pay', '150.50', 'UAH', LIQPAY_PUBLIC]);
-  assert.equal(d.result_url, `${s.url}/donate/thanks`, 'the payer comes back to the thanks page');
+  assert.equal(d.result_url, `${s.url}/donate/thanks?lang=en`, 'the payer comes back to the thanks page, in their language');
   const pledge = await s.get(`/v1/pledges/${d.order_id}`);
   assert.deepEqual([pledge.json.status, pledge.json.amount_minor, pledge.json.interval], ['pending', 15050, 'once']);
   assert.deepEqual(page.problems, [], 'no script errors or CSP violations');
@@ -313,14 +313,18 @@ test('a problem from /v1/checkout is shown next to the form', async () => {
   await page.route('**/v1/checkout', (route) => route.fulfill({
     status: 422, contentType: 'application/problem+json',
     body: JSON.stringify({ type: 'about:blank', title: 'Unprocessable Content', status: 422,
-      detail: 'The request failed validation.', errors: [{ field: 'email', message: 'is not a valid e-mail address' }] }),
+      code: 'validation_failed', detail: 'The request failed validation.',
+      errors: [{ field: 'email', message: 'is not a valid e-mail address' }] }),
   }));
   await page.goto(`${s.url}/donate`);
   await page.locator('#presets input').first().waitFor({ state: 'attached' });
   await page.fill('#email', 'reader@example.org');
   await page.check('#consent');
   await page.click('#submit');
-  await page.locator('#errors').getByText('email: is not a valid e-mail address').waitFor();
+  // in the page's language by the problem's code, the field by its label
+  await page.locator('#errors').getByText('Please check the marked fields.').waitFor();
+  await page.locator('#errors li').getByText('E-mail address: please check this field.').waitFor();
+  assert.doesNotMatch(await page.locator('#errors').textContent(), /failed validation|not a valid/, 'not the English detail');
   assert.equal(await page.getAttribute('#email', 'aria-invalid'), 'true');
   assert.equal(await page.isEnabled('#submit'), true, 'the reader can try again');
 });

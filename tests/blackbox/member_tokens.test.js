@@ -205,7 +205,7 @@ test('return_to must be on an origin in PATROND_CORS_ORIGINS, for the token and 
   const target = new URL(`${SITE}/article/2?utm=x y&z=ä`).href;
   const ok = await s.request('POST', '/v1/auth/magic-link', { body: { email: p.email, return_to: target } });
   assert.equal(ok.status, 202, ok.text);
-  const mail = await s.psql(`SELECT body FROM outbox WHERE patron_id = '${p.id}' AND kind = 'magic_link' ORDER BY seq DESC LIMIT 1`);
+  const mail = await s.psql(`SELECT params->>'link' FROM outbox WHERE patron_id = '${p.id}' AND kind = 'magic_link' ORDER BY seq DESC LIMIT 1`);
   const link = new URL(mail.match(/http:\/\/\S+\/members\?\S+/)[0]);
   assert.equal(link.pathname, '/members');
   assert.match(link.searchParams.get('token'), /^[A-Za-z0-9_-]{43}$/);

@@ -167,7 +167,7 @@ test('a return_to on an unlisted origin gets no token: the member page stays', a
   // signed in on the member page (the session lives in its sessionStorage)
   await signInFromSite(page, member.email);
   await page.goto(`${s.url}/members?return_to=${encodeURIComponent('https://evil.example.org/steal')}`);
-  await page.locator('#page-errors').getByText(/PATROND_CORS_ORIGINS/).waitFor();
+  await page.locator('#page-errors').getByText(/evil\.example\.org is not one of the newsroom's sites/).waitFor();
   await sleep(500);
   assert.equal(new URL(page.url()).origin, s.url, 'still on the member page');
   assert.deepEqual(leaked, [], 'nothing went to the unlisted site');

@@ -20,7 +20,7 @@ async function create(body) {
 
 function assertPatronShape(p) {
   assert.deepEqual(Object.keys(p).sort(),
-    ['created_at', 'email', 'erased_at', 'id', 'name', 'status', 'updated_at'], `patron keys: ${JSON.stringify(p)}`);
+    ['created_at', 'email', 'erased_at', 'id', 'locale', 'name', 'status', 'updated_at'], `patron keys: ${JSON.stringify(p)}`);
   assert.match(p.id, UUID_RE);
   assert.match(p.created_at, RFC3339_Z_RE);
   assert.match(p.updated_at, RFC3339_Z_RE);

@@ -109,7 +109,9 @@ SELECT is(pg_temp.topic(:'t3'), '2 votes, weight 4', 'and back: the totals follo
 
 -- A cancellation that reaches the database some other way than pledge_patch
 -- or a webhook (those call the sync themselves): the sync is what moves it.
-UPDATE pledges SET status = 'canceled', canceled_at = now() WHERE id = :'m2_pledge';
+-- Its paid period is over (a canceled pledge counts until then).
+UPDATE pledges SET status = 'canceled', canceled_at = now(), current_period_end = now()
+ WHERE id = :'m2_pledge';
 SELECT is(patron_ballots_sync(:'m2'), 1, 'patron_ballots_sync re-weighs a canceled voter''s ballot');
 SELECT is((SELECT weight FROM ballots WHERE round_id = :'r' AND patron_id = :'m2'), 0,
           'a canceled voter''s ballot weighs 0');

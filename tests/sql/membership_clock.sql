@@ -6,7 +6,7 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(29);
+SELECT plan(30);
 
 INSERT INTO patrons (email) VALUES ('clock@example.org') RETURNING id AS clock \gset
 
@@ -88,8 +88,10 @@ SELECT pg_temp.pledge('canceled', 'month', 'stripe', now() + interval '20 days',
                       now() - interval '40 days', now() - interval '1 day') AS p \gset
 SELECT ok(pledge_is_membership_at(:'p'::pledges, now() - interval '2 days'),
           'a pledge canceled after `at` was still a membership at `at` (reports look back)');
-SELECT ok(NOT pledge_is_membership_at(:'p'::pledges, now()),
-          'the same pledge, asked after its cancellation, is no membership');
+SELECT ok(pledge_is_membership_at(:'p'::pledges, now()),
+          'the same pledge, asked after its cancellation, counts until its paid period ends');
+SELECT ok(NOT pledge_is_membership_at(:'p'::pledges, now() + interval '20 days' + interval '1 second'),
+          'and not a moment longer: a canceled pledge has no grace');
 SELECT ok(NOT pledge_is_membership_at(:'p'::pledges, now() - interval '41 days'),
           'a pledge is no membership before it was activated');
 SELECT ok(NOT pledge_is_membership_at(pg_temp.pledge('active', 'month', 'stripe', now() + interval '10 days'),

@@ -91,7 +91,9 @@ SELECT pg_temp.reset();
 -- ---- what rolls back queues nothing ----
 
 SAVEPOINT before_cancel;
-UPDATE pledges SET status = 'canceled', canceled_at = now() WHERE id = :'pl';
+-- its paid period over: a canceled pledge counts until then
+UPDATE pledges SET status = 'canceled', canceled_at = now(), current_period_end = now()
+ WHERE id = :'pl';
 SELECT is(pg_temp.queued(:'all_ep'), ARRAY['pledge.canceled', 'member.ended'],
           'canceled: pledge.canceled and member.ended, inside the transaction');
 ROLLBACK TO SAVEPOINT before_cancel;

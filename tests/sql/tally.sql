@@ -77,7 +77,10 @@ SELECT set_eq('SELECT * FROM shards', 'SELECT * FROM shards_recount',
 SELECT count(ballot_put(:'r', patron, ARRAY(SELECT id FROM topic_no WHERE n = 4))) AS last
   FROM voter WHERE i % 5 = 0 \gset
 SELECT count(ballot_delete(:'r', patron)) AS last FROM voter WHERE i % 7 = 0 \gset
--- every sixth voter's provider pledge is canceled (by webhook, which syncs)
+-- every sixth voter's provider pledge is canceled (by webhook, which
+-- syncs) after its paid period ran out: a canceled pledge counts until then
+UPDATE pledges SET current_period_end = now() - interval '1 day'
+ WHERE provider_ref IN (SELECT 'sub_v' || i FROM voter WHERE i % 6 = 1);
 SELECT count(webhook_apply('stripe', jsonb_build_object('kind', 'pledge_canceled',
                                                          'subscription_ref', 'sub_v' || i))) AS last
   FROM voter WHERE i % 6 = 1 \gset

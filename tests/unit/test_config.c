@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "i18n.h"
 #include "money.h"
 
 /* The fake environment: name/value pairs, reset by each test. */
@@ -92,6 +93,9 @@ static void test_defaults(void)
     CHECK_EQ_STR(c.mail_command, NULL);
     CHECK_EQ_STR(c.currencies, "UAH,USD,EUR,GBP,PLN");
     CHECK(currency_allowed("UAH") && currency_allowed("PLN") && !currency_allowed("JPY"));
+    CHECK_EQ_STR(c.languages, "uk,en");
+    CHECK_EQ_STR(i18n_default(), "uk");
+    CHECK_EQ_STR(c.site_name, "patrond");
     CHECK_EQ_INT(c.max_amount_minor, 100000000);
     CHECK_EQ_INT(c.body_limit, 1048576);
     CHECK_EQ_INT(c.import_max_bytes, 64 * 1024 * 1024);
@@ -163,6 +167,24 @@ static void test_errors(void)
     expect_error("PATROND_CURRENCIES", "UAH, usd",
                  "PATROND_CURRENCIES: \"usd\" is not an upper-case ISO 4217 currency code (got "
                  "\"UAH, usd\")");
+    /* the newsroom's name goes into every mail's From and Subject */
+    expect_error("PATROND_SITE_NAME", "News\r\nBcc: x@example.org",
+                 "PATROND_SITE_NAME: must be 1 to 100 characters of text on one line (got "
+                 "\"News??Bcc: x@example.org\")");
+    expect_rejected("PATROND_SITE_NAME", "News\tRoom");
+    expect_rejected("PATROND_SITE_NAME", "\xff\xfe");
+    expect_accepted("PATROND_SITE_NAME", "Новини Громади");
+    /* at most 100 characters, however many bytes */
+    char name[512];
+    snprintf(name, sizeof name, "%s%s",
+             "ЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇ"
+             "ЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇ",
+             "ЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇЇ");
+    expect_accepted("PATROND_SITE_NAME", name);
+    strcat(name, "x");
+    expect_rejected("PATROND_SITE_NAME", name);
+    expect_error("PATROND_LANGUAGES", "uk,xx",
+                 "PATROND_LANGUAGES: no catalogue for \"xx\" (web/i18n/xx.json)");
 
     const char *bad[][2] = {
         {"PATROND_THREADS", "0"},
@@ -191,6 +213,10 @@ static void test_errors(void)
         {"PATROND_CURRENCIES", "XYZ"},
         {"PATROND_CURRENCIES", "UAH,"},
         {"PATROND_CURRENCIES", " , "},
+        {"PATROND_LANGUAGES", "uk,uk"},
+        {"PATROND_LANGUAGES", "uk,"},
+        {"PATROND_LANGUAGES", "Uk"},
+        {"PATROND_LANGUAGES", ","},
         {"PATROND_MAX_AMOUNT_MINOR", "9007199254740992"},
         {"PATROND_BODY_LIMIT", "67108865"},
         {"PATROND_BODY_LIMIT", "1e6"},
@@ -211,6 +237,8 @@ static void test_errors(void)
         {"PATROND_BODY_LIMIT", "67108864"},
         {"PATROND_PATREON_CURRENCY", "JPY"},
         {"PATROND_THREADS", ""},
+        {"PATROND_LANGUAGES", "en"},
+        {"PATROND_LANGUAGES", "en, uk"},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         expect_accepted(good[i][0], good[i][1]);

@@ -6,8 +6,13 @@
 
 static char *format(const char *to, const char *subject, const char *body, const char **problem)
 {
-    struct mail m = {"news.example", "0b6a4f7e-4c2e-4b8e-9a51-1f0d2c3b4a59", to, subject, body,
-                     1700000000};
+    struct mail m = {"news.example",
+                     "0b6a4f7e-4c2e-4b8e-9a51-1f0d2c3b4a59",
+                     to,
+                     subject,
+                     body,
+                     1700000000,
+                     NULL};
     size_t len = 0;
     char *text = mail_format(&m, &len, problem);
     if (text) CHECK_EQ_INT(len, strlen(text));
@@ -25,6 +30,7 @@ static void test_headers_and_body(void)
                     "Subject: Your sign-in link\n"
                     "Date: Tue, 14 Nov 2023 22:13:20 +0000\n"
                     "Message-ID: <0b6a4f7e-4c2e-4b8e-9a51-1f0d2c3b4a59@news.example>\n"
+                    "Auto-Submitted: auto-generated\n"
                     "MIME-Version: 1.0\n"
                     "Content-Type: text/plain; charset=utf-8\n"
                     "Content-Transfer-Encoding: 8bit\n"
@@ -68,6 +74,33 @@ static void test_encoded_subject(void)
     free(t);
 }
 
+/* The newsroom's name is From's display name: bare when it is a phrase
+ * of atoms, quoted when it holds specials, encoded when it is not ASCII;
+ * a line break in it never starts a header. */
+static void test_from_name(void)
+{
+    const struct {
+        const char *name, *from;
+    } cases[] = {
+        {NULL, "From: patrond <patrond@news.example>\n"},
+        {"Kyiv Independent", "From: Kyiv Independent <patrond@news.example>\n"},
+        {"News, \"Daily\"", "From: \"News, \\\"Daily\\\"\" <patrond@news.example>\n"},
+        {"Ґрати", "From: =?UTF-8?B?0pDRgNCw0YLQuA==?= <patrond@news.example>\n"},
+        {"Evil\nBcc: x@example.org",
+         "From: =?UTF-8?B?RXZpbCBCY2M6IHhAZXhhbXBsZS5vcmc=?= <patrond@news.example>\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct mail m = {"news.example", "id-1",       "a@b.example", "s", "b",
+                         1700000000,     cases[i].name};
+        size_t len = 0;
+        const char *problem;
+        char *t = mail_format(&m, &len, &problem);
+        CHECK(t && !strncmp(t, cases[i].from, strlen(cases[i].from)));
+        CHECK(t && !strstr(t, "\nBcc:"));
+        free(t);
+    }
+}
+
 static void test_refuses_unsafe_addresses(void)
 {
     const char *bad[] = {"a@b.example\nBcc: c@d.example",
@@ -108,6 +141,7 @@ int main(void)
 {
     test_headers_and_body();
     test_encoded_subject();
+    test_from_name();
     test_refuses_unsafe_addresses();
     test_domain();
     return CHECK_DONE();

@@ -44,6 +44,7 @@ static const char *env_all(const char *name)
             if (strcmp(st->env, name)) continue;
             switch (st->kind) {
             case SETTING_URL:
+            case SETTING_BASE_URL:
                 return "https://pay.example.org/x";
             case SETTING_CURRENCY:
                 return "EUR";

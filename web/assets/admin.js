@@ -3,15 +3,16 @@
 'use strict';
 
 (() => {
-  const { api, el, showProblem, clear, money, dateTime } = patrond;
+  const { leaving, t, word, api, el, showProblem, markInvalid, unmark, clear, money, dateTime } = patrond;
+  if (leaving) return;
   const KEY = 'patrond.adminKey';
   const SVG = 'http://www.w3.org/2000/svg';
-  const EXPONENTS = { JPY: 0, KRW: 0, BHD: 3, KWD: 3, JOD: 3, OMR: 3, TND: 3 };
   const $ = (id) => document.getElementById(id);
   let key = sessionStorage.getItem(KEY);
 
   const call = (method, path, body) => api(method, path, { body, token: key });
-  const fmt = (minor, currency) => money(minor, currency, EXPONENTS[currency] ?? 2);
+  const fmt = (minor, currency) => money(minor, currency);
+  const A = (key, vars) => t(`pages.admin.${key}`, vars);
 
   function askKey(message) {
     key = null;
@@ -25,14 +26,14 @@
 
   function rejected(res) {
     if (res && (res.status === 401 || res.status === 403)) {
-      askKey(res.status === 401 ? 'The key was not accepted.' : 'This key may not change anything; use an admin key.');
+      askKey(A(res.status === 401 ? 'key_rejected' : 'key_read_only'));
       return true;
     }
     return false;
   }
 
   function figure(label, value) {
-    return el('div', {}, el('dt', { text: label }), el('dd', { text: String(value) }));
+    return el('div', {}, el('dt', { text: label }), el('dd', { text: typeof value === 'number' ? new Intl.NumberFormat(patrond.lang).format(value) : String(value) }));
   }
 
   async function loadSummary() {
@@ -43,10 +44,10 @@
     const mrr = s.mrr.length ? s.mrr.map((m) => fmt(m.amount_minor, m.currency)).join(', ') : '0';
     const byProvider = Object.entries(s.members_by_provider).map(([p, n]) => `${p} ${n}`).join(', ') || '—';
     $('summary').replaceChildren(
-      figure('Members', s.members), figure('Patrons', s.patrons), figure('MRR', mrr),
-      figure('New members this month', s.new_members_this_month),
-      figure('Churned this month', s.churned_members_this_month),
-      figure('Members by provider', byProvider));
+      figure(A('fig_members'), s.members), figure(A('fig_patrons'), s.patrons), figure(A('fig_mrr'), mrr),
+      figure(A('fig_new'), s.new_members_this_month),
+      figure(A('fig_churned'), s.churned_members_this_month),
+      figure(A('fig_by_provider'), byProvider));
     return true;
   }
 
@@ -62,7 +63,7 @@
     svg.setAttribute('aria-labelledby', `mrr-title-${index}`);
     const title = document.createElementNS(SVG, 'title');
     title.id = `mrr-title-${index}`;
-    title.textContent = `MRR in ${currency}: ${months.map((m, i) => `${m.month} ${fmt(values[i], currency)}`).join('; ')}`;
+    title.textContent = A('mrr_chart_title', { currency, values: months.map((m, i) => `${m.month} ${fmt(values[i], currency)}`).join('; ') });
     svg.append(title);
     const axis = document.createElementNS(SVG, 'line');
     for (const [k, v] of Object.entries({ x1: left, x2: W - left, y1: H - bottom, y2: H - bottom, class: 'chart-axis' })) axis.setAttribute(k, v);
@@ -85,11 +86,11 @@
       }
     });
     const table = el('table', {},
-      el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Month' }), el('th', { scope: 'col', text: `MRR (${currency})` }))),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: A('mrr_month') }), el('th', { scope: 'col', text: A('mrr_column', { currency }) }))),
       el('tbody', {}, months.map((m, i) => el('tr', {}, el('td', { text: m.month }), el('td', { text: fmt(values[i], currency) })))));
     return el('figure', { class: 'chart', 'data-currency': currency },
       el('figcaption', {}, el('strong', { text: currency })), svg,
-      el('details', {}, el('summary', { text: `${currency} as a table` }), table));
+      el('details', {}, el('summary', { text: A('mrr_as_table', { currency }) }), table));
   }
 
   async function loadMrr() {
@@ -100,7 +101,7 @@
     const currencies = [...new Set(months.flatMap((m) => m.mrr.map((x) => x.currency)))].sort();
     $('mrr').replaceChildren(...(currencies.length
       ? currencies.map((c, i) => mrrChart(c, months, i))
-      : [el('p', { text: 'No recurring revenue in the last 12 months.' })]));
+      : [el('p', { text: A('mrr_none') })]));
   }
 
   async function search() {
@@ -110,10 +111,10 @@
     if (rejected(res)) return;
     if (!res.ok) { showProblem($('search-errors'), res, $('search-form')); return; }
     const rows = res.json.data;
-    $('search-status').textContent = `${rows.length}${res.json.next_cursor ? '+' : ''} found.`;
+    $('search-status').textContent = A(res.json.next_cursor ? 'found_more' : 'found', { count: rows.length });
     $('patrons').tBodies[0].replaceChildren(...rows.map((p) => el('tr', {},
-      el('td', { text: p.email || '(erased)' }), el('td', { text: p.name || '' }),
-      el('td', { text: p.status }), el('td', { text: dateTime(p.created_at) }))));
+      el('td', { text: p.email || A('erased') }), el('td', { text: p.name || '' }),
+      el('td', { text: word('patron_status', p.status) }), el('td', { text: dateTime(p.created_at) }))));
   }
 
   async function loadWebhooks() {
@@ -122,14 +123,14 @@
     if (!res.ok) { showProblem($('webhooks-errors'), res); return; }
     const body = $('webhooks').tBodies[0];
     if (!res.json.data.length) {
-      body.replaceChildren(el('tr', {}, el('td', { colspan: '6', text: 'None: every event was applied.' })));
+      body.replaceChildren(el('tr', {}, el('td', { colspan: '6', text: A('webhooks_none') })));
       return;
     }
     body.replaceChildren(...res.json.data.map((e) => el('tr', {},
       el('td', { text: dateTime(e.received_at) }), el('td', { text: e.provider }), el('td', { text: e.type || '' }),
       el('td', { text: e.reason || '' }), el('td', { text: String(e.attempts) }),
       el('td', {}, el('button', {
-        type: 'button', class: 'secondary', text: 'Replay', 'aria-label': `Replay ${e.provider} event ${e.event_key}`,
+        type: 'button', class: 'secondary', text: A('replay'), 'aria-label': A('replay_label', { provider: e.provider, key: e.event_key }),
         onclick: () => replay(e.id),
       })))));
   }
@@ -139,7 +140,7 @@
     const res = await call('POST', `/v1/webhook-events/${id}/replay`);
     if (rejected(res)) return;
     if (!res.ok) showProblem($('webhooks-errors'), res);
-    else $('webhooks-status').textContent = `Replayed: the event is now ${res.json.status}.`;
+    else $('webhooks-status').textContent = A('replayed', { status: word('event_status', res.json.status) });
     await loadWebhooks();
   }
 
@@ -148,10 +149,10 @@
     if (rejected(res)) return;
     if (!res.ok) { showProblem($('rounds-errors'), res); return; }
     $('rounds').tBodies[0].replaceChildren(...res.json.data.map((r) => el('tr', {},
-      el('td', { text: r.title }), el('td', { text: r.status }),
+      el('td', { text: r.title }), el('td', { text: word('round_status', r.status) }),
       el('td', { text: dateTime(r.opens_at) }), el('td', { text: dateTime(r.closed_at || r.closes_at) }),
       el('td', {}, r.status === 'closed' ? null : el('button', {
-        type: 'button', class: 'secondary', text: 'Close now', 'aria-label': `Close round ${r.title}`,
+        type: 'button', class: 'secondary', text: A('close_now'), 'aria-label': A('close_label', { title: r.title }),
         onclick: () => closeRound(r),
       })))));
     const topics = await call('GET', '/v1/topics?status=open&limit=500');
@@ -164,11 +165,11 @@
 
   async function closeRound(r) {
     clear($('rounds-errors'), $('rounds-status'));
-    if (!window.confirm(`Close "${r.title}" now? Its tally is then final.`)) return;
+    if (!window.confirm(A('close_confirm', { title: r.title }))) return;
     const res = await call('POST', `/v1/rounds/${r.id}/close`);
     if (rejected(res)) return;
     if (!res.ok) showProblem($('rounds-errors'), res);
-    else $('rounds-status').textContent = `"${r.title}" is closed.`;
+    else $('rounds-status').textContent = A('closed', { title: r.title });
     await loadRounds();
   }
 
@@ -196,31 +197,32 @@
 
   function showImport(result, dryRun) {
     const n = result.errors.length;
-    const counts = `${result.created} new, ${result.updated} updated, ${result.unchanged} unchanged`;
-    const problems = n ? `; ${n} ${n === 1 ? 'problem' : 'problems'} (below)` : '';
+    const counts = A('import_counts', { created: result.created, updated: result.updated, unchanged: result.unchanged });
     let verdict;
-    if (result.applied) verdict = 'Imported';
-    else if (dryRun && (n === 0 || $('import-skip').checked)) verdict = 'Checked, nothing changed yet; apply to import';
-    else if (dryRun) verdict = 'Checked, nothing changed; fix the file, or import the valid rows only';
-    else verdict = 'Not imported, nothing changed';
-    $('import-status').textContent = `${verdict}: ${counts}${problems}.`;
+    if (result.applied) verdict = A('verdict_imported');
+    else if (dryRun && (n === 0 || $('import-skip').checked)) verdict = A('verdict_checked');
+    else if (dryRun) verdict = A('verdict_fix');
+    else verdict = A('verdict_not_imported');
+    $('import-status').textContent = n
+      ? A('import_result_problems', { verdict, counts, problems: A('import_problem_count', { count: n }) })
+      : A('import_result', { verdict, counts });
     $('import-problems-wrap').hidden = n === 0;
     $('import-problems').tBodies[0].replaceChildren(...result.errors.map((e) => el('tr', {},
-      el('td', { text: String(e.line) }), el('td', { text: e.field || '(row)' }), el('td', { text: e.message }))));
+      el('td', { text: String(e.line) }), el('td', { text: e.field || A('row') }), el('td', { text: e.message }))));
     $('import-apply').hidden = !dryRun || !(n === 0 || $('import-skip').checked);
   }
 
   async function runImport(dryRun) {
     clear($('import-errors'), $('import-status'));
     if (!$('import-file').files.length) {
-      $('import-errors').append(el('p', { text: 'Choose a CSV file first.' }));
-      $('import-file').setAttribute('aria-invalid', 'true');
+      $('import-errors').append(el('p', { id: 'problem-import-file', text: A('import_choose') }));
+      markInvalid($('import-file'), 'problem-import-file');
       $('import-file').focus();
       return;
     }
-    $('import-file').removeAttribute('aria-invalid');
+    unmark($('import-file'));
     $('import-apply').hidden = true;
-    $('import-status').textContent = dryRun ? 'Checking the file…' : 'Importing…';
+    $('import-status').textContent = A(dryRun ? 'import_checking' : 'import_importing');
     const res = await sendImport(dryRun);
     if (rejected(res)) return;
     if (!res || !res.ok) {
@@ -249,7 +251,7 @@
   $('key-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const value = $('admin-key').value.trim();
-    if (!value) { askKey('Enter the key.'); return; }
+    if (!value) { askKey(A('key_enter')); return; }
     key = value;
     sessionStorage.setItem(KEY, key);
     $('admin-key').value = '';
@@ -272,7 +274,7 @@
     if (rejected(res)) return;
     if (!res.ok) { showProblem($('round-form-errors'), res, form); return; }
     form.reset();
-    $('rounds-status').textContent = `Round "${res.json.title}" created.`;
+    $('rounds-status').textContent = A('round_created', { title: res.json.title });
     await loadRounds();
   });
 

@@ -1,9 +1,12 @@
 // The donation form: offers what GET /v1/checkout/options says this server
-// accepts, posts to /v1/checkout and follows the redirect it answers.
+// accepts, posts to /v1/checkout and follows the redirect it answers. The
+// address may pre-fill it: amount_minor, currency, interval, provider (the
+// failed-payment mail's "pay again" link does).
 'use strict';
 
 (() => {
-  const { api, el, showProblem, clear, money, parseAmount } = patrond;
+  const { lang, leaving, t, word, api, el, showProblem, markInvalid, unmark, clear, money, parseAmount } = patrond;
+  if (leaving) return;
   const form = document.getElementById('donate-form');
   const currency = document.getElementById('currency');
   const presets = document.getElementById('presets');
@@ -13,9 +16,9 @@
   const status = document.getElementById('status');
   const submit = document.getElementById('submit');
   const params = new URLSearchParams(location.search);
-  const NAMES = { liqpay: 'LiqPay', wayforpay: 'WayForPay', stripe: 'Card (Stripe)', patreon: 'Patreon' };
-  const PER = { month: ' a month', year: ' a year', once: '' };
   let options = null;
+  // a pre-filled amount not among the presets goes into the custom field, once
+  let wantedAmount = Number(params.get('amount_minor')) || null;
 
   const interval = () => form.querySelector('input[name=interval]:checked').value;
 
@@ -27,15 +30,30 @@
     const keep = chosen ? chosen.value : String(amounts[0]);
     presets.replaceChildren(...amounts.map((a, i) => el('div', { class: 'choice' },
       el('input', { type: 'radio', name: 'preset', id: `preset-${i}`, value: String(a), checked: String(a) === keep }),
-      el('label', { for: `preset-${i}`, text: money(a, code, exp) + PER[interval()] }))));
+      el('label', { for: `preset-${i}`, text: t(`pages.common.amount_per.${interval()}`, { amount: money(a, code, exp) }) }))));
     if (!presets.querySelector('input:checked') && presets.firstChild) presets.querySelector('input').checked = true;
     document.getElementById('custom-currency').textContent = code;
+    if (wantedAmount) prefillAmount(wantedAmount, code, exp);
+    wantedAmount = null;
+  }
+
+  function prefillAmount(minor, code, exp) {
+    if (!Number.isSafeInteger(minor) || minor < 1 || minor > options.max_amount_minor) return;
+    const preset = presets.querySelector(`input[value="${minor}"]`);
+    if (preset) {
+      preset.checked = true;
+      return;
+    }
+    presets.querySelectorAll('input').forEach((p) => { p.checked = false; });
+    custom.value = (minor / 10 ** exp).toLocaleString(lang, { minimumFractionDigits: exp, maximumFractionDigits: exp, useGrouping: false });
   }
 
   function renderProviders() {
-    providers.replaceChildren(...options.providers.map((p, i) => el('div', { class: 'choice' },
-      el('input', { type: 'radio', name: 'provider', id: `provider-${p}`, value: p, checked: i === 0 }),
-      el('label', { for: `provider-${p}`, text: NAMES[p] || p }))));
+    const wanted = params.get('provider');
+    const first = options.providers.includes(wanted) ? wanted : options.providers[0];
+    providers.replaceChildren(...options.providers.map((p) => el('div', { class: 'choice' },
+      el('input', { type: 'radio', name: 'provider', id: `provider-${p}`, value: p, checked: p === first }),
+      el('label', { for: `provider-${p}`, text: word('providers', p) }))));
   }
 
   async function load() {
@@ -55,7 +73,7 @@
     renderPresets();
     renderProviders();
     if (options.providers.length === 0) {
-      errors.append(el('p', { text: 'Payments are not set up on this server yet.' }));
+      errors.append(el('p', { text: t('pages.donate.no_providers') }));
       submit.disabled = true;
     }
   }
@@ -63,29 +81,29 @@
   // What the form asks for, or null after showing what is missing.
   function order() {
     clear(errors);
-    form.querySelectorAll('[aria-invalid]').forEach((n) => n.removeAttribute('aria-invalid'));
+    form.querySelectorAll('[aria-invalid]').forEach(unmark);
     const problems = [];
     const code = currency.value;
     let amount = null;
     if (custom.value.trim()) {
       amount = parseAmount(custom.value, options.exponents[code]);
       if (amount === null || amount > options.max_amount_minor) {
-        problems.push(['custom-amount', 'Enter a positive amount, like 150 or 7.50.']);
+        problems.push(['custom-amount', t('pages.donate.err_amount')]);
       }
     } else {
       const p = form.querySelector('input[name=preset]:checked');
       amount = p ? Number(p.value) : null;
-      if (!amount) problems.push(['custom-amount', 'Choose or enter an amount.']);
+      if (!amount) problems.push(['custom-amount', t('pages.donate.err_choose_amount')]);
     }
     const email = document.getElementById('email');
-    if (!email.value.trim() || !email.checkValidity()) problems.push(['email', 'Enter your e-mail address.']);
+    if (!email.value.trim() || !email.checkValidity()) problems.push(['email', t('pages.donate.err_email')]);
     const consent = document.getElementById('consent');
-    if (!consent.checked) problems.push(['consent', 'Please agree to how we use your data.']);
+    if (!consent.checked) problems.push(['consent', t('pages.donate.err_consent')]);
     const provider = form.querySelector('input[name=provider]:checked');
-    if (!provider) problems.push(['provider-fieldset', 'Choose how to pay.']);
+    if (!provider) problems.push(['provider-fieldset', t('pages.donate.err_provider')]);
     if (problems.length) {
-      errors.append(el('ul', {}, problems.map(([, m]) => el('li', { text: m }))));
-      for (const [id] of problems) document.getElementById(id).setAttribute('aria-invalid', 'true');
+      errors.append(el('ul', {}, problems.map(([id, m]) => el('li', { id: `problem-${id}`, text: m }))));
+      for (const [id] of problems) markInvalid(document.getElementById(id), `problem-${id}`);
       document.getElementById(problems[0][0]).focus();
       return null;
     }
@@ -97,7 +115,8 @@
       currency: code,
       interval: interval(),
       provider: provider.value,
-      return_url: new URL('/donate/thanks', location.href).href,
+      return_url: new URL(`/donate/thanks?lang=${encodeURIComponent(lang)}`, location.href).href,
+      locale: lang,
     };
   }
 
@@ -107,7 +126,7 @@
   function follow(redirect) {
     const place = document.getElementById('continue');
     if (redirect.method === 'GET') {
-      place.replaceChildren(el('p', {}, el('a', { href: redirect.url, target: '_top', class: 'button', text: 'Continue to payment' })));
+      place.replaceChildren(el('p', {}, el('a', { href: redirect.url, target: '_top', class: 'button', text: t('pages.donate.submit') })));
       try {
         if (window.top === window) location.assign(redirect.url);
         else window.top.location.href = redirect.url;
@@ -118,7 +137,7 @@
     for (const [k, v] of Object.entries(redirect.fields || {})) {
       for (const one of Array.isArray(v) ? v : [v]) f.append(el('input', { type: 'hidden', name: k, value: String(one) }));
     }
-    f.append(el('button', { type: 'submit', text: 'Continue to payment' }));
+    f.append(el('button', { type: 'submit', text: t('pages.donate.submit') }));
     place.replaceChildren(f);
     f.submit();
   }
@@ -129,11 +148,11 @@
     const body = order();
     if (!body) return;
     submit.disabled = true;
-    status.textContent = 'Preparing your payment…';
+    status.textContent = t('pages.donate.preparing');
     let res;
     try { res = await api('POST', '/v1/checkout', { body }); } catch { res = null; }
     if (res && res.status === 201 && res.json.redirect) {
-      status.textContent = 'Taking you to the payment page…';
+      status.textContent = t('pages.donate.redirecting');
       follow(res.json.redirect);
       return;
     }
@@ -145,7 +164,7 @@
   // A corrected field loses its mark, and the list once all are corrected.
   form.addEventListener('input', (ev) => {
     const field = ev.target.closest('fieldset[aria-invalid]') || ev.target;
-    field.removeAttribute('aria-invalid');
+    unmark(field);
     if (!form.querySelector('[aria-invalid]')) clear(errors);
   });
 
@@ -156,10 +175,14 @@
   });
   presets.addEventListener('change', () => {
     custom.value = '';
-    custom.removeAttribute('aria-invalid');
+    unmark(custom);
   });
 
-  // Framed by embed.js: tell it our height so no scrollbar appears.
+  // Framed by embed.js: tell it our title (in our language) and height,
+  // so the frame is named and no scrollbar appears.
+  if (window.parent !== window) {
+    window.parent.postMessage({ patrond: 'title', title: document.title, lang }, '*');
+  }
   if (window.parent !== window && 'ResizeObserver' in window) {
     new ResizeObserver(() => {
       window.parent.postMessage({ patrond: 'height', height: document.documentElement.scrollHeight }, '*');

@@ -3,7 +3,9 @@
 // shows elements marked data-patrond="members" to members and those marked
 // data-patrond="non-members" (the "become a patron" call) to everyone else,
 // and points links marked data-patrond="sign-in" at the member page, which
-// sends the reader back here with #patrond_token=<jwt>. The token is kept
+// sends the reader back here with #patrond_token=<jwt> (in the language of
+// data-lang on the script tag, else of this page's <html lang>, when
+// patrond offers it). The token is kept
 // in this site's localStorage until its `exp`. No dependencies, no cookies,
 // no requests of its own.
 //
@@ -68,6 +70,8 @@
     here.hash = '';
     const signIn = new URL('/members', origin);
     signIn.searchParams.set('return_to', here.href);
+    const lang = ((script && script.dataset.lang) || document.documentElement.lang || '').toLowerCase().split(/[-_]/)[0];
+    if (/^[a-z]{2,3}$/.test(lang)) signIn.searchParams.set('lang', lang);
     document.querySelectorAll('a[data-patrond="sign-in"]').forEach((a) => { a.href = signIn.href; });
   }
 
