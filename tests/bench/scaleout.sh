@@ -59,7 +59,7 @@ psql -qX -v ON_ERROR_STOP=1 -d "$primary" -f "$root/tests/bench/seed.sql" >>"$di
 psql -qX -d "$primary" -c 'VACUUM ANALYZE' >>"$dir/setup.log"
 
 # The replica: a base backup that streams from the primary from then on.
-as_pg "$pgbin/pg_basebackup" -h 127.0.0.1 -p $primary_port -U bench -D "$dir/replica" -R -X stream
+as_pg "$pgbin/pg_basebackup" -h 127.0.0.1 -p $primary_port -U bench -D "$dir/replica" -R -X stream --checkpoint=fast
 as_pg "$pgbin/pg_ctl" -D "$dir/replica" -l "$dir/replica.log" -w -o \
   "-k $dir/run -p $replica_port -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB" \
   start >/dev/null

@@ -7,8 +7,7 @@ SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
 SELECT plan(24);
 
-CREATE FUNCTION pg_temp.mail_event(kind text, at timestamptz, fields jsonb) RETURNS jsonb
-LANGUAGE sql AS $$ SELECT jsonb_build_object('kind', kind, 'occurred_at', at) || fields $$;
+\ir lib/event.sql
 
 CREATE FUNCTION pg_temp.mails(addr text) RETURNS text
 LANGUAGE sql AS $$
@@ -29,7 +28,7 @@ SELECT is(outbox_enqueue_mail(:'en', 'welcome', '{}'), NULL, 'an erased patron g
 
 -- ---- payments: welcome once, a receipt per payment, failures with their reason ----
 
-SELECT webhook_apply('standard', pg_temp.mail_event('payment_succeeded', now() - interval '1 hour',
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '1 hour',
          jsonb_build_object('email', 'pay@example.org', 'subscription_ref', 'sub_pay',
                             'payment_id', 'pay_1', 'amount_minor', 15000, 'currency', 'UAH',
                             'interval', 'month',
@@ -41,31 +40,27 @@ SELECT results_eq(
                                       'payment_id', 'pay_1', 'until', %L::text, 'count', 21))$$,
          rfc3339(now() - interval '1 hour'), rfc3339(now() - interval '1 hour' + interval '21 days')),
   'the receipt names the amount, the day, the reference, the period paid and its length in days');
-SELECT webhook_apply('standard', pg_temp.mail_event('payment_succeeded', now(),
+SELECT pg_temp.event('payment_succeeded', now(),
          jsonb_build_object('email', 'pay@example.org', 'subscription_ref', 'sub_pay',
                             'payment_id', 'pay_2', 'amount_minor', 15000, 'currency', 'UAH',
-                            'interval', 'month', 'period_end', now() + interval '50 days'))) AS r \gset
-SELECT webhook_apply('standard', pg_temp.mail_event('payment_succeeded', now(),
-         jsonb_build_object('email', 'pay@example.org', 'subscription_ref', 'sub_pay',
-                            'payment_id', 'pay_2', 'amount_minor', 15000, 'currency', 'UAH',
-                            'interval', 'month', 'period_end', now() + interval '50 days'))) AS r \gset
+                            'interval', 'month', 'period_end', now() + interval '50 days')) AS pay_2 \gset
+SELECT webhook_apply('standard', :'pay_2') AS r \gset
+SELECT webhook_apply('standard', :'pay_2') AS r \gset
 SELECT is(pg_temp.mails('pay@example.org'), 'welcome,receipt,receipt',
           'a second payment: a receipt and no second welcome; the same payment again: nothing');
-SELECT webhook_apply('standard', pg_temp.mail_event('payment_succeeded', now(),
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now(),
          jsonb_build_object('email', 'pay@example.org', 'subscription_ref', 'sub_pay_other',
                             'payment_id', 'pay_3', 'amount_minor', 500, 'currency', 'USD',
                             'interval', 'month'))) AS r \gset
 SELECT is(pg_temp.mails('pay@example.org'), 'welcome,receipt,receipt,receipt',
           'the first payment of a second pledge is no new welcome');
 
-SELECT webhook_apply('standard', pg_temp.mail_event('payment_failed', now(),
+SELECT pg_temp.event('payment_failed', now(),
          jsonb_build_object('email', 'pay@example.org', 'subscription_ref', 'sub_pay',
                             'payment_id', 'pay_f1', 'amount_minor', 15000, 'currency', 'UAH',
-                            'reason', 'Insufficient funds'))) AS r \gset
-SELECT webhook_apply('standard', pg_temp.mail_event('payment_failed', now(),
-         jsonb_build_object('email', 'pay@example.org', 'subscription_ref', 'sub_pay',
-                            'payment_id', 'pay_f1', 'amount_minor', 15000, 'currency', 'UAH',
-                            'reason', 'Insufficient funds'))) AS r \gset
+                            'reason', 'Insufficient funds')) AS pay_f1 \gset
+SELECT webhook_apply('standard', :'pay_f1') AS r \gset
+SELECT webhook_apply('standard', :'pay_f1') AS r \gset
 SELECT results_eq(
   $$SELECT params - 'pledge_id' FROM outbox WHERE kind = 'payment_failed' AND to_address = 'pay@example.org'$$,
   $$VALUES ('{"amount_minor": 15000, "currency": "UAH", "interval": "month", "provider": "standard",
@@ -91,7 +86,7 @@ SELECT results_eq(
   'a paid pledge moving to canceled sends one confirmation, until the end of the paid period; a never-paid one none');
 UPDATE pledges SET updated_at = now() WHERE id = :'paid';
 SELECT is(pg_temp.mails('cancel@example.org'), 'canceled', 'a canceled pledge written again sends nothing more');
-SELECT webhook_apply('standard', pg_temp.mail_event('pledge_canceled', now(),
+SELECT webhook_apply('standard', pg_temp.event('pledge_canceled', now(),
          jsonb_build_object('email', 'pay@example.org', 'subscription_ref', 'sub_pay'))) AS r \gset
 SELECT is((SELECT count(*)::int FROM outbox WHERE kind = 'canceled' AND to_address = 'pay@example.org'), 1,
           'a provider''s cancellation sends it too');

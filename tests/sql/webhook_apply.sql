@@ -10,15 +10,13 @@ SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
 SELECT plan(38);
 
--- An event of `kind` that happened at `at`, with the other fields given.
-CREATE FUNCTION pg_temp.ev(kind text, at timestamptz, fields jsonb) RETURNS jsonb
-LANGUAGE sql AS $$ SELECT jsonb_build_object('kind', kind, 'occurred_at', at) || fields $$;
+\ir lib/event.sql
 -- Events applied only for their effect keep their answer in :last (\gset),
 -- so that it does not clutter the TAP output.
 
 -- ---- a payment for an unknown subscription creates the patron and pledge ----
 
-SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '2 days',
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '2 days',
          jsonb_build_object('email', 'a@example.org', 'name', 'A', 'subscription_ref', 'sub_a',
                             'payment_id', 'pay_a1', 'amount_minor', 500, 'currency', 'EUR',
                             'interval', 'month', 'period_end', now() + interval '28 days'))) AS r1 \gset
@@ -43,7 +41,7 @@ SELECT is(patron_status((SELECT patron_id FROM pledges WHERE id = :'a')), 'membe
 
 -- ---- a confirming event with another amount: the provider's figures win ----
 
-SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '1 day',
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '1 day',
          jsonb_build_object('email', 'a@example.org', 'subscription_ref', 'sub_a',
                             'payment_id', 'pay_a2', 'amount_minor', 700, 'currency', 'EUR',
                             'interval', 'month', 'period_end', now() + interval '58 days'))) AS r2 \gset
@@ -58,7 +56,7 @@ SELECT is((SELECT current_period_end FROM pledges WHERE id = :'a'), now() + inte
           'the renewal moves the period end to the later one');
 
 -- the same payment reported again (a second event type, a redelivery)
-SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '1 day',
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '1 day',
          jsonb_build_object('subscription_ref', 'sub_a', 'payment_id', 'pay_a2',
                             'amount_minor', 700, 'currency', 'EUR'))) AS last \gset
 SELECT is((SELECT count(*) FROM payments WHERE pledge_id = :'a'), 2::bigint,
@@ -66,17 +64,17 @@ SELECT is((SELECT count(*) FROM payments WHERE pledge_id = :'a'), 2::bigint,
 
 -- ---- canceled is final ----
 
-SELECT webhook_apply('standard', pg_temp.ev('pledge_canceled', now() - interval '12 hours',
+SELECT webhook_apply('standard', pg_temp.event('pledge_canceled', now() - interval '12 hours',
          '{"subscription_ref": "sub_a"}')) AS last \gset
 SELECT is((SELECT status FROM pledges WHERE id = :'a'), 'canceled', 'a cancellation cancels the pledge');
 SELECT isnt((SELECT canceled_at FROM pledges WHERE id = :'a'), NULL, 'a cancellation stamps canceled_at');
-SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now(),
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now(),
          '{"subscription_ref": "sub_a", "payment_id": "pay_a3", "amount_minor": 700, "currency": "EUR"}')) AS last \gset
 SELECT is((SELECT status FROM pledges WHERE id = :'a'), 'canceled',
           'canceled is final: a later payment does not revive the pledge');
 SELECT is((SELECT count(*) FROM payments WHERE pledge_id = :'a'), 3::bigint,
           '... but its money is real and booked');
-SELECT webhook_apply('standard', pg_temp.ev('pledge_activated', now(), '{"subscription_ref": "sub_a"}')) AS last \gset
+SELECT webhook_apply('standard', pg_temp.event('pledge_activated', now(), '{"subscription_ref": "sub_a"}')) AS last \gset
 SELECT is((SELECT status FROM pledges WHERE id = :'a'), 'canceled',
           'canceled is final: a later activation does not revive the pledge');
 
@@ -85,7 +83,7 @@ SELECT is((SELECT status FROM pledges WHERE id = :'a'), 'canceled',
 INSERT INTO patrons (email) VALUES ('b@example.org') RETURNING id AS bp \gset
 INSERT INTO pledges (patron_id, amount_minor, currency, interval, provider, status)
 VALUES (:'bp', 1000, 'EUR', 'month', 'standard', 'pending') RETURNING id AS b \gset
-SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '1 hour',
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '1 hour',
          jsonb_build_object('pledge_id', :'b', 'subscription_ref', 'sub_b', 'payment_id', 'pay_b1',
                             'amount_minor', 1000, 'currency', 'EUR'))) AS rb \gset
 SELECT is(:'rb'::jsonb->>'pledge_id', :'b', 'a payment naming our pledge id links to that pledge');
@@ -98,39 +96,39 @@ SELECT is((SELECT count(*) FROM pledges WHERE patron_id = :'bp'), 1::bigint, 'li
 
 -- ---- out-of-order events converge on the provider's order ----
 
-SELECT webhook_apply('standard', pg_temp.ev('payment_failed', now() - interval '2 hours',
+SELECT webhook_apply('standard', pg_temp.event('payment_failed', now() - interval '2 hours',
          '{"subscription_ref": "sub_b", "payment_id": "pay_b0", "reason": "card declined"}')) AS last \gset
 SELECT is((SELECT status FROM pledges WHERE id = :'b'), 'active',
           'a failure stamped before the success, delivered after it, does not make the pledge past_due');
 SELECT is((SELECT failure_reason FROM payments WHERE provider_payment_id = 'pay_b0'), 'card declined',
           'the late failure is still booked, with its reason');
-SELECT webhook_apply('standard', pg_temp.ev('payment_failed', now() - interval '30 minutes',
+SELECT webhook_apply('standard', pg_temp.event('payment_failed', now() - interval '30 minutes',
          '{"subscription_ref": "sub_b", "payment_id": "pay_b2"}')) AS last \gset
 SELECT is((SELECT status FROM pledges WHERE id = :'b'), 'past_due',
           'a failure stamped after the success makes the pledge past_due');
-SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '45 minutes',
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '45 minutes',
          '{"subscription_ref": "sub_b", "payment_id": "pay_b1bis", "amount_minor": 1000, "currency": "EUR"}')) AS last \gset
 SELECT is((SELECT status FROM pledges WHERE id = :'b'), 'past_due',
           'a success stamped before that failure, delivered after it, does not undo it');
-SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '10 minutes',
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '10 minutes',
          '{"subscription_ref": "sub_b", "payment_id": "pay_b3", "amount_minor": 1000, "currency": "EUR"}')) AS last \gset
 SELECT is((SELECT status FROM pledges WHERE id = :'b'), 'active', 'a newer success makes it active again');
 
 -- ---- a refund of a one-off's whole charge ends its membership ----
 
-SELECT webhook_apply('standard', pg_temp.ev('payment_succeeded', now() - interval '1 day',
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '1 day',
          '{"email": "d@example.org", "payment_id": "pay_d1", "amount_minor": 1000, "currency": "EUR",
            "interval": "once"}')) ->> 'pledge_id' AS d \gset
 SELECT id AS dp FROM patrons WHERE email = 'd@example.org' \gset
 SELECT is((SELECT interval FROM pledges WHERE id = :'d'), 'once', 'a one-off payment makes a one-off pledge');
 SELECT is(patron_status(:'dp'), 'member', 'a one-off paid yesterday makes a member');
-SELECT webhook_apply('standard', pg_temp.ev('payment_refunded', now() - interval '12 hours',
+SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now() - interval '12 hours',
          '{"payment_id": "re_d1", "charge_ref": "pay_d1", "amount_minor": 400, "currency": "EUR"}')) AS last \gset
 SELECT is((SELECT refunds_payment_id FROM payments WHERE provider_payment_id = 're_d1'),
           (SELECT id FROM payments WHERE provider_payment_id = 'pay_d1'),
           'a refund names the charge it concerns');
 SELECT is(patron_status(:'dp'), 'member', 'a partial refund leaves the one-off paying for its 31 days');
-SELECT webhook_apply('standard', pg_temp.ev('payment_refunded', now() - interval '6 hours',
+SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now() - interval '6 hours',
          '{"payment_id": "re_d2", "charge_ref": "pay_d1", "amount_minor": 600, "currency": "EUR"}')) AS last \gset
 SELECT is(payment_net((SELECT id FROM payments WHERE provider_payment_id = 'pay_d1')), 0::bigint,
           'after both refunds nothing is left of the charge');
@@ -141,12 +139,12 @@ SELECT is(patron_status(:'dp'), 'lapsed', 'its patron is lapsed');
 -- ---- webhook_receive: once per event key; what cannot apply is kept as failed ----
 
 SELECT webhook_receive('standard', 'evt_1', 'payment.succeeded', '\x7b7d'::bytea, '{}',
-         pg_temp.ev('payment_succeeded', now(), '{"email": "e@example.org", "payment_id": "pay_e1",
+         pg_temp.event('payment_succeeded', now(), '{"email": "e@example.org", "payment_id": "pay_e1",
                     "amount_minor": 300, "currency": "EUR", "subscription_ref": "sub_e"}'), NULL)
        ->> 'outcome' AS first \gset
 SELECT is(:'first'::text, 'applied', 'webhook_receive applies a new event');
 SELECT is(webhook_receive('standard', 'evt_1', 'payment.succeeded', '\x7b7d'::bytea, '{}',
-            pg_temp.ev('payment_succeeded', now(), '{"email": "e@example.org", "payment_id": "pay_e1",
+            pg_temp.event('payment_succeeded', now(), '{"email": "e@example.org", "payment_id": "pay_e1",
                        "amount_minor": 300, "currency": "EUR", "subscription_ref": "sub_e"}'), NULL)
             ->> 'outcome', 'duplicate',
           'the same event key again is a duplicate');

@@ -47,6 +47,15 @@ static enum cancel_outcome outcome(const char *provider, const char *ref, long s
     return out;
 }
 
+/* Each of `want` ({name, text} pairs) is a string member of obj, and obj
+ * has no member besides them and `others`. */
+static void check_members(json_t *obj, const char *const (*want)[2], size_t n, size_t others)
+{
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_STR(json_string_value(json_object_get(obj, want[i][0])), want[i][1]);
+    CHECK_EQ_INT(json_object_size(obj), n + others);
+}
+
 static void test_table(struct config *c)
 {
     static const char *const through_api[] = {"liqpay", "stripe", "wayforpay"};
@@ -102,27 +111,6 @@ static void test_stripe(struct config *c)
     provider_call_free(&call);
     CHECK(!k->request(c, "", &call, why, sizeof why));
     provider_call_free(&call);
-
-    CHECK(outcome("stripe", "sub_1", 200,
-                  "{\"id\":\"sub_1\",\"object\":\"subscription\",\"status\":\"active\","
-                  "\"cancel_at_period_end\":true}") == CANCEL_AT_PERIOD_END);
-    CHECK(outcome("stripe", "sub_1", 200,
-                  "{\"id\":\"sub_1\",\"object\":\"subscription\",\"status\":\"canceled\","
-                  "\"cancel_at_period_end\":false}") == CANCEL_ENDED);
-    CHECK(outcome("stripe", "sub_1", 200,
-                  "{\"id\":\"sub_1\",\"object\":\"subscription\",\"status\":\"active\","
-                  "\"cancel_at_period_end\":false}") == CANCEL_FAILED);
-    CHECK(outcome("stripe", "sub_1", 200,
-                  "{\"id\":\"sub_2\",\"object\":\"subscription\",\"status\":\"active\","
-                  "\"cancel_at_period_end\":true}") == CANCEL_FAILED);
-    CHECK(outcome("stripe", "sub_1", 200, "{\"object\":\"customer\",\"id\":\"sub_1\"}") ==
-          CANCEL_FAILED);
-    CHECK(outcome("stripe", "sub_1", 404,
-                  "{\"error\":{\"code\":\"resource_missing\",\"message\":\"No such "
-                  "subscription\"}}") == CANCEL_FAILED);
-    CHECK(outcome("stripe", "sub_1", 200, "<html>") == CANCEL_FAILED);
-    CHECK(outcome("stripe", "sub_1", 200, "") == CANCEL_FAILED);
-    CHECK(outcome("stripe", "sub_1", 302, "") == CANCEL_FAILED);
 }
 
 static void test_liqpay(struct config *c)
@@ -144,25 +132,17 @@ static void test_liqpay(struct config *c)
     size_t n = 0;
     CHECK(data && base64_decode(data, strlen(data), text, sizeof text - 1, &n));
     json_t *order = json_loadb((const char *)text, n, 0, NULL);
-    CHECK_EQ_STR(json_string_value(json_object_get(order, "action")), "unsubscribe");
+    static const char *const order_members[][2] = {
+        {"action", "unsubscribe"},
+        {"public_key", "sandbox_pub"},
+        {"order_id", "0b7e8f5c-3c1a-4d2e-9f00-123456789abc"},
+    };
+    check_members(order, order_members, 3, 1);
     CHECK_EQ_INT(json_integer_value(json_object_get(order, "version")), 3);
-    CHECK_EQ_STR(json_string_value(json_object_get(order, "public_key")), "sandbox_pub");
-    CHECK_EQ_STR(json_string_value(json_object_get(order, "order_id")),
-                 "0b7e8f5c-3c1a-4d2e-9f00-123456789abc");
-    CHECK_EQ_INT(json_object_size(order), 4);
     json_decref(order);
     free(data);
     free(signature);
     provider_call_free(&call);
-
-    CHECK(outcome("liqpay", "x", 200, "{\"result\":\"ok\",\"status\":\"unsubscribed\"}") ==
-          CANCEL_ENDED);
-    CHECK(outcome("liqpay", "x", 200,
-                  "{\"result\":\"error\",\"status\":\"error\",\"err_code\":\"err_signature\","
-                  "\"err_description\":\"Invalid signature\"}") == CANCEL_FAILED);
-    CHECK(outcome("liqpay", "x", 200, "{\"status\":\"subscribed\"}") == CANCEL_FAILED);
-    CHECK(outcome("liqpay", "x", 200, "{\"status\":1}") == CANCEL_FAILED);
-    CHECK(outcome("liqpay", "x", 503, "{\"status\":\"unsubscribed\"}") == CANCEL_FAILED);
 }
 
 static void test_wayforpay(struct config *c)
@@ -174,24 +154,69 @@ static void test_wayforpay(struct config *c)
     CHECK_EQ_STR(call.url, "https://api.wayforpay.com/regularApi");
     CHECK_EQ_STR(call.headers[0], "Content-Type: application/json");
     json_t *req = call.body ? json_loads(call.body, 0, NULL) : NULL;
-    CHECK_EQ_STR(json_string_value(json_object_get(req, "requestType")), "REMOVE");
-    CHECK_EQ_STR(json_string_value(json_object_get(req, "merchantAccount")), "merch");
-    /* JSON-escaped, not pasted */
-    CHECK_EQ_STR(json_string_value(json_object_get(req, "merchantPassword")), "pass\"word");
-    CHECK_EQ_STR(json_string_value(json_object_get(req, "orderReference")), "order-1");
-    CHECK_EQ_INT(json_object_size(req), 4);
+    static const char *const request_members[][2] = {
+        {"requestType", "REMOVE"},
+        {"merchantAccount", "merch"},
+        {"merchantPassword", "pass\"word"}, /* JSON-escaped, not pasted */
+        {"orderReference", "order-1"},
+    };
+    check_members(req, request_members, 4, 0);
     json_decref(req);
     provider_call_free(&call);
+}
 
-    CHECK(outcome("wayforpay", "x", 200, "{\"reasonCode\":4100,\"reason\":\"Ok\"}") ==
-          CANCEL_ENDED);
-    CHECK(outcome("wayforpay", "x", 200, "{\"reasonCode\":\"4100\",\"reason\":\"Ok\"}") ==
-          CANCEL_ENDED);
-    CHECK(outcome("wayforpay", "x", 200, "{\"reasonCode\":1109,\"reason\":\"Invalid merchant\"}") ==
-          CANCEL_FAILED);
-    CHECK(outcome("wayforpay", "x", 200, "{\"reason\":\"Ok\"}") == CANCEL_FAILED);
-    CHECK(outcome("wayforpay", "x", 200, "{\"reasonCode\":41000}") == CANCEL_FAILED);
-    CHECK(outcome("wayforpay", "x", 500, "{\"reasonCode\":4100}") == CANCEL_FAILED);
+static const struct {
+    const char *provider, *ref;
+    long status;
+    const char *body;
+    enum cancel_outcome want;
+} answers[] = {
+    {"stripe", "sub_1", 200,
+     "{\"id\":\"sub_1\",\"object\":\"subscription\",\"status\":\"active\","
+     "\"cancel_at_period_end\":true}",
+     CANCEL_AT_PERIOD_END},
+    {"stripe", "sub_1", 200,
+     "{\"id\":\"sub_1\",\"object\":\"subscription\",\"status\":\"canceled\","
+     "\"cancel_at_period_end\":false}",
+     CANCEL_ENDED},
+    {"stripe", "sub_1", 200,
+     "{\"id\":\"sub_1\",\"object\":\"subscription\",\"status\":\"active\","
+     "\"cancel_at_period_end\":false}",
+     CANCEL_FAILED},
+    {"stripe", "sub_1", 200,
+     "{\"id\":\"sub_2\",\"object\":\"subscription\",\"status\":\"active\","
+     "\"cancel_at_period_end\":true}",
+     CANCEL_FAILED},
+    {"stripe", "sub_1", 200, "{\"object\":\"customer\",\"id\":\"sub_1\"}", CANCEL_FAILED},
+    {"stripe", "sub_1", 404,
+     "{\"error\":{\"code\":\"resource_missing\",\"message\":\"No such "
+     "subscription\"}}",
+     CANCEL_FAILED},
+    {"stripe", "sub_1", 200, "<html>", CANCEL_FAILED},
+    {"stripe", "sub_1", 200, "", CANCEL_FAILED},
+    {"stripe", "sub_1", 302, "", CANCEL_FAILED},
+    {"liqpay", "x", 200, "{\"result\":\"ok\",\"status\":\"unsubscribed\"}", CANCEL_ENDED},
+    {"liqpay", "x", 200,
+     "{\"result\":\"error\",\"status\":\"error\",\"err_code\":\"err_signature\","
+     "\"err_description\":\"Invalid signature\"}",
+     CANCEL_FAILED},
+    {"liqpay", "x", 200, "{\"status\":\"subscribed\"}", CANCEL_FAILED},
+    {"liqpay", "x", 200, "{\"status\":1}", CANCEL_FAILED},
+    {"liqpay", "x", 503, "{\"status\":\"unsubscribed\"}", CANCEL_FAILED},
+    {"wayforpay", "x", 200, "{\"reasonCode\":4100,\"reason\":\"Ok\"}", CANCEL_ENDED},
+    {"wayforpay", "x", 200, "{\"reasonCode\":\"4100\",\"reason\":\"Ok\"}", CANCEL_ENDED},
+    {"wayforpay", "x", 200, "{\"reasonCode\":1109,\"reason\":\"Invalid merchant\"}", CANCEL_FAILED},
+    {"wayforpay", "x", 200, "{\"reason\":\"Ok\"}", CANCEL_FAILED},
+    {"wayforpay", "x", 200, "{\"reasonCode\":41000}", CANCEL_FAILED},
+    {"wayforpay", "x", 500, "{\"reasonCode\":4100}", CANCEL_FAILED},
+};
+
+/* How each module reads its provider's answers. */
+static void test_answers(void)
+{
+    for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++)
+        CHECK(outcome(answers[i].provider, answers[i].ref, answers[i].status, answers[i].body) ==
+              answers[i].want);
 }
 
 int main(void)
@@ -206,6 +231,7 @@ int main(void)
     test_stripe(&c);
     test_liqpay(&c);
     test_wayforpay(&c);
+    test_answers();
     config_free(&c);
     return CHECK_DONE();
 }
