@@ -3,11 +3,12 @@
 # real streaming replica made with pg_basebackup, both on this machine, and
 # patrond as one instance and as two behind nginx. nginx runs the deploy's
 # own snippets (deploy/nginx/) with their per-address rate limits taken out,
-# since every request of a load generator comes from one address. Reads of
-# reports go to the replica (PATROND_DATABASE_READ_URL); tallies and every
-# write go to the primary, so the rows measure tally reads and ballots. After the ballots, both instances must serve the
-# very tally a recount of the ballots gives: their caches are told of each
-# other's writes only through LISTEN/NOTIFY.
+# since every request of a load generator comes from one address. Reports
+# read from the replica (PATROND_DATABASE_READ_URL); tallies come from each
+# instance's memory, and ballots and every other write go to the primary.
+# After the ballots, both instances must serve the very tally a recount of
+# the ballots gives: their caches are told of each other's writes only
+# through LISTEN/NOTIFY.
 # Rows are appended to $OUT/results.txt. Needs root (PostgreSQL runs as
 # the postgres user), nginx and wrk.
 set -euo pipefail
@@ -38,10 +39,12 @@ wait_port() {
 }
 row() { printf '%-10s %-10s %10s %9s %9s %8s %9s\n' "$@" | tee -a "$out/results.txt"; }
 ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) printf "%.2f", v/1000; else if (v ~ /ms$/) printf "%.2f", v+0; else if (v ~ /s$/) printf "%.2f", v*1000; else print "-" }'; }
-# load SYSTEM PATH PORT SCRIPT: one wrk run, one row
+# load SYSTEM PATH PORT SCRIPT: one wrk run, one row (SCRIPT: the
+# harness's, or a path of ours)
 load() {
-  local log=$dir/wrk-$1-$2.log
-  wrk -t2 -c"$conn" -d"${dur}s" --timeout 5s --latency -s "$bench/wrk/$4" "http://127.0.0.1:$3" >"$log" 2>&1
+  local log=$dir/wrk-$1-$2.log script=$4
+  [[ $script == */* ]] || script=$bench/wrk/$script
+  wrk -t2 -c"$conn" -d"${dur}s" --timeout 5s --latency -s "$script" "http://127.0.0.1:$3" >"$log" 2>&1
   row "$1" "$2" "$(awk '/Requests\/sec/{printf "%.0f", $2}' "$log")" \
     "$(ms "$(awk '$1=="50%"{print $2}' "$log")")" "$(ms "$(awk '$1=="99%"{print $2}' "$log")")" \
     "$(awk '/Non-2xx/{n=$5} /Socket errors/{s=$4+$6+$8+$10} END{print n+s+0}' "$log")" -
@@ -57,6 +60,9 @@ psql -qX -h 127.0.0.1 -p $primary_port -U bench -d postgres -c 'create database 
 DATABASE_URL=$primary "$root/build/patrond" migrate >"$dir/setup.log" 2>&1
 psql -qX -v ON_ERROR_STOP=1 -d "$primary" -f "$root/tests/bench/seed.sql" >>"$dir/setup.log"
 psql -qX -d "$primary" -c 'VACUUM ANALYZE' >>"$dir/setup.log"
+# a read key for the reports, made before the replica copies the primary
+ADMIN_KEY=$(DATABASE_URL=$primary "$root/build/patrond" key create --scope read --name bench | tail -n 1)
+export ADMIN_KEY
 
 # The replica: a base backup that streams from the primary from then on.
 as_pg "$pgbin/pg_basebackup" -h 127.0.0.1 -p $primary_port -U bench -D "$dir/replica" -R -X stream --checkpoint=fast
@@ -115,6 +121,10 @@ load patrond-1 tally $nginx_one tally.lua
 load patrond-2 tally $nginx_two tally.lua
 load patrond-1 ballot $nginx_one ballot.lua
 load patrond-2 ballot $nginx_two ballot.lua
+# A summary report scans every pledge (about half a second at 100 000
+# members): 8 connections, so that answers come within wrk's timeout.
+conn=8 load patrond-1 report $nginx_one "$root/tests/bench/reports.lua"
+conn=8 load patrond-2 report $nginx_two "$root/tests/bench/reports.lua"
 
 # Exactness: both instances' tallies against the ballots themselves.
 tally_of() {
