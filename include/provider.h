@@ -44,6 +44,16 @@ struct wh_request {
 
 #define WH_TOLERANCE_SECONDS 300
 
+/* One refund of an order whose refunds the provider reports together. */
+struct wh_refund {
+    char payment_id[201];
+    int64_t amount_minor;
+    char occurred_at[32]; /* RFC 3339 UTC */
+};
+
+/* More would be a refund per few minor units of a coffee-sized pledge. */
+#define WH_REFUNDS_MAX 16
+
 /* Every string is NUL-terminated; "" means absent. Parsers refuse values
  * that do not fit rather than truncating them. */
 struct wh_event {
@@ -73,6 +83,12 @@ struct wh_event {
     char occurred_at[32]; /* RFC 3339 UTC, or "" (then: received time) */
     char reason[256];     /* failure reason */
     int64_t sequence;     /* provider's ordering stamp (a modification time in ms), or 0 */
+    /* A refund event of a provider that lists every refund of the order in
+     * each delivery (Monobank's cancelList): all of them, each booked once
+     * by its payment id, so a refund whose own delivery was lost or
+     * coalesced is not. The event's own fields are the newest one's. */
+    struct wh_refund refunds[WH_REFUNDS_MAX];
+    int n_refunds;
 };
 
 /* What a checkout is paying for (SPEC §4 "Checkout"); every string is

@@ -325,6 +325,29 @@ BEGIN
 END
 $$;
 
+-- The refunds of one event. A provider that reports every refund of an
+-- order in each delivery (Monobank's cancelList) lists them in `refunds`:
+-- each is booked once by its own payment id, oldest first, so a refund
+-- whose own delivery was lost, or coalesced into a later one, is booked
+-- all the same.
+CREATE OR REPLACE FUNCTION webhook_refunds(p pledges, via text, ev jsonb, at timestamptz)
+RETURNS pledges
+LANGUAGE plpgsql AS $$
+DECLARE
+  item jsonb;
+BEGIN
+  IF NOT ev ? 'refunds' THEN
+    RETURN webhook_refund(p, via, ev, 'refund', -1, at);
+  END IF;
+  FOR item IN SELECT r FROM jsonb_array_elements(ev->'refunds') r
+               ORDER BY (r->>'occurred_at')::timestamptz NULLS LAST LOOP
+    p := webhook_refund(p, via, (ev - 'refunds') || item, 'refund', -1,
+                        coalesce((item->>'occurred_at')::timestamptz, at));
+  END LOOP;
+  RETURN p;
+END
+$$;
+
 -- A refund naming a charge belongs to that charge's pledge, whatever
 -- else the event says about subscriptions or customers.
 CREATE OR REPLACE FUNCTION webhook_charge_pledge(via text, ev jsonb) RETURNS pledges
@@ -408,7 +431,7 @@ BEGIN
     WHEN 'pledge_canceled' THEN
       p := webhook_move(p, 'canceled', at, stale);
     WHEN 'payment_refunded' THEN
-      p := webhook_refund(p, via, ev, 'refund', -1, at);
+      p := webhook_refunds(p, via, ev, at);
     WHEN 'dispute_opened' THEN
       p := webhook_refund(p, via, ev, 'dispute', -1, at);
     WHEN 'dispute_won' THEN

@@ -31,6 +31,23 @@ static bool put_int(json_t *o, const char *key, long long value)
     return json_object_set_new(o, key, json_integer(value)) == 0;
 }
 
+static bool put_refunds(json_t *o, const struct wh_event *ev)
+{
+    if (!ev->n_refunds) return true;
+    json_t *list = json_array();
+    if (!list || json_object_set_new(o, "refunds", list)) return false;
+    for (int i = 0; i < ev->n_refunds; i++) {
+        const struct wh_refund *r = &ev->refunds[i];
+        json_t *item = json_object();
+        if (!item || json_array_append_new(list, item) ||
+            !put_text(item, "payment_id", r->payment_id) ||
+            !put_int(item, "amount_minor", r->amount_minor) ||
+            !put_text(item, "occurred_at", r->occurred_at))
+            return false;
+    }
+    return true;
+}
+
 /* The event as compact JSON text, or NULL when a field is not UTF-8 text. */
 static char *event_text(const struct wh_event *ev)
 {
@@ -49,7 +66,7 @@ static char *event_text(const struct wh_event *ev)
         put_text(o, "currency", ev->currency) && put_text(o, "interval", ev->interval) &&
         put_text(o, "period_end", ev->period_end) && put_text(o, "occurred_at", ev->occurred_at) &&
         put_text(o, "reason", ev->reason) &&
-        (!ev->sequence || put_int(o, "sequence", ev->sequence));
+        (!ev->sequence || put_int(o, "sequence", ev->sequence)) && put_refunds(o, ev);
     char *text = ok ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return text;

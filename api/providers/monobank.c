@@ -185,12 +185,18 @@ static bool set_ids(struct wh_event *ev, const char *modified_raw, const char *s
 
 /* ---- refunds: each cancelList item is one refund, partial or full ---- */
 
-/* The newest refund that went through, among the invoice's cancelList. */
+/* A refund that went through. */
 struct cancel {
-    bool found;
     long long stamp; /* its modifiedDate, ms */
     int64_t amount;
-    char id[64]; /* what tells it from the invoice's other refunds */
+    char when[32]; /* its modifiedDate, normalized */
+    char id[64];   /* what tells it from the invoice's other refunds */
+};
+
+/* The invoice's refunds that went through, and which is the newest. */
+struct cancels {
+    struct cancel item[WH_REFUNDS_MAX];
+    int n, newest;
 };
 
 /* An item's own reference: ours (extRef), else the bank's (rrn,
@@ -204,12 +210,12 @@ static bool cancel_id(json_t *item, char *id, size_t id_len, char *why, size_t w
     return *id || wh_fail(why, why_len, "a cancelList item has no reference");
 }
 
-static bool cancel_item(json_t *item, struct cancel *c, char *why, size_t why_len)
+static bool cancel_item(json_t *item, struct cancels *all, char *why, size_t why_len)
 {
     char status[32], when[64];
     long long t;
     bool present;
-    struct cancel it = {.found = true};
+    struct cancel it;
     if (!json_is_object(item)) return wh_fail(why, why_len, "a cancelList item is not an object");
     if (!wh_field(item, "status", status, sizeof status, why, why_len) ||
         !wh_field(item, "modifiedDate", when, sizeof when, why, why_len))
@@ -217,44 +223,62 @@ static bool cancel_item(json_t *item, struct cancel *c, char *why, size_t why_le
     if (strcmp(status, "success")) return true; /* processing or failed: nothing went back */
     if (!wh_json_int(item, "amount", &it.amount, &present) || !present || it.amount <= 0)
         return wh_fail(why, why_len, "a cancelList amount is not a positive integer");
-    if (!*when || !rfc3339_to_unix(when, &t))
+    if (!*when || !rfc3339_to_unix(when, &t) || !rfc3339_normalize(when, it.when, sizeof it.when))
         return wh_fail(why, why_len, "a cancelList modifiedDate is not an RFC 3339 time");
     it.stamp = t * 1000 + millis(when);
     if (!cancel_id(item, it.id, sizeof it.id, why, why_len)) return false;
-    if (!c->found || it.stamp >= c->stamp) *c = it;
+    if (all->n == WH_REFUNDS_MAX) return wh_fail(why, why_len, "too many refunds in cancelList");
+    if (!all->n || it.stamp >= all->item[all->newest].stamp) all->newest = all->n;
+    all->item[all->n++] = it;
     return true;
 }
 
-/* Monobank reports the whole list on every change, so each delivery
- * books the refund that changed: the newest one. */
-static bool newest_cancel(json_t *root, struct cancel *c, char *why, size_t why_len)
+/* Monobank reports the whole list on every change. */
+static bool read_cancels(json_t *root, struct cancels *all, char *why, size_t why_len)
 {
     json_t *list = json_object_get(root, "cancelList"), *item;
     size_t i;
-    c->found = false;
+    all->n = all->newest = 0;
     if (!list || json_is_null(list)) return true;
     if (!json_is_array(list)) return wh_fail(why, why_len, "cancelList is not an array");
     json_array_foreach(list, i, item)
     {
-        if (!cancel_item(item, c, why, why_len)) return false;
+        if (!cancel_item(item, all, why, why_len)) return false;
     }
     return true;
 }
 
-/* The refund of one item: its own payment id and amount; charge_ref is
- * the invoice, the payment id its charge got. */
-static bool refund_of(const struct cancel *c, const char *modified_raw, struct wh_event *ev,
-                      char *why, size_t why_len)
+static bool refund_payment_id(const char *inv, const struct cancel *c, char *out, size_t len)
+{
+    int p = snprintf(out, len, "%s:refund:%s", inv, c->id);
+    return p >= 0 && (size_t)p < len;
+}
+
+/* A refund event: its own fields are the newest refund's (the one that
+ * changed), and it lists every refund of the invoice, so one whose own
+ * delivery never came is booked by the next. charge_ref is the invoice,
+ * the payment id its charge got. */
+static bool refunds_of(const struct cancels *all, const char *modified_raw, struct wh_event *ev,
+                       char *why, size_t why_len)
 {
     const char *inv = ev->subscription_ref;
+    const struct cancel *newest = &all->item[all->newest];
     ev->kind = WH_PAYMENT_REFUNDED;
-    ev->amount_minor = c->amount;
+    ev->amount_minor = newest->amount;
     ev->has_amount = true;
     int k = snprintf(ev->event_key, sizeof ev->event_key, "%s:%s:%s:%s", inv, ev->type,
-                     modified_raw, c->id);
-    int p = snprintf(ev->payment_id, sizeof ev->payment_id, "%s:refund:%s", inv, c->id);
-    if (k < 0 || (size_t)k >= sizeof ev->event_key || p < 0 || (size_t)p >= sizeof ev->payment_id)
+                     modified_raw, newest->id);
+    if (k < 0 || (size_t)k >= sizeof ev->event_key ||
+        !refund_payment_id(inv, newest, ev->payment_id, sizeof ev->payment_id))
         return wh_fail(why, why_len, "invoiceId or cancelList reference too long");
+    for (int i = 0; i < all->n; i++) {
+        struct wh_refund *r = &ev->refunds[i];
+        if (!refund_payment_id(inv, &all->item[i], r->payment_id, sizeof r->payment_id))
+            return wh_fail(why, why_len, "invoiceId or cancelList reference too long");
+        r->amount_minor = all->item[i].amount;
+        memcpy(r->occurred_at, all->item[i].when, sizeof r->occurred_at);
+    }
+    ev->n_refunds = all->n;
     return wh_copy(ev->charge_ref, sizeof ev->charge_ref, inv);
 }
 
@@ -262,13 +286,13 @@ static bool parse_invoice(json_t *root, struct wh_event *ev, char *why, size_t w
 {
     char reference[64], modified_raw[64];
     struct amounts a;
-    struct cancel refund;
+    struct cancels refunds;
     if (!wh_field(root, "invoiceId", ev->subscription_ref, sizeof ev->subscription_ref, why,
                   why_len) ||
         !wh_field(root, "status", ev->type, sizeof ev->type, why, why_len) ||
         !wh_field(root, "reference", reference, sizeof reference, why, why_len) ||
         !modified(root, ev, modified_raw, sizeof modified_raw, why, why_len) ||
-        !read_amounts(root, &a, ev, why, why_len) || !newest_cancel(root, &refund, why, why_len))
+        !read_amounts(root, &a, ev, why, why_len) || !read_cancels(root, &refunds, why, why_len))
         return false;
     if (!*ev->subscription_ref || !*ev->type)
         return wh_fail(why, why_len, "invoiceId or status is missing");
@@ -283,8 +307,8 @@ static bool parse_invoice(json_t *root, struct wh_event *ev, char *why, size_t w
         if (!*ev->reason) wh_copy(ev->reason, sizeof ev->reason, "payment failed");
     }
     /* A partial refund leaves the invoice a success; a full one reverses it. */
-    if (refund.found && (ev->kind == WH_PAYMENT_SUCCEEDED || ev->kind == WH_PAYMENT_REFUNDED))
-        return refund_of(&refund, modified_raw, ev, why, why_len);
+    if (refunds.n && (ev->kind == WH_PAYMENT_SUCCEEDED || ev->kind == WH_PAYMENT_REFUNDED))
+        return refunds_of(&refunds, modified_raw, ev, why, why_len);
     if (ev->kind == WH_PAYMENT_REFUNDED &&
         !wh_copy(ev->charge_ref, sizeof ev->charge_ref, ev->subscription_ref))
         return wh_fail(why, why_len, "invoiceId too long");

@@ -208,6 +208,35 @@ test('monobank: two partial refunds of one invoice are two refund rows', async (
   await assertNoFailedEvents('monobank');
 });
 
+test('monobank: a refund whose own delivery was lost is booked from the next one, once', async () => {
+  const inv = `inv${crypto.randomBytes(8).toString('hex')}`;
+  const pl = await pendingPledge('monobank', inv);
+  const item = (amount, when, extRef) => ({
+    status: 'success', amount, ccy: 980, createdDate: when, modifiedDate: when, extRef,
+  });
+  const first = item(1500, '2031-06-02T10:00:00Z', 'refund-a');
+  const second = item(3500, '2031-06-03T10:00:00Z', 'refund-b');
+  assertOk(await sendMono(monoBody({
+    invoiceId: inv, status: 'success', amount: 5000, finalAmount: 5000, modifiedDate: '2031-06-01T10:00:00Z',
+  })), 'paid');
+  // the delivery that reported the first refund never arrives
+  assertOk(await sendMono(monoBody({
+    invoiceId: inv, status: 'reversed', amount: 5000, finalAmount: 0, modifiedDate: '2031-06-03T10:00:01Z',
+    cancelList: [first, second],
+  })), 'second refund, listing both');
+  const booked = async () => (await payments(pl.id)).filter((p) => p.kind === 'refund')
+    .map((p) => [p.provider_payment_id, p.amount_minor]).sort();
+  const want = [[`${inv}:refund:refund-a`, -1500], [`${inv}:refund:refund-b`, -3500]];
+  assert.deepEqual(await booked(), want);
+  // ... and then arrives late, after the one that listed it: nothing twice
+  assertOk(await sendMono(monoBody({
+    invoiceId: inv, status: 'success', amount: 5000, finalAmount: 3500, modifiedDate: '2031-06-02T10:00:01Z',
+    cancelList: [first],
+  })), 'first refund, late');
+  assert.deepEqual(await booked(), want);
+  await assertNoFailedEvents('monobank');
+});
+
 test('monobank: the pledge id as a 32-hex reference links a pledge without provider_ref', async () => {
   const pl = await pendingPledge('monobank', null, { amount: 12345 });
   const inv = `inv${crypto.randomBytes(8).toString('hex')}`;

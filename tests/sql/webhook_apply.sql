@@ -8,7 +8,7 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(38);
+SELECT plan(40);
 
 \ir lib/event.sql
 -- Events applied only for their effect keep their answer in :last (\gset),
@@ -135,6 +135,29 @@ SELECT is(payment_net((SELECT id FROM payments WHERE provider_payment_id = 'pay_
 SELECT ok(NOT pledge_is_membership((SELECT p FROM pledges p WHERE id = :'d')),
           'a one-off whose whole charge was refunded is no membership');
 SELECT is(patron_status(:'dp'), 'lapsed', 'its patron is lapsed');
+
+-- ---- an event listing every refund of its charge books each once ----
+
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '1 day',
+         '{"email": "f@example.org", "payment_id": "pay_f1", "amount_minor": 1000, "currency": "EUR",
+           "interval": "once"}')) AS last \gset
+SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now() - interval '1 hour',
+         jsonb_build_object('payment_id', 're_f2', 'charge_ref', 'pay_f1', 'amount_minor', 200,
+           'currency', 'EUR', 'refunds', jsonb_build_array(
+             jsonb_build_object('payment_id', 're_f2', 'amount_minor', 200, 'occurred_at', now() - interval '1 hour'),
+             jsonb_build_object('payment_id', 're_f1', 'amount_minor', 300, 'occurred_at', now() - interval '2 hours'))))) AS last \gset
+SELECT results_eq($$SELECT provider_payment_id, amount_minor FROM payments
+                    WHERE kind = 'refund' AND provider_payment_id LIKE 're_f%' ORDER BY occurred_at$$,
+                  $$VALUES ('re_f1', -300::bigint), ('re_f2', -200::bigint)$$,
+                  'every refund the event lists is booked, at its own time, the one it did not announce too');
+SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now(),
+         jsonb_build_object('payment_id', 're_f3', 'charge_ref', 'pay_f1', 'amount_minor', 100,
+           'currency', 'EUR', 'refunds', jsonb_build_array(
+             jsonb_build_object('payment_id', 're_f1', 'amount_minor', 300, 'occurred_at', now() - interval '2 hours'),
+             jsonb_build_object('payment_id', 're_f2', 'amount_minor', 200, 'occurred_at', now() - interval '1 hour'),
+             jsonb_build_object('payment_id', 're_f3', 'amount_minor', 100, 'occurred_at', now()))))) AS last \gset
+SELECT is(payment_net((SELECT id FROM payments WHERE provider_payment_id = 'pay_f1')), 400::bigint,
+          'listed again with a new one, the earlier refunds are not booked twice');
 
 -- ---- webhook_receive: once per event key; what cannot apply is kept as failed ----
 

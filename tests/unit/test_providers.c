@@ -263,6 +263,39 @@ static void run(const struct row *rows, size_t n)
 
 #define RUN(rows) run(rows, sizeof rows / sizeof rows[0])
 
+/* A refund event lists every refund of the invoice that went through, so
+ * the one whose own delivery was lost is booked by the next. */
+static void monobank_refund_list(void)
+{
+    struct wh_event ev;
+    headers_reset();
+    const char *body = J(MONO("reversed", ",'cancelList':[" SECOND
+                                          "," CANCEL("failure", "900", "2031-01-01T10:30:00Z",
+                                                     ",'extRef':'r9'") "," FIRST "]"));
+    CHECK(parse(&provider_monobank, body, &ev));
+    CHECK_EQ_INT(ev.n_refunds, 2);
+    CHECK_EQ_STR(ev.refunds[0].payment_id, "inv1:refund:r2");
+    CHECK_EQ_INT(ev.refunds[0].amount_minor, 2200);
+    CHECK_EQ_STR(ev.refunds[0].occurred_at, "2031-01-01T11:00:00Z");
+    CHECK_EQ_STR(ev.refunds[1].payment_id, "inv1:refund:r1");
+    CHECK_EQ_INT(ev.refunds[1].amount_minor, 1000);
+    CHECK_EQ_STR(ev.refunds[1].occurred_at, "2031-01-01T10:00:00Z");
+
+    CHECK(parse(&provider_monobank, J(MONO("success", "")), &ev));
+    CHECK_EQ_INT(ev.n_refunds, 0);
+
+    /* more refunds than an event holds: refused, not cut short */
+    char many[8192] = "{'invoiceId':'inv1','status':'reversed','amount':4200,'finalAmount':0,"
+                      "'ccy':980,'modifiedDate':'2031-01-02T00:00:00Z','cancelList':[";
+    for (int i = 0; i <= WH_REFUNDS_MAX; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many),
+                 "%s{'status':'success','amount':1,'modifiedDate':'2031-01-01T10:00:00Z',"
+                 "'extRef':'r%d'}",
+                 i ? "," : "", i);
+    strcat(many, "]}");
+    CHECK(!parse(&provider_monobank, J(many), &ev));
+}
+
 int main(void)
 {
     *config_slot(&cfg, "PATROND_PATREON_CURRENCY") = "USD";
@@ -270,5 +303,6 @@ int main(void)
     RUN(wayforpay_rows);
     RUN(liqpay_rows);
     RUN(monobank_rows);
+    monobank_refund_list();
     return CHECK_DONE();
 }
