@@ -554,11 +554,16 @@ DECLARE
   w integer := voting.weight;
   old ballots;
   cur ballots;
+  here tid;
 BEGIN
   PERFORM ballot_check(r, choice);
+  -- A first ballot, the common case, is one insert that finds its place
+  -- through the primary key. A replaced one is found by a statement
+  -- planned afresh (EXECUTE) and then reached by its row address: a plan
+  -- this connection cached while the table was nearly empty is a
+  -- sequential scan, and stays one, growing with every ballot, until the
+  -- next ANALYZE of the table.
   LOOP
-    SELECT * INTO old FROM ballots WHERE round_id = round AND patron_id = patron FOR UPDATE;
-    EXIT WHEN FOUND;
     INSERT INTO ballots (round_id, patron_id, topic_ids, weight)
     VALUES (round, patron, choice, w)
     ON CONFLICT DO NOTHING RETURNING * INTO cur;
@@ -566,12 +571,16 @@ BEGIN
       PERFORM ballot_count(round, patron, '{}', 0, choice, w);
       RETURN ballot_json(cur);
     END IF;
+    EXECUTE 'SELECT ctid FROM ballots WHERE round_id = $1 AND patron_id = $2 FOR UPDATE'
+       INTO here USING round, patron;
+    EXIT WHEN here IS NOT NULL;
   END LOOP;
+  SELECT * INTO old FROM ballots WHERE ctid = here;
   IF old.weight = w AND old.topic_ids @> choice AND choice @> old.topic_ids THEN
     RETURN ballot_json(old);
   END IF;
   UPDATE ballots SET topic_ids = choice, weight = w, updated_at = now()
-   WHERE round_id = round AND patron_id = patron RETURNING * INTO cur;
+   WHERE ctid = here RETURNING * INTO cur;
   PERFORM ballot_count(round, patron, ballot_counted(old.topic_ids, old.weight), old.weight,
                        choice, w);
   RETURN ballot_json(cur);

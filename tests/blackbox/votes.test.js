@@ -573,6 +573,32 @@ test('concurrency: 50 members changing their ballots 20 times each', async () =>
   for (const s of stored) assert.deepEqual(s.ids, last.get(s.id));
 });
 
+test('concurrency: one member putting and withdrawing at once leaves totals that match the ballot', async () => {
+  const ids = await topics(3, 'Race');
+  const round = await openRound(ids, { max_choices: 2 });
+  const [v] = await bulkMembers(1);
+  const statuses = {};
+  // puts of different choices racing withdrawals: a put may find the row a
+  // withdrawal is deleting, or insert beside a put that has not committed
+  await Promise.all(Array.from({ length: 120 }, async (_, i) => {
+    const res = i % 2 === 1
+      ? await as(v, 'DELETE', `/v1/rounds/${round.id}/ballot`)
+      : await vote(v, round.id, [ids[i % 3]]);
+    statuses[res.status] = (statuses[res.status] || 0) + 1;
+  }));
+  assert.ok(Object.keys(statuses).every((s) => ['200', '204', '404'].includes(s)),
+    `statuses ${JSON.stringify(statuses)}`);
+  const stored = await srv.psqlJson(
+    `SELECT json_build_object('ids', topic_ids, 'weight', weight) FROM ballots WHERE round_id = '${round.id}'`);
+  const t = (await tally(round.id)).json;
+  assert.equal(t.voters, stored.length);
+  assert.equal(t.total_weight, stored.length ? stored[0].weight : 0);
+  for (const x of t.topics) {
+    const mine = stored.length && stored[0].ids.includes(x.topic_id);
+    assert.equal(x.votes, mine ? 1 : 0, `votes of ${x.topic_id}`);
+  }
+});
+
 test('concurrency: no ballot slips past a close in the middle of a storm', async () => {
   const ids = await topics(3, 'Storm');
   const round = await openRound(ids, { max_choices: 2 });
