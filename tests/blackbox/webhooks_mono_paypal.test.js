@@ -177,18 +177,22 @@ test('monobank: success, a stale failure, a newer failure and a reversal', async
   await assertNoFailedEvents('monobank');
 });
 
+// One refund of an invoice's cancelList, as Monobank reports it.
+const monoRefund = (amount, when, extRef) => ({
+  status: 'success', amount, ccy: 980, createdDate: when, modifiedDate: when,
+  approvalCode: '662476', rrn: `rrn${extRef}`, extRef,
+});
+// The invoice paid in full (50.00 UAH).
+const monoPaid = (inv, when) => monoBody({
+  invoiceId: inv, status: 'success', amount: 5000, finalAmount: 5000, modifiedDate: when,
+});
+
 test('monobank: two partial refunds of one invoice are two refund rows', async () => {
   const inv = `inv${crypto.randomBytes(8).toString('hex')}`;
   const pl = await pendingPledge('monobank', inv);
-  const item = (amount, when, extRef) => ({
-    status: 'success', amount, ccy: 980, createdDate: when, modifiedDate: when,
-    approvalCode: '662476', rrn: `rrn${extRef}`, extRef,
-  });
-  const first = item(1000, '2031-05-02T10:00:00Z', 'refund-a');
-  const second = item(4000, '2031-05-03T10:00:00Z', 'refund-b');
-  assertOk(await sendMono(monoBody({
-    invoiceId: inv, status: 'success', amount: 5000, finalAmount: 5000, modifiedDate: '2031-05-01T10:00:00Z',
-  })), 'paid');
+  const first = monoRefund(1000, '2031-05-02T10:00:00Z', 'refund-a');
+  const second = monoRefund(4000, '2031-05-03T10:00:00Z', 'refund-b');
+  assertOk(await sendMono(monoPaid(inv, '2031-05-01T10:00:00Z')), 'paid');
   // a partial refund leaves the invoice a success; the list grows with each
   assertOk(await sendMono(monoBody({
     invoiceId: inv, status: 'success', amount: 5000, finalAmount: 4000, modifiedDate: '2031-05-02T10:00:01Z',
@@ -211,14 +215,9 @@ test('monobank: two partial refunds of one invoice are two refund rows', async (
 test('monobank: a refund whose own delivery was lost is booked from the next one, once', async () => {
   const inv = `inv${crypto.randomBytes(8).toString('hex')}`;
   const pl = await pendingPledge('monobank', inv);
-  const item = (amount, when, extRef) => ({
-    status: 'success', amount, ccy: 980, createdDate: when, modifiedDate: when, extRef,
-  });
-  const first = item(1500, '2031-06-02T10:00:00Z', 'refund-a');
-  const second = item(3500, '2031-06-03T10:00:00Z', 'refund-b');
-  assertOk(await sendMono(monoBody({
-    invoiceId: inv, status: 'success', amount: 5000, finalAmount: 5000, modifiedDate: '2031-06-01T10:00:00Z',
-  })), 'paid');
+  const first = monoRefund(1500, '2031-06-02T10:00:00Z', 'refund-a');
+  const second = monoRefund(3500, '2031-06-03T10:00:00Z', 'refund-b');
+  assertOk(await sendMono(monoPaid(inv, '2031-06-01T10:00:00Z')), 'paid');
   // the delivery that reported the first refund never arrives
   assertOk(await sendMono(monoBody({
     invoiceId: inv, status: 'reversed', amount: 5000, finalAmount: 0, modifiedDate: '2031-06-03T10:00:01Z',

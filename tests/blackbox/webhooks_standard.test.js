@@ -319,12 +319,7 @@ test('an event that cannot be applied is kept as failed, listed, and replayed la
   assert.equal(early.json.attempts, 2);
 
   // the admin links the subscription to a pledge, then replays
-  const patron = await srv.post('/v1/patrons', { email: uniqueEmail('replay') });
-  const pledge = await srv.post('/v1/pledges', {
-    patron_id: patron.json.id, amount_minor: 250, currency: 'USD', interval: 'month',
-    provider: 'standard', provider_ref: ref, status: 'active',
-  });
-  assert.equal(pledge.status, 201, pledge.text);
+  const pledge = await linkedPledge('replay', ref, 250);
   const replayed = await srv.post(`/v1/webhook-events/${listed.id}/replay`);
   assert.equal(replayed.status, 200, replayed.text);
   assert.equal(replayed.json.status, 'applied');
@@ -341,6 +336,18 @@ test('an event that cannot be applied is kept as failed, listed, and replayed la
   assertProblem(assert, await srv.request('POST', `/v1/webhook-events/${listed.id}/replay`, { key: srv.readKey }), 403, 'read key');
   assertProblem(assert, await srv.request('GET', '/v1/webhook-events'), 401, 'no key');
 });
+
+// What an admin does before replaying an event that found no pledge: a new
+// patron's active monthly USD pledge on the subscription the event names.
+async function linkedPledge(tag, ref, amount) {
+  const patron = await srv.post('/v1/patrons', { email: uniqueEmail(tag) });
+  const pledge = await srv.post('/v1/pledges', {
+    patron_id: patron.json.id, amount_minor: amount, currency: 'USD', interval: 'month',
+    provider: 'standard', provider_ref: ref, status: 'active',
+  });
+  assert.equal(pledge.status, 201, pledge.text);
+  return pledge;
+}
 
 test('a replay parses the stored bytes as received: every byte of a non-ASCII reason survives', async () => {
   // U+00C0..U+00FF are C3 80..C3 BF in UTF-8: every continuation byte
@@ -361,12 +368,7 @@ test('a replay parses the stored bytes as received: every byte of a non-ASCII re
   assert.equal(event.status, 'failed');
   assert.equal(event.digest, crypto.createHash('sha256').update(body, 'utf8').digest('hex'), 'stored byte for byte');
 
-  const patron = await srv.post('/v1/patrons', { email: uniqueEmail('replaybytes') });
-  const pledge = await srv.post('/v1/pledges', {
-    patron_id: patron.json.id, amount_minor: 300, currency: 'USD', interval: 'month',
-    provider: 'standard', provider_ref: ref, status: 'active',
-  });
-  assert.equal(pledge.status, 201, pledge.text);
+  const pledge = await linkedPledge('replaybytes', ref, 300);
   const replayed = await srv.post(`/v1/webhook-events/${event.id}/replay`);
   assert.equal(replayed.status, 200, replayed.text);
   assert.equal(replayed.json.status, 'applied', replayed.text);

@@ -48,20 +48,7 @@ END
 $$;
 
 -- The running totals, and the same recounted from the ballots.
-CREATE TEMP VIEW totals AS
-  SELECT topic_id, shard, votes::bigint, weight FROM round_topic_totals
-   WHERE round_id = :'r' AND (votes <> 0 OR weight <> 0);
-CREATE TEMP VIEW recount AS
-  SELECT u.id AS topic_id, vote_shard(b.patron_id) AS shard, count(*)::bigint AS votes,
-         sum(b.weight)::bigint AS weight
-    FROM ballots b, unnest(b.topic_ids) AS u(id)
-   WHERE b.round_id = :'r' AND b.weight > 0 GROUP BY 1, 2;
-CREATE TEMP VIEW shards AS
-  SELECT shard, voters::bigint, total_weight FROM round_shards
-   WHERE round_id = :'r' AND (voters <> 0 OR total_weight <> 0);
-CREATE TEMP VIEW shards_recount AS
-  SELECT vote_shard(patron_id) AS shard, count(*)::bigint AS voters, sum(weight)::bigint AS total_weight
-    FROM ballots WHERE round_id = :'r' AND weight > 0 GROUP BY 1;
+\ir lib/recount.sql
 
 SELECT is((SELECT count(*) FROM voter v WHERE ballot_put(:'r', v.patron, v.choice) IS NOT NULL), 48::bigint,
           'all 48 members cast a ballot');
