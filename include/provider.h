@@ -125,6 +125,7 @@ enum cancel_outcome {
     CANCEL_ENDED,          /* the provider ended the subscription now */
     CANCEL_AT_PERIOD_END,  /* it ends at its period end; the provider's webhook will confirm */
     CANCEL_NOT_CONFIGURED, /* this configuration holds no credentials for its API */
+    CANCEL_BUSY,           /* too many calls to providers in flight: not called */
 };
 
 /* How a provider cancels a subscription through its API: a request built

@@ -14,8 +14,10 @@
 #include "provider.h"
 #include "tally_notify.h"
 
-/* Seconds a patron is asked to wait after a provider failed. */
+/* Seconds a patron is asked to wait after a provider failed, and while
+ * other calls to providers fill their share of the database threads. */
 #define PROVIDER_RETRY_AFTER "60"
+#define PROVIDER_BUSY_RETRY_AFTER "5"
 
 static const char *text(json_t *o, const char *key)
 {
@@ -55,6 +57,13 @@ static bool cancel_at_provider(struct req *r, const char *name, const char *ref,
         log_warn("pledge cancel: %s", why);
         reply_error(r, ERR_provider_not_configured,
                     "Cancelling through this provider is not set up here; write to the newsroom.");
+        return false;
+    case CANCEL_BUSY:
+        log_warn("pledge cancel at %s not tried: %s", name, why);
+        reply_header(r, "Retry-After", PROVIDER_BUSY_RETRY_AFTER);
+        reply_error(r, ERR_provider_busy,
+                    "Too many cancellations are waiting for payment providers right now; the "
+                    "pledge is unchanged. Try again in a few seconds.");
         return false;
     case CANCEL_FAILED:
         break;

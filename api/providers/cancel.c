@@ -2,6 +2,7 @@
  * module builds the request and reads the answer, this makes the call. */
 #include <openssl/crypto.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,17 +62,20 @@ void provider_call_free(struct provider_call *call)
     memset(call, 0, sizeof *call);
 }
 
-enum cancel_outcome provider_cancel(const struct provider *p, const struct config *c,
-                                    const char *ref, char *why, size_t why_len)
+/* A call is made on a database thread, which waits up to
+ * HTTP_CLIENT_TIMEOUT_MS for the answer: without a bound, a provider that
+ * hangs would take every database thread with a few patrons' clicks, and
+ * stall ballots and webhooks. A quarter of them may wait on providers. */
+static atomic_uint calls_in_flight;
+
+static unsigned calls_max(const struct config *c)
 {
-    if (!p->cancel) {
-        snprintf(why, why_len, "%s subscriptions are not cancelled through its API", p->name);
-        return CANCEL_FAILED;
-    }
-    if (!p->cancel->configured(c)) {
-        snprintf(why, why_len, "%s's API is not configured", p->name);
-        return CANCEL_NOT_CONFIGURED;
-    }
+    return c->db_threads / 4 ? c->db_threads / 4 : 1;
+}
+
+static enum cancel_outcome call_provider(const struct provider *p, const struct config *c,
+                                         const char *ref, char *why, size_t why_len)
+{
     struct provider_call call = {0};
     if (!p->cancel->request(c, ref, &call, why, why_len)) {
         provider_call_free(&call);
@@ -86,5 +90,26 @@ enum cancel_outcome provider_cancel(const struct provider *p, const struct confi
         out = p->cancel->outcome(ref, res.status, res.body, res.len, why, why_len);
     http_response_free(&res);
     provider_call_free(&call);
+    return out;
+}
+
+enum cancel_outcome provider_cancel(const struct provider *p, const struct config *c,
+                                    const char *ref, char *why, size_t why_len)
+{
+    if (!p->cancel) {
+        snprintf(why, why_len, "%s subscriptions are not cancelled through its API", p->name);
+        return CANCEL_FAILED;
+    }
+    if (!p->cancel->configured(c)) {
+        snprintf(why, why_len, "%s's API is not configured", p->name);
+        return CANCEL_NOT_CONFIGURED;
+    }
+    if (atomic_fetch_add(&calls_in_flight, 1) >= calls_max(c)) {
+        atomic_fetch_sub(&calls_in_flight, 1);
+        snprintf(why, why_len, "%u calls to providers already in flight", calls_max(c));
+        return CANCEL_BUSY;
+    }
+    enum cancel_outcome out = call_provider(p, c, ref, why, why_len);
+    atomic_fetch_sub(&calls_in_flight, 1);
     return out;
 }

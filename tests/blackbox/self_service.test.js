@@ -16,7 +16,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const http = require('node:http');
-const { startServer, uniqueEmail, sessionsFor, assertProblem, RFC3339_Z_RE } = require('./lib/harness');
+const { startServer, uniqueEmail, sessionsFor, assertProblem, waitFor, RFC3339_Z_RE } = require('./lib/harness');
 const { sendStripe, stripeEvent } = require('./lib/webhooks');
 
 const STRIPE_KEY = `rk_test_${crypto.randomBytes(12).toString('hex')}`;
@@ -425,20 +425,41 @@ test('a provider that refuses (Stripe with a wrong key) is a 502 too', async () 
   }
 });
 
-test('a provider that hangs past the timeout leaves the pledge unchanged: 502', async () => {
-  const { token, pledge } = await patronWith({ provider: 'wayforpay', provider_ref: crypto.randomUUID() }, 'hang');
-  const was = await row(pledge);
+test('a provider that hangs past the timeout leaves the pledge unchanged: 502; only a quarter of the database threads wait for it', async () => {
+  // the server runs the default 16 database threads: 4 may wait on providers
+  const patrons = [];
+  for (let i = 0; i < 5; i++) {
+    patrons.push(await patronWith({ provider: 'wayforpay', provider_ref: crypto.randomUUID() }, 'hang'));
+  }
+  const was = await row(patrons[0].pledge);
+  const hungBefore = standIn.seen.filter((s) => s.hung).length;
   standIn.mode.wayforpay = 'hang';
   const t0 = Date.now();
+  let hanging;
   try {
-    const r = await srv.request('POST', `/v1/me/pledges/${pledge}/cancel`, { key: token, timeout: 30000 });
-    assertProblem(assert, r, 502, 'timeout', 'provider_unavailable');
+    hanging = Promise.all(patrons.slice(0, 4).map(({ token, pledge }) =>
+      srv.request('POST', `/v1/me/pledges/${pledge}/cancel`, { key: token, timeout: 30000 })));
+    await waitFor('four calls hanging at the provider',
+      () => standIn.seen.filter((s) => s.hung).length === hungBefore + 4, 8000);
+    const fifth = patrons[4];
+    const busy = await cancel(fifth.token, fifth.pledge);
+    assertProblem(assert, busy, 503, 'a fifth call while four hang', 'provider_busy');
+    assert.equal(busy.headers['retry-after'], '5');
+    assert.equal(standIn.seen.filter((s) => s.hung).length, hungBefore + 4, 'the fifth never reached the provider');
+    const mine = await me(fifth.token);
+    assert.equal(mine.status, 200, 'the other database threads still serve');
+    assert.ok(Date.now() - t0 < 9000, 'both answered while the four still hang');
+    for (const r of await hanging) assertProblem(assert, r, 502, 'timeout', 'provider_unavailable');
   } finally {
+    await hanging?.catch(() => {});
     standIn.mode.wayforpay = 'ok';
   }
   const took = Date.now() - t0;
   assert.ok(took >= 9000 && took < 20000, `answered after ${took} ms (the client gives up at 10 s)`);
-  assert.deepEqual(await row(pledge), was);
+  for (const { pledge } of patrons) assert.deepEqual(await row(pledge), was);
+  // once the hanging calls are over, the fifth goes through
+  const again = await cancel(patrons[4].token, patrons[4].pledge);
+  assert.equal(again.status, 200, again.text);
 });
 
 test('a provider whose API is not configured: 503 provider_not_configured, nothing changes', async () => {
