@@ -14,7 +14,7 @@
 
 -- Ballots spread over vote_shards() rows per topic (round_topic_totals).
 -- At 16 shards, 64 concurrent voters spent most of a ballot waiting for
--- each other's shard rows; 128 roughly doubled ballots/s in `make bench`,
+-- each other's shard rows; 128 raised ballots/s by about half in `make bench`,
 -- while a tally sums topics × 128 small rows only when its cached body is
 -- stale. A power of two (vote_shard masks the hash). Changing it needs a
 -- migration that adds the rows of existing rounds and rebuilds their

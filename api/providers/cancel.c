@@ -104,9 +104,10 @@ enum cancel_outcome provider_cancel(const struct provider *p, const struct confi
         snprintf(why, why_len, "%s's API is not configured", p->name);
         return CANCEL_NOT_CONFIGURED;
     }
-    if (atomic_fetch_add(&calls_in_flight, 1) >= calls_max(c)) {
+    unsigned max = calls_max(c);
+    if (atomic_fetch_add(&calls_in_flight, 1) >= max) {
         atomic_fetch_sub(&calls_in_flight, 1);
-        snprintf(why, why_len, "%u calls to providers already in flight", calls_max(c));
+        snprintf(why, why_len, "%u calls to providers already in flight", max);
         return CANCEL_BUSY;
     }
     enum cancel_outcome out = call_provider(p, c, ref, why, why_len);

@@ -436,9 +436,11 @@ test('a provider that hangs past the timeout leaves the pledge unchanged: 502; o
   standIn.mode.wayforpay = 'hang';
   const t0 = Date.now();
   let hanging;
+  let settled = false;
   try {
     hanging = Promise.all(patrons.slice(0, 4).map(({ token, pledge }) =>
       srv.request('POST', `/v1/me/pledges/${pledge}/cancel`, { key: token, timeout: 30000 })));
+    hanging.finally(() => { settled = true; }).catch(() => {});
     await waitFor('four calls hanging at the provider',
       () => standIn.seen.filter((s) => s.hung).length === hungBefore + 4, 8000);
     const fifth = patrons[4];
@@ -448,7 +450,7 @@ test('a provider that hangs past the timeout leaves the pledge unchanged: 502; o
     assert.equal(standIn.seen.filter((s) => s.hung).length, hungBefore + 4, 'the fifth never reached the provider');
     const mine = await me(fifth.token);
     assert.equal(mine.status, 200, 'the other database threads still serve');
-    assert.ok(Date.now() - t0 < 9000, 'both answered while the four still hang');
+    assert.equal(settled, false, 'both answered while the four still hang');
     for (const r of await hanging) assertProblem(assert, r, 502, 'timeout', 'provider_unavailable');
   } finally {
     await hanging?.catch(() => {});
