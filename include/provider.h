@@ -89,6 +89,13 @@ struct wh_event {
      * coalesced is not. The event's own fields are the newest one's. */
     struct wh_refund refunds[WH_REFUNDS_MAX];
     int n_refunds;
+    /* On a refund, its charge (charge_ref) as the provider restates it in
+     * the refund's own signed payload (Monobank repeats the invoice): what
+     * it took and when, so that a charge whose own delivery was lost is
+     * booked before the refund that voids it. */
+    int64_t charge_amount_minor; /* meaningful when has_charge */
+    bool has_charge;
+    char charge_at[32]; /* RFC 3339 UTC */
 };
 
 /* What a checkout is paying for (SPEC §4 "Checkout"); every string is

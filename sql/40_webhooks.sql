@@ -348,6 +348,26 @@ BEGIN
 END
 $$;
 
+-- A refund that restates its charge (Monobank repeats the invoice) books
+-- that charge first, once by its payment id, as the charge's own delivery
+-- would have: a charge whose delivery was lost is not lost with it, and
+-- the refund then voids the charge it names rather than the pledge's
+-- latest. The pledge's figures stay as they are: the refund confirms none.
+CREATE OR REPLACE FUNCTION webhook_restated_charge(p pledges, via text, ev jsonb, stale boolean)
+RETURNS pledges
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT (ev ? 'charge_amount_minor' AND ev ? 'charge_occurred_at' AND ev ? 'charge_ref') THEN
+    RETURN p;
+  END IF;
+  RETURN webhook_paid(p, via,
+                      ev - 'refunds' - 'period_end' || jsonb_build_object(
+                        'payment_id', ev->'charge_ref', 'amount_minor', ev->'charge_amount_minor',
+                        'occurred_at', ev->'charge_occurred_at'),
+                      (ev->>'charge_occurred_at')::timestamptz, stale);
+END
+$$;
+
 -- A refund naming a charge belongs to that charge's pledge, whatever
 -- else the event says about subscriptions or customers.
 CREATE OR REPLACE FUNCTION webhook_charge_pledge(via text, ev jsonb) RETURNS pledges
@@ -431,7 +451,7 @@ BEGIN
     WHEN 'pledge_canceled' THEN
       p := webhook_move(p, 'canceled', at, stale);
     WHEN 'payment_refunded' THEN
-      p := webhook_refunds(p, via, ev, at);
+      p := webhook_refunds(webhook_restated_charge(p, via, ev, stale), via, ev, at);
     WHEN 'dispute_opened' THEN
       p := webhook_refund(p, via, ev, 'dispute', -1, at);
     WHEN 'dispute_won' THEN

@@ -282,6 +282,34 @@ static bool refunds_of(const struct cancels *all, const char *modified_raw, stru
     return wh_copy(ev->charge_ref, sizeof ev->charge_ref, inv);
 }
 
+/* A refund restates its invoice's charge: what is left of it plus what
+ * went back (a hold may have been finalized for less than `amount`), at
+ * the invoice's creation, the signed time nearest before the payment,
+ * whose own time the payload does not carry. Without createdDate the
+ * refund only names its charge. */
+static bool restate_charge(json_t *root, const struct amounts *a, const struct cancels *all,
+                           struct wh_event *ev, char *why, size_t why_len)
+{
+    char created[64];
+    long long t;
+    if (!wh_field(root, "createdDate", created, sizeof created, why, why_len)) return false;
+    if (!*created) return true;
+    if (!rfc3339_to_unix(created, &t) ||
+        !rfc3339_normalize(created, ev->charge_at, sizeof ev->charge_at))
+        return wh_fail(why, why_len, "createdDate is not an RFC 3339 time");
+    int64_t back = all->n ? 0 : ev->amount_minor;
+    for (int i = 0; i < all->n; i++) {
+        if (all->item[i].amount > a->amount - back)
+            back = a->amount; /* more than the invoice */
+        else
+            back += all->item[i].amount;
+    }
+    ev->charge_amount_minor =
+        a->has_final && a->final <= a->amount - back ? a->final + back : a->amount;
+    ev->has_charge = ev->charge_amount_minor > 0;
+    return true;
+}
+
 static bool parse_invoice(json_t *root, struct wh_event *ev, char *why, size_t why_len)
 {
     char reference[64], modified_raw[64];
@@ -308,11 +336,13 @@ static bool parse_invoice(json_t *root, struct wh_event *ev, char *why, size_t w
     }
     /* A partial refund leaves the invoice a success; a full one reverses it. */
     if (refunds.n && (ev->kind == WH_PAYMENT_SUCCEEDED || ev->kind == WH_PAYMENT_REFUNDED))
-        return refunds_of(&refunds, modified_raw, ev, why, why_len);
-    if (ev->kind == WH_PAYMENT_REFUNDED &&
-        !wh_copy(ev->charge_ref, sizeof ev->charge_ref, ev->subscription_ref))
+        return refunds_of(&refunds, modified_raw, ev, why, why_len) &&
+               restate_charge(root, &a, &refunds, ev, why, why_len);
+    if (ev->kind != WH_PAYMENT_REFUNDED) return set_ids(ev, modified_raw, suffix, why, why_len);
+    if (!wh_copy(ev->charge_ref, sizeof ev->charge_ref, ev->subscription_ref))
         return wh_fail(why, why_len, "invoiceId too long");
-    return set_ids(ev, modified_raw, suffix, why, why_len);
+    return restate_charge(root, &a, &refunds, ev, why, why_len) &&
+           set_ids(ev, modified_raw, suffix, why, why_len);
 }
 
 static bool parse(const struct config *c, const struct wh_request *rq, struct wh_event *ev,

@@ -236,6 +236,42 @@ test('monobank: a refund whose own delivery was lost is booked from the next one
   await assertNoFailedEvents('monobank');
 });
 
+test('monobank: a refund whose charge\'s own delivery was lost books that charge, then voids it', async () => {
+  const inv0 = `inv${crypto.randomBytes(8).toString('hex')}`;
+  const inv1 = `inv${crypto.randomBytes(8).toString('hex')}`;
+  const pl = await pendingPledge('monobank', inv0);
+  assertOk(await sendMono(monoPaid(inv0, '2031-06-01T10:00:00Z')), 'June paid');
+  // July's renewal: its success never arrives, its full reversal does
+  const reversal = monoBody({
+    invoiceId: inv1, reference: pl.id, status: 'reversed', amount: 5000, finalAmount: 0,
+    createdDate: '2031-07-01T10:00:00Z', modifiedDate: '2031-07-05T10:00:01Z',
+    cancelList: [monoRefund(5000, '2031-07-05T10:00:00Z', 'refund-x')],
+  });
+  assertOk(await sendMono(reversal), 'July reversed');
+  const charges = async () => (await payments(pl.id)).filter((p) => p.kind === 'charge')
+    .map((p) => [p.provider_payment_id, p.amount_minor, p.occurred_at]).sort();
+  const want = [[inv0, 5000, '2031-06-01T10:00:00Z'], [inv1, 5000, '2031-07-01T10:00:00Z']];
+  assert.deepEqual(await charges(), want);
+  // the refund voids July's charge, not June's (the pledge's latest before)
+  assert.equal(await srv.psql(
+    `SELECT c.provider_payment_id FROM payments r JOIN payments c ON c.id = r.refunds_payment_id
+      WHERE r.provider_payment_id = '${inv1}:refund:refund-x'`), inv1);
+  // as if both had arrived: June paid up to July's charge, July's paid nothing
+  let p = await pledge(pl.id);
+  assert.equal(p.status, 'past_due');
+  assert.equal(p.current_period_end, '2031-07-01T10:00:00Z');
+  // the lost success arrives late after all: nothing twice, nothing undone
+  assertOk(await sendMono(monoBody({
+    invoiceId: inv1, reference: pl.id, status: 'success', amount: 5000, finalAmount: 5000,
+    createdDate: '2031-07-01T10:00:00Z', modifiedDate: '2031-07-01T10:05:00Z',
+  })), 'July paid, late');
+  assert.deepEqual(await charges(), want);
+  p = await pledge(pl.id);
+  assert.equal(p.status, 'past_due');
+  assert.equal(p.current_period_end, '2031-07-01T10:00:00Z');
+  await assertNoFailedEvents('monobank');
+});
+
 test('monobank: the pledge id as a 32-hex reference links a pledge without provider_ref', async () => {
   const pl = await pendingPledge('monobank', null, { amount: 12345 });
   const inv = `inv${crypto.randomBytes(8).toString('hex')}`;

@@ -8,7 +8,7 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(40);
+SELECT plan(44);
 
 \ir lib/event.sql
 -- Events applied only for their effect keep their answer in :last (\gset),
@@ -159,6 +159,32 @@ SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now(),
              jsonb_build_object('payment_id', 're_f3', 'amount_minor', 100, 'occurred_at', now()))))) AS last \gset
 SELECT is(payment_net((SELECT id FROM payments WHERE provider_payment_id = 'pay_f1')), 400::bigint,
           'listed again with a new one, the earlier refunds are not booked twice');
+
+-- ---- a refund restating its charge books the charge whose own delivery was lost ----
+
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '40 days',
+         '{"email": "g@example.org", "subscription_ref": "sub_g", "payment_id": "pay_g0",
+           "amount_minor": 500, "currency": "EUR", "interval": "month"}')) AS last \gset
+SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now() - interval '1 hour',
+         jsonb_build_object('subscription_ref', 'sub_g', 'payment_id', 're_g1', 'charge_ref', 'pay_g1',
+           'amount_minor', 200, 'currency', 'EUR', 'charge_amount_minor', 500,
+           'charge_occurred_at', now() - interval '10 days'))) AS last \gset
+SELECT results_eq($$SELECT provider_payment_id, amount_minor, occurred_at = now() - interval '10 days'
+                      FROM payments WHERE provider_payment_id LIKE 'pay_g%' ORDER BY 1$$,
+                  $$VALUES ('pay_g0', 500::bigint, false), ('pay_g1', 500::bigint, true)$$,
+                  'the charge a refund restates is booked, at its own time');
+SELECT is((SELECT c.provider_payment_id FROM payments r JOIN payments c ON c.id = r.refunds_payment_id
+            WHERE r.provider_payment_id = 're_g1'), 'pay_g1',
+          'the refund voids the charge it restates, not the pledge''s latest before it');
+SELECT is((SELECT current_period_end FROM pledges WHERE provider_ref = 'sub_g'),
+          now() - interval '10 days' + interval '1 month',
+          'the restated charge, partly refunded, pays for its period');
+SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now(),
+         jsonb_build_object('subscription_ref', 'sub_g', 'payment_id', 're_g2', 'charge_ref', 'pay_g1',
+           'amount_minor', 300, 'currency', 'EUR', 'charge_amount_minor', 500,
+           'charge_occurred_at', now() - interval '10 days'))) AS last \gset
+SELECT is((SELECT count(*) FROM payments WHERE provider_payment_id = 'pay_g1'), 1::bigint,
+          'a charge restated again is booked once');
 
 -- ---- webhook_receive: once per event key; what cannot apply is kept as failed ----
 

@@ -296,6 +296,51 @@ static void monobank_refund_list(void)
     CHECK(!parse(&provider_monobank, J(many), &ev));
 }
 
+/* A refund restates its invoice's charge (booked first when the charge's
+ * own delivery was lost): what is left plus what went back, never more
+ * than the invoice, at the invoice's creation. */
+#define CREATED ",'createdDate':'2031-01-01T09:00:00+02:00'"
+#define INVOICE(status, final, cancels)                                                            \
+    "{'invoiceId':'inv1','status':'" status "','amount':4200,'finalAmount':" final ",'ccy':980,"   \
+    "'modifiedDate':'2031-01-02T00:00:00Z'" CREATED cancels "}"
+
+static void expect_charge(const char *body, bool has, int64_t amount)
+{
+    struct wh_event ev;
+    headers_reset();
+    CHECK(parse(&provider_monobank, J(body), &ev));
+    CHECK_EQ_INT(ev.has_charge, has);
+    if (!has) return;
+    CHECK_EQ_INT(ev.charge_amount_minor, amount);
+    CHECK_EQ_STR(ev.charge_at, "2031-01-01T07:00:00Z");
+    CHECK_EQ_STR(ev.charge_ref, "inv1");
+}
+
+static void monobank_restated_charge(void)
+{
+    expect_charge(INVOICE("reversed", "1000", ",'cancelList':[" FIRST "," SECOND "]"), true, 4200);
+    expect_charge(INVOICE("success", "3200", ",'cancelList':[" FIRST "]"), true, 4200);
+    /* a hold finalized for 3000, then refunded in full */
+    expect_charge(INVOICE("reversed", "0",
+                          ",'cancelList':[" CANCEL("success", "3000", "2031-01-01T12:00:00Z",
+                                                   ",'extRef':'r'") "]"),
+                  true, 3000);
+    expect_charge(INVOICE("reversed", "1000", ""), true, 4200);
+    /* refunds adding up to more than the invoice restate the invoice */
+    expect_charge(
+        INVOICE("reversed", "9000",
+                ",'cancelList':[" CANCEL(
+                    "success", "4000", "2031-01-01T12:00:00Z",
+                    ",'extRef':'a'") "," CANCEL("success", "9223372036854775807",
+                                                "2031-01-01T13:00:00Z", ",'extRef':'b'") "]"),
+        true, 4200);
+    expect_charge(MONO("reversed", ",'cancelList':[" FIRST "]"), false, 0); /* no createdDate */
+    expect_charge(INVOICE("success", "4200", ""), false, 0);                /* not a refund */
+    struct wh_event ev;
+    CHECK(!parse(&provider_monobank,
+                 J(MONO("reversed", ",'createdDate':'yesterday','cancelList':[" FIRST "]")), &ev));
+}
+
 int main(void)
 {
     *config_slot(&cfg, "PATROND_PATREON_CURRENCY") = "USD";
@@ -304,5 +349,6 @@ int main(void)
     RUN(liqpay_rows);
     RUN(monobank_rows);
     monobank_refund_list();
+    monobank_restated_charge();
     return CHECK_DONE();
 }
