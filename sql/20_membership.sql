@@ -59,13 +59,20 @@ LANGUAGE sql STABLE AS $$
   SELECT pledge_is_membership_at(p, now())
 $$;
 
--- "lapsed" is a patron who was a member and is no longer: a pledge that
--- was never paid made nobody a member.
+-- "lapsed" is a patron who was a member and is no longer: one for whom a
+-- provider once confirmed money (a paid period, or a successful charge
+-- even if refunded since), or whose manual pledge an admin activated. A
+-- pledge that was never paid (a trial, an activation that charged
+-- nothing) made nobody a member.
 CREATE OR REPLACE FUNCTION patron_status(patron uuid) RETURNS text
 LANGUAGE sql STABLE AS $$
   SELECT CASE
     WHEN bool_or(pledge_is_membership(p)) THEN 'member'
-    WHEN bool_or(p.activated_at IS NOT NULL) THEN 'lapsed'
+    WHEN bool_or(p.current_period_end IS NOT NULL
+                 OR (p.provider = 'manual' AND p.activated_at IS NOT NULL))
+         OR EXISTS (SELECT 1 FROM payments x
+                     WHERE x.patron_id = patron AND x.kind = 'charge' AND x.status = 'succeeded')
+      THEN 'lapsed'
     ELSE 'none'
   END
   FROM pledges p WHERE p.patron_id = patron

@@ -6,7 +6,7 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(30);
+SELECT plan(33);
 
 INSERT INTO patrons (email) VALUES ('clock@example.org') RETURNING id AS clock \gset
 
@@ -127,6 +127,26 @@ SELECT is(patron_status(:'never'), 'none', 'patron_status: only unpaid pledges i
 
 INSERT INTO patrons (email) VALUES ('nopledge@example.org') RETURNING id AS bare \gset
 SELECT is(patron_status(:'bare'), 'none', 'patron_status: no pledge at all is none');
+
+-- A trial: the provider activated the pledge but charged nothing.
+INSERT INTO patrons (email) VALUES ('trial@example.org') RETURNING id AS trial \gset
+INSERT INTO pledges (patron_id, amount_minor, currency, interval, provider, status, activated_at)
+VALUES (:'trial', 500, 'EUR', 'month', 'stripe', 'active', now() - interval '3 days')
+RETURNING id AS trial_pledge \gset
+SELECT is(patron_status(:'trial'), 'none', 'patron_status: an activation that charged nothing made no member');
+-- Its one charge, refunded in full since: paid once, so lapsed.
+INSERT INTO payments (kind, status, amount_minor, currency, provider, provider_payment_id, pledge_id,
+                      patron_id, occurred_at)
+VALUES ('charge', 'succeeded', 500, 'EUR', 'stripe', 'in_trial', :'trial_pledge', :'trial',
+        now() - interval '2 days');
+SELECT is(patron_status(:'trial'), 'lapsed', 'patron_status: a charge that went through, refunded or not, is lapsed');
+
+INSERT INTO patrons (email) VALUES ('manual@example.org') RETURNING id AS manual \gset
+INSERT INTO pledges (patron_id, amount_minor, currency, interval, provider, status, activated_at,
+                     canceled_at)
+VALUES (:'manual', 500, 'EUR', 'month', 'manual', 'canceled', now() - interval '60 days',
+        now() - interval '30 days');
+SELECT is(patron_status(:'manual'), 'lapsed', 'patron_status: a manual pledge an admin activated, since canceled, is lapsed');
 
 SELECT * FROM finish();
 ROLLBACK;
