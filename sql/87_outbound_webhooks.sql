@@ -103,16 +103,18 @@ $$;
 
 -- A manual retry sends the delivery once more now, whatever became of it:
 -- within its schedule the schedule goes on afterwards; a failed one that
--- fails again stays failed.
+-- fails again stays failed. Audited, as admin writes are, without the
+-- payload, which holds the patron's data.
 CREATE OR REPLACE FUNCTION webhook_delivery_retry(target uuid) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   d webhook_deliveries;
   live boolean;
+  old jsonb;
 BEGIN
-  SELECT e.enabled INTO live
+  SELECT e.enabled, webhook_delivery_json(x) - 'payload' INTO live, old
     FROM webhook_deliveries x JOIN webhook_endpoints e ON e.id = x.endpoint_id
-   WHERE x.id = target;
+   WHERE x.id = target FOR UPDATE OF x;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'No such webhook delivery.' USING ERRCODE = 'PT404';
   END IF;
@@ -123,6 +125,8 @@ BEGIN
      SET status = 'pending', next_attempt_at = now(), delivered_at = NULL
    WHERE id = target
   RETURNING * INTO d;
+  PERFORM audit_record('retry', 'webhook_deliveries', target, old,
+                       webhook_delivery_json(d) - 'payload');
   RETURN webhook_delivery_json(d);
 END
 $$;

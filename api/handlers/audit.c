@@ -3,8 +3,10 @@
 #include "handlers.h"
 
 /* The audited tables (audit_row triggers and audit_record, sql/90_audit.sql). */
-static const char *const entities[] = {"patrons", "tiers",          "pledges",           "topics",
-                                       "rounds",  "webhook_events", "webhook_endpoints", NULL};
+static const char *const entities[] = {
+    "patrons", "tiers",          "pledges",           "topics",
+    "rounds",  "webhook_events", "webhook_endpoints", "webhook_deliveries",
+    NULL};
 
 void audit_list(struct req *r)
 {

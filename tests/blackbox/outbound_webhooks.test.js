@@ -310,6 +310,11 @@ test('a receiver answering 500 twice then 200 gets the event on the third attemp
   assert.equal(retry.status, 200, retry.text);
   await waitFor('the manual retry', () => rx.at('/flaky').length === 4);
   assert.equal(rx.at('/flaky')[3].headers['webhook-id'], d.id);
+  // an admin write, so audited (without the payload and its patron data)
+  const audit = (await a.get(`/v1/audit?entity=webhook_deliveries&entity_id=${d.id}`)).json.data;
+  assert.deepEqual(audit.map((e) => [e.action, e.before.status, e.after.status]),
+    [['retry', 'delivered', 'pending']]);
+  assert.ok(!('payload' in audit[0].after), 'the audit entry leaves the payload out');
   assert.equal((await a.post(`/v1/webhook-deliveries/${crypto.randomUUID()}/retry`)).status, 404);
   assert.equal((await a.del(`/v1/webhook-endpoints/${ep.id}`)).status, 204);
 });

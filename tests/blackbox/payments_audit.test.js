@@ -113,10 +113,13 @@ describe('audit', () => {
     const pa = await auditFor(c.json.id);
     const create = pa.find((a) => a.action === 'create');
     assert.ok(create, `patron create audited: ${JSON.stringify(pa)}`);
-    assert.deepEqual(Object.keys(create).sort(), ['action', 'actor', 'after', 'before', 'created_at', 'entity', 'entity_id', 'id', 'request_id']);
+    assert.deepEqual(Object.keys(create).sort(), ['action', 'actor', 'after', 'before', 'created_at', 'entity', 'entity_id', 'id', 'request_id', 'who']);
     assert.match(create.id, UUID_RE);
-    assert.match(create.actor, UUID_RE);
-    assert.equal(create.actor, adminKeyId, 'actor is the admin key id');
+    assert.equal(create.who, adminKeyId, 'who is the admin key id (SPEC §4 Audit)');
+    assert.equal(create.actor, create.who, 'actor is the same as who');
+    // the row's times as the API shows times (SPEC §2), not jsonb's rendering
+    assert.match(create.after.created_at, RFC3339_Z_RE);
+    assert.doesNotMatch(create.after.created_at, /\./);
     assert.equal(create.request_id, 'req-create-1');
     assert.equal(create.before, null);
     assert.equal(create.after.email, email);
@@ -132,6 +135,7 @@ describe('audit', () => {
     const pla = await auditFor(pl.json.id);
     assert.deepEqual(pla.map((a) => a.action).sort(), ['create', 'update']);
     assert.equal(pla.find((a) => a.action === 'update').after.status, 'active');
+    assert.match(pla.find((a) => a.action === 'update').after.activated_at, RFC3339_Z_RE);
   });
 
   test('the audit list is newest first and readable with the read key, not anonymously', async () => {
