@@ -1,6 +1,9 @@
 /* /v1/webhook-endpoints: where patrond sends its own signed webhooks
- * (SPEC §4b). Admin only. The secret is answered once, by create and
- * rotate-secret, and never stored for an idempotent replay. */
+ * (SPEC §4b). Admin only. The secret is answered by create and
+ * rotate-secret only. Their replies are kept for an idempotent replay
+ * like any POST's (SPEC §2): a retry whose first reply was lost must get
+ * that secret, not make a second endpoint or rotate twice, and the table
+ * of endpoints holds the secret in clear already. */
 #include <string.h>
 
 #include "config.h"
@@ -109,7 +112,6 @@ void webhook_endpoints_create(struct req *r)
     json_t *endpoint = NULL;
     struct db_status st =
         db_webhook_endpoint_create(r->db, r->caller.id, r->request_id, &in, &endpoint);
-    r->reply_secret = true;
     reply_result(r, &st, 201, endpoint);
 }
 
@@ -156,6 +158,5 @@ void webhook_endpoints_rotate(struct req *r)
     json_t *endpoint = NULL;
     struct db_status st =
         db_webhook_endpoint_rotate(r->db, r->caller.id, r->request_id, id, secret, &endpoint);
-    r->reply_secret = true;
     reply_result(r, &st, 200, endpoint);
 }

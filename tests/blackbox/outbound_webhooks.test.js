@@ -144,6 +144,30 @@ test('endpoints: the secret is shown once, lists page, bad input is 422', async 
   assert.ok(!everything.text.includes(ep.secret), 'the audit trail never holds a secret');
 });
 
+test('a create or rotation retried with its Idempotency-Key replays the first reply: one endpoint, one rotation', async () => {
+  const key = { headers: { 'Idempotency-Key': `ep-${crypto.randomUUID()}` } };
+  const body = { url: `${rx.base}/idem`, events: ['*'] };
+  const first = await a.post('/v1/webhook-endpoints', body, key);
+  assert.equal(first.status, 201, first.text);
+  const again = await a.post('/v1/webhook-endpoints', body, key);
+  assert.equal(again.status, 201, again.text);
+  assert.equal(again.headers['idempotent-replayed'], 'true');
+  assert.equal(again.json.id, first.json.id);
+  assert.equal(again.json.secret, first.json.secret, 'the secret the lost reply carried');
+  assert.equal(await a.psql(`SELECT count(*) FROM webhook_endpoints WHERE url = '${rx.base}/idem'`), '1');
+
+  const rot = { headers: { 'Idempotency-Key': `rot-${crypto.randomUUID()}` } };
+  const r1 = await a.post(`/v1/webhook-endpoints/${first.json.id}/rotate-secret`, undefined, rot);
+  assert.equal(r1.status, 200, r1.text);
+  const r2 = await a.post(`/v1/webhook-endpoints/${first.json.id}/rotate-secret`, undefined, rot);
+  assert.equal(r2.status, 200, r2.text);
+  assert.equal(r2.json.secret, r1.json.secret, 'rotated once');
+  assert.notEqual(r1.json.secret, first.json.secret);
+  assert.equal(await a.psql(`SELECT previous_secret FROM webhook_endpoints WHERE id = '${first.json.id}'`),
+    first.json.secret, 'the previous secret is the first one, not the first rotation\'s');
+  assert.equal((await a.del(`/v1/webhook-endpoints/${first.json.id}`)).status, 204);
+});
+
 test('every event type is delivered after its change, signed, and never for a rolled-back change', async () => {
   const ep = await addEndpoint(a, '/all', ['*']);
   const types = () => rx.at('/all').map((e) => JSON.parse(e.body).type);
