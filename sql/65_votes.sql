@@ -230,7 +230,8 @@ LANGUAGE sql STABLE AS $$
     SELECT totals.*, rank() OVER (ORDER BY weight DESC, votes DESC) AS rank FROM totals
   )
   SELECT jsonb_build_object(
-    'round_id', r.id, 'status', round_status(r), 'closes_at', rfc3339(r.closes_at),
+    'round_id', r.id, 'status', round_status(r),
+    'closes_at', rfc3339(coalesce(r.closed_at, r.closes_at)),
     'voters', v.voters, 'eligible', eligible, 'total_weight', v.total_weight,
     'topics', coalesce((
       SELECT jsonb_agg(jsonb_build_object(
@@ -402,8 +403,10 @@ BEGIN
   END IF;
   r := round_settled(r);
   IF r.result IS NOT NULL THEN
+    -- a round closed early closed then, not when it was scheduled to
     t := jsonb_build_object('round_id', r.id, 'status', 'closed',
-                            'closes_at', rfc3339(r.closes_at)) || (r.result - 'winners');
+                            'closes_at', rfc3339(coalesce(r.closed_at, r.closes_at)))
+         || (r.result - 'winners');
   ELSE
     t := round_live_tally(r, round_eligible(r), now());
   END IF;

@@ -235,6 +235,10 @@ test('rounds: admin create/patch/close, validation and public reads', async () =
   const again = await srv.post(`/v1/rounds/${open.id}/close`);
   assert.equal(again.status, 200, 'closing a closed round is idempotent');
   assert.deepEqual(again.json, closed.json);
+  // its tally says when it closed, not when it was scheduled to
+  const tally = await srv.get(`/v1/rounds/${open.id}/tally`);
+  assert.equal(tally.json.closes_at, closed.json.closed_at);
+  assert.notEqual(tally.json.closes_at, closed.json.closes_at);
   assertProblem(assert, await srv.patch(`/v1/rounds/${open.id}`, { title: 'Too late' }), 409);
   assertProblem(assert, await srv.post(`/v1/rounds/${crypto.randomUUID()}/close`), 404);
 });
