@@ -139,6 +139,8 @@ bool req_query_enum(struct req *r, const char *name, const char *const *choices,
 
 /* reply_json(status, body) when st is DB_OK, else reply_db(st) (and body
  * is freed). */
+/* Location: the request's path and `id`, for a created resource. */
+void reply_location(struct req *r, const char *id);
 void reply_result(struct req *r, const struct db_status *st, unsigned status, json_t *body);
 
 /* List helpers (SPEC §2): ?limit= (default 50, max 500) and ?after=. A

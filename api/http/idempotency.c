@@ -25,10 +25,20 @@ static bool request_hash(struct req *r, char hex[65])
     return ok;
 }
 
+/* A replayed creation names its resource as the first answer did. */
+static void replay_location(struct req *r, const struct idem_record *rec, size_t len)
+{
+    if (rec->status != 201 || !rec->body) return;
+    json_t *body = json_loadb(rec->body, len, 0, NULL);
+    reply_location(r, json_string_value(json_object_get(body, "id")));
+    json_decref(body);
+}
+
 static void replay(struct req *r, struct idem_record *rec)
 {
     reply_header(r, "Idempotent-Replayed", "true");
     size_t len = rec->body ? strlen(rec->body) : 0;
+    replay_location(r, rec, len);
     /* the record's type string is owned by the reply as a static choice */
     const char *type = NULL;
     if (rec->content_type && !strcmp(rec->content_type, "application/json"))

@@ -1,5 +1,6 @@
 /* Building replies: JSON, RFC 9457 problems, lists. The server sends what
  * the handler left in the request once the handler returns. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,9 +161,19 @@ void reply_list(struct req *r, json_t *rows, int limit)
     reply_json(r, 200, json_pack("{s:o, s:o}", "data", rows, "next_cursor", next));
 }
 
+void reply_location(struct req *r, const char *id)
+{
+    char url[sizeof r->path + 64];
+    int n = snprintf(url, sizeof url, "%s/%s", r->path, id ? id : "");
+    if (id && *id && n > 0 && (size_t)n < sizeof url) reply_header(r, "Location", url);
+}
+
+/* A resource a collection's POST created is named by Location, as HTTP's
+ * 201 has it: the collection's path and the new id. */
 void reply_result(struct req *r, const struct db_status *st, unsigned status, json_t *body)
 {
     if (st->rc == DB_OK) {
+        if (status == 201) reply_location(r, json_string_value(json_object_get(body, "id")));
         reply_json(r, status, body);
     } else {
         json_decref(body); /* a statement may have succeeded before its commit failed */

@@ -20,6 +20,10 @@ test('same key + same body replays the first response and creates one row', asyn
   assert.equal(second.status, 201, `replay → ${second.status} ${second.text}`);
   assert.deepEqual(second.json, first.json);
   assert.match(String(second.headers['content-type']), /^application\/json/);
+  // the created patron is named by Location, on the replay too
+  assert.equal(first.headers.location, `/v1/patrons/${first.json.id}`);
+  assert.equal(second.headers.location, first.headers.location);
+  assert.equal((await s.get(first.headers.location)).json.email, email);
   const third = await s.post('/v1/patrons', { email, name: 'Once' }, withKey(k));
   assert.deepEqual(third.json, first.json);
   assert.equal(await s.psql(`SELECT count(*) FROM patrons WHERE email = '${email}'`), '1');
