@@ -134,7 +134,7 @@ INSERT INTO pledges (patron_id, amount_minor, currency, interval, provider, stat
 VALUES (:'trial', 500, 'EUR', 'month', 'stripe', 'active', now() - interval '3 days')
 RETURNING id AS trial_pledge \gset
 SELECT is(patron_status(:'trial'), 'none', 'patron_status: an activation that charged nothing made no member');
--- Its one charge, refunded in full since: paid once, so lapsed.
+-- A charge of theirs that went through (whatever became of it since): paid once, so lapsed.
 INSERT INTO payments (kind, status, amount_minor, currency, provider, provider_payment_id, pledge_id,
                       patron_id, occurred_at)
 VALUES ('charge', 'succeeded', 500, 'EUR', 'stripe', 'in_trial', :'trial_pledge', :'trial',
