@@ -2,15 +2,18 @@
 -- read through audit_json.
 
 -- A row as the API shows it: its times RFC 3339 UTC with Z (SPEC §2), not
--- jsonb's rendering of a timestamptz (microseconds, +00:00).
+-- jsonb's rendering of a timestamptz (microseconds, +00:00). Applied when
+-- the trail is read, not by the trigger: an import writes a row per patron.
 CREATE OR REPLACE FUNCTION audit_snapshot(r jsonb, rel oid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-  SELECT jsonb_object_agg(e.key, CASE
-           WHEN a.atttypid = 'timestamptz'::regtype AND jsonb_typeof(e.value) = 'string'
-           THEN to_jsonb(rfc3339((e.value #>> '{}')::timestamptz))
-           ELSE e.value END)
-    FROM jsonb_each(r - 'seq') e
-    LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attname = e.key AND NOT a.attisdropped
+  SELECT CASE WHEN rel IS NULL OR jsonb_typeof(r) <> 'object' THEN r ELSE (
+    SELECT jsonb_object_agg(e.key, CASE
+             WHEN a.atttypid = 'timestamptz'::regtype AND jsonb_typeof(e.value) = 'string'
+             THEN to_jsonb(rfc3339((e.value #>> '{}')::timestamptz))
+             ELSE e.value END)
+      FROM jsonb_each(r) e
+      LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attname = e.key AND NOT a.attisdropped)
+  END
 $$;
 
 -- Every write made by an admin key is audited by trigger, so no code path
@@ -27,8 +30,8 @@ BEGIN
           CASE TG_OP WHEN 'INSERT' THEN 'create' WHEN 'UPDATE' THEN 'update' ELSE 'delete' END,
           TG_TABLE_NAME,
           CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END,
-          CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE audit_snapshot(to_jsonb(OLD), TG_RELID) END,
-          CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE audit_snapshot(to_jsonb(NEW), TG_RELID) END,
+          CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_jsonb(OLD) - 'seq' END,
+          CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE to_jsonb(NEW) - 'seq' END,
           nullif(current_setting('patrond.request_id', true), ''));
   RETURN NULL;
 END
@@ -38,7 +41,9 @@ CREATE OR REPLACE FUNCTION audit_json(a audit_log) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
     'id', a.id, 'who', a.actor, 'actor', a.actor, 'action', a.action, 'entity', a.entity,
-    'entity_id', a.entity_id, 'before', a.before, 'after', a.after,
+    'entity_id', a.entity_id,
+    'before', audit_snapshot(a.before, to_regclass(a.entity)),
+    'after', audit_snapshot(a.after, to_regclass(a.entity)),
     'request_id', a.request_id, 'created_at', rfc3339(a.created_at))
 $$;
 
