@@ -249,7 +249,8 @@ test('monobank: a refund whose charge\'s own delivery was lost books that charge
   });
   assertOk(await sendMono(reversal), 'July reversed');
   const charges = async () => (await payments(pl.id)).filter((p) => p.kind === 'charge')
-    .map((p) => [p.provider_payment_id, p.amount_minor, p.occurred_at]).sort();
+    .map((p) => [p.provider_payment_id, p.amount_minor, p.occurred_at])
+    .sort((x, y) => x[2].localeCompare(y[2]));
   const want = [[inv0, 5000, '2031-06-01T10:00:00Z'], [inv1, 5000, '2031-07-01T10:00:00Z']];
   assert.deepEqual(await charges(), want);
   // the refund voids July's charge, not June's (the pledge's latest before)
