@@ -105,6 +105,38 @@ LANGUAGE sql STABLE AS $$
   END
 $$;
 
+-- Why the patron is no member, worded for them: their `member_reason`, and
+-- why they may not vote or propose; NULL for a member. The reason comes
+-- from the pledge that came closest to counting.
+CREATE OR REPLACE FUNCTION patron_vote_refusal(patron uuid) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT CASE
+    WHEN EXISTS (SELECT 1 FROM pledges p
+                  WHERE p.patron_id = patron AND pledge_is_membership(p)) THEN NULL
+    ELSE coalesce((
+      SELECT CASE
+        WHEN p.interval = 'once' AND p.status IN ('active', 'past_due')
+          THEN 'one-off pledge not paid in the last 31 days'
+        WHEN p.status IN ('active', 'past_due') AND p.current_period_end IS NULL
+             AND p.provider <> 'manual'
+          THEN 'pledge not paid yet'
+        WHEN p.status = 'past_due' THEN
+          format('pledge past_due beyond the %s-day grace period', extract(day FROM membership_grace()))
+        WHEN p.status = 'active' THEN
+          format('pledge not renewed within the %s-day grace period after its paid period',
+                 extract(day FROM membership_grace()))
+        WHEN p.status = 'canceled' THEN 'pledge canceled'
+        WHEN p.status = 'pending' THEN 'pledge still pending its first payment'
+        ELSE 'no active pledge'
+      END
+      FROM pledges p WHERE p.patron_id = patron
+      ORDER BY CASE p.status WHEN 'active' THEN 0 WHEN 'past_due' THEN 0
+                             WHEN 'canceled' THEN 1 WHEN 'pending' THEN 2 ELSE 3 END,
+               p.seq DESC
+      LIMIT 1), 'no active pledge')
+  END
+$$;
+
 -- {member, member_reason, member_until} from the pledge that keeps the
 -- patron a member longest (an open-ended one first).
 CREATE OR REPLACE FUNCTION patron_membership(patron uuid) RETURNS jsonb
@@ -117,7 +149,7 @@ LANGUAGE sql STABLE AS $$
       WHERE p.patron_id = patron AND pledge_is_membership(p)
       ORDER BY pledge_membership_until(p) DESC NULLS FIRST, p.status = 'active' DESC, p.seq
       LIMIT 1),
-    jsonb_build_object('member', false, 'member_reason', 'no active pledge',
+    jsonb_build_object('member', false, 'member_reason', patron_vote_refusal(patron),
                        'member_until', NULL))
 $$;
 

@@ -28,36 +28,6 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT (hashtext(patron::text) & (vote_shards() - 1))::smallint
 $$;
 
--- ---- membership, as voting sees it ----
-
--- Why the patron may not vote or propose, worded for them; NULL for a
--- member. The reason comes from the pledge that came closest to counting.
-CREATE OR REPLACE FUNCTION patron_vote_refusal(patron uuid) RETURNS text
-LANGUAGE sql STABLE AS $$
-  SELECT CASE
-    WHEN EXISTS (SELECT 1 FROM pledges p
-                  WHERE p.patron_id = patron AND pledge_is_membership(p)) THEN NULL
-    ELSE coalesce((
-      SELECT CASE
-        WHEN p.interval = 'once' AND p.status IN ('active', 'past_due')
-          THEN 'one-off pledge not paid in the last 31 days'
-        WHEN p.status = 'past_due' THEN
-          format('pledge past_due beyond the %s-day grace period', extract(day FROM membership_grace()))
-        WHEN p.status = 'active' THEN
-          format('pledge not renewed within the %s-day grace period after its paid period',
-                 extract(day FROM membership_grace()))
-        WHEN p.status = 'canceled' THEN 'pledge canceled'
-        WHEN p.status = 'pending' THEN 'pledge still pending its first payment'
-        ELSE 'no active pledge'
-      END
-      FROM pledges p WHERE p.patron_id = patron
-      ORDER BY CASE p.status WHEN 'active' THEN 0 WHEN 'past_due' THEN 0
-                             WHEN 'canceled' THEN 1 WHEN 'pending' THEN 2 ELSE 3 END,
-               p.seq DESC
-      LIMIT 1), 'no active pledge')
-  END
-$$;
-
 -- The best vote_weight among the tiers of the patron's membership pledges.
 CREATE OR REPLACE FUNCTION patron_vote_weight(patron uuid) RETURNS integer
 LANGUAGE plpgsql STABLE AS $$

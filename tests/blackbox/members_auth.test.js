@@ -245,6 +245,20 @@ function plusDays(iso, days) {
   return new Date(Date.parse(iso) + days * 86400000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+test('/v1/me: a provider pledge activated without a charge (a trial) makes no member, and says so', async () => {
+  const p = await newPatron();
+  const { session_token: t } = await signIn(p.email);
+  const pl = await s.post('/v1/pledges', {
+    patron_id: p.id, amount_minor: 500, currency: 'USD', interval: 'month', provider: 'stripe',
+    status: 'active',
+  });
+  assert.equal(pl.status, 201, pl.text);
+  const me = (await call(s, 'GET', '/v1/me', { token: t })).json;
+  assert.equal(me.member, false);
+  assert.equal(me.member_reason, 'pledge not paid yet');
+  assert.equal(me.patron.status, 'none', 'never a member, so not lapsed either');
+});
+
 test('/v1/me: membership, its reason and its end follow the pledges', async () => {
   const p = await newPatron();
   const { session_token: t } = await signIn(p.email);
@@ -273,7 +287,8 @@ test('/v1/me: membership, its reason and its end follow the pledges', async () =
   await s.patch(`/v1/pledges/${pl.json.id}`, { current_period_end: plusDays(new Date().toISOString(), -8) });
   me = (await call(s, 'GET', '/v1/me', { token: t })).json;
   assert.equal(me.member, false);
-  assert.equal(me.member_reason, 'no active pledge');
+  assert.equal(me.member_reason, 'pledge past_due beyond the 7-day grace period',
+    'says which pledge came closest, as a refused ballot does');
   assert.equal(me.patron.status, 'lapsed');
 
   const once = await s.post('/v1/pledges', {
