@@ -137,10 +137,11 @@ bool req_validate(struct req *r, const struct field *fields);
 bool req_query_uuid(struct req *r, const char *name, const char **out);
 bool req_query_enum(struct req *r, const char *name, const char *const *choices, const char **out);
 
-/* reply_json(status, body) when st is DB_OK, else reply_db(st) (and body
- * is freed). */
-/* Location: the request's path and `id`, for a created resource. */
+/* Location: the request's path and `id`, for a created resource; nothing
+ * without an id. */
 void reply_location(struct req *r, const char *id);
+/* reply_json(status, body) when st is DB_OK (a 201 names body's id in
+ * Location), else reply_db(st) (and body is freed). */
 void reply_result(struct req *r, const struct db_status *st, unsigned status, json_t *body);
 
 /* List helpers (SPEC §2): ?limit= (default 50, max 500) and ?after=. A

@@ -105,15 +105,11 @@ LANGUAGE sql STABLE AS $$
   END
 $$;
 
--- Why the patron is no member, worded for them: their `member_reason`, and
--- why they may not vote or propose; NULL for a member. The reason comes
--- from the pledge that came closest to counting.
-CREATE OR REPLACE FUNCTION patron_vote_refusal(patron uuid) RETURNS text
+-- Why a patron who is no member is not, worded for them (their
+-- `member_reason`): the pledge that came closest to counting.
+CREATE OR REPLACE FUNCTION patron_nonmember_reason(patron uuid) RETURNS text
 LANGUAGE sql STABLE AS $$
-  SELECT CASE
-    WHEN EXISTS (SELECT 1 FROM pledges p
-                  WHERE p.patron_id = patron AND pledge_is_membership(p)) THEN NULL
-    ELSE coalesce((
+  SELECT coalesce((
       SELECT CASE
         WHEN p.interval = 'once' AND p.status IN ('active', 'past_due')
           THEN 'one-off pledge not paid in the last 31 days'
@@ -134,6 +130,15 @@ LANGUAGE sql STABLE AS $$
                              WHEN 'canceled' THEN 1 WHEN 'pending' THEN 2 ELSE 3 END,
                p.seq DESC
       LIMIT 1), 'no active pledge')
+$$;
+
+-- Why the patron may not vote or propose; NULL for a member.
+CREATE OR REPLACE FUNCTION patron_vote_refusal(patron uuid) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT CASE
+    WHEN NOT EXISTS (SELECT 1 FROM pledges p
+                      WHERE p.patron_id = patron AND pledge_is_membership(p))
+    THEN patron_nonmember_reason(patron)
   END
 $$;
 
@@ -149,7 +154,7 @@ LANGUAGE sql STABLE AS $$
       WHERE p.patron_id = patron AND pledge_is_membership(p)
       ORDER BY pledge_membership_until(p) DESC NULLS FIRST, p.status = 'active' DESC, p.seq
       LIMIT 1),
-    jsonb_build_object('member', false, 'member_reason', patron_vote_refusal(patron),
+    jsonb_build_object('member', false, 'member_reason', patron_nonmember_reason(patron),
                        'member_until', NULL))
 $$;
 

@@ -111,6 +111,7 @@ DECLARE
   d webhook_deliveries;
   live boolean;
   old jsonb;
+  answer jsonb;
 BEGIN
   SELECT e.enabled, webhook_delivery_json(x) - 'payload' INTO live, old
     FROM webhook_deliveries x JOIN webhook_endpoints e ON e.id = x.endpoint_id
@@ -125,9 +126,9 @@ BEGIN
      SET status = 'pending', next_attempt_at = now(), delivered_at = NULL
    WHERE id = target
   RETURNING * INTO d;
-  PERFORM audit_record('retry', 'webhook_deliveries', target, old,
-                       webhook_delivery_json(d) - 'payload');
-  RETURN webhook_delivery_json(d);
+  answer := webhook_delivery_json(d);
+  PERFORM audit_record('retry', 'webhook_deliveries', target, old, answer - 'payload');
+  RETURN answer;
 END
 $$;
 

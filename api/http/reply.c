@@ -164,8 +164,9 @@ void reply_list(struct req *r, json_t *rows, int limit)
 void reply_location(struct req *r, const char *id)
 {
     char url[sizeof r->path + 64];
-    int n = snprintf(url, sizeof url, "%s/%s", r->path, id ? id : "");
-    if (id && *id && n > 0 && (size_t)n < sizeof url) reply_header(r, "Location", url);
+    if (!id || !*id) return;
+    int n = snprintf(url, sizeof url, "%s/%s", r->path, id);
+    if (n > 0 && (size_t)n < sizeof url) reply_header(r, "Location", url);
 }
 
 /* A resource a collection's POST created is named by Location, as HTTP's
