@@ -92,10 +92,13 @@ struct wh_event {
     /* On a refund, its charge (charge_ref) as the provider restates it in
      * the refund's own signed payload (Monobank repeats the invoice): what
      * it took and when, so that a charge whose own delivery was lost is
-     * booked before the refund that voids it. */
+     * booked before the refund that voids it. A provider whose charges do
+     * not carry the reference their refunds name (Stripe's invoices since
+     * API 2025-03-31) gives only the time: the charge is then known by
+     * when it was made. */
     int64_t charge_amount_minor; /* meaningful when has_charge */
     bool has_charge;
-    char charge_at[32]; /* RFC 3339 UTC */
+    char charge_at[32]; /* RFC 3339 UTC, or "" */
 };
 
 /* What a checkout is paying for (SPEC §4 "Checkout"); every string is

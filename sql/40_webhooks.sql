@@ -207,8 +207,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A successful charge, once per payment id: its mails, the paid period
--- (the later end wins, so the order of delivery does not matter) and the
--- pledge's state.
+-- (the later end wins, so the order of delivery does not matter), the
+-- pledge's state, and then the refunds that were waiting for it.
 CREATE OR REPLACE FUNCTION webhook_paid(p pledges, via text, ev jsonb, at timestamptz,
                                        stale boolean)
 RETURNS pledges
@@ -219,7 +219,7 @@ BEGIN
   END IF;
   p.current_period_end := webhook_period_end(p, ev, at);
   PERFORM mail_paid(p, ev, at, p.current_period_end);
-  RETURN webhook_move(p, 'active', at, stale);
+  RETURN webhook_waiting_refunds(webhook_move(p, 'active', at, stale), via, ev, at);
 END
 $$;
 
@@ -252,12 +252,20 @@ END
 $$;
 
 -- The charge a refund or dispute concerns: the one it names, else the
--- pledge's latest charge.
+-- pledge's latest charge. A refund that also says when its charge was
+-- made names a charge whose own event may not have carried the reference
+-- (a Stripe invoice since API 2025-03-31 names no payment intent): it is
+-- the pledge's unreferenced charge nearest that time, within a day, which
+-- from then on carries the reference. When there is none, the charge has
+-- not arrived yet: the refund waits for it (PT409, kept as failed, applied
+-- by webhook_waiting_refunds when the charge is booked) instead of voiding
+-- an earlier month.
 CREATE OR REPLACE FUNCTION webhook_refunded_charge(via text, ev jsonb, pledge uuid) RETURNS payments
 LANGUAGE plpgsql AS $$
 DECLARE
   c payments;
   ref text := ev->>'charge_ref';
+  made timestamptz := (ev->>'charge_occurred_at')::timestamptz;
 BEGIN
   IF ref IS NOT NULL THEN
     SELECT * INTO c FROM payments
@@ -268,10 +276,56 @@ BEGIN
       RETURN c;
     END IF;
   END IF;
+  IF ref IS NOT NULL AND made IS NOT NULL THEN
+    SELECT * INTO c FROM payments
+     WHERE pledge_id = pledge AND kind = 'charge' AND status = 'succeeded'
+       AND charge_ref IS NULL
+       AND occurred_at BETWEEN made - interval '1 day' AND made + interval '1 day'
+     ORDER BY abs(extract(epoch FROM occurred_at - made)), seq LIMIT 1;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'The charge % this refund names has not arrived yet; the refund is applied when it does.', ref
+        USING ERRCODE = 'PT409';
+    END IF;
+    UPDATE payments SET charge_ref = ref WHERE id = c.id RETURNING * INTO c;
+    RETURN c;
+  END IF;
   SELECT * INTO c FROM payments
    WHERE pledge_id = pledge AND kind = 'charge' AND status = 'succeeded'
    ORDER BY occurred_at DESC, seq DESC LIMIT 1;
   RETURN c;
+END
+$$;
+
+-- Refunds that arrived before the charge they name (webhook_refunded_charge
+-- kept them failed) are applied once a charge of the pledge is booked:
+-- those naming this charge, and those of the same customer whose charge
+-- was made within a day of it. Only refunds that know their charge by its
+-- time alone wait; one restating its charge books it itself.
+CREATE OR REPLACE FUNCTION webhook_waiting_refunds(p pledges, via text, ev jsonb, at timestamptz)
+RETURNS pledges
+LANGUAGE plpgsql AS $$
+DECLARE
+  waiting uuid;
+  applied boolean := false;
+BEGIN
+  FOR waiting IN
+    SELECT w.id FROM webhook_events w
+     WHERE w.status = 'failed' AND w.provider = via
+       AND w.event->>'kind' = 'payment_refunded'
+       AND w.event ? 'charge_occurred_at' AND NOT w.event ? 'charge_amount_minor'
+       AND (w.event->>'charge_ref' IN (ev->>'charge_ref', ev->>'payment_id')
+            OR (w.event->>'customer_ref' = p.customer_ref
+                AND (w.event->>'charge_occurred_at')::timestamptz
+                    BETWEEN at - interval '1 day' AND at + interval '1 day'))
+     ORDER BY w.seq
+  LOOP
+    PERFORM webhook_process(waiting);
+    applied := true;
+  END LOOP;
+  IF applied THEN
+    SELECT * INTO p FROM pledges WHERE id = p.id;
+  END IF;
+  RETURN p;
 END
 $$;
 
@@ -524,6 +578,12 @@ BEGIN
   PERFORM pg_advisory_xact_lock(7002, hashtext(via || ' ' || key));
   IF EXISTS (SELECT 1 FROM webhook_events WHERE provider = via AND event_key = key) THEN
     RETURN jsonb_build_object('outcome', 'duplicate');
+  END IF;
+  -- A customer's charges and refunds queue here, before any row lock and
+  -- outside the savepoint that a refund left waiting rolls back: the charge
+  -- then either sees the waiting refund committed or is seen by it.
+  IF ev->>'kind' IN ('payment_succeeded', 'payment_refunded') AND ev ? 'customer_ref' THEN
+    PERFORM pg_advisory_xact_lock(7005, hashtext(via || ' ' || (ev->>'customer_ref')));
   END IF;
   IF ev IS NULL THEN
     result := jsonb_build_object('status', 'failed', 'reason', parse_error);

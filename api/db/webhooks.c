@@ -67,8 +67,8 @@ static char *event_text(const struct wh_event *ev)
         put_text(o, "period_end", ev->period_end) && put_text(o, "occurred_at", ev->occurred_at) &&
         put_text(o, "reason", ev->reason) &&
         (!ev->sequence || put_int(o, "sequence", ev->sequence)) && put_refunds(o, ev) &&
-        (!ev->has_charge || (put_int(o, "charge_amount_minor", ev->charge_amount_minor) &&
-                             put_text(o, "charge_occurred_at", ev->charge_at)));
+        (!ev->has_charge || put_int(o, "charge_amount_minor", ev->charge_amount_minor)) &&
+        put_text(o, "charge_occurred_at", ev->charge_at);
     char *text = ok ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return text;

@@ -307,6 +307,7 @@ static bool restate_charge(json_t *root, const struct amounts *a, const struct c
     ev->charge_amount_minor =
         a->has_final && a->final <= a->amount - back ? a->final + back : a->amount;
     ev->has_charge = ev->charge_amount_minor > 0;
+    if (!ev->has_charge) *ev->charge_at = '\0'; /* nothing to restate */
     return true;
 }
 

@@ -281,7 +281,9 @@ static bool subscription_deleted(json_t *o, struct wh_event *ev, char *why, size
  * API versions since 2022-11-15 leave the list out: then the charge's
  * cumulative amount_refunded tells successive refunds apart, and
  * previous_attributes.amount_refunded (the total before this refund)
- * gives this one's amount. Reads data, not only data.object. */
+ * gives this one's amount. Reads data, not only data.object. The charge's
+ * creation time finds the charge when its invoice did not name the
+ * payment intent (API 2025-03-31 removed it). */
 static bool charge_refunded(json_t *data, struct wh_event *ev, char *why, size_t why_len)
 {
     json_t *o = json_object_get(data, "object");
@@ -292,7 +294,8 @@ static bool charge_refunded(json_t *data, struct wh_event *ev, char *why, size_t
         !wh_field(o, "billing_details.email", ev->email, sizeof ev->email, why, why_len) ||
         !wh_field(o, "billing_details.name", ev->name, sizeof ev->name, why, why_len) ||
         !wh_field(o, "refunds.data.0.id", ev->payment_id, sizeof ev->payment_id, why, why_len) ||
-        !charge_ref(o, "payment_intent", "id", ev, why, why_len))
+        !charge_ref(o, "payment_intent", "id", ev, why, why_len) ||
+        !unix_time(o, "created", ev->charge_at, sizeof ev->charge_at, why, why_len))
         return false;
     ev->kind = WH_PAYMENT_REFUNDED;
     if (*ev->payment_id) return money(o, "refunds.data.0.amount", ev, why, why_len);

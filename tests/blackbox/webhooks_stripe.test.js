@@ -163,6 +163,74 @@ test('two partial refunds of one charge without its refunds list are two ledger 
   assert.match(failed, /^failed: .*previous amount_refunded is not below amount_refunded/);
 });
 
+// Since API 2025-03-31 an invoice names no payment intent and a charge no
+// invoice: the refund's charge is known by when it was made. Before, a
+// refund arriving ahead of its invoice voided the month before, and the
+// refunded month, booked later, paid for a period.
+test('a refund delivered before its invoice waits for it, then voids that month, not the one before', async () => {
+  const email = uniqueEmail('stripeearly');
+  const sub = rid('sub'), cus = rid('cus');
+  const day = 86400, now = Math.floor(Date.now() / 1000);
+  const june = rid('in'), july = rid('in'), re = rid('re');
+  assertReceived(await send('invoice.paid', invoice(email, sub, cus, {
+    id: june, periodEnd: new Date((now - 10 * day) * 1000).toISOString(),
+  }), { created: now - 40 * day }));
+  const id = await srv.psql(`SELECT id FROM pledges WHERE provider = 'stripe' AND provider_ref = '${sub}'`);
+  const charge = {
+    id: rid('ch'), object: 'charge', customer: cus, payment_intent: rid('pi'), created: now - 10 * day - 30,
+    amount: 500, amount_refunded: 500, currency: 'usd', paid: true, status: 'succeeded',
+    billing_details: { email }, refunds: { data: [{ id: re, amount: 500 }] },
+  };
+  assertReceived(await send('charge.refunded', charge));
+  const waiting = await srv.get('/v1/webhook-events?status=failed&provider=stripe&limit=100');
+  const held = waiting.json.data.filter((e) => e.reason && e.reason.includes(charge.payment_intent));
+  assert.equal(held.length, 1, 'the refund is kept, waiting for its charge');
+  assert.match(held[0].reason, /has not arrived yet/);
+  assert.deepEqual(await ledger(id), [['charge', 'succeeded', 500, june]], 'June is not voided in its place');
+
+  assertReceived(await send('invoice.paid', invoice(email, sub, cus, {
+    id: july, periodEnd: new Date((now + 20 * day) * 1000).toISOString(),
+  }), { created: now - 10 * day }));
+  assert.equal((await srv.get(`/v1/webhook-events/${held[0].id}`)).json.status, 'applied');
+  assert.deepEqual(await ledger(id), [
+    ['charge', 'succeeded', 500, june],
+    ['charge', 'succeeded', 500, july],
+    ['refund', 'succeeded', -500, re],
+  ]);
+  assert.equal(await srv.psql(`SELECT c.provider_payment_id FROM payments r JOIN payments c
+    ON c.id = r.refunds_payment_id WHERE r.provider_payment_id = '${re}'`), july);
+  const p = await pledge(id);
+  assert.equal(p.status, 'past_due');
+  assert.ok(Date.parse(p.current_period_end) <= Date.now(), `the refunded July pays for nothing: ${p.current_period_end}`);
+  const patron = (await srv.get(`/v1/patrons/${p.patron_id}`)).json;
+  assert.equal(patron.status, 'lapsed', 'no longer a member');
+});
+
+test('a refund and its invoice delivered at the same moment converge, every time', async () => {
+  const day = 86400, now = Math.floor(Date.now() / 1000);
+  const pairs = await Promise.all(Array.from({ length: 20 }, async () => {
+    const email = uniqueEmail('stripepair');
+    const sub = rid('sub'), cus = rid('cus'), july = rid('in'), re = rid('re');
+    assertReceived(await send('invoice.paid', invoice(email, sub, cus, {
+      periodEnd: new Date((now - 10 * day) * 1000).toISOString(),
+    }), { created: now - 40 * day }));
+    const refund = send('charge.refunded', {
+      id: rid('ch'), object: 'charge', customer: cus, payment_intent: rid('pi'), created: now - 10 * day - 30,
+      amount: 500, amount_refunded: 500, currency: 'usd', billing_details: { email },
+      refunds: { data: [{ id: re, amount: 500 }] },
+    });
+    const paid = send('invoice.paid', invoice(email, sub, cus, {
+      id: july, periodEnd: new Date((now + 20 * day) * 1000).toISOString(),
+    }), { created: now - 10 * day });
+    for (const r of await Promise.all([refund, paid])) assertReceived(r);
+    return { july, re };
+  }));
+  for (const { july, re } of pairs) {
+    assert.equal(await srv.psql(`SELECT c.provider_payment_id FROM payments r JOIN payments c
+      ON c.id = r.refunds_payment_id WHERE r.provider_payment_id = '${re}'`), july, `refund ${re} voids July`);
+  }
+});
+
 test('a failed renewal makes the pledge past_due with the reason on the ledger', async () => {
   const email = uniqueEmail('stripefail');
   const sub = rid('sub'), cus = rid('cus');

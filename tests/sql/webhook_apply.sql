@@ -8,7 +8,7 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(44);
+SELECT plan(52);
 
 \ir lib/event.sql
 -- Events applied only for their effect keep their answer in :last (\gset),
@@ -185,6 +185,57 @@ SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now(),
            'charge_occurred_at', now() - interval '10 days'))) AS last \gset
 SELECT is((SELECT count(*) FROM payments WHERE provider_payment_id = 'pay_g1'), 1::bigint,
           'a charge restated again is booked once');
+
+-- ---- a refund that knows its charge only by when it was made (Stripe since
+-- API 2025-03-31: the invoice names no payment intent) ----
+
+CREATE FUNCTION pg_temp.stripe(key text, ev jsonb) RETURNS text
+LANGUAGE sql AS $$ SELECT webhook_receive('stripe', key, NULL, '\x7b7d'::bytea, '{}', ev, NULL)->>'outcome' $$;
+CREATE FUNCTION pg_temp.invoice(cus text, id text, at timestamptz) RETURNS jsonb
+LANGUAGE sql AS $$
+  SELECT pg_temp.event('payment_succeeded', at, jsonb_build_object(
+    'email', cus || '@example.org', 'subscription_ref', 'sub_' || cus, 'customer_ref', cus,
+    'payment_id', id, 'amount_minor', 500, 'currency', 'EUR', 'interval', 'month',
+    'period_end', at + interval '1 month'))
+$$;
+CREATE FUNCTION pg_temp.refund(cus text, id text, charge text, made timestamptz) RETURNS jsonb
+LANGUAGE sql AS $$
+  SELECT pg_temp.event('payment_refunded', now(), jsonb_build_object(
+    'customer_ref', cus, 'payment_id', id, 'charge_ref', charge, 'amount_minor', 500,
+    'currency', 'EUR', 'charge_occurred_at', made))
+$$;
+
+-- In order: June, July, then July's refund, whose charge was made 30 s before its invoice was paid.
+SELECT pg_temp.stripe('evt_h0', pg_temp.invoice('cus_h', 'in_h0', now() - interval '40 days')) AS last \gset
+SELECT pg_temp.stripe('evt_h1', pg_temp.invoice('cus_h', 'in_h1', now() - interval '10 days')) AS last \gset
+SELECT is(pg_temp.stripe('evt_h2', pg_temp.refund('cus_h', 're_h1', 'pi_h1',
+            now() - interval '10 days' - interval '30 seconds')), 'applied',
+          'a refund naming an unknown payment intent finds its charge by when it was made');
+SELECT results_eq($$SELECT c.provider_payment_id, c.charge_ref FROM payments r
+                      JOIN payments c ON c.id = r.refunds_payment_id WHERE r.provider_payment_id = 're_h1'$$,
+                  $$VALUES ('in_h1', 'pi_h1')$$,
+                  'it voids that charge, which from then on carries the reference');
+-- Out of order: July's refund arrives before July's invoice.
+SELECT pg_temp.stripe('evt_k0', pg_temp.invoice('cus_k', 'in_k0', now() - interval '40 days')) AS last \gset
+SELECT is(pg_temp.stripe('evt_k2', pg_temp.refund('cus_k', 're_k1', 'pi_k1',
+            now() - interval '10 days' - interval '30 seconds')), 'failed',
+          'a refund whose charge has not arrived waits for it');
+SELECT alike((SELECT reason FROM webhook_events WHERE event_key = 'evt_k2'),
+             'The charge pi_k1 this refund names has not arrived yet%', 'and says so');
+SELECT is(payment_net((SELECT id FROM payments WHERE provider_payment_id = 'in_k0')), 500::bigint,
+          'the month before is not voided in its place');
+SELECT pg_temp.stripe('evt_k1', pg_temp.invoice('cus_k', 'in_k1', now() - interval '10 days')) AS last \gset
+SELECT is((SELECT status FROM webhook_events WHERE event_key = 'evt_k2'), 'applied',
+          'the waiting refund is applied when its charge arrives');
+SELECT results_eq(
+  $$SELECT c.provider_payment_id, p.status, p.current_period_end FROM payments r
+      JOIN payments c ON c.id = r.refunds_payment_id JOIN pledges p ON p.id = c.pledge_id
+     WHERE r.provider_payment_id = 're_k1'$$,
+  $$SELECT 'in_k1', status, current_period_end FROM pledges WHERE provider_ref = 'sub_cus_h'$$,
+  'it voids July, and the pledge ends as if both had come in order');
+-- Before the new rule, the refund voided June: the pledge stayed paid through August.
+SELECT ok((SELECT current_period_end < now() FROM pledges WHERE provider_ref = 'sub_cus_k'),
+          'nothing refunded pays for a period');
 
 -- ---- webhook_receive: once per event key; what cannot apply is kept as failed ----
 

@@ -250,10 +250,39 @@ static void test_refused(void)
     }
 }
 
+/* A Stripe refund tells when its charge was made (the charge's `created`),
+ * the only link to an invoice that does not name its payment intent; it
+ * restates no amount, so it books no charge of its own. */
+static void test_refund_charge_time(void)
+{
+    static const char *const with =
+        "{'id':'e','type':'charge.refunded','data':{'object':{'id':'ch_1','created':1700000000,"
+        "'payment_intent':'pi_1','amount':500,'amount_refunded':500,'currency':'usd',"
+        "'refunds':{'data':[{'id':'re_1','amount':500}]}}}}";
+    static const char *const without =
+        "{'id':'e','type':'charge.refunded','data':{'object':{'id':'ch_1','payment_intent':'pi_1',"
+        "'amount_refunded':500,'currency':'usd','refunds':{'data':[{'id':'re_1','amount':500}]}}}}";
+    static const char *const malformed =
+        "{'id':'e','type':'charge.refunded','data':{'object':{'id':'ch_1','created':'today',"
+        "'payment_intent':'pi_1','amount_refunded':500,'currency':'usd',"
+        "'refunds':{'data':[{'id':'re_1','amount':500}]}}}}";
+    struct wh_event ev;
+    headers_reset();
+    CHECK(parse(&provider_stripe, J(with), &ev));
+    CHECK_EQ_STR(ev.charge_at, "2023-11-14T22:13:20Z");
+    CHECK(!ev.has_charge);
+    headers_reset();
+    CHECK(parse(&provider_stripe, J(without), &ev));
+    CHECK_EQ_STR(ev.charge_at, "");
+    headers_reset();
+    CHECK(!parse(&provider_stripe, J(malformed), &ev));
+}
+
 int main(void)
 {
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         check_row(&rows[i]);
     test_refused();
+    test_refund_charge_time();
     return CHECK_DONE();
 }
