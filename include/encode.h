@@ -21,6 +21,14 @@ bool hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_len);
 void hex_encode(const uint8_t *in, size_t len, char *out);
 /* SHA-256 of data; false only if OpenSSL fails. */
 bool sha256(const void *data, size_t len, uint8_t out[32]);
+/* SHA-256 of bytes that arrive in pieces (an upload that is not kept):
+ * NULL when out of memory; sha256_end finalizes and frees (false only if
+ * OpenSSL fails), sha256_abort frees without a digest. */
+struct sha256_stream;
+struct sha256_stream *sha256_begin(void);
+bool sha256_update(struct sha256_stream *s, const void *data, size_t len);
+bool sha256_end(struct sha256_stream *s, uint8_t out[32]);
+void sha256_abort(struct sha256_stream *s);
 /* A new secret: 32 random bytes as base64url (43 chars + NUL). */
 bool random_token(char out[44]);
 /* A random (version 4) UUID in canonical text form. */

@@ -13,6 +13,7 @@
 
 struct MHD_Connection;
 struct csv_reader;
+struct sha256_stream;
 
 /* Who is calling, once authenticated. */
 enum caller_kind {
@@ -58,8 +59,11 @@ struct req {
     bool body_too_large;
     json_t *json; /* parsed body of BODY_JSON routes */
     /* the records of a BODY_CSV route's body, read to its end (csv_reader.h);
-     * body_len then counts its bytes, which are not kept */
+     * body_len then counts its bytes, which are not kept: their SHA-256
+     * (hex, once read to the end) stands for them in Idempotency-Key */
     struct csv_reader *csv;
+    struct sha256_stream *csv_hash;
+    char csv_digest[65];
 
     char *idem_key; /* Idempotency-Key of a POST */
     char idem_scope[48];

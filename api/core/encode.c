@@ -133,6 +133,34 @@ bool sha256(const void *data, size_t len, uint8_t out[32])
     return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32;
 }
 
+struct sha256_stream *sha256_begin(void)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return (struct sha256_stream *)ctx;
+}
+
+bool sha256_update(struct sha256_stream *s, const void *data, size_t len)
+{
+    return EVP_DigestUpdate((EVP_MD_CTX *)s, data, len) == 1;
+}
+
+bool sha256_end(struct sha256_stream *s, uint8_t out[32])
+{
+    unsigned int n = 0;
+    bool ok = EVP_DigestFinal_ex((EVP_MD_CTX *)s, out, &n) == 1 && n == 32;
+    EVP_MD_CTX_free((EVP_MD_CTX *)s);
+    return ok;
+}
+
+void sha256_abort(struct sha256_stream *s)
+{
+    EVP_MD_CTX_free((EVP_MD_CTX *)s);
+}
+
 bool random_token(char out[44])
 {
     uint8_t bytes[32];

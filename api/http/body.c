@@ -1,11 +1,13 @@
 /* Request bodies: JSON (content type, syntax, duplicate keys and
  * nesting), and CSV read record by record as it arrives. */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config.h"
 #include "csv_reader.h"
+#include "encode.h"
 #include "http.h"
 #include "request.h"
 
@@ -139,8 +141,9 @@ bool csv_body_begin(struct req *r)
         return false;
     }
     r->csv = csv_reader_new();
-    if (!r->csv) {
-        atomic_fetch_sub(&csv_uploads, 1);
+    r->csv_hash = r->csv ? sha256_begin() : NULL;
+    if (!r->csv_hash) {
+        csv_body_free(r);
         reply_error(r, ERR_internal_error, "Out of memory.");
         return false;
     }
@@ -154,7 +157,7 @@ bool csv_body_append(struct req *r, const char *data, size_t len)
         return req_body_drop(r, len);
     }
     r->body_len += len;
-    if (!csv_reader_feed(r->csv, data, len)) return false;
+    if (!sha256_update(r->csv_hash, data, len) || !csv_reader_feed(r->csv, data, len)) return false;
     if (csv_reader_memory(r->csv) > CSV_MEMORY_FACTOR * cfg.import_max_bytes) {
         /* answered like an oversized body; what was read is let go now */
         r->body_too_large = true;
@@ -165,12 +168,20 @@ bool csv_body_append(struct req *r, const char *data, size_t len)
 
 bool csv_body_end(struct req *r)
 {
-    return r->body_too_large || csv_reader_finish(r->csv);
+    if (r->body_too_large) return true;
+    uint8_t digest[32];
+    bool hashed = sha256_end(r->csv_hash, digest);
+    r->csv_hash = NULL;
+    if (!hashed) return false;
+    hex_encode(digest, sizeof digest, r->csv_digest);
+    return csv_reader_finish(r->csv);
 }
 
 void csv_body_free(struct req *r)
 {
     if (!r->csv) return;
+    sha256_abort(r->csv_hash);
+    r->csv_hash = NULL;
     csv_reader_free(r->csv);
     r->csv = NULL;
     atomic_fetch_sub(&csv_uploads, 1);

@@ -1,6 +1,8 @@
 /* Idempotency-Key (SPEC §2): a POST retried with the same key and body
  * gets the first response again instead of a second effect. The key is
  * claimed before the handler runs so concurrent retries cannot both act. */
+#include <microhttpd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,18 +11,48 @@
 #include "http.h"
 #include "request.h"
 
+struct hashing {
+    struct sha256_stream *s;
+    bool ok;
+};
+
+static void hash_text(struct hashing *h, const char *text, size_t len)
+{
+    h->ok = h->ok && sha256_update(h->s, text, len);
+}
+
+/* Every query argument, as sent (an import's dry_run is another request). */
+static enum MHD_Result hash_argument(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct hashing *h = cls;
+    hash_text(h, key, strlen(key));
+    if (value) {
+        hash_text(h, "=", 1);
+        hash_text(h, value, strlen(value));
+    }
+    hash_text(h, "&", 1);
+    return MHD_YES;
+}
+
+/* What makes two requests the same: the path, the query and the body; a
+ * CSV upload, which is not kept, by the digest taken as it arrived. */
 static bool request_hash(struct req *r, char hex[65])
 {
-    size_t plen = strlen(r->path);
-    size_t n = plen + 1 + r->body_len;
-    char *buf = malloc(n + 1);
-    if (!buf) return false;
-    memcpy(buf, r->path, plen);
-    buf[plen] = '\n';
-    if (r->body_len) memcpy(buf + plen + 1, r->body, r->body_len);
+    struct hashing h = {sha256_begin(), true};
+    if (!h.s) return false;
+    hash_text(&h, r->path, strlen(r->path));
+    hash_text(&h, "\n", 1);
+    if (MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, hash_argument, &h) < 0)
+        h.ok = false;
+    hash_text(&h, "\n", 1);
+    if (r->csv)
+        hash_text(&h, r->csv_digest, strlen(r->csv_digest));
+    else if (r->body_len)
+        hash_text(&h, r->body, r->body_len);
     uint8_t digest[32];
-    bool ok = sha256(buf, n, digest);
-    free(buf);
+    bool ok = sha256_end(h.s, digest) && h.ok;
     if (ok) hex_encode(digest, sizeof digest, hex);
     return ok;
 }

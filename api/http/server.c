@@ -157,9 +157,7 @@ static void dispatch(struct req *r)
     if (r->route->body == BODY_JSON && method_has_body(r->method) && !parse_json_body(r)) return;
     /* Webhooks dedupe by the provider's own event key, and a shared
      * anonymous key space would let one sender replay another's reply. */
-    /* An import is idempotent by e-mail, and its file is not kept to hash. */
-    bool keyed =
-        !strcmp(r->method, "POST") && r->route->body != BODY_RAW && r->route->body != BODY_CSV;
+    bool keyed = !strcmp(r->method, "POST") && r->route->body != BODY_RAW;
     if (keyed && !idempotency_begin(r)) return;
     r->route->handler(r);
     if (!r->replied) reply_error(r, ERR_internal_error, "The handler produced no reply.");

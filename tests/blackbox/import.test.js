@@ -247,6 +247,26 @@ describe('requests that are refused', () => {
     assert.equal(await patronByEmail('auth@example.org'), null);
   });
 
+  // SPEC §2: the same key and body replay the first answer, not "unchanged".
+  test('a retry with its Idempotency-Key replays the first answer; another file or flag with it is 422', async () => {
+    const key = `import-${Date.now()}`;
+    const body = 'email,name\nidem1@example.org,One\nidem2@example.org,Two\n';
+    const first = await importCsv(body, '', { headers: { ...CSV, 'Idempotency-Key': key }, chunked: true });
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(first.json, { created: 2, updated: 0, unchanged: 0, errors: [], applied: true });
+    const audit = (await counts()).audit;
+    const again = await importCsv(body, '', { headers: { ...CSV, 'Idempotency-Key': key } });
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual(again.json, first.json, 'the first answer, not a second import');
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    assert.equal((await counts()).audit, audit, 'nothing ran again');
+    const other = await importCsv(body.replace('Two', 'Deux'), '', { headers: { ...CSV, 'Idempotency-Key': key } });
+    assertProblem(assert, other, 422, '', 'idempotency_key_reused');
+    assert.equal((await patronByEmail('idem2@example.org')).name, 'Two');
+    const dry = await importCsv(body, '?dry_run=true', { headers: { ...CSV, 'Idempotency-Key': key } });
+    assertProblem(assert, dry, 422, '', 'idempotency_key_reused');
+  });
+
   test('two concurrent imports of one file create each patron and pledge once', async () => {
     let text = 'email,amount,currency,interval\n';
     for (let i = 0; i < 300; i++) text += `race${i}@example.org,3.00,EUR,month\n`;

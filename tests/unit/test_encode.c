@@ -15,6 +15,14 @@ static void test_sha256(void)
     CHECK(sha256("", 0, d));
     hex_encode(d, sizeof d, hex);
     CHECK_EQ_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    /* in pieces, as an upload arrives: the same digest */
+    struct sha256_stream *s = sha256_begin();
+    CHECK(s != NULL);
+    CHECK(sha256_update(s, "a", 1) && sha256_update(s, "", 0) && sha256_update(s, "bc", 2));
+    CHECK(sha256_end(s, d));
+    hex_encode(d, sizeof d, hex);
+    CHECK_EQ_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    sha256_abort(sha256_begin()); /* dropped without a digest: nothing leaks */
 }
 
 static void test_hex(void)
