@@ -251,15 +251,21 @@ BEGIN
 END
 $$;
 
+-- How long after it is made a charge may be paid: a SEPA or ACH debit
+-- settles in up to 14 days; a monthly pledge's previous charge is older.
+CREATE OR REPLACE FUNCTION webhook_charge_settles() RETURNS interval
+LANGUAGE sql IMMUTABLE AS $$ SELECT interval '15 days' $$;
+
 -- The charge a refund or dispute concerns: the one it names, else the
 -- pledge's latest charge. A refund that also says when its charge was
 -- made names a charge whose own event may not have carried the reference
 -- (a Stripe invoice since API 2025-03-31 names no payment intent): it is
--- the pledge's unreferenced charge nearest that time, within a day, which
--- from then on carries the reference. When there is none, the charge has
--- not arrived yet: the refund waits for it (PT409, kept as failed, applied
--- by webhook_waiting_refunds when the charge is booked) instead of voiding
--- an earlier month.
+-- the pledge's unreferenced charge paid nearest that time, from a day
+-- before to webhook_charge_settles() after (a bank debit is paid days
+-- after it is made), which from then on carries the reference. When there
+-- is none, the charge has not arrived yet: the refund waits for it (PT409,
+-- kept as failed, applied by webhook_waiting_refunds when the charge is
+-- booked) instead of voiding an earlier month.
 CREATE OR REPLACE FUNCTION webhook_refunded_charge(via text, ev jsonb, pledge uuid) RETURNS payments
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -280,7 +286,7 @@ BEGIN
     SELECT * INTO c FROM payments
      WHERE pledge_id = pledge AND kind = 'charge' AND status = 'succeeded'
        AND charge_ref IS NULL
-       AND occurred_at BETWEEN made - interval '1 day' AND made + interval '1 day'
+       AND occurred_at BETWEEN made - interval '1 day' AND made + webhook_charge_settles()
      ORDER BY abs(extract(epoch FROM occurred_at - made)), seq LIMIT 1;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'The charge % this refund names has not arrived yet; the refund is applied when it does.', ref
@@ -299,7 +305,7 @@ $$;
 -- Refunds that arrived before the charge they name (webhook_refunded_charge
 -- kept them failed) are applied once a charge of the pledge is booked:
 -- those naming this charge, and those of the same customer whose charge
--- was made within a day of it. Only refunds that know their charge by its
+-- could be this one by its time. Only refunds that know their charge by its
 -- time alone wait; one restating its charge books it itself.
 CREATE OR REPLACE FUNCTION webhook_waiting_refunds(p pledges, via text, ev jsonb, at timestamptz)
 RETURNS pledges
@@ -316,7 +322,7 @@ BEGIN
        AND (w.event->>'charge_ref' IN (ev->>'charge_ref', ev->>'payment_id')
             OR (w.event->>'customer_ref' = p.customer_ref
                 AND (w.event->>'charge_occurred_at')::timestamptz
-                    BETWEEN at - interval '1 day' AND at + interval '1 day'))
+                    BETWEEN at - webhook_charge_settles() AND at + interval '1 day'))
      ORDER BY w.seq
   LOOP
     PERFORM webhook_process(waiting);

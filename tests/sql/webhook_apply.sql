@@ -8,7 +8,7 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(52);
+SELECT plan(53);
 
 \ir lib/event.sql
 -- Events applied only for their effect keep their answer in :last (\gset),
@@ -215,6 +215,13 @@ SELECT results_eq($$SELECT c.provider_payment_id, c.charge_ref FROM payments r
                       JOIN payments c ON c.id = r.refunds_payment_id WHERE r.provider_payment_id = 're_h1'$$,
                   $$VALUES ('in_h1', 'pi_h1')$$,
                   'it voids that charge, which from then on carries the reference');
+-- A bank debit made four days before its invoice was paid, the month before 30 days earlier.
+SELECT pg_temp.stripe('evt_s0', pg_temp.invoice('cus_s', 'in_s0', now() - interval '44 days')) AS last \gset
+SELECT pg_temp.stripe('evt_s1', pg_temp.invoice('cus_s', 'in_s1', now() - interval '10 days')) AS last \gset
+SELECT pg_temp.stripe('evt_s2', pg_temp.refund('cus_s', 're_s1', 'pi_s1', now() - interval '14 days')) AS last \gset
+SELECT is((SELECT c.provider_payment_id FROM payments r JOIN payments c ON c.id = r.refunds_payment_id
+            WHERE r.provider_payment_id = 're_s1'), 'in_s1',
+          'a debit paid days after it was made is still its refund''s charge, not the month before');
 -- Out of order: July's refund arrives before July's invoice.
 SELECT pg_temp.stripe('evt_k0', pg_temp.invoice('cus_k', 'in_k0', now() - interval '40 days')) AS last \gset
 SELECT is(pg_temp.stripe('evt_k2', pg_temp.refund('cus_k', 're_k1', 'pi_k1',
