@@ -370,11 +370,22 @@ END
 $$;
 
 -- A refund, dispute or dispute won, once per payment id, with its effect
--- on what the pledge has paid for.
+-- on what the pledge has paid for. One that names no charge but carries
+-- a charge's own payment id (a Standard Webhooks sender reporting "payment
+-- X was refunded") is that charge's: it gets an id of its own from its
+-- event, whose key stays the same when the sender retries.
 CREATE OR REPLACE FUNCTION webhook_refund(p pledges, via text, ev jsonb, kind text, sign integer,
                                at timestamptz) RETURNS pledges
 LANGUAGE plpgsql AS $$
 BEGIN
+  IF NOT ev ? 'charge_ref' AND EXISTS (SELECT 1 FROM payments c
+                                        WHERE c.provider = via AND c.kind = 'charge'
+                                          AND c.provider_payment_id = ev->>'payment_id') THEN
+    ev := ev || jsonb_build_object(
+      'charge_ref', ev->>'payment_id',
+      'payment_id', concat_ws(':', ev->>'payment_id', kind,
+                              coalesce(ev->>'event_key', ev->>'occurred_at')));
+  END IF;
   IF NOT webhook_payment(p, via, ev, kind, sign, 'succeeded', at) THEN
     RETURN p;
   END IF;

@@ -284,6 +284,31 @@ test('a refund adds a negative ledger row; a failed payment keeps its reason', a
   assert.equal(failed.failure_reason, 'insufficient funds');
 });
 
+// A sender may report "payment X was refunded" under X's own id. Before, the
+// refund collided with the charge's ledger row: applied, and nothing changed.
+test('a refund carrying the refunded payment\'s own id voids that payment', async () => {
+  const ref = sub();
+  const email = uniqueEmail('refundsame');
+  const paymentId = pay();
+  await deliver(ref, [['payment.succeeded', { email, payment_id: paymentId, interval: 'month' }]]);
+  const pledge = await pledgeByRef(ref);
+  assert.equal(pledge.status, 'active');
+  const id = msgId();
+  const body = standardBody('payment.refunded', {
+    email, subscription_id: ref, payment_id: paymentId, amount_minor: 500, currency: 'USD',
+  });
+  assertReceived(await sendStandard(srv, body, { secret: SECRET, id }));
+  assertReceived(await sendStandard(srv, body, { secret: SECRET, id }), 'the sender retries');
+  const rows = await paymentsOf(pledge.id);
+  assert.deepEqual(rows.map((x) => [x.kind, x.amount_minor, x.provider_payment_id]), [
+    ['charge', 500, paymentId],
+    ['refund', -500, `${paymentId}:refund:${id}`],
+  ]);
+  const now = await pledgeByRef(ref);
+  assert.equal(now.status, 'past_due', 'the refunded payment pays for nothing');
+  assert.equal((await srv.get(`/v1/patrons/${now.patron_id}`)).json.status, 'lapsed');
+});
+
 test('an event that cannot be applied is kept as failed, listed, and replayed later', async () => {
   const ref = sub();
   const paymentId = pay();

@@ -8,7 +8,7 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(53);
+SELECT plan(54);
 
 \ir lib/event.sql
 -- Events applied only for their effect keep their answer in :last (\gset),
@@ -243,6 +243,20 @@ SELECT results_eq(
 -- Before the new rule, the refund voided June: the pledge stayed paid through August.
 SELECT ok((SELECT current_period_end < now() FROM pledges WHERE provider_ref = 'sub_cus_k'),
           'nothing refunded pays for a period');
+
+-- ---- a refund under its charge's own payment id is that charge's ----
+
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '3 days',
+         '{"email": "x@example.org", "subscription_ref": "sub_x", "payment_id": "pay_x1",
+           "amount_minor": 500, "currency": "EUR", "interval": "month"}')) AS last \gset
+SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now(),
+         '{"subscription_ref": "sub_x", "payment_id": "pay_x1", "event_key": "msg_x",
+           "amount_minor": 500, "currency": "EUR"}')) AS last \gset
+SELECT results_eq($$SELECT r.provider_payment_id, r.amount_minor, c.provider_payment_id
+                      FROM payments r JOIN payments c ON c.id = r.refunds_payment_id
+                     WHERE r.provider_payment_id LIKE 'pay_x1:%'$$,
+                  $$VALUES ('pay_x1:refund:msg_x', -500::bigint, 'pay_x1')$$,
+                  'it is booked under an id of its own, voiding that charge');
 
 -- ---- webhook_receive: once per event key; what cannot apply is kept as failed ----
 
