@@ -27,11 +27,15 @@ void req_free(struct req *r);
 bool authenticate(struct req *r);
 bool parse_json_body(struct req *r);
 /* BODY_CSV (api/http/body.c). csv_body_begin runs on the request's head:
- * false after queuing a 415 or 429. csv_body_append reads upload bytes
- * as they arrive, up to cfg.import_max_bytes (past it, like
- * req_body_append); csv_body_end completes the last record. Both are false
- * on out-of-memory. The reader is freed with the request. */
+ * false after queuing a 401 (no token at all) or 429. A body that is not
+ * text/csv gets no reader: it is dropped as it arrives, and
+ * csv_body_typed answers 415 once the caller is known to be allowed (a
+ * read key is told 403 first). csv_body_append reads upload bytes as they
+ * arrive, up to cfg.import_max_bytes (past it, like req_body_append);
+ * csv_body_end completes the last record. Both are false on
+ * out-of-memory. The reader is freed with the request. */
 bool csv_body_begin(struct req *r);
+bool csv_body_typed(struct req *r);
 bool csv_body_append(struct req *r, const char *data, size_t len);
 bool csv_body_end(struct req *r);
 void csv_body_free(struct req *r);

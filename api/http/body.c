@@ -129,11 +129,7 @@ bool csv_body_begin(struct req *r)
         reply_error(r, ERR_unauthorized, "This endpoint needs an Authorization: Bearer token.");
         return false;
     }
-    if (!is_type(req_header(r, "Content-Type"), "text/csv")) {
-        reply_error(r, ERR_unsupported_media_type,
-                    "Send the file as Content-Type: text/csv (UTF-8, with a header row).");
-        return false;
-    }
+    if (!is_type(req_header(r, "Content-Type"), "text/csv")) return true;
     if (atomic_fetch_add(&csv_uploads, 1) >= CSV_UPLOADS_MAX) {
         atomic_fetch_sub(&csv_uploads, 1);
         reply_header(r, "Retry-After", "5");
@@ -148,6 +144,14 @@ bool csv_body_begin(struct req *r)
         return false;
     }
     return true;
+}
+
+bool csv_body_typed(struct req *r)
+{
+    if (r->csv) return true;
+    reply_error(r, ERR_unsupported_media_type,
+                "Send the file as Content-Type: text/csv (UTF-8, with a header row).");
+    return false;
 }
 
 bool csv_body_append(struct req *r, const char *data, size_t len)

@@ -1,6 +1,8 @@
 /* Path routing. The table is small, so matching is a linear scan; when
  * several patterns fit ("/v1/rounds/current" and "/v1/rounds/{id}") the
- * one with fewer parameters wins, whatever the table order. */
+ * one with fewer parameters wins, whatever the table order and whatever
+ * the method: "/v1/patrons/import" is a resource of its own, so a GET of
+ * it is 405 (Allow: POST), not a patron whose id is "import". */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,13 +51,13 @@ static void add_method(const char **list, size_t *n, const char *method)
     if (*n < MAX_ALLOW_METHODS) list[(*n)++] = method;
 }
 
-static void format_allow(const struct route *table, size_t n, const char *path, char *allow,
-                         size_t allow_len)
+static void format_allow(const struct route *table, size_t n, const char *path, int params,
+                         char *allow, size_t allow_len)
 {
     const char *methods[MAX_ALLOW_METHODS];
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
-        if (match_pattern(table[i].pattern, path, NULL) < 0) continue;
+        if (match_pattern(table[i].pattern, path, NULL) != params) continue;
         add_method(methods, &count, table[i].method);
         if (!strcmp(table[i].method, "GET")) add_method(methods, &count, "HEAD");
     }
@@ -79,28 +81,23 @@ enum route_match router_match(const struct route *table, size_t n, const char *m
     if (params) params->n = 0;
     if (allow && allow_len) allow[0] = '\0';
     if (!method || !path || path[0] != '/') return ROUTE_NOT_FOUND;
-    /* The routes of the request's method first: the usual request needs
-     * no other comparison. */
     const struct route *best = NULL;
-    int best_params = ROUTE_MAX_PARAMS + 1;
+    int fewest = ROUTE_MAX_PARAMS + 1;
     bool head = !strcmp(method, "HEAD");
     for (size_t i = 0; i < n; i++) {
-        if (!method_fits(table[i].method, method, head)) continue;
         int np = match_pattern(table[i].pattern, path, NULL);
-        if (np >= 0 && np < best_params) {
-            best = &table[i];
-            best_params = np;
-        }
+        if (np < 0 || np > fewest) continue;
+        bool fits = method_fits(table[i].method, method, head);
+        if (np < fewest) best = fits ? &table[i] : NULL;
+        else if (fits && !best) best = &table[i];
+        fewest = np;
     }
-    if (best) {
-        if (found) *found = best;
-        if (params) params->n = match_pattern(best->pattern, path, params);
-        return ROUTE_FOUND;
+    if (fewest > ROUTE_MAX_PARAMS) return ROUTE_NOT_FOUND;
+    if (!best) {
+        format_allow(table, n, path, fewest, allow, allow_len);
+        return ROUTE_METHOD_NOT_ALLOWED;
     }
-    bool path_known = false;
-    for (size_t i = 0; i < n && !path_known; i++)
-        path_known = match_pattern(table[i].pattern, path, NULL) >= 0;
-    if (!path_known) return ROUTE_NOT_FOUND;
-    format_allow(table, n, path, allow, allow_len);
-    return ROUTE_METHOD_NOT_ALLOWED;
+    if (found) *found = best;
+    if (params) params->n = match_pattern(best->pattern, path, params);
+    return ROUTE_FOUND;
 }

@@ -155,6 +155,7 @@ static void dispatch(struct req *r)
     r->db = db_thread();
     if (!authenticate(r)) return;
     if (r->route->body == BODY_JSON && method_has_body(r->method) && !parse_json_body(r)) return;
+    if (r->route->body == BODY_CSV && !csv_body_typed(r)) return;
     /* Webhooks dedupe by the provider's own event key, and a shared
      * anonymous key space would let one sender replay another's reply. */
     bool keyed = !strcmp(r->method, "POST") && r->route->body != BODY_RAW;
@@ -240,9 +241,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return r->replied && answer_before_body(r) ? send_reply(r) : MHD_YES;
     }
     if (*upload_data_size > 0) {
-        bool ok = r->replied ? req_body_drop(r, *upload_data_size)
-                  : r->csv   ? csv_body_append(r, upload_data, *upload_data_size)
-                             : req_body_append(r, upload_data, *upload_data_size, cfg.body_limit);
+        bool csv = r->route && r->route->body == BODY_CSV;
+        bool ok = r->replied || (csv && !r->csv) ? req_body_drop(r, *upload_data_size)
+                  : r->csv ? csv_body_append(r, upload_data, *upload_data_size)
+                           : req_body_append(r, upload_data, *upload_data_size, cfg.body_limit);
         *upload_data_size = 0;
         return ok ? MHD_YES : MHD_NO;
     }

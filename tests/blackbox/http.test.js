@@ -70,6 +70,17 @@ describe('405', () => {
     }
   });
 
+  // A literal path beside a {id} one is its own resource: "import" and
+  // "current" are neither a patron's nor a round's id.
+  test('GET /v1/patrons/import and PATCH /v1/rounds/current are 405 with only their own methods', async () => {
+    for (const [m, p, allow] of [['GET', '/v1/patrons/import', 'POST'], ['DELETE', '/v1/patrons/import', 'POST'],
+      ['PATCH', '/v1/rounds/current', 'GET, HEAD'], ['DELETE', '/v1/rounds/current', 'GET, HEAD']]) {
+      const r = await s.request(m, p, { key: s.adminKey, body: m === 'PATCH' ? { title: 'x' } : undefined });
+      assertProblem(assert, r, 405, `${m} ${p}`, 'method_not_allowed');
+      assert.equal(r.headers.allow, allow, `${m} ${p}`);
+    }
+  });
+
   test('item paths: POST /v1/patrons/{id} and PUT /v1/tiers/{id} are 405', async () => {
     const p = await s.post('/v1/patrons', { email: uniqueEmail() });
     assert.equal(p.status, 201, p.text);

@@ -240,6 +240,8 @@ describe('requests that are refused', () => {
   test('a read key is 403, no key 401, a bad flag 422', async () => {
     const body = 'email\nauth@example.org\n';
     assertProblem(assert, await importCsv(body, '', { key: s.readKey }), 403);
+    // not allowed comes before the wrong type, as on every other route
+    assertProblem(assert, await importCsv(body, '', { key: s.readKey, headers: { 'Content-Type': 'text/plain' } }), 403);
     assertProblem(assert, await importCsv(body, '', { key: null }), 401);
     const r = await importCsv(body, '?dry_run=yes');
     assertProblem(assert, r, 422, '', 'validation_failed');

@@ -46,6 +46,9 @@ static const struct route table[] = {
     {"DELETE", "/v1/rounds/{id}/ballot", h_ballot, AUTH_PATRON, BODY_NONE, NULL},
     {"POST", "/v1/webhooks/{provider}", h_create, AUTH_PUBLIC, BODY_RAW, NULL},
     {"GET", "/v1/a/{x}/b/{y}", h_get, AUTH_PUBLIC, BODY_NONE, NULL},
+    /* literal and parameter routes under one prefix, for other methods */
+    {"POST", "/v1/patrons/import", h_create, AUTH_ADMIN, BODY_CSV, NULL},
+    {"PATCH", "/v1/rounds/{id}", h_get, AUTH_ADMIN, BODY_JSON, NULL},
 };
 #define N (sizeof table / sizeof table[0])
 
@@ -167,10 +170,22 @@ static void test_method_not_allowed(void)
     CHECK_EQ_INT(r.m, ROUTE_METHOD_NOT_ALLOWED);
     CHECK_EQ_STR(r.allow, "PUT, DELETE");
 
-    /* "current" also fits {id}: GET appears once. */
+    /* "current" also fits {id}, but the literal route is the resource:
+     * neither {id}'s PATCH nor its GET a second time. */
     r = match("POST", "/v1/rounds/current");
     CHECK_EQ_INT(r.m, ROUTE_METHOD_NOT_ALLOWED);
     CHECK_EQ_STR(r.allow, "GET, HEAD");
+    r = match("PATCH", "/v1/rounds/current");
+    CHECK_EQ_INT(r.m, ROUTE_METHOD_NOT_ALLOWED);
+    CHECK_EQ_STR(r.allow, "GET, HEAD");
+    CHECK_EQ_INT(match("PATCH", "/v1/rounds/x").m, ROUTE_FOUND);
+
+    /* nor is "import" a patron's id */
+    r = match("GET", "/v1/patrons/import");
+    CHECK_EQ_INT(r.m, ROUTE_METHOD_NOT_ALLOWED);
+    CHECK_EQ_STR(r.allow, "POST");
+    CHECK_EQ_INT(match("DELETE", "/v1/patrons/import").m, ROUTE_METHOD_NOT_ALLOWED);
+    CHECK(match("POST", "/v1/patrons/import").route->handler == h_create);
 
     r = match("get", "/v1/patrons");
     CHECK_EQ_INT(r.m, ROUTE_METHOD_NOT_ALLOWED);
