@@ -88,8 +88,10 @@ enum route_match router_match(const struct route *table, size_t n, const char *m
         int np = match_pattern(table[i].pattern, path, NULL);
         if (np < 0 || np > fewest) continue;
         bool fits = method_fits(table[i].method, method, head);
-        if (np < fewest) best = fits ? &table[i] : NULL;
-        else if (fits && !best) best = &table[i];
+        if (np < fewest)
+            best = fits ? &table[i] : NULL;
+        else if (fits && !best)
+            best = &table[i];
         fewest = np;
     }
     if (fewest > ROUTE_MAX_PARAMS) return ROUTE_NOT_FOUND;
