@@ -32,6 +32,12 @@ unsigned long tally_cache_generation(void);
  * out->body. */
 bool tally_cache_get(const char *key, long long now_ms, const char *if_none_match,
                      struct tally_copy *out);
+/* tally_cache_get without the grace: only a copy within its deadline. For
+ * the reader whose lookup missed and who is to fetch a new copy (the
+ * grace it started would otherwise hand it back the old one, and nobody
+ * would fetch until the grace ran out and every reader missed at once). */
+bool tally_cache_get_fresh(const char *key, long long now_ms, const char *if_none_match,
+                           struct tally_copy *out);
 
 /* Stores a copy of `c` under `key`, good until `fresh_until_ms`, unless
  * the generation has moved past `gen`. False only when memory ran out. */

@@ -75,17 +75,30 @@ static bool servable(struct slot *s, long long now)
     return !atomic_compare_exchange_strong(&s->refreshing_until, &busy, now + REFRESH_GRACE_MS);
 }
 
-bool tally_cache_get(const char *key, long long now_ms, const char *if_none_match,
-                     struct tally_copy *out)
+static bool lookup(const char *key, long long now_ms, const char *if_none_match, bool grace,
+                   struct tally_copy *out)
 {
     unsigned long gen = atomic_load(&generation);
     bool hit = false;
     pthread_rwlock_rdlock(&lock);
     struct slot *s = find(key);
-    if (s && s->gen == gen && servable(s, now_ms)) hit = copy_out(&s->copy, if_none_match, out);
+    if (s && s->gen == gen && (grace ? servable(s, now_ms) : now_ms < s->fresh_until))
+        hit = copy_out(&s->copy, if_none_match, out);
     pthread_rwlock_unlock(&lock);
     atomic_fetch_add(hit ? &hits : &misses, 1);
     return hit;
+}
+
+bool tally_cache_get(const char *key, long long now_ms, const char *if_none_match,
+                     struct tally_copy *out)
+{
+    return lookup(key, now_ms, if_none_match, true, out);
+}
+
+bool tally_cache_get_fresh(const char *key, long long now_ms, const char *if_none_match,
+                           struct tally_copy *out)
+{
+    return lookup(key, now_ms, if_none_match, false, out);
 }
 
 void tally_cache_counts(unsigned long *h, unsigned long *m)

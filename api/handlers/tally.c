@@ -79,13 +79,14 @@ static void reply_tally(struct req *r, struct tally_copy *c)
     }
 }
 
-/* From memory when it can be, else from the database into memory. The
- * generation is read first, so a ballot committed while we query keeps
- * our (possibly older) answer out of the cache. */
+/* After the HTTP thread's lookup missed: from a copy another reader has
+ * stored since, else from the database into memory. The generation is
+ * read first, so a ballot committed while we query keeps our (possibly
+ * older) answer out of the cache. */
 static void tally(struct req *r, const char *key, const char *id)
 {
     struct tally_copy c;
-    if (tally_cache_get(key, monotonic_ms(), req_header(r, "If-None-Match"), &c)) {
+    if (tally_cache_get_fresh(key, monotonic_ms(), req_header(r, "If-None-Match"), &c)) {
         reply_tally(r, &c);
         return;
     }

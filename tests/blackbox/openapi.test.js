@@ -81,9 +81,9 @@ test('the validator accepts conforming answers and routing errors', () => {
   validateResponse('OPTIONS', '/v1/tiers', 204, { ...rid, allow: 'GET, POST' }, '');
   const p422 = problem(422, { detail: 'd', errors: [{ field: 'email', message: 'is required' }] });
   validateResponse('POST', '/v1/patrons', 422, p422.headers, p422.body);
-  // a method a literal path lacks falls through to the templated path, as in the router
-  const pn = problem(404);
-  validateResponse('PATCH', '/v1/rounds/current', 404, pn.headers, pn.body);
+  // a method a literal path lacks is refused there, as in the router
+  validateResponse('PATCH', '/v1/rounds/current', 405, { ...p405.headers, allow: 'GET, HEAD' }, p405.body);
+  assert.throws(() => validateResponse('PATCH', '/v1/rounds/current', 200, rid, '{}'), /documents no PATCH/);
   // a literal segment is not taken for an id
   validateResponse('GET', '/v1/rounds/current/tally?x=1', 304, rid, '');
 });

@@ -263,7 +263,10 @@ test('rounds: current is the open round closing soonest', async () => {
   for (const r of open) await srv.post(`/v1/rounds/${r.id}/close`);
   assertProblem(assert, await srv.request('GET', '/v1/rounds/current'), 404);
   assertProblem(assert, await srv.request('GET', '/v1/rounds/current/tally'), 404);
-  assertProblem(assert, await srv.request('PATCH', '/v1/rounds/current', { key: srv.adminKey, body: {} }), 404);
+  // "current" names no round an admin could edit: the path takes GET only
+  const patch = await srv.request('PATCH', '/v1/rounds/current', { key: srv.adminKey, body: {} });
+  assertProblem(assert, patch, 405);
+  assert.equal(patch.headers.allow, 'GET, HEAD');
 });
 
 test('ballots: membership, round state and choice rules', async () => {

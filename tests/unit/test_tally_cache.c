@@ -38,7 +38,9 @@ int main(void)
      * old copy for a while */
     CHECK(tally_cache_put("r1", tally_cache_generation(), 1000, &one));
     CHECK(!get_body("r1", 1000, body, sizeof body)); /* the refresher */
-    CHECK(get_body("r1", 1001, body, sizeof body));  /* the others */
+    struct tally_copy stale;
+    CHECK(!tally_cache_get_fresh("r1", 1000, NULL, &stale)); /* which then fetches */
+    CHECK(get_body("r1", 1001, body, sizeof body));          /* the others */
     CHECK(get_body("r1", 2999, body, sizeof body));
     CHECK(!get_body("r1", 3000, body, sizeof body)); /* grace over */
     CHECK(!get_body("r1", 3001, body, sizeof body) && !get_body("r1", 5000, body, sizeof body));

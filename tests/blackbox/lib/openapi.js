@@ -96,9 +96,9 @@ function schemaValidator(st, schema) {
   return v;
 }
 
-// The paths matching p, most literal first. Like the server's router, a
-// method a literal path lacks falls through to a templated one
-// (PATCH /v1/rounds/current is PATCH /v1/rounds/{id} with a bad id).
+// The paths matching p, most literal first. Like the server's router, the
+// most literal path is the resource for every method (PATCH
+// /v1/rounds/current is a 405, not PATCH /v1/rounds/{id} with a bad id).
 function matchPaths(st, p) {
   const candidates = [p];
   try {
@@ -199,7 +199,8 @@ function validateResponse(method, pathWithQuery, status, headers, bodyText) {
     if (status === 404) return checkRoutingProblem(st, where, status, headers, bodyText);
     throw new Error(`${where}: no path in api/openapi.yaml matches ${p}`);
   }
-  const entry = found.find((e) => e.item[m] || (m === 'head' && e.item.get)) || found[0];
+  const level = found.filter((e) => e.params === found[0].params);
+  const entry = level.find((e) => e.item[m] || (m === 'head' && e.item.get)) || level[0];
   const isHead = m === 'head' && !entry.item.head;
   const op = entry.item[isHead ? 'get' : m];
   if (!op || !METHODS.includes(m)) {
