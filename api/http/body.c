@@ -137,9 +137,13 @@ bool csv_body_begin(struct req *r)
         return false;
     }
     r->csv = csv_reader_new();
-    r->csv_hash = r->csv ? sha256_begin() : NULL;
-    if (!r->csv_hash) {
-        csv_body_free(r);
+    r->csv_hash = sha256_begin();
+    if (!r->csv || !r->csv_hash) {
+        sha256_abort(r->csv_hash);
+        r->csv_hash = NULL;
+        csv_reader_free(r->csv); /* NULL-safe, as free() */
+        r->csv = NULL;
+        atomic_fetch_sub(&csv_uploads, 1);
         reply_error(r, ERR_internal_error, "Out of memory.");
         return false;
     }
