@@ -46,7 +46,8 @@ mb=$(awk -v b="$(stat -c %s "$dir/import.csv")" 'BEGIN { printf "%.1f", b / 1048
 cpu() {
   local t=0 p f
   for p in "$pid" $(pgrep -P "$(head -n 1 "$dir/pg/data/postmaster.pid")"); do
-    read -r -a f <"/proc/$p/stat" 2>/dev/null || continue
+    # a backend may exit between pgrep and here; the redirection's own error is hushed too
+    { read -r -a f <"/proc/$p/stat"; } 2>/dev/null || continue
     t=$((t + f[13] + f[14]))
   done
   awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
