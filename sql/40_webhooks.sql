@@ -262,10 +262,12 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT interval '15 days' $$;
 -- (a Stripe invoice since API 2025-03-31 names no payment intent): it is
 -- the pledge's unreferenced charge paid nearest that time, from a day
 -- before to webhook_charge_settles() after (a bank debit is paid days
--- after it is made), which from then on carries the reference. When there
--- is none, the charge has not arrived yet: the refund waits for it (PT409,
--- kept as failed, applied by webhook_waiting_refunds when the charge is
--- booked) instead of voiding an earlier month.
+-- after it is made), which from then on carries the reference. When its
+-- charge was made after every charge booked, it has not arrived yet: the
+-- refund waits for it (PT409, kept as failed, applied by
+-- webhook_waiting_refunds when the charge is booked) instead of voiding an
+-- earlier month. A time that fits no booked charge and is not newer than
+-- them all (a charge from before patrond, say) leaves the latest.
 CREATE OR REPLACE FUNCTION webhook_refunded_charge(via text, ev jsonb, pledge uuid) RETURNS payments
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -288,16 +290,18 @@ BEGIN
        AND charge_ref IS NULL
        AND occurred_at BETWEEN made - interval '1 day' AND made + webhook_charge_settles()
      ORDER BY abs(extract(epoch FROM occurred_at - made)), seq LIMIT 1;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'The charge % this refund names has not arrived yet; the refund is applied when it does.', ref
-        USING ERRCODE = 'PT409';
+    IF FOUND THEN
+      UPDATE payments SET charge_ref = ref WHERE id = c.id RETURNING * INTO c;
+      RETURN c;
     END IF;
-    UPDATE payments SET charge_ref = ref WHERE id = c.id RETURNING * INTO c;
-    RETURN c;
   END IF;
   SELECT * INTO c FROM payments
    WHERE pledge_id = pledge AND kind = 'charge' AND status = 'succeeded'
    ORDER BY occurred_at DESC, seq DESC LIMIT 1;
+  IF ref IS NOT NULL AND made > c.occurred_at + interval '1 day' THEN
+    RAISE EXCEPTION 'The charge % this refund names has not arrived yet; the refund is applied when it does.', ref
+      USING ERRCODE = 'PT409';
+  END IF;
   RETURN c;
 END
 $$;

@@ -8,7 +8,7 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(54);
+SELECT plan(55);
 
 \ir lib/event.sql
 -- Events applied only for their effect keep their answer in :last (\gset),
@@ -222,6 +222,13 @@ SELECT pg_temp.stripe('evt_s2', pg_temp.refund('cus_s', 're_s1', 'pi_s1', now() 
 SELECT is((SELECT c.provider_payment_id FROM payments r JOIN payments c ON c.id = r.refunds_payment_id
             WHERE r.provider_payment_id = 're_s1'), 'in_s1',
           'a debit paid days after it was made is still its refund''s charge, not the month before');
+-- A charge made long before anything booked (before patrond, or a sample
+-- payload's time) is not waited for: the refund voids the latest charge.
+SELECT pg_temp.stripe('evt_o0', pg_temp.invoice('cus_o', 'in_o0', now() - interval '2 days')) AS last \gset
+SELECT pg_temp.stripe('evt_o2', pg_temp.refund('cus_o', 're_o1', 'pi_o1', now() - interval '900 days')) AS last \gset
+SELECT is((SELECT c.provider_payment_id FROM payments r JOIN payments c ON c.id = r.refunds_payment_id
+            WHERE r.provider_payment_id = 're_o1'), 'in_o0',
+          'a refund of a charge older than every booked one falls back to the latest');
 -- Out of order: July's refund arrives before July's invoice.
 SELECT pg_temp.stripe('evt_k0', pg_temp.invoice('cus_k', 'in_k0', now() - interval '40 days')) AS last \gset
 SELECT is(pg_temp.stripe('evt_k2', pg_temp.refund('cus_k', 're_k1', 'pi_k1',
