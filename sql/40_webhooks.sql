@@ -213,13 +213,39 @@ CREATE OR REPLACE FUNCTION webhook_paid(p pledges, via text, ev jsonb, at timest
                                        stale boolean)
 RETURNS pledges
 LANGUAGE plpgsql AS $$
+DECLARE
+  early payments := webhook_early_refund(via, ev->>'payment_id');
+  c payments;
 BEGIN
   IF NOT webhook_payment(p, via, ev, 'charge', 1, 'succeeded', at) THEN
     RETURN p;
   END IF;
   p.current_period_end := webhook_period_end(p, ev, at);
   PERFORM mail_paid(p, ev, at, p.current_period_end);
-  RETURN webhook_waiting_refunds(webhook_move(p, 'active', at, stale), via, ev, at);
+  p := webhook_waiting_refunds(webhook_move(p, 'active', at, stale), via, ev, at);
+  IF early.id IS NULL THEN
+    RETURN p;
+  END IF;
+  SELECT * INTO c FROM payments WHERE provider = via AND provider_payment_id = ev->>'payment_id';
+  UPDATE payments SET refunds_payment_id = c.id WHERE id = early.id;
+  RETURN webhook_money_back_applied(p, c);
+END
+$$;
+
+-- A refund that came before its charge under the charge's own payment id
+-- (a Standard Webhooks sender naming the payment it refunds, delivered
+-- out of order) holds that id: it moves aside, to an id of its own, so
+-- that the charge is booked rather than taken for a duplicate, and the
+-- caller makes it the charge's refund.
+CREATE OR REPLACE FUNCTION webhook_early_refund(via text, charge text) RETURNS payments
+LANGUAGE plpgsql AS $$
+DECLARE
+  r payments;
+BEGIN
+  UPDATE payments x SET provider_payment_id = concat_ws(':', charge, x.kind, 'before-charge', x.seq)
+   WHERE x.provider = via AND x.provider_payment_id = charge AND x.kind <> 'charge'
+  RETURNING * INTO r;
+  RETURN r;
 END
 $$;
 
@@ -306,11 +332,12 @@ BEGIN
 END
 $$;
 
--- Refunds that arrived before the charge they name (webhook_refunded_charge
--- kept them failed) are applied once a charge of the pledge is booked:
--- those naming this charge, and those of the same customer whose charge
--- could be this one by its time. Only refunds that know their charge by its
--- time alone wait; one restating its charge books it itself.
+-- Refunds that arrived before the charge they name, kept failed (by
+-- webhook_refunded_charge, or because their pledge did not exist yet), are
+-- applied once the charge is booked: those naming it (as their charge, or
+-- under its own payment id), and those of the same customer whose charge
+-- could be this one by its time. A refund restating its charge books it
+-- itself and never waits.
 CREATE OR REPLACE FUNCTION webhook_waiting_refunds(p pledges, via text, ev jsonb, at timestamptz)
 RETURNS pledges
 LANGUAGE plpgsql AS $$
@@ -321,9 +348,9 @@ BEGIN
   FOR waiting IN
     SELECT w.id FROM webhook_events w
      WHERE w.status = 'failed' AND w.provider = via
-       AND w.event->>'kind' = 'payment_refunded'
-       AND w.event ? 'charge_occurred_at' AND NOT w.event ? 'charge_amount_minor'
+       AND w.event->>'kind' = 'payment_refunded' AND NOT w.event ? 'charge_amount_minor'
        AND (w.event->>'charge_ref' IN (ev->>'charge_ref', ev->>'payment_id')
+            OR w.event->>'payment_id' = ev->>'payment_id'
             OR (w.event->>'customer_ref' = p.customer_ref
                 AND (w.event->>'charge_occurred_at')::timestamptz
                     BETWEEN at - webhook_charge_settles() AND at + interval '1 day'))

@@ -309,6 +309,22 @@ test('a refund carrying the refunded payment\'s own id voids that payment', asyn
   assert.equal((await srv.get(`/v1/patrons/${now.patron_id}`)).json.status, 'lapsed');
 });
 
+test('that refund delivered before its payment: the payment is booked, not taken for a duplicate', async () => {
+  const ref = sub();
+  const email = uniqueEmail('refundfirst');
+  const paymentId = pay();
+  const id = msgId();
+  assertReceived(await sendStandard(srv, standardBody('payment.refunded', {
+    email, subscription_id: ref, payment_id: paymentId, amount_minor: 500, currency: 'USD',
+  }), { secret: SECRET, id }));
+  await deliver(ref, [['payment.succeeded', { email, payment_id: paymentId, interval: 'month' }]], email);
+  const pledge = await pledgeByRef(ref);
+  const rows = await paymentsOf(pledge.id);
+  assert.deepEqual(rows.map((x) => [x.kind, x.amount_minor]).sort(), [['charge', 500], ['refund', -500]]);
+  assert.equal(rows.find((x) => x.kind === 'charge').provider_payment_id, paymentId);
+  assert.equal(pledge.status, 'past_due', 'the refunded payment pays for nothing, as in order');
+});
+
 test('an event that cannot be applied is kept as failed, listed, and replayed later', async () => {
   const ref = sub();
   const paymentId = pay();

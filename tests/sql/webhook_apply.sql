@@ -8,7 +8,7 @@
 BEGIN;
 SET LOCAL client_min_messages = warning;  -- quiet "extension already exists"
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(55);
+SELECT plan(57);
 
 \ir lib/event.sql
 -- Events applied only for their effect keep their answer in :last (\gset),
@@ -264,6 +264,24 @@ SELECT results_eq($$SELECT r.provider_payment_id, r.amount_minor, c.provider_pay
                      WHERE r.provider_payment_id LIKE 'pay_x1:%'$$,
                   $$VALUES ('pay_x1:refund:msg_x', -500::bigint, 'pay_x1')$$,
                   'it is booked under an id of its own, voiding that charge');
+
+-- Out of order: that refund first, then the payment it names. Before, the
+-- refund held the id and the payment was taken for a duplicate: lost.
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '40 days',
+         '{"email": "y@example.org", "subscription_ref": "sub_y", "payment_id": "pay_y0",
+           "amount_minor": 500, "currency": "EUR", "interval": "month"}')) AS last \gset
+SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now(),
+         '{"subscription_ref": "sub_y", "payment_id": "pay_y1", "event_key": "msg_y",
+           "amount_minor": 500, "currency": "EUR"}')) AS last \gset
+SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '10 days',
+         '{"subscription_ref": "sub_y", "payment_id": "pay_y1", "amount_minor": 500,
+           "currency": "EUR", "interval": "month"}')) AS last \gset
+SELECT results_eq($$SELECT kind, amount_minor, (SELECT provider_payment_id FROM payments c WHERE c.id = p.refunds_payment_id)
+                      FROM payments p WHERE provider_payment_id LIKE 'pay_y1%' ORDER BY seq$$,
+                  $$VALUES ('refund', -500::bigint, 'pay_y1'), ('charge', 500::bigint, NULL)$$,
+                  'the late payment is booked, and the refund that came first is its refund');
+SELECT ok((SELECT status = 'past_due' AND current_period_end <= now() FROM pledges WHERE provider_ref = 'sub_y'),
+          'and it pays for nothing, as in order');
 
 -- ---- webhook_receive: once per event key; what cannot apply is kept as failed ----
 
