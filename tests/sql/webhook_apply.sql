@@ -253,12 +253,22 @@ SELECT ok((SELECT current_period_end < now() FROM pledges WHERE provider_ref = '
 
 -- ---- a refund under its charge's own payment id is that charge's ----
 
-SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '3 days',
-         '{"email": "x@example.org", "subscription_ref": "sub_x", "payment_id": "pay_x1",
-           "amount_minor": 500, "currency": "EUR", "interval": "month"}')) AS last \gset
-SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now(),
-         '{"subscription_ref": "sub_x", "payment_id": "pay_x1", "event_key": "msg_x",
-           "amount_minor": 500, "currency": "EUR"}')) AS last \gset
+-- A Standard payment of 500 EUR for sub_<who>, and its refund sent under the payment's own id.
+CREATE FUNCTION pg_temp.paid(who text, id text, at timestamptz) RETURNS jsonb
+LANGUAGE sql AS $$
+  SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', at, jsonb_build_object(
+    'email', who || '@example.org', 'subscription_ref', 'sub_' || who, 'payment_id', id,
+    'amount_minor', 500, 'currency', 'EUR', 'interval', 'month')))
+$$;
+CREATE FUNCTION pg_temp.refunded(who text, id text) RETURNS jsonb
+LANGUAGE sql AS $$
+  SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now(), jsonb_build_object(
+    'subscription_ref', 'sub_' || who, 'payment_id', id, 'event_key', 'msg_' || who,
+    'amount_minor', 500, 'currency', 'EUR')))
+$$;
+
+SELECT pg_temp.paid('x', 'pay_x1', now() - interval '3 days') AS last \gset
+SELECT pg_temp.refunded('x', 'pay_x1') AS last \gset
 SELECT results_eq($$SELECT r.provider_payment_id, r.amount_minor, c.provider_payment_id
                       FROM payments r JOIN payments c ON c.id = r.refunds_payment_id
                      WHERE r.provider_payment_id LIKE 'pay_x1:%'$$,
@@ -267,15 +277,9 @@ SELECT results_eq($$SELECT r.provider_payment_id, r.amount_minor, c.provider_pay
 
 -- Out of order: that refund first, then the payment it names. Before, the
 -- refund held the id and the payment was taken for a duplicate: lost.
-SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '40 days',
-         '{"email": "y@example.org", "subscription_ref": "sub_y", "payment_id": "pay_y0",
-           "amount_minor": 500, "currency": "EUR", "interval": "month"}')) AS last \gset
-SELECT webhook_apply('standard', pg_temp.event('payment_refunded', now(),
-         '{"subscription_ref": "sub_y", "payment_id": "pay_y1", "event_key": "msg_y",
-           "amount_minor": 500, "currency": "EUR"}')) AS last \gset
-SELECT webhook_apply('standard', pg_temp.event('payment_succeeded', now() - interval '10 days',
-         '{"subscription_ref": "sub_y", "payment_id": "pay_y1", "amount_minor": 500,
-           "currency": "EUR", "interval": "month"}')) AS last \gset
+SELECT pg_temp.paid('y', 'pay_y0', now() - interval '40 days') AS last \gset
+SELECT pg_temp.refunded('y', 'pay_y1') AS last \gset
+SELECT pg_temp.paid('y', 'pay_y1', now() - interval '10 days') AS last \gset
 SELECT results_eq($$SELECT kind, amount_minor, (SELECT provider_payment_id FROM payments c WHERE c.id = p.refunds_payment_id)
                       FROM payments p WHERE provider_payment_id LIKE 'pay_y1%' ORDER BY seq$$,
                   $$VALUES ('refund', -500::bigint, 'pay_y1'), ('charge', 500::bigint, NULL)$$,
