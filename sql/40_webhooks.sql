@@ -214,11 +214,16 @@ CREATE OR REPLACE FUNCTION webhook_paid(p pledges, via text, ev jsonb, at timest
 RETURNS pledges
 LANGUAGE plpgsql AS $$
 DECLARE
-  early payments := webhook_early_refund(via, ev->>'payment_id');
+  early payments;
   c payments;
 BEGIN
+  -- A charge whose id is taken is a duplicate, unless a refund that came
+  -- first took it: only then is there more to look up.
   IF NOT webhook_payment(p, via, ev, 'charge', 1, 'succeeded', at) THEN
-    RETURN p;
+    early := webhook_early_refund(via, ev->>'payment_id');
+    IF early.id IS NULL OR NOT webhook_payment(p, via, ev, 'charge', 1, 'succeeded', at) THEN
+      RETURN p;
+    END IF;
   END IF;
   p.current_period_end := webhook_period_end(p, ev, at);
   PERFORM mail_paid(p, ev, at, p.current_period_end);
